@@ -1,0 +1,100 @@
+//! Executes a plan through the client: `POST` for creates, `PUT` with only the changed fields for updates.
+//!
+//! Every step may be re-run: the plan was computed from a search by key, so a second apply after a
+//! partial failure finds the objects already created and only sends what still differs. One object's
+//! failure does not stop the others.
+
+use crate::client::{Client, ClientError};
+use crate::kind::Kind;
+use crate::plan::{Action, ObjectPlan, Plan};
+
+/// What happened to one object.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Incident or triage item.
+    pub kind: Kind,
+    /// The repository key.
+    pub key: String,
+    /// What the plan said to do.
+    pub action: Action,
+    /// How many fields were sent.
+    pub field_count: usize,
+    /// The object's id on success, the error otherwise.
+    pub result: Result<u64, ClientError>,
+}
+
+/// The outcome of every object the plan changes (unchanged objects are only counted).
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    /// One entry per created or updated object, in plan order.
+    pub outcomes: Vec<Outcome>,
+    /// Objects that needed nothing.
+    pub unchanged: usize,
+}
+
+impl ApplyReport {
+    /// Whether any object failed.
+    pub fn has_failures(&self) -> bool {
+        self.outcomes.iter().any(|outcome| outcome.result.is_err())
+    }
+
+    /// Successful creates and updates.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut created = 0;
+        let mut updated = 0;
+        let mut failed = 0;
+        for outcome in &self.outcomes {
+            match (&outcome.result, outcome.action) {
+                (Err(_), _) => failed += 1,
+                (Ok(_), Action::Create) => created += 1,
+                (Ok(_), _) => updated += 1,
+            }
+        }
+        (created, updated, failed)
+    }
+}
+
+/// Applies every change of the plan, reporting each outcome through `progress` as it happens.
+pub async fn apply(client: &Client, plan: &Plan, mut progress: impl FnMut(&Outcome)) -> ApplyReport {
+    let mut report = ApplyReport::default();
+    for object in &plan.objects {
+        let result = match object.action {
+            Action::Unchanged => {
+                report.unchanged += 1;
+                continue;
+            }
+            Action::Create => create(client, object).await,
+            Action::Update => update(client, object).await,
+        };
+        let outcome = Outcome {
+            kind: object.kind,
+            key: object.key.clone(),
+            action: object.action,
+            field_count: object.changes.len(),
+            result,
+        };
+        progress(&outcome);
+        report.outcomes.push(outcome);
+    }
+    report
+}
+
+async fn create(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError> {
+    let template_id = object.template.as_ref().map(|template| template.id);
+    let created = client
+        .create(object.kind, template_id, object.write_fields())
+        .await?;
+    Ok(created.id)
+}
+
+async fn update(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError> {
+    let Some(id) = object.remote_id else {
+        // A plan always records the id of an object it updates; this guards hand-built plans.
+        return Err(ClientError::InvalidResponse {
+            operation: crate::client::Operation::update(object.kind),
+            message: format!("the plan has no remote id for `{}`", object.key),
+        });
+    };
+    client.update(object.kind, id, object.write_fields()).await?;
+    Ok(id)
+}

@@ -1,0 +1,171 @@
+//! Command-line types. Only clap lives here; doc comments are the help text.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::dialect::Dialect;
+
+/// Incident-as-code for Sumo Logic Cloud SOAR.
+///
+/// Describe incidents and triage items in YAML, review a field-by-field plan against the live tenant,
+/// and apply exactly the changes it shows.
+#[derive(Debug, Parser)]
+#[command(name = "soarform", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Log more: `-v` shows every HTTP request (never its credentials), `-vv` more detail.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// When to colour the output. `auto` colours only a terminal and honours `NO_COLOR`.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The soarform commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check desired-state files without contacting Cloud SOAR: YAML, schema, keys, `extends`.
+    ///
+    /// Every problem in every file is reported in one run. Exit code 1 when anything is wrong.
+    Validate(ValidateArgs),
+
+    /// Show what `apply` would change, field by field, without changing anything.
+    Plan(PlanArgs),
+
+    /// Compute the plan, show it, ask for confirmation, then make exactly those changes.
+    Apply(ApplyArgs),
+
+    /// Run the bundled Cloud SOAR simulator as a standalone HTTP server.
+    ///
+    /// It serves both base paths (`/api/csoar/v3/` and `/incmansuite_ng/api/v3/`) and prints
+    /// `listening on http://ADDR` once it accepts connections.
+    Sim(SimArgs),
+}
+
+/// Arguments of `soarform validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Files or directories of desired-state YAML (directories are walked for `*.yaml` and `*.yml`).
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// The project file to use instead of looking for `soarform.yaml` next to PATH and upwards.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Arguments of `soarform plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Files or directories of desired-state YAML (directories are walked for `*.yaml` and `*.yml`).
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Exit with 2 when the plan has changes, 0 when it has none, 1 on errors.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// Arguments of `soarform apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Files or directories of desired-state YAML (directories are walked for `*.yaml` and `*.yml`).
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Apply without asking. Required when standard input is not a terminal.
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// Where the tenant is and how to reach it. Credentials never come from a flag: use `SOARFORM_TOKEN`,
+/// `SUMO_ACCESS_ID` + `SUMO_ACCESS_KEY`, or `--token-file`.
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    /// The Cloud SOAR URL, e.g. `https://api.us2.sumologic.com` or `https://acme.soar.sumologic.com`.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["region", "sandbox"])]
+    pub url: Option<String>,
+
+    /// A Sumo Logic deployment region; expands to `https://api.<REGION>.sumologic.com` (v3 API).
+    #[arg(long, value_name = "REGION", conflicts_with = "sandbox")]
+    pub region: Option<String>,
+
+    /// The API dialect: `v3` (`/api/csoar/v3/`) or `legacy` (`/incmansuite_ng/api/v3/`).
+    /// Detected from the host when it is a Sumo Logic one.
+    #[arg(long, value_name = "DIALECT")]
+    pub api: Option<Dialect>,
+
+    /// Run against the embedded simulator (state in `.soarform/sandbox.json`); needs no tenant and no
+    /// credentials.
+    #[arg(long)]
+    pub sandbox: bool,
+
+    /// Read a Bearer token from this file instead of `SOARFORM_TOKEN`.
+    #[arg(long, value_name = "FILE", conflicts_with = "sandbox")]
+    pub token_file: Option<PathBuf>,
+
+    /// The project file to use instead of looking for `soarform.yaml` next to PATH and upwards.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Arguments of `soarform sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// The address to listen on. Port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Keep objects in this JSON file across restarts (read at start, written after every change).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Accept this Bearer token. With no credential option at all, a token is generated and printed.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+
+    /// Accept HTTP Basic auth with this access ID (together with `--access-key`).
+    #[arg(long, value_name = "ID", requires = "access_key")]
+    pub access_id: Option<String>,
+
+    /// The access key that goes with `--access-id`.
+    #[arg(long, value_name = "KEY", requires = "access_id")]
+    pub access_key: Option<String>,
+
+    /// Wait this many milliseconds before answering each request.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+
+    /// Answer every write with 403, as for a credential without the `Manage incidents` capability.
+    #[arg(long)]
+    pub read_only: bool,
+}

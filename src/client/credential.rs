@@ -1,0 +1,111 @@
+//! Credentials, kept out of every `Debug` and `Display` so they cannot reach a log or an error.
+
+use std::fmt;
+
+use base64::Engine as _;
+
+/// A secret string. Its `Debug` and `Display` print `***`; only [`Secret::expose`] reveals it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for building the `Authorization` header and nothing else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// How soarform authenticates, and where the credential came from (for error messages).
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// `Authorization: Bearer <token>`.
+    Bearer {
+        /// The token.
+        token: Secret,
+        /// Where it came from, e.g. "`SOARFORM_TOKEN`" or "`--token-file ci/token`".
+        source: String,
+    },
+    /// HTTP Basic with a Sumo access ID and access key.
+    Basic {
+        /// The access ID; not a secret on its own, shown in errors so the user knows which key failed.
+        access_id: String,
+        /// The access key.
+        access_key: Secret,
+    },
+}
+
+impl Credential {
+    /// The `Authorization` header value.
+    pub fn header_value(&self) -> String {
+        match self {
+            Credential::Bearer { token, .. } => format!("Bearer {}", token.expose()),
+            Credential::Basic {
+                access_id,
+                access_key,
+            } => {
+                let pair = format!("{access_id}:{}", access_key.expose());
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                )
+            }
+        }
+    }
+
+    /// Describes the credential without revealing it, for messages such as "401 with ...".
+    pub fn describe(&self) -> String {
+        match self {
+            Credential::Bearer { source, .. } => format!("the Bearer token from {source}"),
+            Credential::Basic { access_id, .. } => format!(
+                "access ID `{access_id}` with its access key (`SUMO_ACCESS_ID` / `SUMO_ACCESS_KEY`)"
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_never_reveal_the_secret() {
+        let credential = Credential::Basic {
+            access_id: "suABC".into(),
+            access_key: Secret::new("very-secret-key"),
+        };
+        let shown = format!("{credential:?} {}", credential.describe());
+        assert!(!shown.contains("very-secret-key"), "{shown}");
+        assert!(shown.contains("suABC"));
+        let token = Credential::Bearer {
+            token: Secret::new("tok-123456"),
+            source: "`SOARFORM_TOKEN`".into(),
+        };
+        assert!(!format!("{token:?} {}", token.describe()).contains("tok-123456"));
+    }
+
+    #[test]
+    fn basic_header_is_base64_of_id_and_key() {
+        let credential = Credential::Basic {
+            access_id: "id".into(),
+            access_key: Secret::new("key"),
+        };
+        assert_eq!(credential.header_value(), "Basic aWQ6a2V5");
+    }
+}

@@ -1,0 +1,103 @@
+//! Typed errors of the HTTP client; each names the operation and says what to do next.
+
+use super::endpoints::Operation;
+use crate::dialect::Dialect;
+
+/// A failed request to Cloud SOAR.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// 401: the credential was refused.
+    #[error("Cloud SOAR refused {credential} (401 Unauthorized) on `{operation}`: {message}")]
+    Unauthorized {
+        operation: Operation,
+        credential: String,
+        message: String,
+    },
+
+    /// 403: the credential is valid but lacks a capability.
+    #[error("Cloud SOAR denied `{operation}` to {credential} (403 Forbidden): {message}")]
+    Forbidden {
+        operation: Operation,
+        credential: String,
+        message: String,
+    },
+
+    /// 301: the host redirects elsewhere, which means the region or host is wrong.
+    #[error("`{url}` answered 301 Moved Permanently{}", location_suffix(.location))]
+    Moved {
+        url: String,
+        location: Option<String>,
+    },
+
+    /// 404 on a collection endpoint: the base path does not exist on this host.
+    #[error("`{url}` answered 404 Not Found: this host does not serve the {dialect} API base path `{base_path}`")]
+    BasePathNotFound {
+        url: String,
+        dialect: Dialect,
+        base_path: &'static str,
+    },
+
+    /// 404 on one object.
+    #[error("{noun} {id} was not found (404 on `{operation}`)")]
+    ObjectNotFound {
+        operation: Operation,
+        noun: &'static str,
+        id: u64,
+    },
+
+    /// Any other error status, with the server's own message.
+    #[error("`{operation}` failed with {status}: {message}")]
+    Status {
+        operation: Operation,
+        status: u16,
+        message: String,
+    },
+
+    /// The request could not be sent or its answer not received.
+    #[error("`{operation}` could not reach `{url}`: {message}")]
+    Transport {
+        operation: Operation,
+        url: String,
+        message: String,
+    },
+
+    /// The answer was not what the API profile describes.
+    #[error("`{operation}` returned an answer soarform does not understand: {message}")]
+    InvalidResponse {
+        operation: Operation,
+        message: String,
+    },
+}
+
+fn location_suffix(location: &Option<String>) -> String {
+    match location {
+        Some(location) => format!(" to `{location}`"),
+        None => String::new(),
+    }
+}
+
+impl ClientError {
+    /// What the user can do about it, shown as `hint:`.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ClientError::Unauthorized { .. } => Some(
+                "check that the credential is current and belongs to this tenant; set `SOARFORM_TOKEN` (or `--token-file`) for a Bearer token, or `SUMO_ACCESS_ID` and `SUMO_ACCESS_KEY` for an access key".into(),
+            ),
+            ClientError::Forbidden { operation, .. } => Some(format!(
+                "the user or role behind this credential probably lacks the `{}` capability",
+                operation.capability()
+            )),
+            ClientError::Moved { .. } => Some(
+                "the region or host is probably wrong: check `--region` / `--url` against the deployment your account is on".into(),
+            ),
+            ClientError::BasePathNotFound { dialect, .. } => Some(match dialect {
+                Dialect::V3 => "the API dialect is probably wrong: try `--api legacy` (`/incmansuite_ng/api/v3/`), or override the path under `paths:` in soarform.yaml".into(),
+                Dialect::Legacy => "the API dialect is probably wrong: try `--api v3` (`/api/csoar/v3/`), or override the path under `paths:` in soarform.yaml".into(),
+            }),
+            ClientError::Status { status: 429, .. } => {
+                Some("the API rate limit was exceeded; wait and run the command again".into())
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! `soarform validate`: every problem in every file, with no network at all.
+
+use super::{ExitStatus, Printer};
+use crate::cli::ValidateArgs;
+use crate::error::{Error, Result};
+use crate::manifest::{self, LoadOptions};
+use crate::settings;
+
+/// Loads the project file and every document, reporting all problems at once.
+pub fn validate(args: ValidateArgs, _printer: Printer) -> Result<ExitStatus> {
+    settings::project_config(&args.paths, args.config.as_deref())?;
+    let manifest = manifest::load(&args.paths, &LoadOptions::default()).map_err(Error::Diagnostics)?;
+    let incidents = manifest
+        .objects
+        .iter()
+        .filter(|object| object.kind == crate::kind::Kind::Incident)
+        .count();
+    let triage = manifest.objects.len() - incidents;
+    eprintln!(
+        "{} file{} valid: {incidents} incident{}, {triage} triage item{}.",
+        manifest.sources.len(),
+        if manifest.sources.len() == 1 { "" } else { "s" },
+        if incidents == 1 { "" } else { "s" },
+        if triage == 1 { "" } else { "s" },
+    );
+    Ok(ExitStatus::Success)
+}

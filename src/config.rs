@@ -1,0 +1,518 @@
+//! `soarform.yaml`, the project file: where the tenant is, which fields hold identities, API
+//! path overrides, fields to ignore or mask, and request limits. Never credentials.
+//!
+//! Loaded with the same positioned YAML parse and diagnostics as the desired state, and
+//! validated against the embedded `schemas/project.schema.json`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::dialect::Dialect;
+use crate::manifest::diagnostic::one_of;
+use crate::manifest::schema::{self, ProblemKind, SchemaName};
+use crate::manifest::yaml::{self, Node, NodeValue};
+use crate::manifest::{Diagnostic, Report, Sources};
+
+/// File names looked for, in this order.
+pub const FILE_NAMES: [&str; 2] = ["soarform.yaml", "soarform.yml"];
+
+/// Largest project file read.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// Operations whose endpoint path `paths:` may override.
+pub const OPERATIONS: [&str; 11] = [
+    "get_incident",
+    "create_incident",
+    "update_incident",
+    "search_incidents",
+    "incident_columns",
+    "incident_templates",
+    "get_triage",
+    "create_triage",
+    "update_triage",
+    "search_triage",
+    "triage_columns",
+];
+
+/// Operations on one object, whose path holds `{id}`.
+const ONE_OBJECT_OPERATIONS: [&str; 4] = ["get_incident", "update_incident", "get_triage", "update_triage"];
+
+/// Parts of key names that suggest a credential.
+const CREDENTIAL_WORDS: [&str; 10] = [
+    "token",
+    "password",
+    "passwd",
+    "secret",
+    "credential",
+    "access_key",
+    "accesskey",
+    "access_id",
+    "accessid",
+    "api_key",
+];
+
+const CREDENTIAL_HELP: &str = "credentials never go in `soarform.yaml`: set `SOARFORM_TOKEN`, or `SUMO_ACCESS_ID` and `SUMO_ACCESS_KEY`, or pass `--token-file`";
+
+/// The project file's settings; every part is optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProjectConfig {
+    /// The file these settings came from (`None` for defaults).
+    pub path: Option<PathBuf>,
+    /// API host URL.
+    pub url: Option<String>,
+    /// Sumo Logic region (`us2`, `eu`, ...).
+    pub region: Option<String>,
+    /// API dialect.
+    pub api: Option<Dialect>,
+    /// Fields holding each object's key.
+    pub identity: IdentityConfig,
+    /// Operation name (`search_incidents`) -> endpoint path override (`incidents/search/`).
+    pub paths: BTreeMap<String, String>,
+    /// Fields (API names or labels) never compared after creation.
+    pub ignore_fields: Vec<String>,
+    /// Fields (API names or labels) masked in output.
+    pub sensitive_fields: Vec<String>,
+    /// Paging and request limits.
+    pub limits: Limits,
+}
+
+/// The fields that hold keys in the tenant (API names or labels).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdentityConfig {
+    /// Incident key field (default `incidentid`).
+    pub incident: Option<String>,
+    /// Triage key field (default `opt_1`, `Source reference`).
+    pub triage: Option<String>,
+}
+
+/// Paging and request limits.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Limits {
+    /// Search page size (1 to 500).
+    pub page_size: Option<u32>,
+    /// Most requests started per second.
+    pub requests_per_second: Option<f64>,
+    /// Most requests in flight at once.
+    pub max_concurrency: Option<u32>,
+}
+
+/// The project file for `start` (a directory, or a file whose directory is used): the first
+/// `soarform.yaml` (or `.yml`) in it or its ancestors, stopping after the first directory that
+/// holds `.git` (the repository root).
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    let start_dir = if start.is_file() {
+        match start.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    } else {
+        start.to_path_buf()
+    };
+    let absolute = start_dir
+        .canonicalize()
+        .or_else(|_| std::path::absolute(&start_dir))
+        .unwrap_or_else(|_| start_dir.clone());
+    for directory in absolute.ancestors() {
+        for name in FILE_NAMES {
+            let candidate = directory.join(name);
+            if candidate.is_file() {
+                // Keep the path as the user wrote it when the file is where they pointed.
+                return Some(if directory == absolute {
+                    tidy(&start_dir.join(name))
+                } else {
+                    candidate
+                });
+            }
+        }
+        if directory.join(".git").exists() {
+            return None;
+        }
+    }
+    None
+}
+
+fn tidy(path: &Path) -> PathBuf {
+    path.strip_prefix(".").map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
+}
+
+/// Reads and validates the project file at `path`; every problem is reported at once.
+pub fn load(path: &Path) -> Result<ProjectConfig, Report> {
+    let mut sources = Sources::default();
+    let fail = |diagnostics: Vec<Diagnostic>, sources: Sources| Report {
+        diagnostics,
+        sources,
+    };
+    let text = match crate::manifest::walk_read_text(path, MAX_CONFIG_BYTES) {
+        Ok(text) => text,
+        Err((diagnostic, text)) => {
+            if let Some(text) = text {
+                sources.insert(path.to_path_buf(), text);
+            }
+            return Err(fail(vec![diagnostic], sources));
+        }
+    };
+    let parsed = yaml::parse(path, &text);
+    let mut diagnostics = parsed.diagnostics;
+    let mut config = ProjectConfig {
+        path: Some(path.to_path_buf()),
+        ..ProjectConfig::default()
+    };
+    if let Some(extra) = parsed.documents.get(1) {
+        diagnostics.push(
+            Diagnostic::at(extra.start.origin(path), "`soarform.yaml` holds more than one document")
+                .with_label("second document")
+                .with_help("keep every setting in one mapping"),
+        );
+    }
+    if let Some(document) = parsed.documents.first() {
+        let root = &document.root;
+        match &root.value {
+            NodeValue::Mapping(_) => check(path, root, &mut diagnostics, &mut config),
+            // An empty document is an empty configuration.
+            NodeValue::Scalar(Value::Null) => {}
+            _ => diagnostics.push(
+                Diagnostic::at(
+                    root.pos.origin(path),
+                    format!("`soarform.yaml` must be a mapping, found {}", root.type_name()),
+                )
+                .with_label("expected keys such as `url`, `identity`, `limits`"),
+            ),
+        }
+    }
+    sources.insert(path.to_path_buf(), text);
+    if diagnostics.is_empty() {
+        Ok(config)
+    } else {
+        crate::manifest::sort_by_position(&mut diagnostics, &[path.to_path_buf()]);
+        Err(fail(diagnostics, sources))
+    }
+}
+
+fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &mut ProjectConfig) {
+    let before = diagnostics.len();
+    for problem in schema::validate(SchemaName::Project, &root.to_json()) {
+        let mut diagnostic = schema::diagnostic(path, root, &problem);
+        if let ProblemKind::UnknownKey { key, .. } = &problem.kind {
+            if looks_like_credential(key) {
+                diagnostic.help = Some(CREDENTIAL_HELP.to_string());
+            }
+        }
+        diagnostics.push(diagnostic);
+    }
+    check_url(path, root, diagnostics);
+    check_paths(path, root, diagnostics);
+    if diagnostics.len() > before {
+        return;
+    }
+
+    let string = |node: &Node, key: &str| node.get(key).and_then(|entry| entry.value.as_str()).map(str::to_string);
+    let strings = |key: &str| -> Vec<String> {
+        match root.get(key).map(|entry| &entry.value.value) {
+            Some(NodeValue::Sequence(items)) => items.iter().filter_map(|item| item.as_str().map(str::to_string)).collect(),
+            _ => Vec::new(),
+        }
+    };
+    config.url = string(root, "url");
+    config.region = string(root, "region");
+    config.api = string(root, "api").and_then(|api| api.parse().ok());
+    if let Some(identity) = root.get("identity") {
+        config.identity = IdentityConfig {
+            incident: string(&identity.value, "incident"),
+            triage: string(&identity.value, "triage"),
+        };
+    }
+    if let Some(NodeValue::Mapping(entries)) = root.get("paths").map(|entry| &entry.value.value) {
+        for entry in entries {
+            if let Some(text) = entry.value.as_str() {
+                config.paths.insert(entry.key.clone(), text.to_string());
+            }
+        }
+    }
+    config.ignore_fields = strings("ignore_fields");
+    config.sensitive_fields = strings("sensitive_fields");
+    if let Some(limits) = root.get("limits") {
+        let number = |key: &str| limits.value.get(key).and_then(|entry| match &entry.value.value {
+            NodeValue::Scalar(Value::Number(number)) => Some(number.clone()),
+            _ => None,
+        });
+        config.limits = Limits {
+            page_size: number("page_size").and_then(|number| u32::try_from(number.as_u64()?).ok()),
+            requests_per_second: number("requests_per_second").and_then(|number| number.as_f64()),
+            max_concurrency: number("max_concurrency").and_then(|number| u32::try_from(number.as_u64()?).ok()),
+        };
+    }
+}
+
+fn looks_like_credential(key: &str) -> bool {
+    let key = key.to_ascii_lowercase().replace('-', "_");
+    CREDENTIAL_WORDS.iter().any(|word| key.contains(word)) || key == "auth" || key == "authorization"
+}
+
+/// `url` and `region` both say where the tenant is; a URL must not embed credentials.
+fn check_url(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(url_entry) = root.get("url") else {
+        return;
+    };
+    if let Some(region) = root.get("region") {
+        diagnostics.push(
+            Diagnostic::at(region.key_pos.origin(path), "set either `url` or `region`, not both")
+                .with_label("`region` conflicts with `url`")
+                .with_note(format!("`url` is set at {}", url_entry.key_pos.origin(path))),
+        );
+    }
+    let Some(text) = url_entry.value.as_str() else {
+        return;
+    };
+    match url::Url::parse(text) {
+        Ok(url) if !url.username().is_empty() || url.password().is_some() => diagnostics.push(
+            Diagnostic::at(url_entry.value.pos.origin(path), "`url` must not hold credentials")
+                .with_label("user information in the URL")
+                .with_help(CREDENTIAL_HELP),
+        ),
+        Ok(url) if url.host_str().is_none() => diagnostics.push(
+            Diagnostic::at(url_entry.value.pos.origin(path), format!("`url` has no host: `{text}`"))
+                .with_label("expected `https://host`"),
+        ),
+        Ok(_) => {}
+        Err(error) => {
+            // The schema already said what a URL looks like when the scheme is wrong.
+            if text.starts_with("http://") || text.starts_with("https://") {
+                diagnostics.push(
+                    Diagnostic::at(url_entry.value.pos.origin(path), format!("invalid `url` `{text}`: {error}"))
+                        .with_label("not a URL"),
+                );
+            }
+        }
+    }
+}
+
+/// `{id}` appears exactly in the paths of operations on one object, and nothing else in braces.
+fn check_paths(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(NodeValue::Mapping(entries)) = root.get("paths").map(|entry| &entry.value.value) else {
+        return;
+    };
+    for entry in entries {
+        let Some(text) = entry.value.as_str() else {
+            continue;
+        };
+        if !OPERATIONS.contains(&entry.key.as_str()) || !text.ends_with('/') {
+            continue; // reported by the schema
+        }
+        let origin = entry.value.pos.origin(path);
+        let without_id = text.replace("{id}", "");
+        if without_id.contains(['{', '}']) {
+            diagnostics.push(
+                Diagnostic::at(origin, format!("the path of `{}` holds an unknown placeholder: `{text}`", entry.key))
+                    .with_label("only `{id}` is replaced")
+                    .with_note(format!("operations on one object: {}", one_of(&ONE_OBJECT_OPERATIONS, "and"))),
+            );
+            continue;
+        }
+        let needs_id = ONE_OBJECT_OPERATIONS.contains(&entry.key.as_str());
+        let count = text.matches("{id}").count();
+        if needs_id && count != 1 {
+            diagnostics.push(
+                Diagnostic::at(origin, format!("the path of `{}` must contain `{{id}}` once, found `{text}`", entry.key))
+                    .with_label("expected `{id}` where the object id goes")
+                    .with_help(format!("for example `{}`", default_path(&entry.key))),
+            );
+        } else if !needs_id && count > 0 {
+            diagnostics.push(
+                Diagnostic::at(origin, format!("the path of `{}` must not contain `{{id}}`, found `{text}`", entry.key))
+                    .with_label("this operation addresses no single object")
+                    .with_help(format!("for example `{}`", default_path(&entry.key))),
+            );
+        }
+    }
+}
+
+fn default_path(operation: &str) -> &'static str {
+    match operation {
+        "get_incident" | "update_incident" => "incidents/{id}/",
+        "create_incident" => "incidents/",
+        "search_incidents" => "incidents/search/",
+        "incident_columns" => "incidents/columns/",
+        "incident_templates" => "incident_templates/",
+        "get_triage" | "update_triage" => "triage/{id}/",
+        "create_triage" => "triage/",
+        "search_triage" => "triage/search/",
+        _ => "triage/columns/",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("soarform.yaml");
+        fs::write(&path, text).expect("write soarform.yaml");
+        path
+    }
+
+    fn errors(text: &str) -> (String, PathBuf, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), text);
+        match load(&path) {
+            Ok(config) => panic!("expected errors, loaded {config:?}"),
+            Err(report) => (report.render(false), path, dir),
+        }
+    }
+
+    fn assert_has(rendered: &str, expected: &[&str]) {
+        for part in expected {
+            assert!(rendered.contains(part), "missing {part:?} in:\n{rendered}");
+        }
+    }
+
+    #[test]
+    fn loads_every_setting() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(
+            dir.path(),
+            "# yaml-language-server: $schema=schemas/project.schema.json\nurl: https://acme.soar.sumologic.com\napi: legacy\nidentity:\n  incident: External ticket\n  triage: opt_1\npaths:\n  search_incidents: incidents/query/\n  get_incident: incidents/{id}/\nignore_fields: [Status]\nsensitive_fields: [opt_2, Reporter]\nlimits:\n  page_size: 200\n  requests_per_second: 2.5\n  max_concurrency: 4\n",
+        );
+        let config = load(&path).unwrap_or_else(|report| panic!("{}", report.render(false)));
+        assert_eq!(
+            config,
+            ProjectConfig {
+                path: Some(path),
+                url: Some("https://acme.soar.sumologic.com".to_string()),
+                region: None,
+                api: Some(Dialect::Legacy),
+                identity: IdentityConfig {
+                    incident: Some("External ticket".to_string()),
+                    triage: Some("opt_1".to_string()),
+                },
+                paths: [
+                    ("search_incidents".to_string(), "incidents/query/".to_string()),
+                    ("get_incident".to_string(), "incidents/{id}/".to_string()),
+                ]
+                .into(),
+                ignore_fields: vec!["Status".to_string()],
+                sensitive_fields: vec!["opt_2".to_string(), "Reporter".to_string()],
+                limits: Limits {
+                    page_size: Some(200),
+                    requests_per_second: Some(2.5),
+                    max_concurrency: Some(4),
+                },
+            }
+        );
+    }
+
+    #[test]
+    fn empty_file_is_the_default_configuration() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), "# nothing to configure\n");
+        let config = load(&path).unwrap_or_else(|report| panic!("{}", report.render(false)));
+        assert_eq!(config.path.as_deref(), Some(path.as_path()));
+        assert_eq!(config.url, None);
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_closest() {
+        let (rendered, path, _dir) = errors("regoin: us2\nlimits:\n  page_sise: 10\n");
+        assert_has(&rendered, &[
+            "error: unknown key `regoin`",
+            &format!("--> {}:1:1", path.display()),
+            "= help: did you mean `region`?",
+            "error: unknown key `page_sise` in `limits`",
+            &format!("--> {}:3:3", path.display()),
+            "= help: did you mean `page_size`?",
+        ]);
+    }
+
+    #[test]
+    fn credential_keys_point_to_the_environment() {
+        let (rendered, path, _dir) = errors("url: https://api.us2.sumologic.com\ntoken: abc\naccess_key: x\n");
+        assert_has(&rendered, &[
+            "error: unknown key `token`",
+            &format!("--> {}:2:1", path.display()),
+            "= help: credentials never go in `soarform.yaml`: set `SOARFORM_TOKEN`, or `SUMO_ACCESS_ID` and `SUMO_ACCESS_KEY`, or pass `--token-file`",
+            "error: unknown key `access_key`",
+        ]);
+    }
+
+    #[test]
+    fn wrong_types_and_values() {
+        let (rendered, path, _dir) = errors("api: v4\nregion: uss2\nlimits:\n  page_size: 0\n  requests_per_second: fast\nignore_fields: Status\n");
+        let file = path.display();
+        assert_has(&rendered, &[
+            "error: `api` must be `v3` or `legacy`, found `v4`",
+            &format!("--> {file}:1:6"),
+            "error: `region` must be `us1`, `us2`",
+            "= help: did you mean `us2`?",
+            "error: `limits.page_size` must be at least 1, found `0`",
+            &format!("--> {file}:4:14"),
+            "error: `limits.requests_per_second` must be a number, found `fast`",
+            "error: `ignore_fields` must be a list, found `Status`",
+        ]);
+    }
+
+    #[test]
+    fn url_and_region_conflict_and_urls_hold_no_credentials() {
+        let (rendered, path, _dir) = errors("url: https://me:pw@api.us2.sumologic.com\nregion: us2\n");
+        assert_has(&rendered, &[
+            "error: set either `url` or `region`, not both",
+            &format!("--> {}:2:1", path.display()),
+            "error: `url` must not hold credentials",
+            "SOARFORM_TOKEN",
+        ]);
+        let (rendered, _, _dir) = errors("url: ftp://x\n");
+        assert_has(&rendered, &["error: `url` must match"]);
+    }
+
+    #[test]
+    fn path_overrides_are_checked() {
+        let (rendered, path, _dir) = errors(
+            "paths:\n  serch_incidents: x/\n  get_incident: incidents/\n  search_triage: triage/{id}/\n  create_triage: triage\n  update_triage: triage/{key}/\n",
+        );
+        let file = path.display();
+        assert_has(&rendered, &[
+            "error: unknown key `serch_incidents` in `paths`",
+            "did you mean `search_incidents`?",
+            "error: the path of `get_incident` must contain `{id}` once, found `incidents/`",
+            &format!("--> {file}:3:17"),
+            "error: the path of `search_triage` must not contain `{id}`",
+            "error: `paths.create_triage` must match",
+            "error: the path of `update_triage` holds an unknown placeholder",
+        ]);
+    }
+
+    #[test]
+    fn yaml_errors_and_non_mappings() {
+        let (rendered, path, _dir) = errors("url: [\n");
+        assert_has(&rendered, &["invalid YAML", &format!("--> {}:", path.display())]);
+        let (rendered, _, _dir) = errors("- url\n");
+        assert_has(&rendered, &["`soarform.yaml` must be a mapping, found a list"]);
+        let (rendered, _, _dir) = errors("url: https://a.example\n---\napi: v3\n");
+        assert_has(&rendered, &["holds more than one document"]);
+    }
+
+    #[test]
+    fn discovers_in_ancestors_up_to_the_repository_root() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("repo");
+        let nested = root.join("incidents/phishing");
+        fs::create_dir_all(&nested).expect("create directories");
+        fs::create_dir_all(root.join(".git")).expect("create .git");
+        assert_eq!(discover(&nested), None);
+
+        // Above the repository root: not found.
+        fs::write(dir.path().join("soarform.yaml"), "").expect("write");
+        assert_eq!(discover(&nested), None);
+
+        fs::write(root.join("soarform.yml"), "").expect("write");
+        let found = discover(&nested).expect("found in the repository root");
+        assert!(found.ends_with("repo/soarform.yml"), "{}", found.display());
+
+        // A file as the start: its directory; and `.yaml` wins over `.yml`.
+        let file = nested.join("a.yaml");
+        fs::write(&file, "").expect("write");
+        fs::write(nested.join("soarform.yaml"), "").expect("write");
+        assert_eq!(discover(&file), Some(nested.join("soarform.yaml")));
+    }
+}

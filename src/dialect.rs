@@ -1,0 +1,50 @@
+//! The two Cloud SOAR API deployments and their base paths.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Which Cloud SOAR API a URL speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// `https://api.<region>.sumologic.com/api/csoar/v3/`
+    V3,
+    /// `https://<tenant>.soar.sumologic.com/incmansuite_ng/api/v3/`
+    Legacy,
+}
+
+impl Dialect {
+    /// The base path every endpoint is relative to, with leading and trailing slash.
+    pub fn base_path(self) -> &'static str {
+        match self {
+            Dialect::V3 => "/api/csoar/v3/",
+            Dialect::Legacy => "/incmansuite_ng/api/v3/",
+        }
+    }
+
+    /// The name used on the command line and in `soarform.yaml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::V3 => "v3",
+            Dialect::Legacy => "legacy",
+        }
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Dialect {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "v3" => Ok(Dialect::V3),
+            "legacy" => Ok(Dialect::Legacy),
+            other => Err(format!("unknown API dialect `{other}`: expected `v3` or `legacy`")),
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! soarform: incident-as-code for Sumo Logic Cloud SOAR.
+//!
+//! Data flows one way: files -> desired objects ([`manifest`]) -> observed objects ([`client`],
+//! [`observe`]) -> [`plan`] -> [`render`] / [`apply`].
+
+pub mod apply;
+pub mod catalog;
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod dialect;
+pub mod error;
+pub mod kind;
+pub mod manifest;
+pub mod normalize;
+pub mod observe;
+pub mod plan;
+pub mod render;
+pub mod resolve;
+pub mod session;
+pub mod settings;
+pub mod sim;
+
+use std::ffi::OsString;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Command};
+use crate::commands::{ExitStatus, Printer};
+
+/// Runs soarform with the given command-line arguments and returns the process exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            // Usage errors are errors (1); exit code 2 is reserved for "plan has changes".
+            return if error.use_stderr() { 1 } else { 0 };
+        }
+    };
+    init_logging(cli.global.verbose);
+    let printer = Printer::new(cli.global.color);
+    let result = match cli.command {
+        Command::Validate(args) => commands::validate::validate(args, printer),
+        Command::Plan(args) => commands::plan::plan(args, printer),
+        Command::Apply(args) => commands::apply::apply(args, printer),
+        Command::Sim(args) => commands::sim::sim(args, printer),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(error) => {
+            eprint!("{}", error.render(printer.stderr_color));
+            ExitStatus::Failure.into()
+        }
+    }
+}
+
+/// Logs go to stderr. Only soarform's own events are shown: the HTTP stack's debug output could
+/// include headers, and headers carry credentials.
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "soarform=debug",
+        _ => "soarform=trace",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

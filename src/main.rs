@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(soarform::run(std::env::args_os()));
+}

@@ -1,0 +1,631 @@
+//! One parsed YAML document -> a declaration (an object or a local template), checked against
+//! the schema and soarform's own rules (kinds, keys, field values, dates).
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use serde_json::Value;
+
+use super::diagnostic::{did_you_mean, one_of, Diagnostic, Origin};
+use super::schema::{self, Problem, ProblemKind, SchemaName};
+use super::yaml::{Document, Node, NodeValue};
+use super::{TemplateRef, KEY_PATTERN, MAX_KEY_LENGTH};
+use crate::kind::Kind;
+
+/// The `kind:` values a document may have.
+const KINDS: [&str; 3] = ["Incident", "TriageItem", "Template"];
+
+/// Fields that always hold dates, whatever their value looks like.
+const DATE_FIELDS: [&str; 2] = ["starttime", "endtime"];
+
+/// What a document declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeclarationKind {
+    Object(Kind),
+    Template,
+}
+
+impl DeclarationKind {
+    fn document_name(self) -> &'static str {
+        match self {
+            DeclarationKind::Object(kind) => kind.document_name(),
+            DeclarationKind::Template => "Template",
+        }
+    }
+
+    /// `key` for objects, `name` for templates.
+    fn name_key(self) -> &'static str {
+        match self {
+            DeclarationKind::Object(_) => "key",
+            DeclarationKind::Template => "name",
+        }
+    }
+}
+
+/// A field as written in one document (`null` included: it removes an inherited field).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WrittenField {
+    pub name: String,
+    pub value: Value,
+    pub origin: Origin,
+}
+
+/// An object or template as one document declares it, before `extends`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Declaration {
+    pub file: PathBuf,
+    pub kind: DeclarationKind,
+    /// The key (objects) or name (templates).
+    pub name: String,
+    pub name_origin: Origin,
+    /// Whether the document had no problem. An invalid declaration still claims its name, so
+    /// that documents extending it are not also reported as extending an unknown template.
+    pub valid: bool,
+    pub extends: Vec<(String, Origin)>,
+    pub template: Option<(TemplateRef, Origin)>,
+    pub fields: Vec<WrittenField>,
+}
+
+/// Checks one document and returns what it declares, when it has a known kind and a key (or
+/// name) string; every problem goes to `diagnostics`.
+pub(crate) fn interpret(
+    file: &Path,
+    document: &Document,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Declaration> {
+    let before = diagnostics.len();
+    let root = &document.root;
+    if !matches!(root.value, NodeValue::Mapping(_)) {
+        diagnostics.push(not_a_mapping(file, document));
+        return None;
+    }
+    let kind = declaration_kind(file, root, diagnostics)?;
+
+    for problem in schema::validate(SchemaName::Document, &root.to_json()) {
+        diagnostics.push(problem_diagnostic(file, root, kind, &problem));
+    }
+    if let Some(fields) = root.get("fields") {
+        check_fields(file, &fields.value, diagnostics);
+    }
+
+    let name_entry = root.get(kind.name_key())?;
+    let name = name_entry.value.as_str()?.to_string();
+    let valid = diagnostics.len() == before;
+    let extends = match root.get("extends").map(|entry| &entry.value) {
+        Some(node) => match &node.value {
+            NodeValue::Scalar(Value::String(name)) => vec![(name.clone(), node.pos.origin(file))],
+            NodeValue::Sequence(items) => items
+                .iter()
+                .filter_map(|item| Some((item.as_str()?.to_string(), item.pos.origin(file))))
+                .collect(),
+            _ => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    let template = root.get("template").and_then(|entry| {
+        let node = &entry.value;
+        let reference = match &node.value {
+            NodeValue::Scalar(Value::String(name)) => TemplateRef::Name(name.clone()),
+            NodeValue::Scalar(Value::Number(number)) => TemplateRef::Id(number.as_u64()?),
+            _ => return None,
+        };
+        Some((reference, node.pos.origin(file)))
+    });
+    let fields = match root.get("fields").map(|entry| &entry.value.value) {
+        Some(NodeValue::Mapping(entries)) => entries
+            .iter()
+            .filter(|entry| matches!(entry.value.value, NodeValue::Scalar(_)))
+            .map(|entry| WrittenField {
+                name: entry.key.clone(),
+                value: entry.value.to_json(),
+                origin: entry.value.pos.origin(file),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some(Declaration {
+        file: file.to_path_buf(),
+        kind,
+        name,
+        name_origin: name_entry.value.pos.origin(file),
+        valid,
+        extends,
+        template,
+        fields,
+    })
+}
+
+fn not_a_mapping(file: &Path, document: &Document) -> Diagnostic {
+    let root = &document.root;
+    let empty = root.is_null() && root.pos.len == 0;
+    if empty {
+        let origin = if document.start.len > 0 {
+            document.start.origin(file)
+        } else {
+            root.pos.origin(file)
+        };
+        return Diagnostic::at(origin, "empty document")
+            .with_label("expected a mapping with `kind`")
+            .with_help("remove the `---`, or write a document after it");
+    }
+    Diagnostic::at(
+        root.pos.origin(file),
+        format!(
+            "a document must be a mapping with `kind`, found {}",
+            root.type_name()
+        ),
+    )
+    .with_label("not a mapping")
+    .with_help("write `kind: Incident`, `kind: TriageItem` or `kind: Template` and its keys")
+}
+
+fn declaration_kind(
+    file: &Path,
+    root: &Node,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<DeclarationKind> {
+    let Some(entry) = root.get("kind") else {
+        let mut diagnostic = Diagnostic::at(root.pos.origin(file), "missing `kind`")
+            .with_label("this document has no `kind`")
+            .with_help("add `kind: Incident`, `kind: TriageItem` or `kind: Template`");
+        if let NodeValue::Mapping(entries) = &root.value {
+            if let Some(close) = entries
+                .iter()
+                .find(|entry| did_you_mean(&entry.key, ["kind"]).is_some())
+            {
+                diagnostic = Diagnostic::at(close.key_pos.origin(file), "missing `kind`")
+                    .with_label("this document has no `kind`")
+                    .with_help(format!("did you mean `kind` instead of `{}`?", close.key));
+            }
+        }
+        diagnostics.push(diagnostic);
+        return None;
+    };
+    let node = &entry.value;
+    let Some(text) = node.as_str() else {
+        diagnostics.push(
+            Diagnostic::at(
+                node.pos.origin(file),
+                format!(
+                    "`kind` must be {}, found {}",
+                    one_of(&KINDS, "or"),
+                    schema::show_value(node)
+                ),
+            )
+            .with_label("expected a kind"),
+        );
+        return None;
+    };
+    match text {
+        "Incident" => Some(DeclarationKind::Object(Kind::Incident)),
+        "TriageItem" => Some(DeclarationKind::Object(Kind::TriageItem)),
+        "Template" => Some(DeclarationKind::Template),
+        other => {
+            let mut diagnostic =
+                Diagnostic::at(node.pos.origin(file), format!("unknown kind `{other}`"))
+                    .with_label("unknown kind")
+                    .with_note(format!("expected {}", one_of(&KINDS, "or")));
+            if let Some(suggestion) = did_you_mean(other, KINDS) {
+                diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+            }
+            diagnostics.push(diagnostic);
+            None
+        }
+    }
+}
+
+/// Schema problems phrased for desired-state documents.
+fn problem_diagnostic(
+    file: &Path,
+    root: &Node,
+    kind: DeclarationKind,
+    problem: &Problem,
+) -> Diagnostic {
+    let path: Vec<&str> = problem.path.iter().map(String::as_str).collect();
+    let located = root.find(&problem.path);
+    let origin = located.map_or(root.pos, |(node, _)| node.pos).origin(file);
+    let found = located.map_or_else(|| "nothing".to_string(), |(node, _)| schema::show_value(node));
+    let kind_name = kind.document_name();
+    let noun = match kind {
+        DeclarationKind::Object(_) => "key",
+        DeclarationKind::Template => "template name",
+    };
+    match (path.as_slice(), &problem.kind) {
+        ([], ProblemKind::Missing { key }) => {
+            let origin = root
+                .get("kind")
+                .map_or(root.pos, |entry| entry.value.pos)
+                .origin(file);
+            let example = match key.as_str() {
+                "name" => "name: phishing-defaults",
+                _ => "key: phishing/ceo-wire-fraud",
+            };
+            Diagnostic::at(origin, format!("missing `{key}`"))
+                .with_label(format!("this `{kind_name}` has no `{key}`"))
+                .with_help(format!("add a line such as `{example}`"))
+        }
+        ([], ProblemKind::UnknownKey { key, allowed }) if key == "<<" => {
+            schema::diagnostic(file, root, problem)
+                .with_help("YAML merge keys (`<<`) are not supported: put shared fields in a `Template` document and use `extends`")
+                .tap_allowed(allowed)
+        }
+        ([], ProblemKind::UnknownKey { allowed, .. }) => {
+            let mut diagnostic = schema::diagnostic(file, root, problem);
+            diagnostic.notes = vec![format!(
+                "`{kind_name}` documents take {}",
+                one_of(allowed, "and")
+            )];
+            diagnostic
+        }
+        (["key" | "name"], ProblemKind::Constraint { phrase }) if phrase == "must not be empty" => {
+            Diagnostic::at(origin, format!("empty {noun}"))
+                .with_label(format!("expected a {noun} such as `phishing/ceo-wire-fraud`"))
+        }
+        (["key" | "name"], ProblemKind::Constraint { phrase }) if phrase.starts_with("must be at most") => {
+            Diagnostic::at(
+                origin,
+                format!("{noun} is longer than {MAX_KEY_LENGTH} characters"),
+            )
+            .with_label("too long")
+        }
+        (["key" | "name"], ProblemKind::Pattern { .. }) => {
+            Diagnostic::at(origin, format!("invalid {noun} {found}"))
+                .with_label(format!("not a valid {noun}"))
+                .with_note(format!(
+                    "{noun}s match `{KEY_PATTERN}` (at most {MAX_KEY_LENGTH} characters)"
+                ))
+                .with_help("use letters, digits, `.`, `_`, `/` and `-`, starting with a letter or digit; no spaces, quotes or `*`")
+        }
+        (["key" | "name"], ProblemKind::WrongType { .. }) => {
+            let mut diagnostic = Diagnostic::at(origin, format!("`{}` must be a string, found {found}", path[0]))
+                .with_label("expected a string");
+            if let Some((node, _)) = located {
+                if let NodeValue::Scalar(value @ (Value::Number(_) | Value::Bool(_))) = &node.value {
+                    diagnostic = diagnostic.with_help(format!("quote it: `{}: \"{value}\"`", path[0]));
+                }
+            }
+            diagnostic
+        }
+        (["template"], ProblemKind::WrongType { .. }) => Diagnostic::at(
+            origin,
+            format!("`template` must be a template name or a numeric id, found {found}"),
+        )
+        .with_label("expected a string or an integer"),
+        (["template"], ProblemKind::Constraint { .. }) => Diagnostic::at(
+            origin,
+            format!("`template` must be a template name or an id of at least 1, found {found}"),
+        )
+        .with_label("not a template"),
+        (["fields", name], ProblemKind::WrongType { expected }) => {
+            let mut diagnostic = Diagnostic::at(
+                origin,
+                format!(
+                    "field `{name}` must be {}, found {found}",
+                    schema::join_or(expected)
+                ),
+            )
+            .with_label("expected a scalar")
+            .with_help("field values are strings, numbers or booleans; `null` removes an inherited field");
+            if let Some((node, _)) = located {
+                if matches!(node.value, NodeValue::Mapping(_) | NodeValue::Sequence(_)) {
+                    diagnostic = diagnostic.with_note(
+                        "for text with `:` or several lines, quote it or use a block scalar (`|`)",
+                    );
+                }
+            }
+            diagnostic
+        }
+        _ => schema::diagnostic(file, root, problem),
+    }
+}
+
+trait TapAllowed {
+    fn tap_allowed(self, allowed: &[String]) -> Self;
+}
+
+impl TapAllowed for Diagnostic {
+    /// Replaces the generic "expected one of" note with the same list (merge keys have no
+    /// close spelling to suggest).
+    fn tap_allowed(mut self, allowed: &[String]) -> Self {
+        self.notes = vec![format!("expected one of {}", one_of(allowed, "or"))];
+        self
+    }
+}
+
+/// Field names and values beyond types: empty names, dates.
+fn check_fields(file: &Path, fields: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let NodeValue::Mapping(entries) = &fields.value else {
+        return;
+    };
+    for entry in entries {
+        if entry.key.trim().is_empty() {
+            diagnostics.push(
+                Diagnostic::at(entry.key_pos.origin(file), "empty field name")
+                    .with_label("expected an API name such as `status` or a label"),
+            );
+            continue;
+        }
+        let NodeValue::Scalar(value) = &entry.value.value else {
+            continue;
+        };
+        let is_date_field = DATE_FIELDS
+            .iter()
+            .any(|name| entry.key.eq_ignore_ascii_case(name));
+        let origin = || entry.value.pos.origin(file);
+        match value {
+            Value::Null => {}
+            Value::String(text) if looks_like_date(text) => {
+                if let Err(help) = check_date(text) {
+                    diagnostics.push(
+                        Diagnostic::at(
+                            origin(),
+                            format!("invalid date `{text}` in field `{}`", entry.key),
+                        )
+                        .with_label("expected an RFC 3339 timestamp or a `YYYY-MM-DD` date")
+                        .with_help(help),
+                    );
+                }
+            }
+            other if is_date_field => {
+                let found = match other {
+                    Value::String(text) => format!("`{text}`"),
+                    other => format!("`{other}`"),
+                };
+                diagnostics.push(
+                    Diagnostic::at(
+                        origin(),
+                        format!("field `{}` must be a date, found {found}", entry.key),
+                    )
+                    .with_label("expected an RFC 3339 timestamp or a `YYYY-MM-DD` date")
+                    .with_help("for example `2026-11-20T09:00:00Z` or `2026-11-20`"),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `YYYY-MM-DD`, alone or followed by `T`, `t` or a space and a digit: a value meant as a date
+/// (text that merely starts with a date, such as `2026-01-05: phishing wave`, is not).
+pub(crate) fn looks_like_date(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        bytes
+            .get(range)
+            .is_some_and(|part| part.iter().all(u8::is_ascii_digit))
+    };
+    if !(digits(0..4) && bytes.get(4) == Some(&b'-') && digits(5..7) && bytes.get(7) == Some(&b'-') && digits(8..10)) {
+        return false;
+    }
+    match bytes.get(10) {
+        None => true,
+        Some(b'T' | b't' | b' ') => bytes.get(11).is_some_and(u8::is_ascii_digit),
+        Some(_) => false,
+    }
+}
+
+/// A valid RFC 3339 timestamp or plain date; otherwise a hint on what to change.
+pub(crate) fn check_date(text: &str) -> Result<(), String> {
+    if text.len() == 10 {
+        return NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(drop)
+            .map_err(|_| "the date does not exist; use `YYYY-MM-DD`, for example `2026-11-20`".to_string());
+    }
+    if DateTime::parse_from_rfc3339(text).is_ok() {
+        return Ok(());
+    }
+    let without_offset = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        .iter()
+        .any(|format| NaiveDateTime::parse_from_str(text, format).is_ok());
+    if without_offset {
+        Err(format!(
+            "add a UTC offset, for example `{}Z`",
+            text.trim_end()
+        ))
+    } else {
+        Err("for example `2026-11-20T09:00:00Z` or `2026-11-20`".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::yaml;
+
+    /// Every diagnostic of every document of `text`, rendered.
+    fn check(text: &str) -> (Vec<Declaration>, String) {
+        let file = Path::new("doc.yaml");
+        let parsed = yaml::parse(file, text);
+        let mut diagnostics = parsed.diagnostics;
+        let declarations = parsed
+            .documents
+            .iter()
+            .filter_map(|document| interpret(file, document, &mut diagnostics))
+            .collect();
+        let mut sources = crate::manifest::Sources::default();
+        sources.insert(file.to_path_buf(), text.to_string());
+        let rendered = diagnostics
+            .iter()
+            .map(|diagnostic| diagnostic.render(&sources, false))
+            .collect::<Vec<_>>()
+            .join("\n");
+        (declarations, rendered)
+    }
+
+    fn errors(text: &str) -> String {
+        let (_, rendered) = check(text);
+        assert!(!rendered.is_empty(), "no error for {text:?}");
+        rendered
+    }
+
+    fn assert_has(rendered: &str, expected: &[&str]) {
+        for part in expected {
+            assert!(rendered.contains(part), "missing {part:?} in:\n{rendered}");
+        }
+    }
+
+    #[test]
+    fn accepts_a_valid_incident() {
+        let (declarations, rendered) = check(
+            "kind: Incident\nkey: a/b-c.d_e\ntemplate: 3\nextends: [x, y]\nfields:\n  starttime: 2026-11-20\n  opt_5: 12.5\n  done: true\n  gone: null\n",
+        );
+        assert_eq!(rendered, "");
+        let declaration = &declarations[0];
+        assert!(declaration.valid);
+        assert_eq!(declaration.kind, DeclarationKind::Object(Kind::Incident));
+        assert_eq!(declaration.template.as_ref().map(|(template, _)| template), Some(&TemplateRef::Id(3)));
+        let extends: Vec<&str> = declaration.extends.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(extends, ["x", "y"]);
+        assert_eq!(declaration.fields.len(), 4);
+        assert_eq!(declaration.fields[3].value, Value::Null);
+    }
+
+    #[test]
+    fn wrong_type_is_reported_at_the_value() {
+        let rendered = errors("kind: Incident\nkey: a\ntemplate: [1]\n");
+        assert_has(&rendered, &[
+            "error: `template` must be a template name or a numeric id, found a list",
+            "--> doc.yaml:3:11",
+        ]);
+    }
+
+    #[test]
+    fn unknown_top_level_key_suggests_the_closest() {
+        let rendered = errors("kind: Incident\nkey: a\nfeilds: {}\n");
+        assert_has(&rendered, &[
+            "error: unknown key `feilds`",
+            "--> doc.yaml:3:1",
+            "= note: `Incident` documents take `kind`, `key`, `template`, `extends` and `fields`",
+            "= help: did you mean `fields`?",
+        ]);
+    }
+
+    #[test]
+    fn triage_items_take_no_template() {
+        let rendered = errors("kind: TriageItem\nkey: a\ntemplate: Phishing\n");
+        assert_has(&rendered, &["error: unknown key `template`", "--> doc.yaml:3:1"]);
+    }
+
+    #[test]
+    fn merge_keys_point_to_extends() {
+        let rendered = errors("kind: Incident\nkey: a\n<<: {x: 1}\n");
+        assert_has(&rendered, &["unknown key `<<`", "use `extends`"]);
+    }
+
+    #[test]
+    fn missing_kind() {
+        let rendered = errors("key: a\nfields: {}\n");
+        assert_has(&rendered, &[
+            "error: missing `kind`",
+            "--> doc.yaml:1:1",
+            "this document has no `kind`",
+            "add `kind: Incident`, `kind: TriageItem` or `kind: Template`",
+        ]);
+    }
+
+    #[test]
+    fn unknown_kind_suggests_the_closest() {
+        let rendered = errors("kind: Incidnet\nkey: a\n");
+        assert_has(&rendered, &[
+            "error: unknown kind `Incidnet`",
+            "--> doc.yaml:1:7",
+            "= help: did you mean `Incident`?",
+        ]);
+    }
+
+    #[test]
+    fn missing_key_and_missing_name() {
+        let rendered = errors("kind: Incident\ntemplate: 1\n");
+        assert_has(&rendered, &["error: missing `key`", "--> doc.yaml:1:7", "this `Incident` has no `key`"]);
+        let rendered = errors("kind: Template\nfields: {a: 1}\n");
+        assert_has(&rendered, &["error: missing `name`", "--> doc.yaml:1:7", "this `Template` has no `name`"]);
+    }
+
+    #[test]
+    fn empty_key() {
+        let rendered = errors("kind: Incident\nkey: \"\"\n");
+        assert_has(&rendered, &["error: empty key", "--> doc.yaml:2:6"]);
+        assert_eq!(rendered.matches("error:").count(), 1, "{rendered}");
+    }
+
+    #[test]
+    fn key_must_match_the_pattern() {
+        let rendered = errors("kind: TriageItem\nkey: has space\n");
+        assert_has(&rendered, &[
+            "error: invalid key `has space`",
+            "--> doc.yaml:2:6",
+            "keys match `^[A-Za-z0-9][A-Za-z0-9._/-]*$`",
+        ]);
+        let rendered = errors("kind: TriageItem\nkey: a*\n");
+        assert_has(&rendered, &["error: invalid key `a*`"]);
+        let rendered = errors(&format!("kind: TriageItem\nkey: {}\n", "a".repeat(201)));
+        assert_has(&rendered, &["error: key is longer than 200 characters", "--> doc.yaml:2:6"]);
+    }
+
+    #[test]
+    fn numeric_key_gets_a_quoting_hint() {
+        let rendered = errors("kind: Incident\nkey: 2024\ntemplate: 1\n");
+        assert_has(&rendered, &[
+            "error: `key` must be a string, found `2024`",
+            "--> doc.yaml:2:6",
+            "quote it: `key: \"2024\"`",
+        ]);
+    }
+
+    #[test]
+    fn field_values_must_be_scalars() {
+        let rendered = errors("kind: Incident\nkey: a\nfields:\n  tags: [a, b]\n");
+        assert_has(&rendered, &[
+            "error: field `tags` must be a string, a number, a boolean or null, found a list",
+            "--> doc.yaml:4:9",
+        ]);
+    }
+
+    #[test]
+    fn invalid_dates() {
+        let rendered = errors("kind: Incident\nkey: a\nfields:\n  opt_6: 2026-02-30\n");
+        assert_has(&rendered, &[
+            "error: invalid date `2026-02-30` in field `opt_6`",
+            "--> doc.yaml:4:10",
+            "expected an RFC 3339 timestamp or a `YYYY-MM-DD` date",
+        ]);
+        let rendered = errors("kind: Incident\nkey: a\nfields:\n  starttime: 2026-11-20T25:00:00Z\n");
+        assert_has(&rendered, &["error: invalid date `2026-11-20T25:00:00Z` in field `starttime`", "--> doc.yaml:4:14"]);
+        let rendered = errors("kind: Incident\nkey: a\nfields:\n  starttime: 2026-11-20T09:00:00\n");
+        assert_has(&rendered, &["add a UTC offset, for example `2026-11-20T09:00:00Z`"]);
+    }
+
+    #[test]
+    fn start_and_end_times_must_be_dates() {
+        let rendered = errors("kind: Incident\nkey: a\nfields:\n  starttime: yesterday\n  endtime: 5\n");
+        assert_has(&rendered, &[
+            "error: field `starttime` must be a date, found `yesterday`",
+            "--> doc.yaml:4:14",
+            "error: field `endtime` must be a date, found `5`",
+            "--> doc.yaml:5:12",
+        ]);
+    }
+
+    #[test]
+    fn text_that_starts_with_a_date_is_not_a_date() {
+        let (_, rendered) = check("kind: Incident\nkey: a\nfields:\n  description: \"2026-01-05: phishing wave\"\n  starttime: 2026-11-20 09:00:00+01:00\n");
+        assert_eq!(rendered, "");
+    }
+
+    #[test]
+    fn documents_must_be_mappings() {
+        let rendered = errors("- kind: Incident\n");
+        assert_has(&rendered, &["error: a document must be a mapping with `kind`, found a list", "--> doc.yaml:1:1"]);
+        let rendered = errors("just text\n");
+        assert_has(&rendered, &["error: a document must be a mapping with `kind`, found a string"]);
+        let rendered = errors("kind: Template\nname: t\n---\n");
+        assert_has(&rendered, &["error: empty document", "--> doc.yaml:3:1"]);
+    }
+
+    #[test]
+    fn invalid_declarations_still_claim_their_name() {
+        let (declarations, _) = check("kind: Template\nname: t\nfields: {a: [1]}\n");
+        assert_eq!(declarations.len(), 1);
+        assert!(!declarations[0].valid);
+    }
+}

@@ -1,0 +1,92 @@
+//! Reads the live state of the objects a repository declares, by key, with batched searches.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::client::{Client, ClientError, RemoteObject};
+use crate::kind::Kind;
+
+/// How many keys one search filter holds (`field:"a" OR field:"b" ...`).
+pub const KEYS_PER_SEARCH: usize = 50;
+
+/// Live objects by kind and key; more than one object under a key is a conflict the plan reports.
+#[derive(Debug, Default, Clone)]
+pub struct Observed {
+    by_key: HashMap<(Kind, String), Vec<RemoteObject>>,
+}
+
+impl Observed {
+    /// Records an object found under a key.
+    pub fn insert(&mut self, kind: Kind, key: &str, object: RemoteObject) {
+        self.by_key
+            .entry((kind, key.to_string()))
+            .or_default()
+            .push(object);
+    }
+
+    /// The objects carrying a key (usually none or one).
+    pub fn get(&self, kind: Kind, key: &str) -> &[RemoteObject] {
+        self.by_key
+            .get(&(kind, key.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
+/// A filter matching any of `keys` exactly in `field`.
+pub fn key_filter(field: &str, keys: &[&str]) -> String {
+    let terms: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            let escaped = key.replace('\\', "\\\\").replace('"', "\\\"");
+            format!("{field}:\"{escaped}\"")
+        })
+        .collect();
+    terms.join(" OR ")
+}
+
+/// Searches the objects of one kind whose identity field holds one of `keys`, reading only
+/// `columns` (plus what the server always returns), and adds them to `observed`.
+pub async fn observe(
+    client: &Client,
+    kind: Kind,
+    identity_field: &str,
+    keys: &[&str],
+    columns: &[String],
+    observed: &mut Observed,
+) -> Result<(), ClientError> {
+    let wanted: BTreeSet<&str> = keys.iter().copied().collect();
+    let unique: Vec<&str> = wanted.iter().copied().collect();
+    let mut requested = columns.to_vec();
+    if !requested.iter().any(|column| column == identity_field) {
+        requested.push(identity_field.to_string());
+    }
+    for chunk in unique.chunks(KEYS_PER_SEARCH) {
+        let filter = key_filter(identity_field, chunk);
+        for object in client.search(kind, &filter, &requested).await? {
+            // The server matches exactly, but only trust what the identity field really holds.
+            let key = object
+                .fields
+                .get(identity_field)
+                .and_then(|value| value.as_str())
+                .map(str::to_string);
+            if let Some(key) = key.filter(|key| wanted.contains(key.as_str())) {
+                observed.insert(kind, &key, object);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_join_exact_terms_with_or() {
+        assert_eq!(
+            key_filter("incidentid", &["a/b", "c"]),
+            r#"incidentid:"a/b" OR incidentid:"c""#
+        );
+        assert_eq!(key_filter("opt_1", &[r#"x"y"#]), r#"opt_1:"x\"y""#);
+    }
+}

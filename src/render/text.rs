@@ -1,0 +1,238 @@
+//! The text plan: a header per object, a line per changed field, unified diffs for multi-line text.
+
+use std::fmt::Write as _;
+
+use similar::{ChangeTag, TextDiff};
+
+use super::Palette;
+use crate::apply::{ApplyReport, Outcome};
+use crate::normalize::Normalized;
+use crate::plan::{Action, FieldChange, ObjectPlan, Plan, Summary};
+
+const INDENT: &str = "    ";
+
+/// Renders a plan for people.
+pub fn render_plan(plan: &Plan, color: bool) -> String {
+    let palette = Palette::new(color);
+    let mut out = String::new();
+    let changed: Vec<&ObjectPlan> = plan
+        .objects
+        .iter()
+        .filter(|object| object.action != Action::Unchanged || !object.warnings.is_empty())
+        .collect();
+    if plan.has_changes() {
+        out.push_str("soarform will perform the following actions:\n\n");
+    } else {
+        out.push_str("No changes. The tenant matches the desired state.\n\n");
+    }
+    for object in changed {
+        render_object(&mut out, object, &palette);
+        out.push('\n');
+    }
+    out.push_str(&summary_line(plan.summary(), &palette));
+    out
+}
+
+/// `Plan: 2 to create, 1 to update, 7 unchanged.`
+pub fn summary_line(summary: Summary, palette: &Palette) -> String {
+    format!(
+        "{bold}Plan:{reset} {} to create, {} to update, {} unchanged.\n",
+        summary.create,
+        summary.update,
+        summary.unchanged,
+        bold = palette.bold,
+        reset = palette.reset
+    )
+}
+
+fn render_object(out: &mut String, object: &ObjectPlan, palette: &Palette) {
+    let Palette { green, yellow, bold, dim, reset, .. } = *palette;
+    match object.action {
+        Action::Create => {
+            let template = object
+                .template
+                .as_ref()
+                .map(|template| format!(" {dim}(template {}){reset}", template.name))
+                .unwrap_or_default();
+            let _ = writeln!(out, "{green}+ create{reset} {bold}{} {}{reset}{template}", object.kind, object.key);
+        }
+        Action::Update => {
+            let id = object.remote_id.map(|id| format!(" {dim}(id {id}){reset}")).unwrap_or_default();
+            let _ = writeln!(out, "{yellow}~ update{reset} {bold}{} {}{reset}{id}", object.kind, object.key);
+        }
+        Action::Unchanged => {
+            let id = object.remote_id.map(|id| format!(" {dim}(id {id}){reset}")).unwrap_or_default();
+            let _ = writeln!(out, "  unchanged {bold}{} {}{reset}{id}", object.kind, object.key);
+        }
+    }
+    for warning in &object.warnings {
+        let _ = writeln!(out, "{INDENT}{yellow}! warning:{reset} {warning}");
+    }
+    for change in &object.changes {
+        render_change(out, change, object.action, palette);
+    }
+}
+
+fn render_change(out: &mut String, change: &FieldChange, action: Action, palette: &Palette) {
+    let Palette { green, yellow, red, dim, reset, .. } = *palette;
+    let name = &change.declared_name;
+    let multiline = change.before.is_multiline() || change.after.is_multiline();
+    if action == Action::Create {
+        match (&change.after, multiline) {
+            (Normalized::Text(text), true) => {
+                let _ = writeln!(out, "{INDENT}{green}+{reset} {name}:");
+                for line in text.lines() {
+                    let _ = writeln!(out, "{INDENT}{INDENT}{green}+{line}{reset}");
+                }
+            }
+            (after, _) => {
+                let _ = writeln!(out, "{INDENT}{green}+{reset} {name}: {after}");
+            }
+        }
+        return;
+    }
+    if !multiline {
+        let _ = writeln!(
+            out,
+            "{INDENT}{yellow}~{reset} {name}: {red}{}{reset} {dim}->{reset} {green}{}{reset}",
+            change.before, change.after
+        );
+        return;
+    }
+    let before = text_of(&change.before);
+    let after = text_of(&change.after);
+    let _ = writeln!(out, "{INDENT}{yellow}~{reset} {name}:");
+    let diff = TextDiff::from_lines(&before, &after);
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        let _ = writeln!(out, "{INDENT}{INDENT}{dim}{}{reset}", hunk.header());
+        for line in hunk.iter_changes() {
+            let (sign, style) = match line.tag() {
+                ChangeTag::Delete => ('-', red),
+                ChangeTag::Insert => ('+', green),
+                ChangeTag::Equal => (' ', ""),
+            };
+            let text = line.value().trim_end_matches('\n');
+            let _ = writeln!(out, "{INDENT}{INDENT}{style}{sign}{text}{reset}");
+            if line.missing_newline() {
+                let _ = writeln!(out, "{INDENT}{INDENT}{dim}\\ No newline at end of text{reset}");
+            }
+        }
+    }
+}
+
+fn text_of(value: &Normalized) -> String {
+    match value {
+        Normalized::Text(text) => text.clone(),
+        Normalized::Absent => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Renders one apply outcome as it happens.
+pub fn render_outcome(outcome: &Outcome, color: bool) -> String {
+    let Palette { green, yellow, red, bold, reset, .. } = Palette::new(color);
+    let subject = format!("{bold}{} {}{reset}", outcome.kind, outcome.key);
+    match (&outcome.result, outcome.action) {
+        (Ok(id), Action::Create) => format!("{green}+{reset} {subject}: created (id {id})\n"),
+        (Ok(id), _) => format!(
+            "{yellow}~{reset} {subject}: updated (id {id}, {} field{})\n",
+            outcome.field_count,
+            if outcome.field_count == 1 { "" } else { "s" }
+        ),
+        (Err(error), _) => format!("{red}x{reset} {subject}: failed: {error}\n"),
+    }
+}
+
+/// The closing line of an apply.
+pub fn render_apply_summary(report: &ApplyReport, color: bool) -> String {
+    let palette = Palette::new(color);
+    let (created, updated, failed) = report.counts();
+    let mut line = format!(
+        "{bold}Apply {}:{reset} {created} created, {updated} updated, {} unchanged",
+        if failed > 0 { "incomplete" } else { "complete" },
+        report.unchanged,
+        bold = palette.bold,
+        reset = palette.reset
+    );
+    if failed > 0 {
+        let _ = write!(line, ", {red}{failed} failed{reset}", red = palette.red, reset = palette.reset);
+    }
+    line.push_str(".\n");
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::Kind;
+    use serde_json::Value;
+
+    fn change(before: Normalized, after: Normalized) -> FieldChange {
+        FieldChange {
+            field: "description".into(),
+            label: "Description".into(),
+            declared_name: "description".into(),
+            before,
+            after,
+            write: Value::Null,
+        }
+    }
+
+    fn plan(action: Action, changes: Vec<FieldChange>) -> Plan {
+        Plan {
+            objects: vec![ObjectPlan {
+                kind: Kind::Incident,
+                key: "phishing/one".into(),
+                action,
+                remote_id: if action == Action::Create { None } else { Some(12) },
+                template: None,
+                identity_field: "incidentid".into(),
+                changes,
+                warnings: vec![],
+            }],
+        }
+    }
+
+    #[test]
+    fn scalar_changes_are_one_line_each() {
+        let text = render_plan(
+            &plan(
+                Action::Update,
+                vec![change(Normalized::Text("a".into()), Normalized::Text("b".into()))],
+            ),
+            false,
+        );
+        assert!(text.contains("~ update Incident phishing/one (id 12)\n"), "{text}");
+        assert!(text.contains("    ~ description: \"a\" -> \"b\"\n"), "{text}");
+        assert!(text.ends_with("Plan: 0 to create, 1 to update, 0 unchanged.\n"), "{text}");
+    }
+
+    #[test]
+    fn multiline_changes_are_unified_diffs() {
+        let text = render_plan(
+            &plan(
+                Action::Update,
+                vec![change(
+                    Normalized::Text("one\ntwo\nthree\n".into()),
+                    Normalized::Text("one\n2\nthree\n".into()),
+                )],
+            ),
+            false,
+        );
+        assert!(text.contains("        @@ -1,3 +1,3 @@\n"), "{text}");
+        assert!(text.contains("        -two\n        +2\n"), "{text}");
+    }
+
+    #[test]
+    fn no_colour_codes_unless_asked() {
+        let value = plan(Action::Create, vec![change(Normalized::Absent, Normalized::Text("x".into()))]);
+        assert!(!render_plan(&value, false).contains('\x1b'));
+        assert!(render_plan(&value, true).contains("\x1b[32m+ create"));
+    }
+
+    #[test]
+    fn empty_plans_say_so() {
+        let text = render_plan(&Plan::default(), false);
+        assert!(text.starts_with("No changes."), "{text}");
+    }
+}

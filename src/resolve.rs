@@ -1,0 +1,199 @@
+//! Desired objects checked against the tenant's catalog: field names, option names, templates, types.
+//!
+//! Every problem is a diagnostic at the position of the offending value, and all of them are reported
+//! at once, before anything is searched or written.
+
+use std::collections::BTreeMap;
+
+use crate::catalog::{Catalog, Column, Template};
+use crate::kind::Kind;
+use crate::manifest::{DesiredObject, Diagnostic, Origin};
+use crate::normalize::{self, DesiredValue};
+
+/// The identity field of each kind, as columns of the catalog.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// Where incident keys are written (default `incidentid`).
+    pub incident: Column,
+    /// Where triage item keys are written (default `Source reference`).
+    pub triage: Column,
+}
+
+impl Identity {
+    /// The identity column of a kind.
+    pub fn column(&self, kind: Kind) -> &Column {
+        match kind {
+            Kind::Incident => &self.incident,
+            Kind::TriageItem => &self.triage,
+        }
+    }
+
+    /// Finds the configured identity fields (API name or label) in the catalog.
+    pub fn resolve(
+        catalog: &Catalog,
+        incident: Option<&str>,
+        triage: Option<&str>,
+    ) -> Result<Identity, String> {
+        let find = |kind: Kind, name: &str| {
+            catalog
+                .columns(kind)
+                .resolve(kind, name)
+                .cloned()
+                .map_err(|error| format!("the identity field of {}s: {error}", kind.noun()))
+        };
+        Ok(Identity {
+            incident: find(Kind::Incident, incident.unwrap_or("incidentid"))?,
+            triage: find(Kind::TriageItem, triage.unwrap_or("Source reference"))?,
+        })
+    }
+}
+
+/// A declared field, checked and converted.
+#[derive(Debug, Clone)]
+pub struct ResolvedField {
+    /// The column it names.
+    pub column: Column,
+    /// The name as the document wrote it (`Business unit` or `opt_3`).
+    pub declared_name: String,
+    /// The value in comparable form and as written.
+    pub value: DesiredValue,
+}
+
+/// A desired object ready to be planned.
+#[derive(Debug, Clone)]
+pub struct ResolvedObject {
+    /// Incident or triage item.
+    pub kind: Kind,
+    /// The key, written to the identity field.
+    pub key: String,
+    /// The incident template (incidents only).
+    pub template: Option<Template>,
+    /// Declared fields in document order.
+    pub fields: Vec<ResolvedField>,
+}
+
+/// Resolves every desired object; the error lists every problem found.
+pub fn resolve(
+    objects: &[DesiredObject],
+    catalog: &Catalog,
+    identity: &Identity,
+) -> Result<Vec<ResolvedObject>, Vec<Diagnostic>> {
+    let mut resolved = Vec::with_capacity(objects.len());
+    let mut problems = Vec::new();
+    for object in objects {
+        match resolve_object(object, catalog, identity) {
+            Ok(done) => resolved.push(done),
+            Err(mut found) => problems.append(&mut found),
+        }
+    }
+    if problems.is_empty() {
+        Ok(resolved)
+    } else {
+        Err(problems)
+    }
+}
+
+fn resolve_object(
+    object: &DesiredObject,
+    catalog: &Catalog,
+    identity: &Identity,
+) -> Result<ResolvedObject, Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let template = match (object.kind, &object.template) {
+        (Kind::Incident, Some((reference, origin))) => match catalog.template(reference) {
+            Ok(template) => Some(template.clone()),
+            Err(error) => {
+                problems.push(diagnostic(origin, error.to_string(), "not a template of this tenant"));
+                None
+            }
+        },
+        (Kind::Incident, None) => {
+            problems.push(diagnostic(
+                &object.key_origin,
+                format!("incident `{}` has no `template`", object.key),
+                "needs `template:` here or in a Template it extends",
+            ));
+            None
+        }
+        (Kind::TriageItem, _) => None,
+    };
+    let columns = catalog.columns(object.kind);
+    let identity_column = identity.column(object.kind);
+    let mut seen: BTreeMap<String, &Origin> = BTreeMap::new();
+    let mut fields = Vec::with_capacity(object.fields.len());
+    for field in &object.fields {
+        let column = match columns.resolve(object.kind, &field.name) {
+            Ok(column) => column,
+            Err(error) => {
+                let mut found = diagnostic(&field.origin, error.to_string(), "unknown field");
+                found.help = Some(format!(
+                    "fields are named by API name or label as `GET {}/columns/` lists them",
+                    match object.kind {
+                        Kind::Incident => "incidents",
+                        Kind::TriageItem => "triage",
+                    }
+                ));
+                problems.push(found);
+                continue;
+            }
+        };
+        if column.field == identity_column.field {
+            let mut found = diagnostic(
+                &field.origin,
+                format!(
+                    "`{}` is the identity field of {}s; soarform writes the `key` into it",
+                    field.name,
+                    object.kind.noun()
+                ),
+                "remove this field",
+            );
+            found.help = Some("set `key:` instead; changing the identity field would orphan the object".into());
+            problems.push(found);
+            continue;
+        }
+        if let Some(first) = seen.get(&column.field) {
+            let mut found = diagnostic(
+                &field.origin,
+                format!(
+                    "field `{}` is declared twice (as `{}` and by another name)",
+                    column.label, field.name
+                ),
+                "second declaration",
+            );
+            found
+                .notes
+                .push(format!("first declared at {}:{}:{}", first.file.display(), first.line, first.column));
+            problems.push(found);
+            continue;
+        }
+        seen.insert(column.field.clone(), &field.origin);
+        match normalize::desired(column, &field.value) {
+            Ok(value) => fields.push(ResolvedField {
+                column: column.clone(),
+                declared_name: field.name.clone(),
+                value,
+            }),
+            Err(message) => problems.push(diagnostic(&field.origin, message, "invalid value")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(ResolvedObject {
+            kind: object.kind,
+            key: object.key.clone(),
+            template,
+            fields,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+fn diagnostic(origin: &Origin, message: String, label: &str) -> Diagnostic {
+    Diagnostic {
+        origin: Some(origin.clone()),
+        message,
+        label: Some(label.to_string()),
+        notes: Vec::new(),
+        help: None,
+    }
+}

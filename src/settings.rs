@@ -1,0 +1,297 @@
+//! Flags, environment and `soarform.yaml` resolved into one value per concern, so the core never sees
+//! clap or the process environment.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::ConnectionArgs;
+use crate::client::target::{self, Target};
+use crate::client::{ClientOptions, Credential, Endpoints, Secret, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::config::{self, ProjectConfig};
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
+
+/// The environment variables soarform reads, captured once.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    /// `SOARFORM_URL`.
+    pub url: Option<String>,
+    /// `SOARFORM_TOKEN`.
+    pub token: Option<Secret>,
+    /// `SUMO_ACCESS_ID`.
+    pub access_id: Option<String>,
+    /// `SUMO_ACCESS_KEY`.
+    pub access_key: Option<Secret>,
+}
+
+impl Environment {
+    /// Reads the process environment; empty variables count as unset.
+    pub fn from_process() -> Self {
+        let read = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+        Environment {
+            url: read("SOARFORM_URL"),
+            token: read("SOARFORM_TOKEN").map(|token| Secret::new(token.trim())),
+            access_id: read("SUMO_ACCESS_ID").map(|id| id.trim().to_string()),
+            access_key: read("SUMO_ACCESS_KEY").map(|key| Secret::new(key.trim())),
+        }
+    }
+}
+
+/// The project file in force, or defaults when there is none.
+pub fn project_config(paths: &[PathBuf], explicit: Option<&Path>) -> Result<ProjectConfig> {
+    let found = match explicit {
+        Some(path) => Some(path.to_path_buf()),
+        None => {
+            let start = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+            config::discover(&start)
+        }
+    };
+    match found {
+        Some(path) => {
+            tracing::debug!("project file {}", path.display());
+            config::load(&path).map_err(Error::Diagnostics)
+        }
+        None => Ok(ProjectConfig::default()),
+    }
+}
+
+/// Where to connect and with what.
+#[derive(Debug, Clone)]
+pub enum Connection {
+    /// The embedded simulator on a loopback port, its state in a file.
+    Sandbox {
+        /// The sandbox's state file.
+        state_file: PathBuf,
+        /// Which base path the client uses against it.
+        dialect: Dialect,
+    },
+    /// A real tenant (or a proxy, or a standalone simulator).
+    Remote {
+        /// URL and dialect.
+        target: Target,
+        /// The credential.
+        credential: Credential,
+    },
+}
+
+/// Everything a networked command needs to open a session.
+#[derive(Debug, Clone)]
+pub struct ConnectionSettings {
+    pub connection: Connection,
+    pub endpoints: Endpoints,
+    pub client: ClientOptions,
+}
+
+/// The sandbox's state file, relative to the working directory.
+pub const SANDBOX_STATE_FILE: &str = ".soarform/sandbox.json";
+
+/// Resolves where and how to connect: flags, then environment, then the project file.
+pub fn connection(
+    args: &ConnectionArgs,
+    config: &ProjectConfig,
+    environment: &Environment,
+) -> Result<ConnectionSettings> {
+    let endpoints = Endpoints::with_overrides(&config.paths).map_err(|message| {
+        Error::with_hint(
+            message,
+            format!("fix `paths:` in {}", config_name(config)),
+        )
+    })?;
+    let page_size = config.limits.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+    if page_size == 0 || page_size > MAX_PAGE_SIZE {
+        return Err(Error::message(format!(
+            "`limits.page_size` is {page_size} in {}: expected 1 to {MAX_PAGE_SIZE}",
+            config_name(config)
+        )));
+    }
+    let client = ClientOptions {
+        page_size,
+        ..ClientOptions::default()
+    };
+    let dialect = args.api.or(config.api);
+    let connection = if args.sandbox {
+        Connection::Sandbox {
+            state_file: PathBuf::from(SANDBOX_STATE_FILE),
+            dialect: dialect.unwrap_or(Dialect::V3),
+        }
+    } else {
+        let url = remote_url(args, config, environment)?;
+        let target = target::resolve(&url, dialect).map_err(|error| match error.hint() {
+            Some(hint) => Error::with_hint(error.to_string(), hint),
+            None => Error::message(error.to_string()),
+        })?;
+        let credential = credential(args.token_file.as_deref(), environment)?;
+        Connection::Remote { target, credential }
+    };
+    Ok(ConnectionSettings {
+        connection,
+        endpoints,
+        client,
+    })
+}
+
+fn config_name(config: &ProjectConfig) -> String {
+    config
+        .path
+        .as_ref()
+        .map(|path| format!("`{}`", path.display()))
+        .unwrap_or_else(|| "soarform.yaml".into())
+}
+
+fn remote_url(args: &ConnectionArgs, config: &ProjectConfig, environment: &Environment) -> Result<String> {
+    let region_url = |region: &str| {
+        target::region_url(region).map_err(|error| Error::message(error.to_string()))
+    };
+    if let Some(url) = &args.url {
+        return Ok(url.clone());
+    }
+    if let Some(region) = &args.region {
+        return region_url(region);
+    }
+    if let Some(url) = &environment.url {
+        return Ok(url.clone());
+    }
+    if let Some(url) = &config.url {
+        return Ok(url.clone());
+    }
+    if let Some(region) = &config.region {
+        return region_url(region);
+    }
+    Err(Error::with_hint(
+        "no Cloud SOAR to talk to",
+        "pass `--url URL` or `--region REGION`, set `SOARFORM_URL`, set `url:` or `region:` in soarform.yaml, or try `--sandbox` for the embedded simulator",
+    ))
+}
+
+/// The credential: `--token-file`, then `SOARFORM_TOKEN`, then `SUMO_ACCESS_ID` + `SUMO_ACCESS_KEY`.
+pub fn credential(token_file: Option<&Path>, environment: &Environment) -> Result<Credential> {
+    if let Some(path) = token_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| Error::caused_by(format!("cannot read the token file `{}`", path.display()), &error))?;
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(Error::message(format!("the token file `{}` is empty", path.display())));
+        }
+        if token.contains(char::is_whitespace) {
+            return Err(Error::message(format!(
+                "the token file `{}` holds more than one word; it must hold only the token",
+                path.display()
+            )));
+        }
+        return Ok(Credential::Bearer {
+            token: Secret::new(token),
+            source: format!("`--token-file {}`", path.display()),
+        });
+    }
+    if let Some(token) = &environment.token {
+        return Ok(Credential::Bearer {
+            token: token.clone(),
+            source: "`SOARFORM_TOKEN`".into(),
+        });
+    }
+    match (&environment.access_id, &environment.access_key) {
+        (Some(access_id), Some(access_key)) => Ok(Credential::Basic {
+            access_id: access_id.clone(),
+            access_key: access_key.clone(),
+        }),
+        (Some(_), None) => Err(Error::message("`SUMO_ACCESS_ID` is set but `SUMO_ACCESS_KEY` is not")),
+        (None, Some(_)) => Err(Error::message("`SUMO_ACCESS_KEY` is set but `SUMO_ACCESS_ID` is not")),
+        (None, None) => Err(Error::with_hint(
+            "no credentials",
+            "set `SOARFORM_TOKEN` (or pass `--token-file FILE`) for a Bearer token, or `SUMO_ACCESS_ID` and `SUMO_ACCESS_KEY` for an access key; `--sandbox` needs none",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> ConnectionArgs {
+        ConnectionArgs {
+            url: None,
+            region: None,
+            api: None,
+            sandbox: false,
+            token_file: None,
+            config: None,
+        }
+    }
+
+    fn with_token() -> Environment {
+        Environment {
+            token: Some(Secret::new("t0ken")),
+            ..Environment::default()
+        }
+    }
+
+    #[test]
+    fn flags_win_over_environment_and_config() {
+        let config = ProjectConfig {
+            url: Some("https://acme.soar.sumologic.com".into()),
+            ..ProjectConfig::default()
+        };
+        let environment = Environment {
+            url: Some("https://api.eu.sumologic.com".into()),
+            ..with_token()
+        };
+        let mut flags = args();
+        flags.region = Some("us2".into());
+        let settings = connection(&flags, &config, &environment).unwrap();
+        let Connection::Remote { target, .. } = settings.connection else { panic!("remote expected") };
+        assert_eq!(target.base_url().as_str(), "https://api.us2.sumologic.com/api/csoar/v3/");
+
+        let settings = connection(&args(), &config, &environment).unwrap();
+        let Connection::Remote { target, .. } = settings.connection else { panic!("remote expected") };
+        assert_eq!(target.root.host_str(), Some("api.eu.sumologic.com"));
+
+        let settings = connection(&args(), &config, &with_token()).unwrap();
+        let Connection::Remote { target, .. } = settings.connection else { panic!("remote expected") };
+        assert_eq!(target.dialect, Dialect::Legacy);
+    }
+
+    #[test]
+    fn no_url_is_a_clear_error() {
+        let error = connection(&args(), &ProjectConfig::default(), &with_token()).unwrap_err();
+        assert!(error.render(false).contains("--sandbox"));
+    }
+
+    #[test]
+    fn credentials_in_order_of_precedence() {
+        let basic = Environment {
+            access_id: Some("suID".into()),
+            access_key: Some(Secret::new("k3y")),
+            ..Environment::default()
+        };
+        assert!(matches!(credential(None, &basic).unwrap(), Credential::Basic { .. }));
+        let both = Environment { token: Some(Secret::new("t")), ..basic };
+        assert!(matches!(credential(None, &both).unwrap(), Credential::Bearer { .. }));
+        let half = Environment {
+            access_id: Some("suID".into()),
+            ..Environment::default()
+        };
+        assert!(credential(None, &half).unwrap_err().render(false).contains("SUMO_ACCESS_KEY"));
+        assert!(credential(None, &Environment::default()).is_err());
+    }
+
+    #[test]
+    fn token_files_are_trimmed_and_never_echoed() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("token");
+        std::fs::write(&path, "s3cr3t-token\n").unwrap();
+        let found = credential(Some(&path), &Environment::default()).unwrap();
+        assert_eq!(found.header_value(), "Bearer s3cr3t-token");
+        std::fs::write(&path, "two words").unwrap();
+        let error = credential(Some(&path), &Environment::default()).unwrap_err().render(false);
+        assert!(!error.contains("words"), "{error}");
+    }
+
+    #[test]
+    fn sandbox_defaults_to_v3_and_the_state_file() {
+        let mut flags = args();
+        flags.sandbox = true;
+        let settings = connection(&flags, &ProjectConfig::default(), &Environment::default()).unwrap();
+        let Connection::Sandbox { state_file, dialect } = settings.connection else { panic!("sandbox expected") };
+        assert_eq!(state_file, PathBuf::from(SANDBOX_STATE_FILE));
+        assert_eq!(dialect, Dialect::V3);
+    }
+}

@@ -1,0 +1,793 @@
+//! The simulator's objects: incidents and triage items with typed field values, id allocation,
+//! the read shape, searching, and the state file.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat, Timelike, Utc};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::catalog::{self, Column, ColumnType};
+use super::filter::Filter;
+use crate::kind::Kind;
+
+/// The first id given to an incident in an empty store.
+const FIRST_INCIDENT_ID: u64 = 101;
+/// The first id given to a triage item in an empty store; far from incident ids so that a client
+/// mixing up the two kinds gets a 404 rather than the wrong object.
+const FIRST_TRIAGE_ID: u64 = 5001;
+/// The version written into state files.
+const STATE_FILE_VERSION: u32 = 1;
+
+/// A stored field value, already validated against its column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FieldValue {
+    /// A text value; textarea values are kept with `\r\n` line endings.
+    Text(String),
+    /// A select value, by option id.
+    #[serde(rename = "option")]
+    SelectOption(u64),
+    /// A datetime value, truncated to microseconds.
+    Instant(DateTime<Utc>),
+    /// A number value.
+    Number(f64),
+}
+
+impl FieldValue {
+    /// Validates a value written to `column` (`null` is handled by the caller).
+    pub(crate) fn parse(column: &Column, value: &Value) -> Result<FieldValue, String> {
+        match column.column_type {
+            ColumnType::Text => match value {
+                Value::String(text) => Ok(FieldValue::Text(text.clone())),
+                other => Err(format!("expected a string, got {}", describe(other))),
+            },
+            ColumnType::Textarea => match value {
+                Value::String(text) => Ok(FieldValue::Text(crlf_line_endings(text))),
+                other => Err(format!("expected a string, got {}", describe(other))),
+            },
+            ColumnType::Datetime => {
+                let Value::String(text) = value else {
+                    return Err(format!(
+                        "expected an RFC 3339 date-time string such as `2026-11-20T09:00:00Z`, got {}",
+                        describe(value)
+                    ));
+                };
+                DateTime::parse_from_rfc3339(text)
+                    .map(|instant| FieldValue::Instant(truncate_to_micros(instant.to_utc())))
+                    .map_err(|error| {
+                        format!(
+                            "`{text}` is not an RFC 3339 date-time such as `2026-11-20T09:00:00Z` ({error})"
+                        )
+                    })
+            }
+            ColumnType::Select => {
+                let Some(id) = value.as_u64() else {
+                    return Err(format!(
+                        "expected an option id (a JSON integer), got {} (options: {})",
+                        describe(value),
+                        column.describe_options()
+                    ));
+                };
+                if column.option_value(id).is_none() {
+                    return Err(format!(
+                        "no option with id {id} (options: {})",
+                        column.describe_options()
+                    ));
+                }
+                Ok(FieldValue::SelectOption(id))
+            }
+            ColumnType::Number => match value.as_f64() {
+                Some(number) => Ok(FieldValue::Number(number)),
+                None => Err(format!("expected a JSON number, got {}", describe(value))),
+            },
+        }
+    }
+
+    /// Whether a stored value fits `column` (used when loading a state file).
+    fn check(&self, column: &Column) -> Result<(), String> {
+        let fits = match (self, column.column_type) {
+            (FieldValue::Text(_), ColumnType::Text | ColumnType::Textarea) => true,
+            (FieldValue::Instant(_), ColumnType::Datetime) => true,
+            (FieldValue::Number(number), ColumnType::Number) => number.is_finite(),
+            (FieldValue::SelectOption(id), ColumnType::Select) => {
+                column.option_value(*id).is_some()
+            }
+            _ => false,
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(format!(
+                "value {self:?} does not fit a {} column",
+                column.column_type.as_str()
+            ))
+        }
+    }
+
+    /// The value as reads return it: display strings, UTC datetimes, floats.
+    fn to_json(&self, column: &Column) -> Value {
+        match self {
+            FieldValue::Text(text) => Value::String(text.clone()),
+            FieldValue::SelectOption(id) => match column.option_value(*id) {
+                Some(display) => Value::String(display.to_string()),
+                None => Value::Null,
+            },
+            FieldValue::Instant(instant) => Value::String(format_instant(*instant)),
+            FieldValue::Number(number) => {
+                serde_json::Number::from_f64(*number).map_or(Value::Null, Value::Number)
+            }
+        }
+    }
+
+    /// The string filters compare against: the read value as text.
+    fn display(&self, column: &Column) -> String {
+        match self.to_json(column) {
+            Value::String(text) => text,
+            other => other.to_string(),
+        }
+    }
+}
+
+/// One incident or triage item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StoredObject {
+    pub(crate) id: u64,
+    /// Incidents only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) template_id: Option<u64>,
+    pub(crate) created_by: String,
+    pub(crate) creation_date: DateTime<Utc>,
+    pub(crate) modified_date: DateTime<Utc>,
+    /// Set fields by API name; unset fields are absent.
+    pub(crate) fields: BTreeMap<String, FieldValue>,
+}
+
+impl StoredObject {
+    /// The read shape of the contract; with `columns`, only those fields appear in `fields`.
+    pub(crate) fn render(&self, kind: Kind, columns: Option<&[String]>) -> Value {
+        let mut object = Map::new();
+        object.insert("id".into(), json!(self.id));
+        if let Some(template_id) = self.template_id {
+            let name = catalog::template_name(template_id).unwrap_or_default();
+            object.insert("template".into(), wrap("Template", json!(name)));
+        }
+        object.insert(
+            "created_by".into(),
+            wrap("Created by", json!(self.created_by)),
+        );
+        object.insert(
+            "creation_date".into(),
+            wrap("Creation date", json!(format_instant(self.creation_date))),
+        );
+        object.insert(
+            "modified_date".into(),
+            wrap("Modified date", json!(format_instant(self.modified_date))),
+        );
+        let mut fields = Map::new();
+        for column in catalog::columns(kind) {
+            if columns.is_some_and(|wanted| !wanted.iter().any(|name| name == column.field)) {
+                continue;
+            }
+            if let Some(value) = self.fields.get(column.field) {
+                fields.insert(
+                    column.field.into(),
+                    wrap(column.label, value.to_json(column)),
+                );
+            }
+        }
+        object.insert("fields".into(), Value::Object(fields));
+        Value::Object(object)
+    }
+
+    /// The display value of field `field`, or `None` when it is unset or unknown.
+    fn display_value(&self, kind: Kind, field: &str) -> Option<String> {
+        let column = catalog::column_named(kind, field)?;
+        self.fields.get(field).map(|value| value.display(column))
+    }
+}
+
+/// Validated field changes of a write: `None` clears the field.
+pub(crate) type FieldChanges = Vec<(&'static str, Option<FieldValue>)>;
+
+/// Validates the `fields` object of a write against the columns of `kind`; the error names every
+/// bad field and why.
+pub(crate) fn parse_field_changes(
+    kind: Kind,
+    fields: &Map<String, Value>,
+) -> Result<FieldChanges, String> {
+    let mut changes = Vec::new();
+    let mut problems = Vec::new();
+    for (name, value) in fields {
+        let Some(column) = catalog::column_named(kind, name) else {
+            problems.push(format!(
+                "unknown field `{name}` (field keys are API names: {})",
+                catalog::describe_fields(kind)
+            ));
+            continue;
+        };
+        if value.is_null() {
+            changes.push((column.field, None));
+            continue;
+        }
+        match FieldValue::parse(column, value) {
+            Ok(parsed) => changes.push((column.field, Some(parsed))),
+            Err(problem) => problems.push(format!(
+                "field `{name}` ({}): {problem}",
+                column.column_type.as_str()
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(changes)
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// The objects of one kind and the next id to give out.
+#[derive(Debug, Clone, PartialEq)]
+struct Collection {
+    objects: BTreeMap<u64, StoredObject>,
+    next_id: u64,
+}
+
+/// Every object the simulator holds.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Store {
+    incidents: Collection,
+    triage_items: Collection,
+}
+
+/// The state file's JSON.
+#[derive(Serialize, Deserialize)]
+struct StateFile {
+    version: u32,
+    next_incident_id: u64,
+    next_triage_id: u64,
+    incidents: Vec<StoredObject>,
+    triage_items: Vec<StoredObject>,
+}
+
+impl Default for Store {
+    fn default() -> Store {
+        Store::new()
+    }
+}
+
+impl Store {
+    /// An empty store.
+    pub(crate) fn new() -> Store {
+        Store {
+            incidents: Collection {
+                objects: BTreeMap::new(),
+                next_id: FIRST_INCIDENT_ID,
+            },
+            triage_items: Collection {
+                objects: BTreeMap::new(),
+                next_id: FIRST_TRIAGE_ID,
+            },
+        }
+    }
+
+    fn collection(&self, kind: Kind) -> &Collection {
+        match kind {
+            Kind::Incident => &self.incidents,
+            Kind::TriageItem => &self.triage_items,
+        }
+    }
+
+    fn collection_mut(&mut self, kind: Kind) -> &mut Collection {
+        match kind {
+            Kind::Incident => &mut self.incidents,
+            Kind::TriageItem => &mut self.triage_items,
+        }
+    }
+
+    /// Creates an object from validated fields and returns its id. `template_id` must be a
+    /// template of the catalog for incidents and `None` for triage items.
+    pub(crate) fn create(
+        &mut self,
+        kind: Kind,
+        template_id: Option<u64>,
+        changes: FieldChanges,
+        created_by: &str,
+        now: DateTime<Utc>,
+    ) -> u64 {
+        let now = truncate_to_micros(now);
+        let collection = self.collection_mut(kind);
+        let id = collection.next_id;
+        collection.next_id += 1;
+        let fields = changes
+            .into_iter()
+            .filter_map(|(field, value)| Some((field.to_string(), value?)))
+            .collect();
+        collection.objects.insert(
+            id,
+            StoredObject {
+                id,
+                template_id,
+                created_by: created_by.to_string(),
+                creation_date: now,
+                modified_date: now,
+                fields,
+            },
+        );
+        id
+    }
+
+    /// Applies validated changes to object `id`; only the given fields change. Returns `false`
+    /// when there is no such object.
+    pub(crate) fn update(
+        &mut self,
+        kind: Kind,
+        id: u64,
+        changes: FieldChanges,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let Some(object) = self.collection_mut(kind).objects.get_mut(&id) else {
+            return false;
+        };
+        for (field, value) in changes {
+            match value {
+                Some(value) => object.fields.insert(field.to_string(), value),
+                None => object.fields.remove(field),
+            };
+        }
+        object.modified_date = truncate_to_micros(now);
+        true
+    }
+
+    /// Object `id` of `kind`.
+    pub(crate) fn get(&self, kind: Kind, id: u64) -> Option<&StoredObject> {
+        self.collection(kind).objects.get(&id)
+    }
+
+    /// Every object of `kind`, by id.
+    pub(crate) fn all(&self, kind: Kind) -> impl Iterator<Item = &StoredObject> {
+        self.collection(kind).objects.values()
+    }
+
+    /// Page `page_number` (1-based) of the objects matching `filter`, by id ascending.
+    pub(crate) fn search(
+        &self,
+        kind: Kind,
+        filter: &Filter,
+        page_number: u64,
+        page_size: u64,
+    ) -> Vec<&StoredObject> {
+        let skip = page_number.saturating_sub(1).saturating_mul(page_size);
+        self.all(kind)
+            .filter(|object| filter.matches(|field| object.display_value(kind, field)))
+            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+            .take(usize::try_from(page_size).unwrap_or(usize::MAX))
+            .collect()
+    }
+
+    /// Reads a state file; a file that does not exist is an empty store.
+    pub(crate) fn load(path: &Path) -> io::Result<Store> {
+        let text = match fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Store::new()),
+            Err(error) => {
+                return Err(io::Error::new(
+                    error.kind(),
+                    format!(
+                        "could not read simulator state `{}`: {error}",
+                        path.display()
+                    ),
+                ))
+            }
+        };
+        Store::from_json(&text).map_err(|problem| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "invalid simulator state `{}`: {problem}; fix or delete the file",
+                    path.display()
+                ),
+            )
+        })
+    }
+
+    /// Writes the state file atomically (a temporary file renamed over it), creating missing
+    /// parent directories.
+    pub(crate) fn save(&self, path: &Path) -> io::Result<()> {
+        let directory = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty());
+        if let Some(directory) = directory {
+            fs::create_dir_all(directory)?;
+        }
+        let file_name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "state".into());
+        let temporary_name = format!(
+            ".{file_name}.{}.{:08x}.tmp",
+            std::process::id(),
+            rand::thread_rng().gen::<u32>()
+        );
+        let temporary = match directory {
+            Some(directory) => directory.join(temporary_name),
+            None => temporary_name.into(),
+        };
+        fs::write(&temporary, self.to_json())?;
+        fs::rename(&temporary, path).inspect_err(|_| {
+            let _ = fs::remove_file(&temporary);
+        })
+    }
+
+    /// The state file's text.
+    pub(crate) fn to_json(&self) -> String {
+        let file = StateFile {
+            version: STATE_FILE_VERSION,
+            next_incident_id: self.incidents.next_id,
+            next_triage_id: self.triage_items.next_id,
+            incidents: self.incidents.objects.values().cloned().collect(),
+            triage_items: self.triage_items.objects.values().cloned().collect(),
+        };
+        let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Parses and checks a state file's text against the catalog.
+    pub(crate) fn from_json(text: &str) -> Result<Store, String> {
+        let file: StateFile = serde_json::from_str(text).map_err(|error| error.to_string())?;
+        if file.version != STATE_FILE_VERSION {
+            return Err(format!(
+                "unsupported version {} (expected {STATE_FILE_VERSION})",
+                file.version
+            ));
+        }
+        let mut store = Store::new();
+        store.incidents.next_id = file.next_incident_id;
+        store.triage_items.next_id = file.next_triage_id;
+        for (kind, objects) in [
+            (Kind::Incident, file.incidents),
+            (Kind::TriageItem, file.triage_items),
+        ] {
+            for object in objects {
+                check_object(kind, &object)
+                    .map_err(|problem| format!("{} {}: {problem}", kind.noun(), object.id))?;
+                let collection = store.collection_mut(kind);
+                // Never hand out an id again, even if the file's counter is behind.
+                collection.next_id = collection.next_id.max(object.id.saturating_add(1));
+                if collection.objects.insert(object.id, object).is_some() {
+                    return Err(format!("{} ids are not unique", kind.noun()));
+                }
+            }
+        }
+        Ok(store)
+    }
+}
+
+fn check_object(kind: Kind, object: &StoredObject) -> Result<(), String> {
+    match (kind, object.template_id) {
+        (Kind::Incident, Some(id)) if catalog::template_name(id).is_none() => {
+            return Err(format!("no incident template with id {id}"));
+        }
+        (Kind::Incident, None) => return Err("missing `template_id`".into()),
+        (Kind::TriageItem, Some(_)) => return Err("triage items have no template".into()),
+        _ => {}
+    }
+    for (name, value) in &object.fields {
+        let column =
+            catalog::column_named(kind, name).ok_or_else(|| format!("unknown field `{name}`"))?;
+        value
+            .check(column)
+            .map_err(|problem| format!("field `{name}`: {problem}"))?;
+    }
+    Ok(())
+}
+
+/// `{"name": label, "value": value}`, the way every read value is wrapped.
+fn wrap(label: &str, value: Value) -> Value {
+    json!({"name": label, "value": value})
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`.
+pub(crate) fn format_instant(instant: DateTime<Utc>) -> String {
+    // `use_z = false` writes the UTC offset as `+00:00`.
+    instant.to_rfc3339_opts(SecondsFormat::Micros, false)
+}
+
+/// Drops sub-microsecond precision, which the read shape cannot show.
+pub(crate) fn truncate_to_micros(instant: DateTime<Utc>) -> DateTime<Utc> {
+    let nanoseconds = instant.nanosecond() / 1_000 * 1_000;
+    instant.with_nanosecond(nanoseconds).unwrap_or(instant)
+}
+
+/// Converts every line ending (`\n`, `\r\n`, lone `\r`) to `\r\n`.
+fn crlf_line_endings(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\n', "\r\n")
+}
+
+/// A JSON value's type and value, for error messages.
+pub(crate) fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(flag) => format!("the boolean {flag}"),
+        Value::Number(number) => format!("the number {number}"),
+        Value::String(text) => format!("the string {}", Value::String(text.clone())),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instant(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .expect("valid test date")
+            .to_utc()
+    }
+
+    fn changes(kind: Kind, fields: Value) -> FieldChanges {
+        let Value::Object(fields) = fields else {
+            panic!("test fields must be an object")
+        };
+        match parse_field_changes(kind, &fields) {
+            Ok(changes) => changes,
+            Err(problem) => panic!("invalid test fields: {problem}"),
+        }
+    }
+
+    fn change_error(kind: Kind, fields: Value) -> String {
+        let Value::Object(fields) = fields else {
+            panic!("test fields must be an object")
+        };
+        match parse_field_changes(kind, &fields) {
+            Ok(changes) => panic!("accepted {changes:?}"),
+            Err(problem) => problem,
+        }
+    }
+
+    #[test]
+    fn create_renders_the_read_shape() {
+        let mut store = Store::new();
+        let fields = changes(
+            Kind::Incident,
+            json!({
+                "incidentid": "phishing/ceo-wire-fraud",
+                "status": 1,
+                "starttime": "2026-11-20T10:00:00.1234567+01:00",
+                "description": "line one\nline two\r\nline three\r",
+                "opt_5": 250000,
+                "opt_3": null,
+            }),
+        );
+        let now = instant("2026-11-21T08:00:00Z");
+        let id = store.create(Kind::Incident, Some(1), fields, "api", now);
+        assert_eq!(id, FIRST_INCIDENT_ID);
+        let object = store.get(Kind::Incident, id).expect("created");
+        assert_eq!(
+            object.render(Kind::Incident, None),
+            json!({
+                "id": 101,
+                "template": {"name": "Template", "value": "Phishing"},
+                "created_by": {"name": "Created by", "value": "api"},
+                "creation_date": {"name": "Creation date", "value": "2026-11-21T08:00:00.000000+00:00"},
+                "modified_date": {"name": "Modified date", "value": "2026-11-21T08:00:00.000000+00:00"},
+                "fields": {
+                    "incidentid": {"name": "Incident ID", "value": "phishing/ceo-wire-fraud"},
+                    "description": {"name": "Description", "value": "line one\r\nline two\r\nline three\r\n"},
+                    "starttime": {"name": "Start time", "value": "2026-11-20T09:00:00.123456+00:00"},
+                    "status": {"name": "Status", "value": "Open"},
+                    "opt_5": {"name": "Estimated loss (USD)", "value": 250000.0},
+                }
+            })
+        );
+        let rendered =
+            serde_json::to_string(&object.render(Kind::Incident, None)).expect("serializes");
+        assert!(rendered.contains("250000.0"), "{rendered}");
+    }
+
+    #[test]
+    fn update_changes_only_the_given_fields_and_null_clears() {
+        let mut store = Store::new();
+        let created = instant("2026-11-21T08:00:00Z");
+        let id = store.create(
+            Kind::TriageItem,
+            None,
+            changes(
+                Kind::TriageItem,
+                json!({"opt_1": "okta-1", "status": 1, "opt_2": "alice"}),
+            ),
+            "ACCESSID",
+            created,
+        );
+        assert_eq!(id, FIRST_TRIAGE_ID);
+        let modified = instant("2026-11-22T08:00:00Z");
+        let changed = store.update(
+            Kind::TriageItem,
+            id,
+            changes(Kind::TriageItem, json!({"status": 3, "opt_2": null})),
+            modified,
+        );
+        assert!(changed);
+        let object = store.get(Kind::TriageItem, id).expect("exists");
+        assert_eq!(
+            object.fields,
+            BTreeMap::from([
+                ("opt_1".to_string(), FieldValue::Text("okta-1".into())),
+                ("status".to_string(), FieldValue::SelectOption(3)),
+            ])
+        );
+        assert_eq!(object.creation_date, created);
+        assert_eq!(object.modified_date, modified);
+        assert!(!store.update(Kind::TriageItem, 1, Vec::new(), modified));
+        assert!(!store.update(Kind::Incident, id, Vec::new(), modified));
+    }
+
+    #[test]
+    fn writes_are_validated_strictly() {
+        let problem = change_error(
+            Kind::Incident,
+            json!({
+                "Status": 1,
+                "status": "Open",
+                "priority": 9,
+                "starttime": "yesterday",
+                "opt_5": "12",
+                "incidentid": 7,
+                "opt_6": 1700000000,
+            }),
+        );
+        let problems: Vec<&str> = problem.split("; ").collect();
+        assert!(
+            problems[0].starts_with(
+                "unknown field `Status` (field keys are API names: incidentid, description,"
+            ),
+            "{problem}"
+        );
+        assert_eq!(problems[1], "field `status` (select): expected an option id (a JSON integer), got the string \"Open\" (options: 1 Open, 2 In progress, 3 Pending, 4 Closed)");
+        assert_eq!(
+            problems[2],
+            "field `priority` (select): no option with id 9 (options: 1 Low, 2 Medium, 3 High, 4 Critical)"
+        );
+        assert!(
+            problems[3].starts_with(
+                "field `starttime` (datetime): `yesterday` is not an RFC 3339 date-time"
+            ),
+            "{problem}"
+        );
+        assert_eq!(
+            problems[4],
+            "field `opt_5` (number): expected a JSON number, got the string \"12\""
+        );
+        assert_eq!(
+            problems[5],
+            "field `incidentid` (text): expected a string, got the number 7"
+        );
+        assert!(
+            problems[6]
+                .starts_with("field `opt_6` (datetime): expected an RFC 3339 date-time string"),
+            "{problem}"
+        );
+        assert!(change_error(Kind::TriageItem, json!({"incidentid": "x"}))
+            .starts_with("unknown field `incidentid`"));
+        assert!(change_error(Kind::Incident, json!({"status": 1.0})).contains("the number 1.0"));
+    }
+
+    #[test]
+    fn search_filters_on_display_values_and_pages_by_id() {
+        let mut store = Store::new();
+        let now = instant("2026-11-21T08:00:00Z");
+        for (key, status) in [("a/1", 1), ("a/2", 4), ("b/1", 1), ("a/3", 2), ("c", 1)] {
+            store.create(
+                Kind::Incident,
+                Some(6),
+                changes(Kind::Incident, json!({"incidentid": key, "status": status})),
+                "api",
+                now,
+            );
+        }
+        let keys = |filter: &str, page_number: u64, page_size: u64| -> Vec<u64> {
+            let filter = Filter::parse(filter).expect("valid filter");
+            store
+                .search(Kind::Incident, &filter, page_number, page_size)
+                .iter()
+                .map(|object| object.id)
+                .collect()
+        };
+        assert_eq!(keys("", 1, 100), vec![101, 102, 103, 104, 105]);
+        assert_eq!(keys(r#"incidentid:"a*""#, 1, 2), vec![101, 102]);
+        assert_eq!(keys(r#"incidentid:"a*""#, 2, 2), vec![104]);
+        assert_eq!(keys(r#"incidentid:"a*""#, 3, 2), Vec::<u64>::new());
+        assert_eq!(
+            keys(r#"incidentid:"c" OR status:"Closed""#, 1, 10),
+            vec![102, 105]
+        );
+        assert_eq!(keys(r#"status:"closed""#, 1, 10), Vec::<u64>::new());
+        assert_eq!(keys(r#"opt_3:"*""#, 1, 10), Vec::<u64>::new());
+        assert_eq!(keys("", u64::MAX, 500), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn state_round_trips_and_ids_are_never_reused() {
+        let mut store = Store::new();
+        let now = instant("2026-11-21T08:00:00.123456Z");
+        store.create(
+            Kind::Incident,
+            Some(2),
+            changes(
+                Kind::Incident,
+                json!({"incidentid": "x", "opt_5": 1.5, "opt_6": "2026-01-01T00:00:00Z", "opt_4": 2}),
+            ),
+            "api",
+            now,
+        );
+        store.create(
+            Kind::TriageItem,
+            None,
+            changes(Kind::TriageItem, json!({"opt_1": "y"})),
+            "api",
+            now,
+        );
+        let reloaded = Store::from_json(&store.to_json()).expect("loads");
+        assert_eq!(reloaded, store);
+
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let path = directory.path().join("nested/deeper/state.json");
+        store.save(&path).expect("saves");
+        assert_eq!(Store::load(&path).expect("loads"), store);
+        let leftovers: Vec<_> = fs::read_dir(path.parent().expect("parent"))
+            .expect("lists")
+            .collect();
+        assert_eq!(leftovers.len(), 1, "temporary files are renamed away");
+
+        // A counter behind the ids in the file is moved past them.
+        let text = store
+            .to_json()
+            .replace("\"next_incident_id\": 102", "\"next_incident_id\": 1");
+        let mut behind = Store::from_json(&text).expect("loads");
+        let id = behind.create(Kind::Incident, Some(1), Vec::new(), "api", now);
+        assert_eq!(id, 102);
+    }
+
+    #[test]
+    fn missing_state_file_is_an_empty_store_and_invalid_ones_are_refused() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let missing = directory.path().join("missing.json");
+        assert_eq!(Store::load(&missing).expect("loads"), Store::new());
+
+        let invalid = directory.path().join("invalid.json");
+        let text = r#"{"version": 1, "next_incident_id": 101, "next_triage_id": 5001,
+            "incidents": [{"id": 101, "template_id": 1, "created_by": "api",
+              "creation_date": "2026-11-20T09:00:00Z", "modified_date": "2026-11-20T09:00:00Z",
+              "fields": {"status": {"option": 9}}}], "triage_items": []}"#;
+        fs::write(&invalid, text).expect("writes");
+        let error = Store::load(&invalid).expect_err("refused");
+        assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            error
+                .to_string()
+                .contains("incident 101: field `status`: value SelectOption(9) does not fit"),
+            "{error}"
+        );
+        fs::write(&invalid, "not json").expect("writes");
+        assert!(Store::load(&invalid).is_err());
+    }
+
+    #[test]
+    fn instants_are_formatted_in_utc_with_microseconds() {
+        assert_eq!(
+            format_instant(instant("2026-11-20T09:00:00+02:00")),
+            "2026-11-20T07:00:00.000000+00:00"
+        );
+        assert_eq!(
+            format_instant(truncate_to_micros(instant("2026-11-20T09:00:00.9999999Z"))),
+            "2026-11-20T09:00:00.999999+00:00"
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: the real `soarform` binary against the simulator over loopback.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod connection;
+mod plan_apply;
+mod sim_command;
+mod validate;

@@ -1,0 +1,175 @@
+//! Bad input: every case is reported with its position, exits 1, and sends nothing to the API.
+//!
+//! Each case runs `plan` against a live simulator (which must receive no request at all) and
+//! `validate` (which must report the same problem).
+
+use crate::support::{simulator, Output, Test, TOKEN};
+
+/// Runs `validate` and `plan` on the files and checks both report every expected fragment.
+fn rejects(files: &[(&str, &[u8])], expected: &[&str]) -> Output {
+    let server = simulator();
+    let mut test = Test::new();
+    for (path, content) in files {
+        test = test.write(path, content);
+    }
+    let test = test
+        .env("SOARFORM_TOKEN", TOKEN)
+        .args(["plan", ".", "--url", &server.url(), "--api", "v3"]);
+    let planned = test.run();
+    assert_eq!(planned.code, 1, "{}", planned.combined());
+    assert!(server.requests().is_empty(), "the simulator received {:?}", server.requests());
+    let validated = test.args(["validate", "."]).run();
+    assert_eq!(validated.code, 1, "{}", validated.combined());
+    for fragment in expected {
+        assert!(validated.stderr.contains(fragment), "expected `{fragment}` in:\n{}", validated.stderr);
+        assert!(planned.stderr.contains(fragment), "expected `{fragment}` in:\n{}", planned.stderr);
+    }
+    assert!(validated.stdout.is_empty(), "{}", validated.stdout);
+    validated
+}
+
+const VALID: &str = "kind: Incident\nkey: ok/one\ntemplate: Phishing\nfields:\n  status: Open\n";
+
+#[test]
+fn the_examples_are_valid() {
+    let output = Test::new().with_examples().args(["validate", "examples"]).run();
+    assert_eq!(output.code, 0, "{}", output.combined());
+    assert!(output.stderr.contains("12 incidents, 4 triage items"), "{}", output.stderr);
+}
+
+#[test]
+fn yaml_syntax_error() {
+    rejects(&[("a.yaml", b"kind: Incident\nkey: [unclosed\n")], &["a.yaml:3:1"]);
+}
+
+#[test]
+fn wrong_type() {
+    rejects(
+        &[("a.yaml", b"kind: Incident\nkey: x/one\ntemplate: Phishing\nfields: [1, 2]\n")],
+        &["a.yaml:4:9", "fields"],
+    );
+}
+
+#[test]
+fn unknown_top_level_key() {
+    rejects(
+        &[("a.yaml", b"kind: Incident\nkey: x/one\ntemplate: Phishing\nfeilds:\n  status: Open\n")],
+        &["a.yaml:4:1", "feilds", "fields"],
+    );
+}
+
+#[test]
+fn missing_kind() {
+    rejects(&[("a.yaml", b"key: x/one\nfields: {}\n")], &["a.yaml:1:1", "kind"]);
+}
+
+#[test]
+fn missing_key() {
+    rejects(&[("a.yaml", b"kind: TriageItem\nfields: {}\n")], &["a.yaml:1:7", "missing `key`"]);
+}
+
+#[test]
+fn empty_key() {
+    rejects(&[("a.yaml", b"kind: TriageItem\nkey: ''\nfields: {}\n")], &["a.yaml:2:6", "key"]);
+}
+
+#[test]
+fn duplicate_key_inside_one_mapping() {
+    rejects(
+        &[("a.yaml", b"kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  status: Open\n  status: Closed\n")],
+        &["a.yaml:6:3", "status", "a.yaml:5:3"],
+    );
+}
+
+#[test]
+fn duplicate_key_across_files_names_both() {
+    rejects(&[("a.yaml", VALID.as_bytes()), ("b/c.yaml", VALID.as_bytes())], &["ok/one", "a.yaml:2", "c.yaml:2"]);
+}
+
+#[test]
+fn unknown_extends_target() {
+    rejects(
+        &[(
+            "a.yaml",
+            b"kind: Template\nname: phishing-defaults\nfields: {}\n---\nkind: Incident\nkey: x/one\ntemplate: Phishing\nextends: phishing-default\nfields: {}\n",
+        )],
+        &["a.yaml:8:10", "phishing-default", "phishing-defaults"],
+    );
+}
+
+#[test]
+fn extends_cycle() {
+    rejects(
+        &[(
+            "a.yaml",
+            b"kind: Template\nname: one\nextends: two\nfields: {}\n---\nkind: Template\nname: two\nextends: one\nfields: {}\n---\nkind: Incident\nkey: x/one\ntemplate: Phishing\nextends: one\nfields: {}\n",
+        )],
+        &["a.yaml:", "cycle", "one", "two"],
+    );
+}
+
+#[test]
+fn invalid_date() {
+    rejects(
+        &[("a.yaml", b"kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  starttime: 2026-13-45T09:00:00Z\n")],
+        &["a.yaml:5:14", "2026-13-45T09:00:00Z"],
+    );
+}
+
+#[test]
+fn non_utf8_file() {
+    rejects(&[("a.yaml", b"kind: Incident\nkey: x/\xff\xfe\n")], &["a.yaml", "UTF-8"]);
+}
+
+#[test]
+fn alias_bomb_is_refused() {
+    let mut bomb = String::from("kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for level in 1..12 {
+        let previous = level - 1;
+        bomb.push_str(&format!(
+            "  a{level}: &a{level} [*a{previous}, *a{previous}, *a{previous}, *a{previous}, *a{previous}, *a{previous}, *a{previous}, *a{previous}, *a{previous}, *a{previous}]\n"
+        ));
+    }
+    let output = rejects(&[("a.yaml", bomb.as_bytes())], &["a.yaml:", "alias"]);
+    assert!(output.stderr.len() < 10_000, "the refusal must be short, not an expansion");
+}
+
+#[test]
+fn oversized_file_is_refused() {
+    let mut big = String::from(VALID);
+    big.push_str("# padding\n");
+    while big.len() <= 9 * 1024 * 1024 {
+        big.push_str("# ................................................................................\n");
+    }
+    rejects(&[("big.yaml", big.as_bytes())], &["big.yaml", "MiB"]);
+}
+
+#[test]
+fn absurdly_deep_nesting_is_refused() {
+    let depth = 100_000;
+    let deep = format!("kind: Incident\nkey: x/one\nfields:\n  deep: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    rejects(&[("deep.yaml", deep.as_bytes())], &["deep.yaml:4:", "nest"]);
+}
+
+#[test]
+fn a_list_document_is_an_error() {
+    rejects(&[("a.yaml", b"- kind: Incident\n- key: x\n")], &["a.yaml:1:1", "mapping"]);
+}
+
+#[test]
+fn a_null_document_is_an_error() {
+    rejects(&[("a.yaml", format!("{VALID}---\n---\n").as_bytes())], &["a.yaml:6", "mapping"]);
+}
+
+#[test]
+fn every_problem_in_every_file_is_reported_in_one_run() {
+    let output = rejects(
+        &[
+            ("a.yaml", b"kind: Incident\nkey: ''\n"),
+            ("b.yaml", b"kind: Nonsense\nkey: x/two\n"),
+            ("c.yaml", b"kind: TriageItem\nkey: x/three\nfields:\n  status: New\n  status: New\n"),
+        ],
+        &["a.yaml:2:6", "b.yaml:1:7", "c.yaml:5:3"],
+    );
+    assert!(output.stderr.contains("problems found"), "{}", output.stderr);
+}

@@ -1,0 +1,1066 @@
+//! The simulator over real HTTP: auth, the read shape, writes, search, errors, persistence.
+//! The client is a minimal HTTP/1.1 one on `std::net::TcpStream`, so that what is tested is the
+//! bytes on the wire and nothing a client library would smooth over.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::{json, Value};
+use soarform::sim::{generate_token, Credentials, RecordedRequest, SimConfig, SimServer};
+
+const TOKEN: &str = "test-token-0123456789abcdefghijklmnopqrstuvwxyz";
+const ACCESS_ID: &str = "suTESTACCESSID";
+const ACCESS_KEY: &str = "test-access-key:with-colon";
+const V3: &str = "/api/csoar/v3/";
+const LEGACY: &str = "/incmansuite_ng/api/v3/";
+
+/// A parsed HTTP response.
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(header, _)| header.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|error| panic!("response is not JSON ({error}): {}", self.body))
+    }
+
+    /// The body of an application error, checking its shape and status.
+    fn application_error(&self, status: u16, error: &str) -> String {
+        assert_eq!(self.status, status, "{}", self.body);
+        let body = self.json();
+        let object = body.as_object().expect("error body is an object");
+        assert_eq!(object.len(), 2, "{body}");
+        assert_eq!(body["error"], error, "{body}");
+        body["description"]
+            .as_str()
+            .expect("description is a string")
+            .to_string()
+    }
+}
+
+/// Sends one request on a fresh connection (`Connection: close`) and reads the whole answer.
+fn send(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Response {
+    let mut stream = TcpStream::connect(address).expect("connects to the simulator");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("sets a read timeout");
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if let Some(body) = body {
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    request.push_str("\r\n");
+    request.push_str(body.unwrap_or_default());
+    stream
+        .write_all(request.as_bytes())
+        .expect("sends the request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("reads the response");
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &[u8]) -> Response {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("incomplete response: {text:?}"));
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|status| status.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_string(), value.trim().to_string()))
+        .collect();
+    let chunked = headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("transfer-encoding") && value.eq_ignore_ascii_case("chunked")
+    });
+    let body = if chunked {
+        decode_chunked(body)
+    } else {
+        body.to_string()
+    };
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn decode_chunked(mut rest: &str) -> String {
+    let mut body = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).expect("chunk size");
+        if size == 0 {
+            break;
+        }
+        body.push_str(&after[..size]);
+        rest = &after[size + 2..];
+    }
+    body
+}
+
+fn all_credentials() -> Credentials {
+    Credentials {
+        token: Some(TOKEN.into()),
+        access_id: Some(ACCESS_ID.into()),
+        access_key: Some(ACCESS_KEY.into()),
+    }
+}
+
+fn start(config: SimConfig) -> SimServer {
+    SimServer::start(config, "127.0.0.1:0".parse().expect("address")).expect("simulator starts")
+}
+
+fn start_default() -> SimServer {
+    start(SimConfig::new(all_credentials()))
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn basic(id: &str, key: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{id}:{key}")))
+}
+
+/// A client for one base path with one `Authorization` header.
+struct Api<'a> {
+    server: &'a SimServer,
+    base: &'static str,
+    authorization: Option<String>,
+}
+
+impl<'a> Api<'a> {
+    fn v3(server: &'a SimServer) -> Api<'a> {
+        Api {
+            server,
+            base: V3,
+            authorization: Some(bearer(TOKEN)),
+        }
+    }
+
+    fn legacy(server: &'a SimServer) -> Api<'a> {
+        Api {
+            base: LEGACY,
+            ..Api::v3(server)
+        }
+    }
+
+    fn with_authorization(self, authorization: Option<String>) -> Api<'a> {
+        Api {
+            authorization,
+            ..self
+        }
+    }
+
+    fn request(
+        &self,
+        method: &str,
+        endpoint: &str,
+        content_type: Option<&str>,
+        body: Option<&str>,
+    ) -> Response {
+        let mut headers = Vec::new();
+        if let Some(authorization) = &self.authorization {
+            headers.push(("Authorization", authorization.as_str()));
+        }
+        if let Some(content_type) = content_type {
+            headers.push(("Content-Type", content_type));
+        }
+        let path = format!("{}{endpoint}", self.base);
+        send(self.server.addr(), method, &path, &headers, body)
+    }
+
+    fn get(&self, endpoint: &str) -> Response {
+        self.request("GET", endpoint, None, None)
+    }
+
+    fn post(&self, endpoint: &str, body: &Value) -> Response {
+        let body = body.to_string();
+        self.request("POST", endpoint, Some("application/json"), Some(&body))
+    }
+
+    fn put(&self, endpoint: &str, body: &Value) -> Response {
+        let body = body.to_string();
+        self.request("PUT", endpoint, Some("application/json"), Some(&body))
+    }
+
+    /// Creates an incident and returns the body answered, checking for 201.
+    fn create_incident(&self, template_id: u64, fields: Value) -> Value {
+        let response = self.post(
+            "incidents/",
+            &json!({"template_id": template_id, "fields": fields}),
+        );
+        assert_eq!(response.status, 201, "{}", response.body);
+        response.json()
+    }
+
+    /// The ids and `incidentid`s of one search page.
+    fn search_keys(&self, body: Value) -> Vec<(u64, String)> {
+        let response = self.post("incidents/search/", &body);
+        assert_eq!(response.status, 200, "{}", response.body);
+        response
+            .json()
+            .as_array()
+            .expect("search answers an array")
+            .iter()
+            .map(|object| {
+                (
+                    object["id"].as_u64().expect("id"),
+                    object["fields"]["incidentid"]["value"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn wrapped(name: &str, value: Value) -> Value {
+    json!({"name": name, "value": value})
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.ffffff+00:00`
+fn assert_server_date(value: &Value) {
+    let text = value.as_str().expect("a date string");
+    assert_eq!(text.len(), 32, "{text}");
+    assert!(text.ends_with("+00:00"), "{text}");
+    assert_eq!(&text[19..20], ".", "{text}");
+    assert!(chrono::DateTime::parse_from_rfc3339(text).is_ok(), "{text}");
+}
+
+#[test]
+fn bearer_and_basic_auth_are_accepted_on_both_base_paths() {
+    let server = start_default();
+    for api in [Api::v3(&server), Api::legacy(&server)] {
+        for authorization in [bearer(TOKEN), basic(ACCESS_ID, ACCESS_KEY)] {
+            let api = Api {
+                authorization: Some(authorization.clone()),
+                ..api
+            };
+            let response = api.get("incident_templates/");
+            assert_eq!(response.status, 200, "{} {authorization}", api.base);
+            assert_eq!(response.header("content-type"), Some("application/json"));
+            assert_eq!(
+                response.json(),
+                json!([
+                    {"id": 1, "name": "Phishing"}, {"id": 2, "name": "Malware"},
+                    {"id": 3, "name": "Suspicious login"}, {"id": 4, "name": "Data exfiltration"},
+                    {"id": 5, "name": "Ransomware"}, {"id": 6, "name": "Generic"}
+                ])
+            );
+        }
+    }
+}
+
+#[test]
+fn missing_or_wrong_credentials_get_a_gateway_401() {
+    let server = start_default();
+    let refused = [
+        None,
+        Some(bearer("wrong-token")),
+        Some(bearer("")),
+        Some(TOKEN.to_string()),
+        Some(basic(ACCESS_ID, "wrong-key")),
+        Some(basic("wrong-id", ACCESS_KEY)),
+        Some(basic(TOKEN, "")),
+        Some("Basic %%%".to_string()),
+    ];
+    let mut ids = Vec::new();
+    for base in [V3, LEGACY, "/elsewhere/"] {
+        for authorization in &refused {
+            let api = Api {
+                server: &server,
+                base,
+                authorization: authorization.clone(),
+            };
+            let response = api.get("incidents/columns/");
+            assert_eq!(response.status, 401, "{base} {authorization:?}");
+            let body = response.json();
+            assert_eq!(body["status"], 401);
+            assert_eq!(body["code"], "unauthorized");
+            assert_eq!(body["message"], "Credential could not be verified.");
+            assert_eq!(body.as_object().map(|object| object.len()), Some(4));
+            ids.push(body["id"].as_str().expect("id is a string").to_string());
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3 * refused.len(), "every 401 has its own id");
+}
+
+#[test]
+fn a_simulator_without_credentials_accepts_nothing() {
+    let server = start(SimConfig::new(Credentials::default()));
+    for authorization in [
+        None,
+        Some(bearer("")),
+        Some(bearer("x")),
+        Some(basic("", "")),
+    ] {
+        let response = Api::v3(&server)
+            .with_authorization(authorization)
+            .get("incident_templates/");
+        assert_eq!(response.status, 401);
+    }
+
+    let token = generate_token();
+    assert!(token.len() >= 32, "{token}");
+    assert!(token
+        .chars()
+        .all(|character| character.is_ascii_alphanumeric() || "-_".contains(character)));
+    assert_ne!(token, generate_token());
+    let server = start(SimConfig::new(Credentials {
+        token: Some(token.clone()),
+        ..Credentials::default()
+    }));
+    let api = Api::v3(&server).with_authorization(Some(bearer(&token)));
+    assert_eq!(api.get("incident_templates/").status, 200);
+    let basic_refused = api.with_authorization(Some(basic("", &token)));
+    assert_eq!(basic_refused.get("incident_templates/").status, 401);
+}
+
+#[test]
+fn columns_list_the_default_catalog() {
+    let server = start_default();
+    let incident_columns = Api::v3(&server).get("incidents/columns/").json();
+    let fields: Vec<&str> = incident_columns
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|column| column["field"].as_str())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "incidentid",
+            "description",
+            "starttime",
+            "incident_kind",
+            "incident_category",
+            "status",
+            "restriction",
+            "priority",
+            "opt_1",
+            "opt_2",
+            "opt_3",
+            "opt_4",
+            "opt_5",
+            "opt_6"
+        ]
+    );
+    assert_eq!(
+        incident_columns[5],
+        json!({"field": "status", "label": "Status", "type": "select", "options": [
+            {"id": 1, "value": "Open"}, {"id": 2, "value": "In progress"},
+            {"id": 3, "value": "Pending"}, {"id": 4, "value": "Closed"}]})
+    );
+    assert_eq!(
+        incident_columns[12],
+        json!({"field": "opt_5", "label": "Estimated loss (USD)", "type": "number"})
+    );
+    let triage_columns = Api::legacy(&server).get("triage/columns/").json();
+    assert_eq!(
+        triage_columns[4],
+        json!({"field": "opt_1", "label": "Source reference", "type": "text"})
+    );
+    assert_eq!(
+        triage_columns[1]["options"][3],
+        json!({"id": 4, "value": "Dismissed"})
+    );
+    assert_eq!(triage_columns.as_array().map(Vec::len), Some(8));
+}
+
+#[test]
+fn a_created_incident_reads_back_wrapped_with_display_strings() {
+    let server = start_default();
+    let api = Api::v3(&server);
+    let created = api.create_incident(
+        1,
+        json!({
+            "incidentid": "phishing/ceo-wire-fraud",
+            "description": "line one\nline two\n",
+            "starttime": "2026-11-20T10:00:00+01:00",
+            "incident_kind": 1,
+            "status": 1,
+            "restriction": 1,
+            "opt_3": "Finance",
+            "opt_4": 3,
+            "opt_5": 250000,
+            "opt_6": "2026-11-21T09:30:00.5Z",
+            "priority": null,
+        }),
+    );
+    assert_eq!(created["id"], 101);
+    assert_eq!(created["template"], wrapped("Template", json!("Phishing")));
+    assert_eq!(created["created_by"], wrapped("Created by", json!("api")));
+    assert_eq!(created["creation_date"]["name"], "Creation date");
+    assert_server_date(&created["creation_date"]["value"]);
+    assert_eq!(
+        created["modified_date"]["value"],
+        created["creation_date"]["value"]
+    );
+    assert_eq!(
+        created["fields"],
+        json!({
+            "incidentid": wrapped("Incident ID", json!("phishing/ceo-wire-fraud")),
+            "description": wrapped("Description", json!("line one\r\nline two\r\n")),
+            "starttime": wrapped("Start time", json!("2026-11-20T09:00:00.000000+00:00")),
+            "incident_kind": wrapped("Kind", json!("Phishing")),
+            "status": wrapped("Status", json!("Open")),
+            "restriction": wrapped("Restriction", json!("Low")),
+            "opt_3": wrapped("Business unit", json!("Finance")),
+            "opt_4": wrapped("Detection source", json!("Email gateway")),
+            "opt_5": wrapped("Estimated loss (USD)", json!(250000.0)),
+            "opt_6": wrapped("Containment due", json!("2026-11-21T09:30:00.500000+00:00")),
+        })
+    );
+
+    let read = api.get("incidents/101/");
+    assert_eq!(read.status, 200);
+    assert!(read.body.contains(r#""value":250000.0"#), "{}", read.body);
+    assert_eq!(read.json(), created);
+    assert_eq!(Api::legacy(&server).get("incidents/101/").json(), created);
+    assert_eq!(server.incidents(), vec![created]);
+
+    let by_access_key = api.with_authorization(Some(basic(ACCESS_ID, ACCESS_KEY)));
+    let second = by_access_key.create_incident(6, json!({"incidentid": "generic/x"}));
+    assert_eq!(second["id"], 102);
+    assert_eq!(second["template"]["value"], "Generic");
+    assert_eq!(second["created_by"]["value"], ACCESS_ID);
+    assert_eq!(
+        second["fields"],
+        json!({"incidentid": wrapped("Incident ID", json!("generic/x"))})
+    );
+}
+
+#[test]
+fn an_update_changes_only_the_given_fields() {
+    let server = start_default();
+    let api = Api::v3(&server);
+    let created = api.create_incident(
+        2,
+        json!({"incidentid": "malware/a", "status": 1, "opt_3": "Finance", "opt_5": 1.5}),
+    );
+    let response = api.put(
+        "incidents/101/",
+        &json!({"fields": {"status": 4, "opt_3": null, "description": "a\rb"}}),
+    );
+    assert_eq!(response.status, 200, "{}", response.body);
+    let updated = response.json();
+    assert_eq!(
+        updated["fields"],
+        json!({
+            "incidentid": wrapped("Incident ID", json!("malware/a")),
+            "description": wrapped("Description", json!("a\r\nb")),
+            "status": wrapped("Status", json!("Closed")),
+            "opt_5": wrapped("Estimated loss (USD)", json!(1.5)),
+        })
+    );
+    assert_eq!(updated["creation_date"], created["creation_date"]);
+    assert_eq!(updated["template"], created["template"]);
+    assert!(
+        updated["modified_date"]["value"].as_str() >= created["modified_date"]["value"].as_str()
+    );
+    assert_eq!(api.get("incidents/101/").json(), updated);
+
+    let unchanged = api.put("incidents/101/", &json!({"fields": {}}));
+    assert_eq!(unchanged.status, 200);
+    assert_eq!(unchanged.json()["fields"], updated["fields"]);
+}
+
+#[test]
+fn triage_items_are_created_read_updated_and_searched() {
+    let server = start_default();
+    let api = Api::legacy(&server);
+    let response = api.post(
+        "triage/",
+        &json!({"fields": {"type": 1, "status": 1, "opt_1": "okta-7731", "opt_4": "2026-11-20T09:00:00-05:00"}}),
+    );
+    assert_eq!(response.status, 201, "{}", response.body);
+    let created = response.json();
+    let id = created["id"].as_u64().expect("id");
+    assert!(created.get("template").is_none());
+    assert_eq!(
+        created["fields"],
+        json!({
+            "type": wrapped("Type", json!("Suspicious login")),
+            "status": wrapped("Status", json!("New")),
+            "opt_1": wrapped("Source reference", json!("okta-7731")),
+            "opt_4": wrapped("Observed at", json!("2026-11-20T14:00:00.000000+00:00")),
+        })
+    );
+    let updated = api.put(&format!("triage/{id}/"), &json!({"fields": {"status": 4}}));
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(updated.json()["fields"]["status"]["value"], "Dismissed");
+    assert_eq!(api.get(&format!("triage/{id}/")).json(), updated.json());
+    assert_eq!(server.triage_items(), vec![updated.json()]);
+    assert!(server.incidents().is_empty());
+
+    let found = api.post(
+        "triage/search/",
+        &json!({"filter": "opt_1:\"okta-*\"", "page_size": 10}),
+    );
+    assert_eq!(found.status, 200);
+    assert_eq!(found.json(), json!([updated.json()]));
+    assert_eq!(
+        api.get(&format!("incidents/{id}/"))
+            .application_error(404, "Not Found"),
+        format!("no incident with id {id}")
+    );
+}
+
+#[test]
+fn search_matches_exact_prefix_and_or_and_pages_by_id() {
+    let server = start_default();
+    let api = Api::v3(&server);
+    for (key, status) in [
+        ("phishing/a", 1),
+        ("malware/b", 2),
+        ("phishing/c", 4),
+        ("phishing", 1),
+        ("phishing/d", 1),
+    ] {
+        api.create_incident(
+            1,
+            json!({"incidentid": key, "status": status, "opt_3": "Finance"}),
+        );
+    }
+    let keys =
+        |found: Vec<(u64, String)>| found.into_iter().map(|(_, key)| key).collect::<Vec<_>>();
+
+    assert_eq!(
+        keys(api.search_keys(json!({"filter": "incidentid:\"phishing\""}))),
+        ["phishing"]
+    );
+    assert_eq!(
+        keys(api.search_keys(json!({"filter": "incidentid:\"phishing/*\""}))),
+        ["phishing/a", "phishing/c", "phishing/d"]
+    );
+    assert_eq!(
+        keys(api.search_keys(
+            json!({"filter": "incidentid:\"malware/b\" OR status:\"Closed\" OR incidentid:\"nothing*\""})
+        )),
+        ["malware/b", "phishing/c"]
+    );
+    assert_eq!(
+        keys(api.search_keys(json!({"filter": "incidentid:\"PHISHING\""}))),
+        Vec::<String>::new()
+    );
+    assert_eq!(api.search_keys(json!({})).len(), 5);
+    assert_eq!(api.search_keys(json!({"filter": ""})).len(), 5);
+
+    let page = |number: u64| {
+        api.search_keys(json!({"page_number": number, "page_size": 2, "filter": "opt_3:\"Fin*\""}))
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(page(1), [101, 102]);
+    assert_eq!(page(2), [103, 104]);
+    assert_eq!(page(3), [105], "a short page is the last");
+    assert_eq!(page(4), Vec::<u64>::new());
+
+    let response = Api::legacy(&server).post(
+        "incidents/search/",
+        &json!({"filter": "incidentid:\"phishing/a\"", "columns": ["status", "id"], "page_size": 500}),
+    );
+    assert_eq!(response.status, 200);
+    let found = response.json();
+    assert_eq!(
+        found[0]["fields"],
+        json!({"status": wrapped("Status", json!("Open"))})
+    );
+    assert_eq!(found[0]["id"], 101);
+    assert_eq!(found[0]["template"]["value"], "Phishing");
+    assert_server_date(&found[0]["modified_date"]["value"]);
+}
+
+#[test]
+fn invalid_bodies_filters_and_pages_are_400_naming_the_problem() {
+    let server = start_default();
+    let api = Api::v3(&server);
+    api.create_incident(1, json!({"incidentid": "a"}));
+    let cases: Vec<(&str, &str, String, &str)> = vec![
+        (
+            "POST",
+            "incidents/",
+            "{\"template_id\": 1,".into(),
+            "malformed JSON in the request body",
+        ),
+        (
+            "POST",
+            "incidents/",
+            "[]".into(),
+            "the request body must be a JSON object, got an array",
+        ),
+        (
+            "POST",
+            "incidents/",
+            json!({"fields": {}}).to_string(),
+            "missing `template_id`",
+        ),
+        (
+            "POST",
+            "incidents/",
+            json!({"template_id": 99, "fields": {}}).to_string(),
+            "`template_id`: no incident template with id 99",
+        ),
+        (
+            "POST",
+            "incidents/",
+            json!({"template_id": "Phishing", "fields": {}}).to_string(),
+            "`template_id` must be an incident template id",
+        ),
+        (
+            "POST",
+            "incidents/",
+            json!({"template_id": 1}).to_string(),
+            "missing `fields`",
+        ),
+        (
+            "POST",
+            "incidents/",
+            json!({"template_id": 1, "fields": {}, "extra": 1}).to_string(),
+            "unknown key `extra`",
+        ),
+        (
+            "POST",
+            "incidents/",
+            json!({"template_id": 1, "fields": {"Business unit": "x"}}).to_string(),
+            "unknown field `Business unit`",
+        ),
+        (
+            "POST",
+            "incidents/",
+            json!({"template_id": 1, "fields": {"status": "Open"}}).to_string(),
+            "field `status` (select): expected an option id",
+        ),
+        (
+            "POST",
+            "incidents/",
+            json!({"template_id": 1, "fields": {"status": 7}}).to_string(),
+            "field `status` (select): no option with id 7",
+        ),
+        (
+            "POST",
+            "incidents/",
+            json!({"template_id": 1, "fields": {"starttime": "2026-11-20"}}).to_string(),
+            "field `starttime` (datetime)",
+        ),
+        (
+            "POST",
+            "incidents/",
+            json!({"template_id": 1, "fields": {"opt_5": "1000"}}).to_string(),
+            "field `opt_5` (number): expected a JSON number",
+        ),
+        (
+            "POST",
+            "triage/",
+            json!({"template_id": 1, "fields": {}}).to_string(),
+            "unknown key `template_id`",
+        ),
+        (
+            "PUT",
+            "incidents/101/",
+            json!({"fields": {"opt_1": 5}}).to_string(),
+            "field `opt_1` (text): expected a string",
+        ),
+        (
+            "PUT",
+            "incidents/101/",
+            json!({"fields": []}).to_string(),
+            "`fields` must be a JSON object",
+        ),
+        (
+            "PUT",
+            "incidents/101/",
+            json!({"template_id": 2, "fields": {}}).to_string(),
+            "unknown key `template_id`",
+        ),
+        (
+            "POST",
+            "incidents/search/",
+            json!({"page_size": 0}).to_string(),
+            "`page_size` must be an integer from 1 to 500, got the number 0",
+        ),
+        (
+            "POST",
+            "incidents/search/",
+            json!({"page_size": 501}).to_string(),
+            "`page_size` must be an integer from 1 to 500",
+        ),
+        (
+            "POST",
+            "incidents/search/",
+            json!({"page_number": 0}).to_string(),
+            "`page_number` must be an integer of at least 1",
+        ),
+        (
+            "POST",
+            "incidents/search/",
+            json!({"filter": "incidentid:a"}).to_string(),
+            "invalid `filter`: expected a quoted value",
+        ),
+        (
+            "POST",
+            "incidents/search/",
+            json!({"filter": "incidentid:\"a\" AND status:\"Open\""}).to_string(),
+            "invalid `filter`: expected `OR`",
+        ),
+        (
+            "POST",
+            "incidents/search/",
+            json!({"filter": "owner:\"a\""}).to_string(),
+            "invalid `filter`: unknown incident field `owner`",
+        ),
+        (
+            "POST",
+            "triage/search/",
+            json!({"filter": "incidentid:\"a\""}).to_string(),
+            "invalid `filter`: unknown triage item field `incidentid`",
+        ),
+        (
+            "POST",
+            "incidents/search/",
+            json!({"columns": ["nope"]}).to_string(),
+            "`columns`: unknown incident field `nope`",
+        ),
+        (
+            "POST",
+            "incidents/search/",
+            json!({"sort": "id"}).to_string(),
+            "unknown key `sort`",
+        ),
+    ];
+    for (method, endpoint, body, expected) in cases {
+        let response = api.request(method, endpoint, Some("application/json"), Some(&body));
+        let description = response.application_error(400, "Bad Request");
+        assert!(
+            description.contains(expected),
+            "{method} {endpoint} {body}: {description}"
+        );
+    }
+    // Nothing invalid was written.
+    assert_eq!(server.incidents().len(), 1);
+    assert_eq!(
+        server.incidents()[0]["fields"],
+        json!({"incidentid": wrapped("Incident ID", json!("a"))})
+    );
+}
+
+#[test]
+fn unknown_paths_and_ids_are_404() {
+    let server = start_default();
+    let api = Api::v3(&server);
+    api.create_incident(1, json!({}));
+    for (path, expected) in [
+        ("/", "no endpoint `GET /`"),
+        ("/api/csoar/v2/incidents/101/", "endpoints are under"),
+        (
+            "/api/csoar/v3/nothing/",
+            "no endpoint `GET /api/csoar/v3/nothing/`",
+        ),
+        ("/api/csoar/v3/incidents/101", "endpoint paths end with `/`"),
+        (
+            "/incmansuite_ng/api/v3/incident_templates",
+            "endpoint paths end with `/`",
+        ),
+        ("/api/csoar/v3/incidents/101/extra/", "no endpoint"),
+        ("/api/csoar/v3/incidents/999/", "no incident with id 999"),
+        ("/api/csoar/v3/incidents/abc/", "no incident with id `abc`"),
+        (
+            "/incmansuite_ng/api/v3/triage/101/",
+            "no triage item with id 101",
+        ),
+    ] {
+        let response = send(
+            server.addr(),
+            "GET",
+            path,
+            &[("Authorization", &bearer(TOKEN))],
+            None,
+        );
+        let description = response.application_error(404, "Not Found");
+        assert!(description.contains(expected), "{path}: {description}");
+    }
+    let missing = api.put("incidents/999/", &json!({"fields": {}}));
+    assert_eq!(
+        missing.application_error(404, "Not Found"),
+        "no incident with id 999"
+    );
+}
+
+#[test]
+fn wrong_methods_are_405_with_an_allow_header() {
+    let server = start_default();
+    let api = Api::legacy(&server);
+    api.create_incident(1, json!({}));
+    for (method, endpoint, allow) in [
+        ("DELETE", "incidents/101/", "GET, HEAD, PUT"),
+        ("POST", "incidents/101/", "GET, HEAD, PUT"),
+        ("GET", "incidents/", "POST"),
+        ("PUT", "triage/", "POST"),
+        ("GET", "incidents/search/", "POST"),
+        ("POST", "incident_templates/", "GET, HEAD"),
+        ("PUT", "triage/columns/", "GET, HEAD"),
+    ] {
+        let response = api.request(method, endpoint, Some("application/json"), Some("{}"));
+        let description = response.application_error(405, "Method Not Allowed");
+        assert_eq!(response.header("allow"), Some(allow), "{method} {endpoint}");
+        assert!(
+            description.contains(&format!("method `{method}` is not allowed")),
+            "{description}"
+        );
+    }
+}
+
+#[test]
+fn bodies_not_declared_as_json_are_415() {
+    let server = start_default();
+    let api = Api::v3(&server);
+    api.create_incident(1, json!({}));
+    let body = json!({"template_id": 1, "fields": {}}).to_string();
+    for (method, endpoint, content_type) in [
+        ("POST", "incidents/", None),
+        ("POST", "incidents/", Some("text/plain")),
+        ("POST", "triage/", Some("application/x-www-form-urlencoded")),
+        ("PUT", "incidents/101/", Some("application/jsonx")),
+        ("POST", "incidents/search/", None),
+    ] {
+        let response = api.request(method, endpoint, content_type, Some(&body));
+        let description = response.application_error(415, "Unsupported Media Type");
+        assert!(
+            description.contains("`Content-Type: application/json`"),
+            "{description}"
+        );
+    }
+    let with_charset = api.request(
+        "POST",
+        "incidents/",
+        Some("Application/JSON; charset=utf-8"),
+        Some(&body),
+    );
+    assert_eq!(with_charset.status, 201, "{}", with_charset.body);
+    assert_eq!(server.incidents().len(), 2);
+}
+
+#[test]
+fn the_state_file_persists_objects_across_restarts() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let state_file = directory.path().join("missing/parent/sandbox.json");
+    let config = || SimConfig {
+        state_file: Some(state_file.clone()),
+        ..SimConfig::new(all_credentials())
+    };
+
+    let server = start(config());
+    let api = Api::v3(&server);
+    api.create_incident(
+        1,
+        json!({"incidentid": "a", "status": 2, "starttime": "2026-11-20T09:00:00.123456789Z"}),
+    );
+    let response = api.post("triage/", &json!({"fields": {"opt_1": "okta-1"}}));
+    assert_eq!(response.status, 201);
+    assert_eq!(
+        api.put("incidents/101/", &json!({"fields": {"opt_3": "Legal"}}))
+            .status,
+        200
+    );
+    assert!(state_file.is_file());
+    let incidents = server.incidents();
+    let triage_items = server.triage_items();
+    drop(server);
+
+    let server = start(config());
+    assert_eq!(server.incidents(), incidents);
+    assert_eq!(server.triage_items(), triage_items);
+    let api = Api::v3(&server);
+    let next = api.create_incident(1, json!({"incidentid": "b"}));
+    assert_eq!(next["id"], 102, "ids continue after a restart");
+    assert_only_state_file_in(state_file.parent().expect("parent"));
+    drop(server);
+
+    // A read-only simulator serves the saved objects but refuses writes.
+    let server = start(SimConfig {
+        read_only: true,
+        ..config()
+    });
+    let api = Api::v3(&server);
+    assert_eq!(api.get("incidents/101/").json(), incidents[0]);
+    assert_eq!(api.search_keys(json!({})).len(), 2);
+    for (method, endpoint, capability) in [
+        ("POST", "incidents/", "Manage incidents"),
+        ("PUT", "incidents/101/", "Manage incidents"),
+        ("POST", "triage/", "Manage triage"),
+        (
+            "PUT",
+            &format!("triage/{}/", triage_items[0]["id"]),
+            "Manage triage",
+        ),
+    ] {
+        let body = json!({"template_id": 1, "fields": {"opt_3": "x"}}).to_string();
+        let response = api.request(method, endpoint, Some("application/json"), Some(&body));
+        assert_eq!(
+            response.application_error(403, "Forbidden"),
+            format!("the credential lacks the capability `{capability}`")
+        );
+    }
+    assert_eq!(server.incidents().len(), 2);
+    assert_eq!(server.incidents()[0], incidents[0]);
+}
+
+fn assert_only_state_file_in(directory: &Path) {
+    let names: Vec<String> = std::fs::read_dir(directory)
+        .expect("lists the state directory")
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["sandbox.json"]);
+}
+
+#[test]
+fn an_unreadable_state_file_stops_the_start() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let state_file = directory.path().join("state.json");
+    std::fs::write(&state_file, "{ not json").expect("writes");
+    let error = SimServer::start(
+        SimConfig {
+            state_file: Some(state_file),
+            ..SimConfig::new(all_credentials())
+        },
+        "127.0.0.1:0".parse().expect("address"),
+    )
+    .expect_err("refuses to start");
+    assert!(error.to_string().contains("state.json"), "{error}");
+}
+
+#[test]
+fn every_request_is_recorded_in_order() {
+    let server = start_default();
+    let api = Api::v3(&server);
+    api.get("incident_templates/");
+    api.with_authorization(None).get("incidents/columns/");
+    send(
+        server.addr(),
+        "POST",
+        "/api/csoar/v3/incidents/search/?debug=1",
+        &[
+            ("Authorization", &bearer(TOKEN)),
+            ("Content-Type", "application/json"),
+        ],
+        Some("{}"),
+    );
+    Api::legacy(&server).get("incidents/1");
+    Api::legacy(&server).request("DELETE", "incidents/1/", None, None);
+    let recorded = |method: &str, path: &str, status: u16| RecordedRequest {
+        method: method.into(),
+        path: path.into(),
+        status,
+    };
+    assert_eq!(
+        server.requests(),
+        [
+            recorded("GET", "/api/csoar/v3/incident_templates/", 200),
+            recorded("GET", "/api/csoar/v3/incidents/columns/", 401),
+            recorded("POST", "/api/csoar/v3/incidents/search/", 200),
+            recorded("GET", "/incmansuite_ng/api/v3/incidents/1", 404),
+            recorded("DELETE", "/incmansuite_ng/api/v3/incidents/1/", 405),
+        ]
+    );
+}
+
+#[test]
+fn latency_is_added_to_every_request() {
+    let latency = Duration::from_millis(30);
+    let server = start(SimConfig {
+        latency,
+        ..SimConfig::new(all_credentials())
+    });
+    for authorization in [Some(bearer(TOKEN)), None] {
+        let started = Instant::now();
+        Api::v3(&server)
+            .with_authorization(authorization)
+            .get("incident_templates/");
+        assert!(started.elapsed() >= latency, "{:?}", started.elapsed());
+    }
+}
+
+#[test]
+fn the_server_stops_when_dropped() {
+    let server = start_default();
+    let address = server.addr();
+    assert_eq!(server.url(), format!("http://{address}"));
+    assert_eq!(Api::v3(&server).get("incident_templates/").status, 200);
+    drop(server);
+    assert!(TcpStream::connect(address).is_err());
+}
+
+#[test]
+fn serve_runs_on_the_callers_runtime_until_shutdown() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binds");
+        let address = listener.local_addr().expect("address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(soarform::sim::serve(
+            SimConfig::new(all_credentials()),
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        let response = tokio::task::spawn_blocking(move || {
+            send(
+                address,
+                "GET",
+                "/api/csoar/v3/triage/columns/",
+                &[("Authorization", &basic(ACCESS_ID, ACCESS_KEY))],
+                None,
+            )
+        })
+        .await
+        .expect("request task");
+        assert_eq!(response.status, 200);
+        let _ = stop.send(());
+        let result = tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("stops promptly")
+            .expect("server task");
+        assert!(result.is_ok(), "{result:?}");
+    });
+}
