@@ -55,7 +55,11 @@ impl ApplyReport {
 }
 
 /// Applies every change of the plan, reporting each outcome through `progress` as it happens.
-pub async fn apply(client: &Client, plan: &Plan, mut progress: impl FnMut(&Outcome)) -> ApplyReport {
+pub async fn apply(
+    client: &Client,
+    plan: &Plan,
+    mut progress: impl FnMut(&Outcome),
+) -> ApplyReport {
     let mut report = ApplyReport::default();
     for object in &plan.objects {
         let result = match object.action {
@@ -95,6 +99,8 @@ async fn update(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError
             message: format!("the plan has no remote id for `{}`", object.key),
         });
     };
-    client.update(object.kind, id, object.write_fields()).await?;
+    client
+        .update(object.kind, id, object.write_fields())
+        .await?;
     Ok(id)
 }

@@ -266,8 +266,13 @@ mod tests {
 
     #[test]
     fn unknown_field_lists_closest_names() {
-        let error = columns().resolve(Kind::Incident, "Busines unit").unwrap_err();
-        assert_eq!(error.closest.first().map(String::as_str), Some("Business unit"));
+        let error = columns()
+            .resolve(Kind::Incident, "Busines unit")
+            .unwrap_err();
+        assert_eq!(
+            error.closest.first().map(String::as_str),
+            Some("Business unit")
+        );
         assert_eq!(
             error.to_string(),
             "unknown incident field `Busines unit`; did you mean `Business unit`?"
@@ -290,14 +295,26 @@ mod tests {
     fn templates_by_name_or_id() {
         let catalog = Catalog {
             templates: vec![
-                Template { id: 1, name: "Phishing".into() },
-                Template { id: 2, name: "Malware".into() },
+                Template {
+                    id: 1,
+                    name: "Phishing".into(),
+                },
+                Template {
+                    id: 2,
+                    name: "Malware".into(),
+                },
             ],
             ..Catalog::default()
         };
-        assert_eq!(catalog.template(&TemplateRef::Id(2)).unwrap().name, "Malware");
         assert_eq!(
-            catalog.template(&TemplateRef::Name("phishing".into())).unwrap().id,
+            catalog.template(&TemplateRef::Id(2)).unwrap().name,
+            "Malware"
+        );
+        assert_eq!(
+            catalog
+                .template(&TemplateRef::Name("phishing".into()))
+                .unwrap()
+                .id,
             1
         );
         let error = catalog

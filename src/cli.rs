@@ -12,7 +12,12 @@ use crate::dialect::Dialect;
 /// Describe incidents and triage items in YAML, review a field-by-field plan against the live tenant,
 /// and apply exactly the changes it shows.
 #[derive(Debug, Parser)]
-#[command(name = "soarform", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "soarform",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -37,7 +37,12 @@ pub const OPERATIONS: [&str; 11] = [
 ];
 
 /// Operations on one object, whose path holds `{id}`.
-const ONE_OBJECT_OPERATIONS: [&str; 4] = ["get_incident", "update_incident", "get_triage", "update_triage"];
+const ONE_OBJECT_OPERATIONS: [&str; 4] = [
+    "get_incident",
+    "update_incident",
+    "get_triage",
+    "update_triage",
+];
 
 /// Parts of key names that suggest a credential.
 const CREDENTIAL_WORDS: [&str; 10] = [
@@ -134,25 +139,13 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
 }
 
 fn tidy(path: &Path) -> PathBuf {
-    path.strip_prefix(".").map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
+    path.strip_prefix(".")
+        .map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
 }
 
 /// Reads and validates the project file at `path`; every problem is reported at once.
 pub fn load(path: &Path) -> Result<ProjectConfig, Report> {
-    let mut sources = Sources::default();
-    let fail = |diagnostics: Vec<Diagnostic>, sources: Sources| Report {
-        diagnostics,
-        sources,
-    };
-    let text = match crate::manifest::walk_read_text(path, MAX_CONFIG_BYTES) {
-        Ok(text) => text,
-        Err((diagnostic, text)) => {
-            if let Some(text) = text {
-                sources.insert(path.to_path_buf(), text);
-            }
-            return Err(fail(vec![diagnostic], sources));
-        }
-    };
+    let text = crate::manifest::read_text(path, MAX_CONFIG_BYTES)?;
     let parsed = yaml::parse(path, &text);
     let mut diagnostics = parsed.diagnostics;
     let mut config = ProjectConfig {
@@ -161,9 +154,12 @@ pub fn load(path: &Path) -> Result<ProjectConfig, Report> {
     };
     if let Some(extra) = parsed.documents.get(1) {
         diagnostics.push(
-            Diagnostic::at(extra.start.origin(path), "`soarform.yaml` holds more than one document")
-                .with_label("second document")
-                .with_help("keep every setting in one mapping"),
+            Diagnostic::at(
+                extra.start.origin(path),
+                "`soarform.yaml` holds more than one document",
+            )
+            .with_label("second document")
+            .with_help("keep every setting in one mapping"),
         );
     }
     if let Some(document) = parsed.documents.first() {
@@ -175,18 +171,25 @@ pub fn load(path: &Path) -> Result<ProjectConfig, Report> {
             _ => diagnostics.push(
                 Diagnostic::at(
                     root.pos.origin(path),
-                    format!("`soarform.yaml` must be a mapping, found {}", root.type_name()),
+                    format!(
+                        "`soarform.yaml` must be a mapping, found {}",
+                        root.type_name()
+                    ),
                 )
                 .with_label("expected keys such as `url`, `identity`, `limits`"),
             ),
         }
     }
-    sources.insert(path.to_path_buf(), text);
     if diagnostics.is_empty() {
         Ok(config)
     } else {
         crate::manifest::sort_by_position(&mut diagnostics, &[path.to_path_buf()]);
-        Err(fail(diagnostics, sources))
+        let mut sources = Sources::default();
+        sources.insert(path.to_path_buf(), text);
+        Err(Report {
+            diagnostics,
+            sources,
+        })
     }
 }
 
@@ -207,10 +210,17 @@ fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &m
         return;
     }
 
-    let string = |node: &Node, key: &str| node.get(key).and_then(|entry| entry.value.as_str()).map(str::to_string);
+    let string = |node: &Node, key: &str| {
+        node.get(key)
+            .and_then(|entry| entry.value.as_str())
+            .map(str::to_string)
+    };
     let strings = |key: &str| -> Vec<String> {
         match root.get(key).map(|entry| &entry.value.value) {
-            Some(NodeValue::Sequence(items)) => items.iter().filter_map(|item| item.as_str().map(str::to_string)).collect(),
+            Some(NodeValue::Sequence(items)) => items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_string))
+                .collect(),
             _ => Vec::new(),
         }
     };
@@ -233,21 +243,29 @@ fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &m
     config.ignore_fields = strings("ignore_fields");
     config.sensitive_fields = strings("sensitive_fields");
     if let Some(limits) = root.get("limits") {
-        let number = |key: &str| limits.value.get(key).and_then(|entry| match &entry.value.value {
-            NodeValue::Scalar(Value::Number(number)) => Some(number.clone()),
-            _ => None,
-        });
+        let number = |key: &str| {
+            limits
+                .value
+                .get(key)
+                .and_then(|entry| match &entry.value.value {
+                    NodeValue::Scalar(Value::Number(number)) => Some(number.clone()),
+                    _ => None,
+                })
+        };
         config.limits = Limits {
             page_size: number("page_size").and_then(|number| u32::try_from(number.as_u64()?).ok()),
             requests_per_second: number("requests_per_second").and_then(|number| number.as_f64()),
-            max_concurrency: number("max_concurrency").and_then(|number| u32::try_from(number.as_u64()?).ok()),
+            max_concurrency: number("max_concurrency")
+                .and_then(|number| u32::try_from(number.as_u64()?).ok()),
         };
     }
 }
 
 fn looks_like_credential(key: &str) -> bool {
     let key = key.to_ascii_lowercase().replace('-', "_");
-    CREDENTIAL_WORDS.iter().any(|word| key.contains(word)) || key == "auth" || key == "authorization"
+    CREDENTIAL_WORDS.iter().any(|word| key.contains(word))
+        || key == "auth"
+        || key == "authorization"
 }
 
 /// `url` and `region` both say where the tenant is; a URL must not embed credentials.
@@ -257,9 +275,15 @@ fn check_url(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
     };
     if let Some(region) = root.get("region") {
         diagnostics.push(
-            Diagnostic::at(region.key_pos.origin(path), "set either `url` or `region`, not both")
-                .with_label("`region` conflicts with `url`")
-                .with_note(format!("`url` is set at {}", url_entry.key_pos.origin(path))),
+            Diagnostic::at(
+                region.key_pos.origin(path),
+                "set either `url` or `region`, not both",
+            )
+            .with_label("`region` conflicts with `url`")
+            .with_note(format!(
+                "`url` is set at {}",
+                url_entry.key_pos.origin(path)
+            )),
         );
     }
     let Some(text) = url_entry.value.as_str() else {
@@ -267,21 +291,30 @@ fn check_url(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
     };
     match url::Url::parse(text) {
         Ok(url) if !url.username().is_empty() || url.password().is_some() => diagnostics.push(
-            Diagnostic::at(url_entry.value.pos.origin(path), "`url` must not hold credentials")
-                .with_label("user information in the URL")
-                .with_help(CREDENTIAL_HELP),
+            Diagnostic::at(
+                url_entry.value.pos.origin(path),
+                "`url` must not hold credentials",
+            )
+            .with_label("user information in the URL")
+            .with_help(CREDENTIAL_HELP),
         ),
         Ok(url) if url.host_str().is_none() => diagnostics.push(
-            Diagnostic::at(url_entry.value.pos.origin(path), format!("`url` has no host: `{text}`"))
-                .with_label("expected `https://host`"),
+            Diagnostic::at(
+                url_entry.value.pos.origin(path),
+                format!("`url` has no host: `{text}`"),
+            )
+            .with_label("expected `https://host`"),
         ),
         Ok(_) => {}
         Err(error) => {
             // The schema already said what a URL looks like when the scheme is wrong.
             if text.starts_with("http://") || text.starts_with("https://") {
                 diagnostics.push(
-                    Diagnostic::at(url_entry.value.pos.origin(path), format!("invalid `url` `{text}`: {error}"))
-                        .with_label("not a URL"),
+                    Diagnostic::at(
+                        url_entry.value.pos.origin(path),
+                        format!("invalid `url` `{text}`: {error}"),
+                    )
+                    .with_label("not a URL"),
                 );
             }
         }
@@ -290,7 +323,8 @@ fn check_url(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
 
 /// `{id}` appears exactly in the paths of operations on one object, and nothing else in braces.
 fn check_paths(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
-    let Some(NodeValue::Mapping(entries)) = root.get("paths").map(|entry| &entry.value.value) else {
+    let Some(NodeValue::Mapping(entries)) = root.get("paths").map(|entry| &entry.value.value)
+    else {
         return;
     };
     for entry in entries {
@@ -304,9 +338,18 @@ fn check_paths(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
         let without_id = text.replace("{id}", "");
         if without_id.contains(['{', '}']) {
             diagnostics.push(
-                Diagnostic::at(origin, format!("the path of `{}` holds an unknown placeholder: `{text}`", entry.key))
-                    .with_label("only `{id}` is replaced")
-                    .with_note(format!("operations on one object: {}", one_of(&ONE_OBJECT_OPERATIONS, "and"))),
+                Diagnostic::at(
+                    origin,
+                    format!(
+                        "the path of `{}` holds an unknown placeholder: `{text}`",
+                        entry.key
+                    ),
+                )
+                .with_label("only `{id}` is replaced")
+                .with_note(format!(
+                    "operations on one object: {}",
+                    one_of(&ONE_OBJECT_OPERATIONS, "and")
+                )),
             );
             continue;
         }
@@ -314,15 +357,27 @@ fn check_paths(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
         let count = text.matches("{id}").count();
         if needs_id && count != 1 {
             diagnostics.push(
-                Diagnostic::at(origin, format!("the path of `{}` must contain `{{id}}` once, found `{text}`", entry.key))
-                    .with_label("expected `{id}` where the object id goes")
-                    .with_help(format!("for example `{}`", default_path(&entry.key))),
+                Diagnostic::at(
+                    origin,
+                    format!(
+                        "the path of `{}` must contain `{{id}}` once, found `{text}`",
+                        entry.key
+                    ),
+                )
+                .with_label("expected `{id}` where the object id goes")
+                .with_help(format!("for example `{}`", default_path(&entry.key))),
             );
         } else if !needs_id && count > 0 {
             diagnostics.push(
-                Diagnostic::at(origin, format!("the path of `{}` must not contain `{{id}}`, found `{text}`", entry.key))
-                    .with_label("this operation addresses no single object")
-                    .with_help(format!("for example `{}`", default_path(&entry.key))),
+                Diagnostic::at(
+                    origin,
+                    format!(
+                        "the path of `{}` must not contain `{{id}}`, found `{text}`",
+                        entry.key
+                    ),
+                )
+                .with_label("this operation addresses no single object")
+                .with_help(format!("for example `{}`", default_path(&entry.key))),
             );
         }
     }
@@ -388,7 +443,10 @@ mod tests {
                     triage: Some("opt_1".to_string()),
                 },
                 paths: [
-                    ("search_incidents".to_string(), "incidents/query/".to_string()),
+                    (
+                        "search_incidents".to_string(),
+                        "incidents/query/".to_string()
+                    ),
                     ("get_incident".to_string(), "incidents/{id}/".to_string()),
                 ]
                 .into(),
@@ -415,19 +473,23 @@ mod tests {
     #[test]
     fn unknown_keys_suggest_the_closest() {
         let (rendered, path, _dir) = errors("regoin: us2\nlimits:\n  page_sise: 10\n");
-        assert_has(&rendered, &[
-            "error: unknown key `regoin`",
-            &format!("--> {}:1:1", path.display()),
-            "= help: did you mean `region`?",
-            "error: unknown key `page_sise` in `limits`",
-            &format!("--> {}:3:3", path.display()),
-            "= help: did you mean `page_size`?",
-        ]);
+        assert_has(
+            &rendered,
+            &[
+                "error: unknown key `regoin`",
+                &format!("--> {}:1:1", path.display()),
+                "= help: did you mean `region`?",
+                "error: unknown key `page_sise` in `limits`",
+                &format!("--> {}:3:3", path.display()),
+                "= help: did you mean `page_size`?",
+            ],
+        );
     }
 
     #[test]
     fn credential_keys_point_to_the_environment() {
-        let (rendered, path, _dir) = errors("url: https://api.us2.sumologic.com\ntoken: abc\naccess_key: x\n");
+        let (rendered, path, _dir) =
+            errors("url: https://api.us2.sumologic.com\ntoken: abc\naccess_key: x\n");
         assert_has(&rendered, &[
             "error: unknown key `token`",
             &format!("--> {}:2:1", path.display()),
@@ -440,27 +502,34 @@ mod tests {
     fn wrong_types_and_values() {
         let (rendered, path, _dir) = errors("api: v4\nregion: uss2\nlimits:\n  page_size: 0\n  requests_per_second: fast\nignore_fields: Status\n");
         let file = path.display();
-        assert_has(&rendered, &[
-            "error: `api` must be `v3` or `legacy`, found `v4`",
-            &format!("--> {file}:1:6"),
-            "error: `region` must be `us1`, `us2`",
-            "= help: did you mean `us2`?",
-            "error: `limits.page_size` must be at least 1, found `0`",
-            &format!("--> {file}:4:14"),
-            "error: `limits.requests_per_second` must be a number, found `fast`",
-            "error: `ignore_fields` must be a list, found `Status`",
-        ]);
+        assert_has(
+            &rendered,
+            &[
+                "error: `api` must be `v3` or `legacy`, found `v4`",
+                &format!("--> {file}:1:6"),
+                "error: `region` must be `us1`, `us2`",
+                "= help: did you mean `us2`?",
+                "error: `limits.page_size` must be at least 1, found `0`",
+                &format!("--> {file}:4:14"),
+                "error: `limits.requests_per_second` must be a number, found `fast`",
+                "error: `ignore_fields` must be a list, found `Status`",
+            ],
+        );
     }
 
     #[test]
     fn url_and_region_conflict_and_urls_hold_no_credentials() {
-        let (rendered, path, _dir) = errors("url: https://me:pw@api.us2.sumologic.com\nregion: us2\n");
-        assert_has(&rendered, &[
-            "error: set either `url` or `region`, not both",
-            &format!("--> {}:2:1", path.display()),
-            "error: `url` must not hold credentials",
-            "SOARFORM_TOKEN",
-        ]);
+        let (rendered, path, _dir) =
+            errors("url: https://me:pw@api.us2.sumologic.com\nregion: us2\n");
+        assert_has(
+            &rendered,
+            &[
+                "error: set either `url` or `region`, not both",
+                &format!("--> {}:2:1", path.display()),
+                "error: `url` must not hold credentials",
+                "SOARFORM_TOKEN",
+            ],
+        );
         let (rendered, _, _dir) = errors("url: ftp://x\n");
         assert_has(&rendered, &["error: `url` must match"]);
     }
@@ -471,23 +540,32 @@ mod tests {
             "paths:\n  serch_incidents: x/\n  get_incident: incidents/\n  search_triage: triage/{id}/\n  create_triage: triage\n  update_triage: triage/{key}/\n",
         );
         let file = path.display();
-        assert_has(&rendered, &[
-            "error: unknown key `serch_incidents` in `paths`",
-            "did you mean `search_incidents`?",
-            "error: the path of `get_incident` must contain `{id}` once, found `incidents/`",
-            &format!("--> {file}:3:17"),
-            "error: the path of `search_triage` must not contain `{id}`",
-            "error: `paths.create_triage` must match",
-            "error: the path of `update_triage` holds an unknown placeholder",
-        ]);
+        assert_has(
+            &rendered,
+            &[
+                "error: unknown key `serch_incidents` in `paths`",
+                "did you mean `search_incidents`?",
+                "error: the path of `get_incident` must contain `{id}` once, found `incidents/`",
+                &format!("--> {file}:3:17"),
+                "error: the path of `search_triage` must not contain `{id}`",
+                "error: `paths.create_triage` must match",
+                "error: the path of `update_triage` holds an unknown placeholder",
+            ],
+        );
     }
 
     #[test]
     fn yaml_errors_and_non_mappings() {
         let (rendered, path, _dir) = errors("url: [\n");
-        assert_has(&rendered, &["invalid YAML", &format!("--> {}:", path.display())]);
+        assert_has(
+            &rendered,
+            &["invalid YAML", &format!("--> {}:", path.display())],
+        );
         let (rendered, _, _dir) = errors("- url\n");
-        assert_has(&rendered, &["`soarform.yaml` must be a mapping, found a list"]);
+        assert_has(
+            &rendered,
+            &["`soarform.yaml` must be a mapping, found a list"],
+        );
         let (rendered, _, _dir) = errors("url: https://a.example\n---\napi: v3\n");
         assert_has(&rendered, &["holds more than one document"]);
     }

@@ -44,7 +44,9 @@ impl FromStr for Dialect {
         match text {
             "v3" => Ok(Dialect::V3),
             "legacy" => Ok(Dialect::Legacy),
-            other => Err(format!("unknown API dialect `{other}`: expected `v3` or `legacy`")),
+            other => Err(format!(
+                "unknown API dialect `{other}`: expected `v3` or `legacy`"
+            )),
         }
     }
 }

@@ -201,7 +201,10 @@ fn desired_choice(column: &Column, value: &Value) -> Result<DesiredValue, String
             })?
         }
         Value::String(name) => column.choice_by_name(name).ok_or_else(|| {
-            let closest = closest_names(name, column.options.iter().map(|choice| choice.value.as_str()));
+            let closest = closest_names(
+                name,
+                column.options.iter().map(|choice| choice.value.as_str()),
+            );
             let mut message = format!("`{}` has no option `{name}`", column.label);
             if !closest.is_empty() {
                 let names: Vec<String> = closest.iter().map(|name| format!("`{name}`")).collect();
@@ -277,7 +280,10 @@ pub fn observed(column: &Column, value: Option<&Value>) -> Normalized {
             .map(Normalized::Instant)
             .unwrap_or_else(as_text),
         ColumnType::Number => match value {
-            Value::Number(number) => number.as_f64().map(Normalized::Number).unwrap_or_else(as_text),
+            Value::Number(number) => number
+                .as_f64()
+                .map(Normalized::Number)
+                .unwrap_or_else(as_text),
             Value::String(text) => text
                 .trim()
                 .parse::<f64>()
@@ -285,7 +291,9 @@ pub fn observed(column: &Column, value: Option<&Value>) -> Normalized {
                 .unwrap_or_else(|_| as_text()),
             _ => as_text(),
         },
-        ColumnType::Other(_) if value.is_boolean() => Normalized::Bool(value.as_bool().unwrap_or_default()),
+        ColumnType::Other(_) if value.is_boolean() => {
+            Normalized::Bool(value.as_bool().unwrap_or_default())
+        }
         ColumnType::Text | ColumnType::Textarea | ColumnType::Other(_) => match value {
             Value::Number(number) => Normalized::Text(number.to_string()),
             _ => as_text(),
@@ -304,8 +312,14 @@ mod tests {
             label: "Field".into(),
             column_type,
             options: vec![
-                Choice { id: 1, value: "Open".into() },
-                Choice { id: 4, value: "Closed".into() },
+                Choice {
+                    id: 1,
+                    value: "Open".into(),
+                },
+                Choice {
+                    id: 4,
+                    value: "Closed".into(),
+                },
             ],
         }
     }
@@ -329,7 +343,10 @@ mod tests {
     fn plain_dates_are_midnight_utc() {
         let column = column(ColumnType::Datetime);
         let desired = desired(&column, &json!("2026-11-20")).unwrap();
-        assert_eq!(desired.normalized, observed_value(&column, "2026-11-20T00:00:00Z"));
+        assert_eq!(
+            desired.normalized,
+            observed_value(&column, "2026-11-20T00:00:00Z")
+        );
         assert!(super::desired(&column, &json!("2026-13-40")).is_err());
         assert!(super::desired(&column, &json!(5)).is_err());
     }
@@ -338,7 +355,10 @@ mod tests {
     fn text_compares_after_line_ending_normalization() {
         let column = column(ColumnType::Textarea);
         let desired = desired(&column, &json!("one\ntwo\n")).unwrap();
-        assert_eq!(desired.normalized, observed_value(&column, "one\r\ntwo\r\n"));
+        assert_eq!(
+            desired.normalized,
+            observed_value(&column, "one\r\ntwo\r\n")
+        );
         assert_ne!(desired.normalized, observed_value(&column, "one\r\ntwo"));
         assert!(desired.normalized.is_multiline());
     }
@@ -354,14 +374,19 @@ mod tests {
         assert_ne!(by_name.normalized, observed_value(&column, "Open"));
         let unknown = desired(&column, &json!("Closd")).unwrap_err();
         assert!(unknown.contains("did you mean `Closed`"), "{unknown}");
-        assert!(desired(&column, &json!(9)).unwrap_err().contains("no option with id 9"));
+        assert!(desired(&column, &json!(9))
+            .unwrap_err()
+            .contains("no option with id 9"));
     }
 
     #[test]
     fn numbers_compare_numerically() {
         let column = column(ColumnType::Number);
         let desired = desired(&column, &json!(250000)).unwrap();
-        assert_eq!(desired.normalized, observed(&column, Some(&json!(250000.0))));
+        assert_eq!(
+            desired.normalized,
+            observed(&column, Some(&json!(250000.0)))
+        );
         assert!(super::desired(&column, &json!("lots")).is_err());
     }
 
@@ -378,6 +403,9 @@ mod tests {
         let column = column(ColumnType::Text);
         assert_eq!(observed(&column, None), Normalized::Absent);
         assert_eq!(observed(&column, Some(&Value::Null)), Normalized::Absent);
-        assert_eq!(desired(&column, &Value::Null).unwrap().normalized, Normalized::Absent);
+        assert_eq!(
+            desired(&column, &Value::Null).unwrap().normalized,
+            Normalized::Absent
+        );
     }
 }

@@ -194,7 +194,9 @@ fn compare(
     let mut changes = Vec::new();
     for field in &object.fields {
         let column = &field.column;
-        if options.ignore_fields.contains(&column.field) || options.ignore_fields.contains(&column.label) {
+        if options.ignore_fields.contains(&column.field)
+            || options.ignore_fields.contains(&column.label)
+        {
             continue;
         }
         let before = normalize::observed(column, live.fields.get(&column.field));
@@ -252,8 +254,14 @@ mod tests {
             label: "Status".into(),
             column_type: ColumnType::Select,
             options: vec![
-                Choice { id: 1, value: "Open".into() },
-                Choice { id: 4, value: "Closed".into() },
+                Choice {
+                    id: 1,
+                    value: "Open".into(),
+                },
+                Choice {
+                    id: 4,
+                    value: "Closed".into(),
+                },
             ],
         }
     }
@@ -276,18 +284,40 @@ mod tests {
         };
         let reference = text("opt_1", "Source reference");
         let catalog = Catalog {
-            templates: vec![Template { id: 1, name: "Phishing".into() }, Template { id: 2, name: "Malware".into() }],
-            incident_columns: Columns::new(vec![incidentid.clone(), status(), text("description", "Description")]),
+            templates: vec![
+                Template {
+                    id: 1,
+                    name: "Phishing".into(),
+                },
+                Template {
+                    id: 2,
+                    name: "Malware".into(),
+                },
+            ],
+            incident_columns: Columns::new(vec![
+                incidentid.clone(),
+                status(),
+                text("description", "Description"),
+            ]),
             triage_columns: Columns::new(vec![reference.clone()]),
         };
-        (catalog, Identity { incident: incidentid, triage: reference })
+        (
+            catalog,
+            Identity {
+                incident: incidentid,
+                triage: reference,
+            },
+        )
     }
 
     fn desired(key: &str, fields: &[(Column, Value)]) -> ResolvedObject {
         ResolvedObject {
             kind: Kind::Incident,
             key: key.into(),
-            template: Some(Template { id: 1, name: "Phishing".into() }),
+            template: Some(Template {
+                id: 1,
+                name: "Phishing".into(),
+            }),
             fields: fields
                 .iter()
                 .map(|(column, value)| ResolvedField {
@@ -300,10 +330,18 @@ mod tests {
     }
 
     fn live(id: u64, key: &str, fields: &[(&str, Value)]) -> RemoteObject {
-        let mut map: BTreeMap<String, Value> = fields.iter().map(|(name, value)| (name.to_string(), value.clone())).collect();
+        let mut map: BTreeMap<String, Value> = fields
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.clone()))
+            .collect();
         map.insert("incidentid".into(), json!(key));
         map.insert("created_by".into(), json!("someone"));
-        RemoteObject { id, template: Some("Phishing".into()), created_by: Some("api".into()), fields: map }
+        RemoteObject {
+            id,
+            template: Some("Phishing".into()),
+            created_by: Some("api".into()),
+            fields: map,
+        }
     }
 
     #[test]
@@ -317,7 +355,14 @@ mod tests {
             &PlanOptions::default(),
         )
         .unwrap();
-        assert_eq!(plan.summary(), Summary { create: 1, update: 0, unchanged: 0 });
+        assert_eq!(
+            plan.summary(),
+            Summary {
+                create: 1,
+                update: 0,
+                unchanged: 0
+            }
+        );
         let fields = plan.objects[0].write_fields();
         assert_eq!(fields["incidentid"], json!("p/one"));
         assert_eq!(fields["status"], json!(1));
@@ -330,12 +375,19 @@ mod tests {
         observed.insert(
             Kind::Incident,
             "p/one",
-            live(7, "p/one", &[("status", json!("Open")), ("description", json!("a\r\nb"))]),
+            live(
+                7,
+                "p/one",
+                &[("status", json!("Open")), ("description", json!("a\r\nb"))],
+            ),
         );
         let plan = compute(
             &[desired(
                 "p/one",
-                &[(status(), json!("Closed")), (text("description", "Description"), json!("a\nb"))],
+                &[
+                    (status(), json!("Closed")),
+                    (text("description", "Description"), json!("a\nb")),
+                ],
             )],
             &observed,
             &identity,
@@ -347,16 +399,25 @@ mod tests {
         assert_eq!(object.action, Action::Update);
         assert_eq!(object.remote_id, Some(7));
         assert_eq!(object.changes.len(), 1);
-        assert_eq!(object.write_fields(), json!({"status": 4}).as_object().unwrap().clone());
+        assert_eq!(
+            object.write_fields(),
+            json!({"status": 4}).as_object().unwrap().clone()
+        );
     }
 
     #[test]
     fn matching_objects_are_unchanged_and_ignored_fields_are_skipped() {
         let (catalog, identity) = fixture();
         let mut observed = Observed::default();
-        observed.insert(Kind::Incident, "p/one", live(7, "p/one", &[("status", json!("Open"))]));
+        observed.insert(
+            Kind::Incident,
+            "p/one",
+            live(7, "p/one", &[("status", json!("Open"))]),
+        );
         let wanted = [desired("p/one", &[(status(), json!("Closed"))])];
-        let options = PlanOptions { ignore_fields: ["Status".to_string()].into() };
+        let options = PlanOptions {
+            ignore_fields: ["Status".to_string()].into(),
+        };
         let plan = compute(&wanted, &observed, &identity, &catalog, &options).unwrap();
         assert_eq!(plan.objects[0].action, Action::Unchanged);
         assert!(!plan.has_changes());
@@ -387,7 +448,14 @@ mod tests {
         let mut object = live(7, "p/one", &[]);
         object.template = Some("Malware".into());
         observed.insert(Kind::Incident, "p/one", object);
-        let plan = compute(&[desired("p/one", &[])], &observed, &identity, &catalog, &PlanOptions::default()).unwrap();
+        let plan = compute(
+            &[desired("p/one", &[])],
+            &observed,
+            &identity,
+            &catalog,
+            &PlanOptions::default(),
+        )
+        .unwrap();
         assert_eq!(plan.objects[0].action, Action::Unchanged);
         assert_eq!(plan.objects[0].warnings.len(), 1);
     }
@@ -403,7 +471,11 @@ mod tests {
             &PlanOptions::default(),
         )
         .unwrap();
-        let keys: Vec<&str> = plan.objects.iter().map(|object| object.key.as_str()).collect();
+        let keys: Vec<&str> = plan
+            .objects
+            .iter()
+            .map(|object| object.key.as_str())
+            .collect();
         assert_eq!(keys, ["a", "b"]);
     }
 }

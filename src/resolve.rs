@@ -103,7 +103,11 @@ fn resolve_object(
         (Kind::Incident, Some((reference, origin))) => match catalog.template(reference) {
             Ok(template) => Some(template.clone()),
             Err(error) => {
-                problems.push(diagnostic(origin, error.to_string(), "not a template of this tenant"));
+                problems.push(diagnostic(
+                    origin,
+                    error.to_string(),
+                    "not a template of this tenant",
+                ));
                 None
             }
         },
@@ -147,7 +151,9 @@ fn resolve_object(
                 ),
                 "remove this field",
             );
-            found.help = Some("set `key:` instead; changing the identity field would orphan the object".into());
+            found.help = Some(
+                "set `key:` instead; changing the identity field would orphan the object".into(),
+            );
             problems.push(found);
             continue;
         }
@@ -160,9 +166,12 @@ fn resolve_object(
                 ),
                 "second declaration",
             );
-            found
-                .notes
-                .push(format!("first declared at {}:{}:{}", first.file.display(), first.line, first.column));
+            found.notes.push(format!(
+                "first declared at {}:{}:{}",
+                first.file.display(),
+                first.line,
+                first.column
+            ));
             problems.push(found);
             continue;
         }

@@ -28,7 +28,10 @@ impl Session {
     pub async fn open(settings: ConnectionSettings) -> Result<Session> {
         let (target, credential, sandbox) = match settings.connection {
             Connection::Remote { target, credential } => (target, credential, None),
-            Connection::Sandbox { state_file, dialect } => {
+            Connection::Sandbox {
+                state_file,
+                dialect,
+            } => {
                 let token = crate::sim::generate_token();
                 let config = SimConfig {
                     credentials: Credentials {
@@ -41,14 +44,21 @@ impl Session {
                 };
                 let server = SimServer::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
                     .map_err(|error| {
-                        Error::caused_by(
-                            format!("cannot start the sandbox (state in `{}`)", state_file.display()),
-                            &error,
-                        )
-                    })?;
+                    Error::caused_by(
+                        format!(
+                            "cannot start the sandbox (state in `{}`)",
+                            state_file.display()
+                        ),
+                        &error,
+                    )
+                })?;
                 let target = crate::client::target::resolve(&server.url(), Some(dialect))
                     .map_err(|error| Error::message(error.to_string()))?;
-                tracing::info!("sandbox listening on {} (state in {})", server.url(), state_file.display());
+                tracing::info!(
+                    "sandbox listening on {} (state in {})",
+                    server.url(),
+                    state_file.display()
+                );
                 let credential = Credential::Bearer {
                     token: Secret::new(token),
                     source: "the sandbox".into(),
@@ -103,16 +113,21 @@ impl Session {
             config.identity.triage.as_deref(),
         )
         .map_err(|message| Error::with_hint(message, "fix `identity:` in soarform.yaml"))?;
-        let desired = resolve::resolve(&manifest.objects, &self.catalog, &identity).map_err(|diagnostics| {
-            Error::Diagnostics(Report {
-                diagnostics,
-                sources: manifest.sources.clone(),
-            })
-        })?;
+        let desired = resolve::resolve(&manifest.objects, &self.catalog, &identity).map_err(
+            |diagnostics| {
+                Error::Diagnostics(Report {
+                    diagnostics,
+                    sources: manifest.sources.clone(),
+                })
+            },
+        )?;
         let before = self.client.request_count();
         let mut observed = Observed::default();
         for kind in Kind::ALL {
-            let objects: Vec<_> = desired.iter().filter(|object| object.kind == kind).collect();
+            let objects: Vec<_> = desired
+                .iter()
+                .filter(|object| object.kind == kind)
+                .collect();
             if objects.is_empty() {
                 continue;
             }

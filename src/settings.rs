@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::ConnectionArgs;
 use crate::client::target::{self, Target};
-use crate::client::{ClientOptions, Credential, Endpoints, Secret, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::client::{
+    ClientOptions, Credential, Endpoints, Secret, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
+};
 use crate::config::{self, ProjectConfig};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -26,7 +28,11 @@ pub struct Environment {
 impl Environment {
     /// Reads the process environment; empty variables count as unset.
     pub fn from_process() -> Self {
-        let read = |name: &str| std::env::var(name).ok().filter(|value| !value.trim().is_empty());
+        let read = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|value| !value.trim().is_empty())
+        };
         Environment {
             url: read("SOARFORM_URL"),
             token: read("SOARFORM_TOKEN").map(|token| Secret::new(token.trim())),
@@ -91,10 +97,7 @@ pub fn connection(
     environment: &Environment,
 ) -> Result<ConnectionSettings> {
     let endpoints = Endpoints::with_overrides(&config.paths).map_err(|message| {
-        Error::with_hint(
-            message,
-            format!("fix `paths:` in {}", config_name(config)),
-        )
+        Error::with_hint(message, format!("fix `paths:` in {}", config_name(config)))
     })?;
     let page_size = config.limits.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if page_size == 0 || page_size > MAX_PAGE_SIZE {
@@ -137,7 +140,11 @@ fn config_name(config: &ProjectConfig) -> String {
         .unwrap_or_else(|| "soarform.yaml".into())
 }
 
-fn remote_url(args: &ConnectionArgs, config: &ProjectConfig, environment: &Environment) -> Result<String> {
+fn remote_url(
+    args: &ConnectionArgs,
+    config: &ProjectConfig,
+    environment: &Environment,
+) -> Result<String> {
     let region_url = |region: &str| {
         target::region_url(region).map_err(|error| Error::message(error.to_string()))
     };
@@ -165,11 +172,18 @@ fn remote_url(args: &ConnectionArgs, config: &ProjectConfig, environment: &Envir
 /// The credential: `--token-file`, then `SOARFORM_TOKEN`, then `SUMO_ACCESS_ID` + `SUMO_ACCESS_KEY`.
 pub fn credential(token_file: Option<&Path>, environment: &Environment) -> Result<Credential> {
     if let Some(path) = token_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|error| Error::caused_by(format!("cannot read the token file `{}`", path.display()), &error))?;
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            Error::caused_by(
+                format!("cannot read the token file `{}`", path.display()),
+                &error,
+            )
+        })?;
         let token = text.trim();
         if token.is_empty() {
-            return Err(Error::message(format!("the token file `{}` is empty", path.display())));
+            return Err(Error::message(format!(
+                "the token file `{}` is empty",
+                path.display()
+            )));
         }
         if token.contains(char::is_whitespace) {
             return Err(Error::message(format!(
@@ -237,15 +251,24 @@ mod tests {
         let mut flags = args();
         flags.region = Some("us2".into());
         let settings = connection(&flags, &config, &environment).unwrap();
-        let Connection::Remote { target, .. } = settings.connection else { panic!("remote expected") };
-        assert_eq!(target.base_url().as_str(), "https://api.us2.sumologic.com/api/csoar/v3/");
+        let Connection::Remote { target, .. } = settings.connection else {
+            panic!("remote expected")
+        };
+        assert_eq!(
+            target.base_url().as_str(),
+            "https://api.us2.sumologic.com/api/csoar/v3/"
+        );
 
         let settings = connection(&args(), &config, &environment).unwrap();
-        let Connection::Remote { target, .. } = settings.connection else { panic!("remote expected") };
+        let Connection::Remote { target, .. } = settings.connection else {
+            panic!("remote expected")
+        };
         assert_eq!(target.root.host_str(), Some("api.eu.sumologic.com"));
 
         let settings = connection(&args(), &config, &with_token()).unwrap();
-        let Connection::Remote { target, .. } = settings.connection else { panic!("remote expected") };
+        let Connection::Remote { target, .. } = settings.connection else {
+            panic!("remote expected")
+        };
         assert_eq!(target.dialect, Dialect::Legacy);
     }
 
@@ -262,14 +285,26 @@ mod tests {
             access_key: Some(Secret::new("k3y")),
             ..Environment::default()
         };
-        assert!(matches!(credential(None, &basic).unwrap(), Credential::Basic { .. }));
-        let both = Environment { token: Some(Secret::new("t")), ..basic };
-        assert!(matches!(credential(None, &both).unwrap(), Credential::Bearer { .. }));
+        assert!(matches!(
+            credential(None, &basic).unwrap(),
+            Credential::Basic { .. }
+        ));
+        let both = Environment {
+            token: Some(Secret::new("t")),
+            ..basic
+        };
+        assert!(matches!(
+            credential(None, &both).unwrap(),
+            Credential::Bearer { .. }
+        ));
         let half = Environment {
             access_id: Some("suID".into()),
             ..Environment::default()
         };
-        assert!(credential(None, &half).unwrap_err().render(false).contains("SUMO_ACCESS_KEY"));
+        assert!(credential(None, &half)
+            .unwrap_err()
+            .render(false)
+            .contains("SUMO_ACCESS_KEY"));
         assert!(credential(None, &Environment::default()).is_err());
     }
 
@@ -281,7 +316,9 @@ mod tests {
         let found = credential(Some(&path), &Environment::default()).unwrap();
         assert_eq!(found.header_value(), "Bearer s3cr3t-token");
         std::fs::write(&path, "two words").unwrap();
-        let error = credential(Some(&path), &Environment::default()).unwrap_err().render(false);
+        let error = credential(Some(&path), &Environment::default())
+            .unwrap_err()
+            .render(false);
         assert!(!error.contains("words"), "{error}");
     }
 
@@ -289,8 +326,15 @@ mod tests {
     fn sandbox_defaults_to_v3_and_the_state_file() {
         let mut flags = args();
         flags.sandbox = true;
-        let settings = connection(&flags, &ProjectConfig::default(), &Environment::default()).unwrap();
-        let Connection::Sandbox { state_file, dialect } = settings.connection else { panic!("sandbox expected") };
+        let settings =
+            connection(&flags, &ProjectConfig::default(), &Environment::default()).unwrap();
+        let Connection::Sandbox {
+            state_file,
+            dialect,
+        } = settings.connection
+        else {
+            panic!("sandbox expected")
+        };
         assert_eq!(state_file, PathBuf::from(SANDBOX_STATE_FILE));
         assert_eq!(dialect, Dialect::V3);
     }

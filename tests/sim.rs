@@ -949,6 +949,29 @@ fn assert_only_state_file_in(directory: &Path) {
 }
 
 #[test]
+fn a_write_that_cannot_be_saved_is_500_and_not_kept() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let blocker = directory.path().join("sub");
+    let server = start(SimConfig {
+        state_file: Some(blocker.join("state.json")),
+        ..SimConfig::new(all_credentials())
+    });
+    // A file where the state directory should be makes every save fail.
+    std::fs::write(&blocker, "not a directory").expect("writes");
+    let api = Api::v3(&server);
+    let response = api.post("incidents/", &json!({"template_id": 1, "fields": {}}));
+    let description = response.application_error(500, "Internal Server Error");
+    assert!(
+        description.contains("could not save the simulator state"),
+        "{description}"
+    );
+    assert!(server.incidents().is_empty());
+
+    std::fs::remove_file(&blocker).expect("removes");
+    assert_eq!(api.create_incident(1, json!({}))["id"], 101);
+}
+
+#[test]
 fn an_unreadable_state_file_stops_the_start() {
     let directory = tempfile::tempdir().expect("temporary directory");
     let state_file = directory.path().join("state.json");
@@ -986,6 +1009,7 @@ fn every_request_is_recorded_in_order() {
         method: method.into(),
         path: path.into(),
         status,
+        body: (path.ends_with("/search/")).then(|| serde_json::json!({})),
     };
     assert_eq!(
         server.requests(),
@@ -1023,6 +1047,32 @@ fn the_server_stops_when_dropped() {
     assert_eq!(Api::v3(&server).get("incident_templates/").status, 200);
     drop(server);
     assert!(TcpStream::connect(address).is_err());
+}
+
+#[test]
+fn a_server_can_be_started_and_dropped_inside_an_async_context() {
+    // As the sandbox does: the caller is itself running on a tokio runtime.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let server = start_default();
+        let address = server.addr();
+        let response = tokio::task::spawn_blocking(move || {
+            send(
+                address,
+                "GET",
+                "/incmansuite_ng/api/v3/incident_templates/",
+                &[("Authorization", &bearer(TOKEN))],
+                None,
+            )
+        })
+        .await
+        .expect("request task");
+        assert_eq!(response.status, 200);
+        drop(server);
+    });
 }
 
 #[test]

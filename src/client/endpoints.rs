@@ -210,7 +210,10 @@ mod tests {
     #[test]
     fn overrides_replace_defaults_and_are_checked() -> Result<(), String> {
         let mut overrides = BTreeMap::new();
-        overrides.insert("search_incidents".to_string(), "incidents/query/".to_string());
+        overrides.insert(
+            "search_incidents".to_string(),
+            "incidents/query/".to_string(),
+        );
         let endpoints = Endpoints::with_overrides(&overrides)?;
         assert_eq!(
             endpoints.path(Operation::SearchIncidents, None),

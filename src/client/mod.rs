@@ -210,14 +210,14 @@ impl Client {
         body: Option<&Value>,
     ) -> Result<Value, ClientError> {
         let path = self.endpoints.path(operation, id);
-        let url = self
-            .target
-            .base_url()
-            .join(&path)
-            .map_err(|error| ClientError::InvalidResponse {
-                operation,
-                message: format!("cannot build a URL from path `{path}`: {error}"),
-            })?;
+        let url =
+            self.target
+                .base_url()
+                .join(&path)
+                .map_err(|error| ClientError::InvalidResponse {
+                    operation,
+                    message: format!("cannot build a URL from path `{path}`: {error}"),
+                })?;
         let mut request = self
             .http
             .request(method.clone(), url.clone())
@@ -318,7 +318,10 @@ impl Client {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(operation: Operation, body: Value) -> Result<T, ClientError> {
+fn parse<T: serde::de::DeserializeOwned>(
+    operation: Operation,
+    body: Value,
+) -> Result<T, ClientError> {
     serde_json::from_value(body).map_err(|error| ClientError::InvalidResponse {
         operation,
         message: error.to_string(),
@@ -326,7 +329,8 @@ fn parse<T: serde::de::DeserializeOwned>(operation: Operation, body: Value) -> R
 }
 
 fn object(operation: Operation, body: &Value) -> Result<RemoteObject, ClientError> {
-    RemoteObject::from_json(body).map_err(|message| ClientError::InvalidResponse { operation, message })
+    RemoteObject::from_json(body)
+        .map_err(|message| ClientError::InvalidResponse { operation, message })
 }
 
 /// The server's own words from either error shape of the profile, else the status text.

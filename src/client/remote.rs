@@ -64,7 +64,9 @@ impl RemoteObject {
             id,
             template: text("template"),
             created_by: text("created_by").or_else(|| {
-                fields.get("created_by").and_then(|value| value.as_str().map(str::to_string))
+                fields
+                    .get("created_by")
+                    .and_then(|value| value.as_str().map(str::to_string))
             }),
             fields,
         })
@@ -117,9 +119,10 @@ mod tests {
 
     #[test]
     fn accepts_flat_objects_and_bare_values() {
-        let object =
-            RemoteObject::from_json(&json!({"id": "9", "status": "Closed", "opt_1": {"name": "x", "value": "y"}}))
-                .unwrap();
+        let object = RemoteObject::from_json(
+            &json!({"id": "9", "status": "Closed", "opt_1": {"name": "x", "value": "y"}}),
+        )
+        .unwrap();
         assert_eq!(object.id, 9);
         assert_eq!(object.fields["status"], json!("Closed"));
         assert_eq!(object.fields["opt_1"], json!("y"));

@@ -38,7 +38,9 @@ pub enum TargetError {
     #[error("`{url}` is not a valid URL: {reason}")]
     Invalid { url: String, reason: String },
     /// Plain HTTP to a host that is not this machine.
-    #[error("refusing plain `http://` for `{host}`: credentials would cross the network unencrypted")]
+    #[error(
+        "refusing plain `http://` for `{host}`: credentials would cross the network unencrypted"
+    )]
     InsecureScheme { host: String },
     /// Neither `http` nor `https`.
     #[error("unsupported URL scheme `{scheme}` in `{url}`: expected `https://`")]
@@ -238,7 +240,10 @@ mod tests {
             target.base_url().as_str(),
             "https://proxy.example.com/soar/api/csoar/v3/"
         );
-        let target = resolve("https://proxy.example.com/soar/incmansuite_ng/api/v3/", None)?;
+        let target = resolve(
+            "https://proxy.example.com/soar/incmansuite_ng/api/v3/",
+            None,
+        )?;
         assert_eq!(
             target.base_url().as_str(),
             "https://proxy.example.com/soar/incmansuite_ng/api/v3/"

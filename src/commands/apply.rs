@@ -22,7 +22,8 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
         ));
     }
     let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
-    let manifest = manifest::load(&args.paths, &LoadOptions::default()).map_err(Error::Diagnostics)?;
+    let manifest =
+        manifest::load(&args.paths, &LoadOptions::default()).map_err(Error::Diagnostics)?;
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
     runtime()?.block_on(async {
         let session = Session::open(connection).await?;

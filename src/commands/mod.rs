@@ -45,7 +45,8 @@ impl Printer {
             ColorChoice::Never => false,
             ColorChoice::Auto => {
                 let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-                let forced = std::env::var_os("CLICOLOR_FORCE").is_some_and(|value| !value.is_empty() && value != "0");
+                let forced = std::env::var_os("CLICOLOR_FORCE")
+                    .is_some_and(|value| !value.is_empty() && value != "0");
                 !no_color && (forced || is_terminal)
             }
         };

@@ -13,7 +13,8 @@ use crate::settings::{self, Environment};
 /// Computes and prints the plan; with `--detailed-exitcode`, exit 2 when it has changes.
 pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
-    let manifest = manifest::load(&args.paths, &LoadOptions::default()).map_err(Error::Diagnostics)?;
+    let manifest =
+        manifest::load(&args.paths, &LoadOptions::default()).map_err(Error::Diagnostics)?;
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
     let plan = runtime()?.block_on(async {
         let session = Session::open(connection).await?;

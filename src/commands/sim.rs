@@ -31,7 +31,9 @@ pub fn sim(args: SimArgs, _printer: Printer) -> Result<ExitStatus> {
     runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
-            .map_err(|error| Error::caused_by(format!("cannot listen on `{}`", args.listen), &error))?;
+            .map_err(|error| {
+                Error::caused_by(format!("cannot listen on `{}`", args.listen), &error)
+            })?;
         let address = listener
             .local_addr()
             .map_err(|error| Error::caused_by("cannot read the listening address", &error))?;
@@ -48,13 +50,14 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => {
-                let _ = interrupt.await;
-                return;
-            }
-        };
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = interrupt => {}
             _ = terminate.recv() => {}

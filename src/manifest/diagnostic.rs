@@ -131,7 +131,7 @@ impl Diagnostic {
             .unwrap_or_default();
         let excerpt = self.origin.as_ref().and_then(|origin| {
             let text = sources.get(&origin.file)?;
-            Some(Excerpt::new(text, origin))
+            Excerpt::new(text, origin)
         });
 
         let mut message = Level::Error.title(&self.message);
@@ -156,7 +156,7 @@ impl Diagnostic {
         let rendered = renderer.render(message).to_string();
 
         match (&self.origin, &excerpt) {
-            // The text is not available (never happens for files this module read): still say where.
+            // No text to show (a file that was not read, an empty line): still say where.
             (Some(origin), None) => {
                 let (title, rest) = rendered.split_once('\n').unwrap_or((&rendered, ""));
                 let mut out = format!("{title}\n --> {origin}");
@@ -186,37 +186,40 @@ struct Excerpt<'a> {
 
 impl<'a> Excerpt<'a> {
     /// Cuts the line holding `origin` out of `text`, so that rendering does not scan a large file
-    /// for every diagnostic; the span is clamped to that line and never empty.
-    fn new(text: &'a str, origin: &Origin) -> Self {
-        let offset = floor_char_boundary(text, origin.offset.min(text.len()));
+    /// for every diagnostic; the span is clamped to that line. `None` for an empty line, which
+    /// annotate-snippets cannot show.
+    fn new(text: &'a str, origin: &Origin) -> Option<Self> {
+        let mut offset = floor_char_boundary(text, origin.offset.min(text.len()));
+        let mut len = origin.len;
+        let mut line = origin.line;
+        if text[offset..].trim().is_empty() && !text[..offset].trim().is_empty() {
+            // Past the end of the content (an error at the end of the file): point just after
+            // the last thing written rather than at an empty last line.
+            offset = text[..offset].trim_end().len();
+            len = 0;
+            line = 0;
+        }
         let line_start = text[..offset].rfind('\n').map_or(0, |index| index + 1);
         let line_end = text[offset..]
             .find('\n')
             .map_or(text.len(), |index| offset + index);
         let line_text = text[line_start..line_end].trim_end_matches('\r');
-        let line_end = line_start + line_text.len();
-
-        let mut start = offset.min(line_end);
-        let mut end = floor_char_boundary(text, (offset + origin.len).min(line_end));
-        if end <= start {
-            // An empty span renders at the wrong place: point at one character instead.
-            if let Some(character) = text[start..line_end].chars().next() {
-                end = start + character.len_utf8();
-            } else if let Some(character) = text[line_start..start].chars().next_back() {
-                start -= character.len_utf8();
-                end = start + character.len_utf8();
-            }
+        if line_text.is_empty() {
+            return None;
         }
-        let line = if origin.line > 0 {
-            origin.line
+        let line_end = line_start + line_text.len();
+        let start = offset.min(line_end);
+        let end = floor_char_boundary(text, (offset + len).min(line_end)).max(start);
+        let line = if line > 0 {
+            line
         } else {
             text[..line_start].matches('\n').count() + 1
         };
-        Excerpt {
+        Some(Excerpt {
             text: line_text,
             line,
             span: (start - line_start)..(end - line_start),
-        }
+        })
     }
 }
 
@@ -341,7 +344,10 @@ mod tests {
             .with_note("keys match `^x$`")
             .with_help("remove the space");
         let rendered = diagnostic.render(&sources, false);
-        assert!(rendered.starts_with("error: invalid key `a b`\n"), "{rendered}");
+        assert!(
+            rendered.starts_with("error: invalid key `a b`\n"),
+            "{rendered}"
+        );
         assert!(rendered.contains(" --> a.yaml:2:6"), "{rendered}");
         assert!(rendered.contains("2 | key: a b"), "{rendered}");
         assert!(rendered.contains("^^^ not a valid key"), "{rendered}");
@@ -364,15 +370,18 @@ mod tests {
         sources.insert(PathBuf::from("a.yaml"), "a: 1\nkey:\n".to_string());
         let diagnostic = Diagnostic::at(origin("a.yaml", 2, 5, 9, 0), "missing value");
         let rendered = diagnostic.render(&sources, false);
-        assert!(rendered.contains(" --> a.yaml:2:4"), "{rendered}");
-        assert!(rendered.contains("2 | key:"), "{rendered}");
+        assert!(rendered.contains(" --> a.yaml:2:5"), "{rendered}");
+        assert!(rendered.contains("2 | key:\n  |     ^"), "{rendered}");
     }
 
     #[test]
     fn renders_origin_whose_text_is_unknown() {
         let diagnostic = Diagnostic::at(origin("gone.yaml", 3, 1, 10, 1), "broken");
         let rendered = diagnostic.render(&Sources::default(), false);
-        assert!(rendered.starts_with("error: broken\n --> gone.yaml:3:1"), "{rendered}");
+        assert!(
+            rendered.starts_with("error: broken\n --> gone.yaml:3:1"),
+            "{rendered}"
+        );
     }
 
     #[test]

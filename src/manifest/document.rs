@@ -224,7 +224,10 @@ fn problem_diagnostic(
     let path: Vec<&str> = problem.path.iter().map(String::as_str).collect();
     let located = root.find(&problem.path);
     let origin = located.map_or(root.pos, |(node, _)| node.pos).origin(file);
-    let found = located.map_or_else(|| "nothing".to_string(), |(node, _)| schema::show_value(node));
+    let found = located.map_or_else(
+        || "nothing".to_string(),
+        |(node, _)| schema::show_value(node),
+    );
     let kind_name = kind.document_name();
     let noun = match kind {
         DeclarationKind::Object(_) => "key",
@@ -244,10 +247,10 @@ fn problem_diagnostic(
                 .with_label(format!("this `{kind_name}` has no `{key}`"))
                 .with_help(format!("add a line such as `{example}`"))
         }
-        ([], ProblemKind::UnknownKey { key, allowed }) if key == "<<" => {
-            schema::diagnostic(file, root, problem)
-                .with_help("YAML merge keys (`<<`) are not supported: put shared fields in a `Template` document and use `extends`")
-                .tap_allowed(allowed)
+        ([], ProblemKind::UnknownKey { key, .. }) if key == "<<" => {
+            let mut diagnostic = schema::diagnostic(file, root, problem);
+            diagnostic.notes.clear();
+            diagnostic.with_help("YAML merge keys (`<<`) are not supported: put shared fields in a `Template` document and use `extends`")
         }
         ([], ProblemKind::UnknownKey { allowed, .. }) => {
             let mut diagnostic = schema::diagnostic(file, root, problem);
@@ -319,19 +322,6 @@ fn problem_diagnostic(
     }
 }
 
-trait TapAllowed {
-    fn tap_allowed(self, allowed: &[String]) -> Self;
-}
-
-impl TapAllowed for Diagnostic {
-    /// Replaces the generic "expected one of" note with the same list (merge keys have no
-    /// close spelling to suggest).
-    fn tap_allowed(mut self, allowed: &[String]) -> Self {
-        self.notes = vec![format!("expected one of {}", one_of(allowed, "or"))];
-        self
-    }
-}
-
 /// Field names and values beyond types: empty names, dates.
 fn check_fields(file: &Path, fields: &Node, diagnostics: &mut Vec<Diagnostic>) {
     let NodeValue::Mapping(entries) = &fields.value else {
@@ -394,7 +384,12 @@ pub(crate) fn looks_like_date(text: &str) -> bool {
             .get(range)
             .is_some_and(|part| part.iter().all(u8::is_ascii_digit))
     };
-    if !(digits(0..4) && bytes.get(4) == Some(&b'-') && digits(5..7) && bytes.get(7) == Some(&b'-') && digits(8..10)) {
+    if !(digits(0..4)
+        && bytes.get(4) == Some(&b'-')
+        && digits(5..7)
+        && bytes.get(7) == Some(&b'-')
+        && digits(8..10))
+    {
         return false;
     }
     match bytes.get(10) {
@@ -409,14 +404,21 @@ pub(crate) fn check_date(text: &str) -> Result<(), String> {
     if text.len() == 10 {
         return NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .map(drop)
-            .map_err(|_| "the date does not exist; use `YYYY-MM-DD`, for example `2026-11-20`".to_string());
+            .map_err(|_| {
+                "the date does not exist; use `YYYY-MM-DD`, for example `2026-11-20`".to_string()
+            });
     }
     if DateTime::parse_from_rfc3339(text).is_ok() {
         return Ok(());
     }
-    let without_offset = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
-        .iter()
-        .any(|format| NaiveDateTime::parse_from_str(text, format).is_ok());
+    let without_offset = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .any(|format| NaiveDateTime::parse_from_str(text, format).is_ok());
     if without_offset {
         Err(format!(
             "add a UTC offset, for example `{}Z`",
@@ -473,8 +475,15 @@ mod tests {
         let declaration = &declarations[0];
         assert!(declaration.valid);
         assert_eq!(declaration.kind, DeclarationKind::Object(Kind::Incident));
-        assert_eq!(declaration.template.as_ref().map(|(template, _)| template), Some(&TemplateRef::Id(3)));
-        let extends: Vec<&str> = declaration.extends.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            declaration.template.as_ref().map(|(template, _)| template),
+            Some(&TemplateRef::Id(3))
+        );
+        let extends: Vec<&str> = declaration
+            .extends
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
         assert_eq!(extends, ["x", "y"]);
         assert_eq!(declaration.fields.len(), 4);
         assert_eq!(declaration.fields[3].value, Value::Null);
@@ -483,10 +492,13 @@ mod tests {
     #[test]
     fn wrong_type_is_reported_at_the_value() {
         let rendered = errors("kind: Incident\nkey: a\ntemplate: [1]\n");
-        assert_has(&rendered, &[
-            "error: `template` must be a template name or a numeric id, found a list",
-            "--> doc.yaml:3:11",
-        ]);
+        assert_has(
+            &rendered,
+            &[
+                "error: `template` must be a template name or a numeric id, found a list",
+                "--> doc.yaml:3:11",
+            ],
+        );
     }
 
     #[test]
@@ -503,7 +515,10 @@ mod tests {
     #[test]
     fn triage_items_take_no_template() {
         let rendered = errors("kind: TriageItem\nkey: a\ntemplate: Phishing\n");
-        assert_has(&rendered, &["error: unknown key `template`", "--> doc.yaml:3:1"]);
+        assert_has(
+            &rendered,
+            &["error: unknown key `template`", "--> doc.yaml:3:1"],
+        );
     }
 
     #[test]
@@ -515,30 +530,50 @@ mod tests {
     #[test]
     fn missing_kind() {
         let rendered = errors("key: a\nfields: {}\n");
-        assert_has(&rendered, &[
-            "error: missing `kind`",
-            "--> doc.yaml:1:1",
-            "this document has no `kind`",
-            "add `kind: Incident`, `kind: TriageItem` or `kind: Template`",
-        ]);
+        assert_has(
+            &rendered,
+            &[
+                "error: missing `kind`",
+                "--> doc.yaml:1:1",
+                "this document has no `kind`",
+                "add `kind: Incident`, `kind: TriageItem` or `kind: Template`",
+            ],
+        );
     }
 
     #[test]
     fn unknown_kind_suggests_the_closest() {
         let rendered = errors("kind: Incidnet\nkey: a\n");
-        assert_has(&rendered, &[
-            "error: unknown kind `Incidnet`",
-            "--> doc.yaml:1:7",
-            "= help: did you mean `Incident`?",
-        ]);
+        assert_has(
+            &rendered,
+            &[
+                "error: unknown kind `Incidnet`",
+                "--> doc.yaml:1:7",
+                "= help: did you mean `Incident`?",
+            ],
+        );
     }
 
     #[test]
     fn missing_key_and_missing_name() {
         let rendered = errors("kind: Incident\ntemplate: 1\n");
-        assert_has(&rendered, &["error: missing `key`", "--> doc.yaml:1:7", "this `Incident` has no `key`"]);
+        assert_has(
+            &rendered,
+            &[
+                "error: missing `key`",
+                "--> doc.yaml:1:7",
+                "this `Incident` has no `key`",
+            ],
+        );
         let rendered = errors("kind: Template\nfields: {a: 1}\n");
-        assert_has(&rendered, &["error: missing `name`", "--> doc.yaml:1:7", "this `Template` has no `name`"]);
+        assert_has(
+            &rendered,
+            &[
+                "error: missing `name`",
+                "--> doc.yaml:1:7",
+                "this `Template` has no `name`",
+            ],
+        );
     }
 
     #[test]
@@ -551,59 +586,92 @@ mod tests {
     #[test]
     fn key_must_match_the_pattern() {
         let rendered = errors("kind: TriageItem\nkey: has space\n");
-        assert_has(&rendered, &[
-            "error: invalid key `has space`",
-            "--> doc.yaml:2:6",
-            "keys match `^[A-Za-z0-9][A-Za-z0-9._/-]*$`",
-        ]);
+        assert_has(
+            &rendered,
+            &[
+                "error: invalid key `has space`",
+                "--> doc.yaml:2:6",
+                "keys match `^[A-Za-z0-9][A-Za-z0-9._/-]*$`",
+            ],
+        );
         let rendered = errors("kind: TriageItem\nkey: a*\n");
         assert_has(&rendered, &["error: invalid key `a*`"]);
         let rendered = errors(&format!("kind: TriageItem\nkey: {}\n", "a".repeat(201)));
-        assert_has(&rendered, &["error: key is longer than 200 characters", "--> doc.yaml:2:6"]);
+        assert_has(
+            &rendered,
+            &[
+                "error: key is longer than 200 characters",
+                "--> doc.yaml:2:6",
+            ],
+        );
     }
 
     #[test]
     fn numeric_key_gets_a_quoting_hint() {
         let rendered = errors("kind: Incident\nkey: 2024\ntemplate: 1\n");
-        assert_has(&rendered, &[
-            "error: `key` must be a string, found `2024`",
-            "--> doc.yaml:2:6",
-            "quote it: `key: \"2024\"`",
-        ]);
+        assert_has(
+            &rendered,
+            &[
+                "error: `key` must be a string, found `2024`",
+                "--> doc.yaml:2:6",
+                "quote it: `key: \"2024\"`",
+            ],
+        );
     }
 
     #[test]
     fn field_values_must_be_scalars() {
         let rendered = errors("kind: Incident\nkey: a\nfields:\n  tags: [a, b]\n");
-        assert_has(&rendered, &[
-            "error: field `tags` must be a string, a number, a boolean or null, found a list",
-            "--> doc.yaml:4:9",
-        ]);
+        assert_has(
+            &rendered,
+            &[
+                "error: field `tags` must be a string, a number, a boolean or null, found a list",
+                "--> doc.yaml:4:9",
+            ],
+        );
     }
 
     #[test]
     fn invalid_dates() {
         let rendered = errors("kind: Incident\nkey: a\nfields:\n  opt_6: 2026-02-30\n");
-        assert_has(&rendered, &[
-            "error: invalid date `2026-02-30` in field `opt_6`",
-            "--> doc.yaml:4:10",
-            "expected an RFC 3339 timestamp or a `YYYY-MM-DD` date",
-        ]);
-        let rendered = errors("kind: Incident\nkey: a\nfields:\n  starttime: 2026-11-20T25:00:00Z\n");
-        assert_has(&rendered, &["error: invalid date `2026-11-20T25:00:00Z` in field `starttime`", "--> doc.yaml:4:14"]);
-        let rendered = errors("kind: Incident\nkey: a\nfields:\n  starttime: 2026-11-20T09:00:00\n");
-        assert_has(&rendered, &["add a UTC offset, for example `2026-11-20T09:00:00Z`"]);
+        assert_has(
+            &rendered,
+            &[
+                "error: invalid date `2026-02-30` in field `opt_6`",
+                "--> doc.yaml:4:10",
+                "expected an RFC 3339 timestamp or a `YYYY-MM-DD` date",
+            ],
+        );
+        let rendered =
+            errors("kind: Incident\nkey: a\nfields:\n  starttime: 2026-11-20T25:00:00Z\n");
+        assert_has(
+            &rendered,
+            &[
+                "error: invalid date `2026-11-20T25:00:00Z` in field `starttime`",
+                "--> doc.yaml:4:14",
+            ],
+        );
+        let rendered =
+            errors("kind: Incident\nkey: a\nfields:\n  starttime: 2026-11-20T09:00:00\n");
+        assert_has(
+            &rendered,
+            &["add a UTC offset, for example `2026-11-20T09:00:00Z`"],
+        );
     }
 
     #[test]
     fn start_and_end_times_must_be_dates() {
-        let rendered = errors("kind: Incident\nkey: a\nfields:\n  starttime: yesterday\n  endtime: 5\n");
-        assert_has(&rendered, &[
-            "error: field `starttime` must be a date, found `yesterday`",
-            "--> doc.yaml:4:14",
-            "error: field `endtime` must be a date, found `5`",
-            "--> doc.yaml:5:12",
-        ]);
+        let rendered =
+            errors("kind: Incident\nkey: a\nfields:\n  starttime: yesterday\n  endtime: 5\n");
+        assert_has(
+            &rendered,
+            &[
+                "error: field `starttime` must be a date, found `yesterday`",
+                "--> doc.yaml:4:14",
+                "error: field `endtime` must be a date, found `5`",
+                "--> doc.yaml:5:12",
+            ],
+        );
     }
 
     #[test]
@@ -615,9 +683,18 @@ mod tests {
     #[test]
     fn documents_must_be_mappings() {
         let rendered = errors("- kind: Incident\n");
-        assert_has(&rendered, &["error: a document must be a mapping with `kind`, found a list", "--> doc.yaml:1:1"]);
+        assert_has(
+            &rendered,
+            &[
+                "error: a document must be a mapping with `kind`, found a list",
+                "--> doc.yaml:1:1",
+            ],
+        );
         let rendered = errors("just text\n");
-        assert_has(&rendered, &["error: a document must be a mapping with `kind`, found a string"]);
+        assert_has(
+            &rendered,
+            &["error: a document must be a mapping with `kind`, found a string"],
+        );
         let rendered = errors("kind: Template\nname: t\n---\n");
         assert_has(&rendered, &["error: empty document", "--> doc.yaml:3:1"]);
     }

@@ -73,7 +73,13 @@ pub(crate) fn resolve(
     let mut states: HashMap<String, State> = HashMap::new();
     let mut reported_cycles: HashSet<Vec<String>> = HashSet::new();
     for name in templates.keys() {
-        resolve_template(name, &templates, &mut states, &mut reported_cycles, diagnostics);
+        resolve_template(
+            name,
+            &templates,
+            &mut states,
+            &mut reported_cycles,
+            diagnostics,
+        );
     }
 
     let mut desired = Vec::new();
@@ -126,8 +132,11 @@ fn unknown_target(
     origin: &Origin,
     templates: &BTreeMap<String, Declaration>,
 ) -> Diagnostic {
-    let diagnostic = Diagnostic::at(origin.clone(), format!("unknown template `{target}` in `extends`"))
-        .with_label("no `Template` document has this name");
+    let diagnostic = Diagnostic::at(
+        origin.clone(),
+        format!("unknown template `{target}` in `extends`"),
+    )
+    .with_label("no `Template` document has this name");
     let suggestions = closest(target, templates.keys().map(String::as_str), 3);
     if templates.is_empty() {
         diagnostic.with_note("no `Template` documents were loaded")
@@ -198,7 +207,10 @@ fn merge(parents: &[&Inherited], declaration: &Declaration) -> Inherited {
 }
 
 fn set_field(fields: &mut Vec<DesiredField>, field: DesiredField) {
-    match fields.iter_mut().find(|existing| existing.name == field.name) {
+    match fields
+        .iter_mut()
+        .find(|existing| existing.name == field.name)
+    {
         Some(existing) => *existing = field,
         None => fields.push(field),
     }
@@ -307,7 +319,8 @@ fn report_cycle(
     .with_help("remove one of these `extends`");
     for (index, name) in rotated.iter().enumerate().skip(1) {
         if let Some(origin) = edge_origin(name, next(index)) {
-            diagnostic = diagnostic.with_note(format!("`{name}` extends `{}` at {origin}", next(index)));
+            diagnostic =
+                diagnostic.with_note(format!("`{name}` extends `{}` at {origin}", next(index)));
         }
     }
     diagnostics.push(diagnostic);
@@ -372,8 +385,16 @@ mod tests {
         assert_eq!(rendered, "");
         let object = &objects[0];
         assert_eq!(
-            object.template.as_ref().map(|(template, origin)| (template.clone(), origin.file.clone(), origin.line)),
-            Some((TemplateRef::Name("Phishing".to_string()), "templates.yaml".into(), 3))
+            object.template.as_ref().map(|(template, origin)| (
+                template.clone(),
+                origin.file.clone(),
+                origin.line
+            )),
+            Some((
+                TemplateRef::Name("Phishing".to_string()),
+                "templates.yaml".into(),
+                3
+            ))
         );
         assert_eq!(
             fields(object),
@@ -394,9 +415,22 @@ mod tests {
             "kind: Template\nname: one\ntemplate: 1\nfields: {a: 1, b: 1}\n---\nkind: Template\nname: two\ntemplate: 2\nfields: {b: 2, c: 2}\n---\nkind: Incident\nkey: k\nextends: [one, two]\n---\nkind: Incident\nkey: own\ntemplate: Malware\nextends: [one, two]\n",
         )]);
         assert_eq!(rendered, "");
-        let values: Vec<_> = fields(&objects[0]).into_iter().map(|(name, value, _)| (name, value)).collect();
-        assert_eq!(values, [("a".to_string(), json!(1)), ("b".to_string(), json!(2)), ("c".to_string(), json!(2))]);
-        assert_eq!(objects[0].template.as_ref().map(|(template, _)| template), Some(&TemplateRef::Id(2)));
+        let values: Vec<_> = fields(&objects[0])
+            .into_iter()
+            .map(|(name, value, _)| (name, value))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                ("a".to_string(), json!(1)),
+                ("b".to_string(), json!(2)),
+                ("c".to_string(), json!(2))
+            ]
+        );
+        assert_eq!(
+            objects[0].template.as_ref().map(|(template, _)| template),
+            Some(&TemplateRef::Id(2))
+        );
         assert_eq!(
             objects[1].template.as_ref().map(|(template, _)| template),
             Some(&TemplateRef::Name("Malware".to_string()))
@@ -409,17 +443,27 @@ mod tests {
             "a.yaml",
             "kind: Template\nname: phishing-defaults\n---\nkind: Incident\nkey: x\ntemplate: 1\nextends: phishing-default\n",
         )]);
-        assert_has(&rendered, &[
-            "error: unknown template `phishing-default` in `extends`",
-            "--> a.yaml:7:10",
-            "= help: did you mean `phishing-defaults`?",
-        ]);
+        assert_has(
+            &rendered,
+            &[
+                "error: unknown template `phishing-default` in `extends`",
+                "--> a.yaml:7:10",
+                "= help: did you mean `phishing-defaults`?",
+            ],
+        );
     }
 
     #[test]
     fn unknown_extends_target_without_templates() {
         let (_, rendered) = load(&[("a.yaml", "kind: TriageItem\nkey: x\nextends: [nothing]\n")]);
-        assert_has(&rendered, &["unknown template `nothing`", "--> a.yaml:3:11", "no `Template` documents were loaded"]);
+        assert_has(
+            &rendered,
+            &[
+                "unknown template `nothing`",
+                "--> a.yaml:3:11",
+                "no `Template` documents were loaded",
+            ],
+        );
     }
 
     #[test]
@@ -431,25 +475,34 @@ mod tests {
         ]);
         assert!(objects.is_empty());
         assert_eq!(rendered.matches("error:").count(), 1, "{rendered}");
-        assert_has(&rendered, &[
-            "error: `extends` cycle: `a` -> `b` -> `c` -> `a`",
-            "--> a.yaml:3:10",
-            "= note: `b` extends `c` at b.yaml:3:10",
-            "= note: `c` extends `a` at c.yaml:3:10",
-        ]);
+        assert_has(
+            &rendered,
+            &[
+                "error: `extends` cycle: `a` -> `b` -> `c` -> `a`",
+                "--> a.yaml:3:10",
+                "= note: `b` extends `c` at b.yaml:3:10",
+                "= note: `c` extends `a` at c.yaml:3:10",
+            ],
+        );
     }
 
     #[test]
     fn self_extension_is_a_cycle() {
         let (_, rendered) = load(&[("a.yaml", "kind: Template\nname: me\nextends: me\n")]);
-        assert_has(&rendered, &["error: `extends` cycle: `me` -> `me`", "--> a.yaml:3:10"]);
+        assert_has(
+            &rendered,
+            &["error: `extends` cycle: `me` -> `me`", "--> a.yaml:3:10"],
+        );
     }
 
     #[test]
     fn long_chains_do_not_overflow_the_stack() {
         let mut text = String::from("kind: Template\nname: t0\nfields: {a: 0}\n");
         for index in 1..5000 {
-            text.push_str(&format!("---\nkind: Template\nname: t{index}\nextends: t{}\n", index - 1));
+            text.push_str(&format!(
+                "---\nkind: Template\nname: t{index}\nextends: t{}\n",
+                index - 1
+            ));
         }
         text.push_str("---\nkind: Incident\nkey: k\ntemplate: 1\nextends: t4999\n");
         let (objects, rendered) = load(&[("chain.yaml", &text)]);
@@ -461,14 +514,20 @@ mod tests {
     fn duplicate_keys_across_files_name_both_places() {
         let (objects, rendered) = load(&[
             ("a.yaml", "kind: Incident\nkey: same\ntemplate: 1\n"),
-            ("b.yaml", "kind: TriageItem\nkey: same\n---\nkind: Incident\nkey: same\ntemplate: 2\n"),
+            (
+                "b.yaml",
+                "kind: TriageItem\nkey: same\n---\nkind: Incident\nkey: same\ntemplate: 2\n",
+            ),
         ]);
         assert_eq!(objects.len(), 2);
-        assert_has(&rendered, &[
-            "error: duplicate incident key `same`",
-            "--> b.yaml:5:6",
-            "= note: first defined at a.yaml:2:6",
-        ]);
+        assert_has(
+            &rendered,
+            &[
+                "error: duplicate incident key `same`",
+                "--> b.yaml:5:6",
+                "= note: first defined at a.yaml:2:6",
+            ],
+        );
         assert_eq!(rendered.matches("error:").count(), 1, "{rendered}");
     }
 
@@ -478,13 +537,23 @@ mod tests {
             ("a.yaml", "kind: Template\nname: t\n"),
             ("b.yaml", "kind: Template\nname: t\n"),
         ]);
-        assert_has(&rendered, &["error: duplicate template name `t`", "--> b.yaml:2:7", "first defined at a.yaml:2:7"]);
+        assert_has(
+            &rendered,
+            &[
+                "error: duplicate template name `t`",
+                "--> b.yaml:2:7",
+                "first defined at a.yaml:2:7",
+            ],
+        );
     }
 
     #[test]
     fn incidents_need_a_template() {
         let (_, rendered) = load(&[("a.yaml", "kind: Incident\nkey: k\nfields: {a: 1}\n")]);
-        assert_has(&rendered, &["error: incident `k` has no `template`", "--> a.yaml:2:6"]);
+        assert_has(
+            &rendered,
+            &["error: incident `k` has no `template`", "--> a.yaml:2:6"],
+        );
     }
 
     #[test]

@@ -127,7 +127,7 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Manifest, Report
                 sources.insert(file.clone(), text);
             }
             Err(failure) => {
-                diagnostics.push(failure.diagnostic);
+                diagnostics.push(*failure.diagnostic);
                 if let Some(text) = failure.text {
                     sources.insert(file.clone(), text);
                 }
@@ -146,13 +146,18 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Manifest, Report
     }
 }
 
-/// Reads a file as UTF-8 within `max_bytes` (for the project file): the text, or the problem
-/// and, when there is one, the text to quote for it.
-pub(crate) fn walk_read_text(
-    path: &std::path::Path,
-    max_bytes: u64,
-) -> Result<String, (Diagnostic, Option<String>)> {
-    walk::read_text(path, max_bytes).map_err(|failure| (failure.diagnostic, failure.text))
+/// Reads a file as UTF-8 within `max_bytes` (for the project file), or reports why not.
+pub(crate) fn read_text(path: &std::path::Path, max_bytes: u64) -> Result<String, Report> {
+    walk::read_text(path, max_bytes).map_err(|failure| {
+        let mut sources = Sources::default();
+        if let Some(text) = failure.text {
+            sources.insert(path.to_path_buf(), text);
+        }
+        Report {
+            diagnostics: vec![*failure.diagnostic],
+            sources,
+        }
+    })
 }
 
 /// Problems without a file first, then by file (in load order) and offset.
@@ -228,16 +233,24 @@ name: phishing-defaults
 fields: { restriction: Low, incident_category: Email }
 "#,
         );
-        let manifest = load_dir(dir.path()).unwrap_or_else(|report| panic!("{}", report.render(false)));
+        let manifest =
+            load_dir(dir.path()).unwrap_or_else(|report| panic!("{}", report.render(false)));
         assert_eq!(manifest.objects.len(), 2);
         let incident = &manifest.objects[0];
         assert_eq!(incident.kind, Kind::Incident);
         assert_eq!(incident.key, "phishing/ceo-wire-fraud");
         assert_eq!(
-            incident.template.as_ref().map(|(template, _)| template.clone()),
+            incident
+                .template
+                .as_ref()
+                .map(|(template, _)| template.clone()),
             Some(TemplateRef::Name("Phishing".to_string()))
         );
-        let names: Vec<&str> = incident.fields.iter().map(|field| field.name.as_str()).collect();
+        let names: Vec<&str> = incident
+            .fields
+            .iter()
+            .map(|field| field.name.as_str())
+            .collect();
         assert_eq!(
             names,
             [
@@ -250,7 +263,10 @@ fields: { restriction: Low, incident_category: Email }
                 "Business unit"
             ]
         );
-        assert_eq!(incident.fields[2].value, "Wire-fraud attempt impersonating the CEO.\n");
+        assert_eq!(
+            incident.fields[2].value,
+            "Wire-fraud attempt impersonating the CEO.\n"
+        );
         // `restriction` was set again by the incident: its origin is the incident's line.
         assert_eq!(incident.fields[0].origin.line, 12);
         assert_eq!(incident.fields[1].origin.line, 24);
@@ -268,20 +284,45 @@ fields: { restriction: Low, incident_category: Email }
     #[test]
     fn reports_every_problem_in_every_file() {
         let dir = tempfile::tempdir().expect("tempdir");
-        write(dir.path(), "a.yaml", "kind: Incident\nkey: a\ntemplate: 1\ntmplate: x\n");
+        write(
+            dir.path(),
+            "a.yaml",
+            "kind: Incident\nkey: a\ntemplate: 1\ntmplate: x\n",
+        );
         write(dir.path(), "b.yaml", "kind: Incident\nkey: [oops\n");
-        write(dir.path(), "c.yaml", "kind: TriageItem\nkey: ok\nfields: {status: {a: 1}}\n");
+        write(
+            dir.path(),
+            "c.yaml",
+            "kind: TriageItem\nkey: ok\nfields: {status: {a: 1}}\n",
+        );
         let rendered = rendered_errors(dir.path());
         let a = dir.path().join("a.yaml");
         let b = dir.path().join("b.yaml");
         let c = dir.path().join("c.yaml");
-        assert!(rendered.contains(&format!("{}:4:1", a.display())), "{rendered}");
+        assert!(
+            rendered.contains(&format!("{}:4:1", a.display())),
+            "{rendered}"
+        );
         assert!(rendered.contains("unknown key `tmplate`"), "{rendered}");
         assert!(rendered.contains("did you mean `template`?"), "{rendered}");
-        assert!(rendered.contains(&format!("{}:2:10", b.display())), "{rendered}");
-        assert!(rendered.contains("invalid YAML: while parsing a flow sequence"), "{rendered}");
-        assert!(rendered.contains(&format!("{}:3:18", c.display())), "{rendered}");
-        assert!(rendered.contains("field `status` must be a string, a number, a boolean or null, found a mapping"), "{rendered}");
+        assert!(
+            rendered.contains(&format!("{}:2:11", b.display())),
+            "{rendered}"
+        );
+        assert!(
+            rendered.contains("invalid YAML: while parsing a flow sequence"),
+            "{rendered}"
+        );
+        assert!(
+            rendered.contains(&format!("{}:3:18", c.display())),
+            "{rendered}"
+        );
+        assert!(
+            rendered.contains(
+                "field `status` must be a string, a number, a boolean or null, found a mapping"
+            ),
+            "{rendered}"
+        );
         // In file order.
         let first = rendered.find("a.yaml").unwrap_or(usize::MAX);
         let last = rendered.find("c.yaml").unwrap_or(0);
@@ -291,7 +332,11 @@ fields: { restriction: Low, incident_category: Email }
     #[test]
     fn reports_missing_paths_and_keeps_going() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let good = write(dir.path(), "a.yaml", "kind: Incident\nkey: a\ntemplate: 1\n");
+        let good = write(
+            dir.path(),
+            "a.yaml",
+            "kind: Incident\nkey: a\ntemplate: 1\n",
+        );
         let missing = dir.path().join("missing.yaml");
         let Err(report) = load(&[missing.clone(), good], &LoadOptions::default()) else {
             panic!("a missing path was accepted");
@@ -308,16 +353,22 @@ fields: { restriction: Low, incident_category: Email }
         let dir = tempfile::tempdir().expect("tempdir");
         write(dir.path(), "empty.yaml", "");
         write(dir.path(), "comments.yaml", "# nothing yet\n");
-        let manifest = load_dir(dir.path()).unwrap_or_else(|report| panic!("{}", report.render(false)));
+        let manifest =
+            load_dir(dir.path()).unwrap_or_else(|report| panic!("{}", report.render(false)));
         assert!(manifest.objects.is_empty());
     }
 
     #[test]
     fn skips_the_project_file_while_walking() {
         let dir = tempfile::tempdir().expect("tempdir");
-        write(dir.path(), "soarform.yaml", "url: https://api.us2.sumologic.com\n");
+        write(
+            dir.path(),
+            "soarform.yaml",
+            "url: https://api.us2.sumologic.com\n",
+        );
         write(dir.path(), "a.yaml", "kind: TriageItem\nkey: a\n");
-        let manifest = load_dir(dir.path()).unwrap_or_else(|report| panic!("{}", report.render(false)));
+        let manifest =
+            load_dir(dir.path()).unwrap_or_else(|report| panic!("{}", report.render(false)));
         assert_eq!(manifest.objects.len(), 1);
     }
 
@@ -333,7 +384,10 @@ fields: { restriction: Low, incident_category: Email }
             panic!("an oversized file was accepted");
         };
         let rendered = report.render(false);
-        assert!(rendered.contains("is 2.0 KiB, over the 1 KiB limit"), "{rendered}");
+        assert!(
+            rendered.contains("is 2.0 KiB, over the 1 KiB limit"),
+            "{rendered}"
+        );
     }
 
     #[test]
@@ -342,7 +396,36 @@ fields: { restriction: Low, incident_category: Email }
         let path = dir.path().join("latin1.yaml");
         fs::write(&path, b"kind: Incident\nkey: caf\xe9\n").expect("write");
         let rendered = rendered_errors(dir.path());
-        assert!(rendered.contains(&format!("{}:2:9", path.display())), "{rendered}");
-        assert!(rendered.contains("invalid byte `0xe9` at byte offset 23"), "{rendered}");
+        assert!(
+            rendered.contains(&format!("{}:2:9", path.display())),
+            "{rendered}"
+        );
+        assert!(
+            rendered.contains("invalid byte `0xe9` at byte offset 23"),
+            "{rendered}"
+        );
+    }
+
+    #[test]
+    fn never_panics_on_truncated_or_mangled_input() {
+        let sample = "\u{feff}kind: Incident\nkey: \"a/b\" # c\ntemplate: &t 'Phish''ing'\nextends: [x, *t]\nfields:\n  é: |\n    text\n  ? [k]\n  : v\n  d: !!str 2026-01-01\n---\n- [{a: b}]\n...\n";
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f.yaml");
+        let mut cases = Vec::new();
+        for (index, _) in sample.char_indices() {
+            cases.push(sample[..index].to_string());
+            for insert in [
+                "[", "{", "\"", "'", ":", "*t", "&", "!", "\t", "\r", "- ", "? ", "|", "%",
+            ] {
+                cases.push(format!("{}{insert}{}", &sample[..index], &sample[index..]));
+            }
+        }
+        for case in cases {
+            fs::write(&path, &case).expect("write");
+            if let Err(report) = load(std::slice::from_ref(&path), &LoadOptions::default()) {
+                let _ = report.render(false);
+                let _ = report.render(true);
+            }
+        }
     }
 }

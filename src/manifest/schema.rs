@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
-use jsonschema::{JsonType, Validator};
+use jsonschema::{JsonType, ValidationError, Validator};
 use serde_json::Value;
 
 use super::diagnostic::{did_you_mean, one_of, Diagnostic};
@@ -87,63 +87,91 @@ pub(crate) fn validate(name: SchemaName, instance: &Value) -> Vec<Problem> {
     let mut seen = HashSet::new();
     let mut problems = Vec::new();
     for error in compiled.validator.iter_errors(instance) {
-        let path = split_pointer(error.instance_path().as_str());
-        let kind = match error.kind() {
-            ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let allowed = allowed_keys(&compiled.schema, error.schema_path().as_str());
-                for key in unexpected {
-                    if seen.insert((path.clone(), format!("unknown:{key}"))) {
-                        problems.push(Problem {
-                            path: path.clone(),
-                            kind: ProblemKind::UnknownKey {
-                                key: key.clone(),
-                                allowed: allowed.clone(),
-                            },
-                        });
-                    }
-                }
-                continue;
-            }
-            ValidationErrorKind::Required { property } => {
-                let key = property.as_str().map_or_else(|| property.to_string(), str::to_string);
-                if seen.insert((path.clone(), format!("missing:{key}"))) {
-                    problems.push(Problem {
-                        path: path.clone(),
-                        kind: ProblemKind::Missing { key },
-                    });
-                }
-                continue;
-            }
-            ValidationErrorKind::Type { kind } => ProblemKind::WrongType {
-                expected: expected_types(kind),
-            },
-            ValidationErrorKind::Enum { options } => ProblemKind::NotOneOf {
-                allowed: options.as_array().cloned().unwrap_or_default(),
-            },
-            ValidationErrorKind::Constant { expected_value } => ProblemKind::NotOneOf {
-                allowed: vec![(**expected_value).clone()],
-            },
-            ValidationErrorKind::Pattern { pattern } => ProblemKind::Pattern {
-                pattern: pattern.clone(),
-            },
-            ValidationErrorKind::AnyOf { context } => {
-                // `extends`: a string or a list of strings. Say so rather than "not valid under
-                // any of the schemas", unless one branch has the right type and a finer error.
-                let _ = context;
-                ProblemKind::Constraint {
-                    phrase: format!("must be {}", any_of_phrase(&compiled.schema, error.schema_path().as_str())),
-                }
-            }
-            other => ProblemKind::Constraint {
-                phrase: constraint_phrase(other).unwrap_or_else(|| error.to_string()),
-            },
-        };
-        // One problem per value: `""` breaks both `minLength` and `pattern`, say it once.
-        if seen.insert((path.clone(), "value".to_string())) {
-            problems.push(Problem { path, kind });
-        }
+        collect(&error, compiled, &mut seen, &mut problems);
     }
     problems
+}
+
+type Seen = HashSet<(Vec<String>, String)>;
+
+fn collect(
+    error: &ValidationError<'_>,
+    compiled: &Compiled,
+    seen: &mut Seen,
+    problems: &mut Vec<Problem>,
+) {
+    let path = split_pointer(error.instance_path().as_str());
+    let kind = match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let allowed = allowed_keys(&compiled.schema, error.schema_path().as_str());
+            for key in unexpected {
+                if seen.insert((path.clone(), format!("unknown:{key}"))) {
+                    problems.push(Problem {
+                        path: path.clone(),
+                        kind: ProblemKind::UnknownKey {
+                            key: key.clone(),
+                            allowed: allowed.clone(),
+                        },
+                    });
+                }
+            }
+            return;
+        }
+        ValidationErrorKind::Required { property } => {
+            let key = property
+                .as_str()
+                .map_or_else(|| property.to_string(), str::to_string);
+            if seen.insert((path.clone(), format!("missing:{key}"))) {
+                problems.push(Problem {
+                    path,
+                    kind: ProblemKind::Missing { key },
+                });
+            }
+            return;
+        }
+        ValidationErrorKind::AnyOf { context } => {
+            // `extends`: a string or a list of strings. When the value has the type of one
+            // branch (a list), that branch's own errors say more (`extends[1]` is empty).
+            let own_path = error.instance_path().as_str();
+            let fitting = context.iter().find(|branch| {
+                !branch.iter().any(|inner| {
+                    inner.instance_path().as_str() == own_path
+                        && matches!(inner.kind(), ValidationErrorKind::Type { .. })
+                })
+            });
+            if let Some(branch) = fitting.filter(|branch| !branch.is_empty()) {
+                for inner in branch {
+                    collect(inner, compiled, seen, problems);
+                }
+                return;
+            }
+            ProblemKind::Constraint {
+                phrase: format!(
+                    "must be {}",
+                    any_of_phrase(&compiled.schema, error.schema_path().as_str())
+                ),
+            }
+        }
+        ValidationErrorKind::Type { kind } => ProblemKind::WrongType {
+            expected: expected_types(kind),
+        },
+        ValidationErrorKind::Enum { options } => ProblemKind::NotOneOf {
+            allowed: options.as_array().cloned().unwrap_or_default(),
+        },
+        ValidationErrorKind::Constant { expected_value } => ProblemKind::NotOneOf {
+            allowed: vec![(**expected_value).clone()],
+        },
+        ValidationErrorKind::Pattern { pattern } => ProblemKind::Pattern {
+            pattern: pattern.clone(),
+        },
+        other => ProblemKind::Constraint {
+            phrase: constraint_phrase(other).unwrap_or_else(|| error.to_string()),
+        },
+    };
+    // One problem per value: `""` breaks both `minLength` and `pattern`, say it once.
+    if seen.insert((path.clone(), "value".to_string())) {
+        problems.push(Problem { path, kind });
+    }
 }
 
 /// `/fields/a~1b` -> `["fields", "a/b"]`.
@@ -323,10 +351,8 @@ pub(crate) fn diagnostic(file: &Path, root: &Node, problem: &Problem) -> Diagnos
             }
             .with_label("unknown key");
             if !allowed.is_empty() {
-                diagnostic = diagnostic.with_note(format!(
-                    "expected one of {}",
-                    one_of(allowed, "or")
-                ));
+                diagnostic =
+                    diagnostic.with_note(format!("expected one of {}", one_of(allowed, "or")));
             }
             if let Some(suggestion) = did_you_mean(key, allowed.iter().map(String::as_str)) {
                 diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
@@ -355,8 +381,7 @@ pub(crate) fn diagnostic(file: &Path, root: &Node, problem: &Problem) -> Diagnos
             .with_label("not an allowed value");
             if let Some((node, _)) = located {
                 if let Some(text) = node.as_str() {
-                    if let Some(suggestion) =
-                        did_you_mean(text, allowed.iter().map(String::as_str))
+                    if let Some(suggestion) = did_you_mean(text, allowed.iter().map(String::as_str))
                     {
                         diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                     }
@@ -364,10 +389,9 @@ pub(crate) fn diagnostic(file: &Path, root: &Node, problem: &Problem) -> Diagnos
             }
             diagnostic
         }
-        ProblemKind::Pattern { pattern } => at(format!(
-            "{what} must match `{pattern}`, found {found}"
-        ))
-        .with_label("does not match"),
+        ProblemKind::Pattern { pattern } => {
+            at(format!("{what} must match `{pattern}`, found {found}")).with_label("does not match")
+        }
         ProblemKind::Constraint { phrase } => {
             at(format!("{what} {phrase}, found {found}")).with_label(phrase.clone())
         }
@@ -442,6 +466,34 @@ mod tests {
                     phrase: "must be a string or a non-empty list of strings".to_string()
                 }
             }]
+        );
+    }
+
+    #[test]
+    fn reports_the_fitting_branch_of_extends() {
+        let problems = validate(
+            SchemaName::Document,
+            &json!({"kind": "Template", "name": "t", "extends": ["a", ""]}),
+        );
+        assert_eq!(
+            problems,
+            [Problem {
+                path: vec!["extends".to_string(), "1".to_string()],
+                kind: ProblemKind::Constraint {
+                    phrase: "must not be empty".to_string()
+                }
+            }]
+        );
+        let problems = validate(
+            SchemaName::Document,
+            &json!({"kind": "Template", "name": "t", "extends": []}),
+        );
+        assert_eq!(problems[0].path, ["extends"]);
+        assert_eq!(
+            problems[0].kind,
+            ProblemKind::Constraint {
+                phrase: "must not be empty".to_string()
+            }
         );
     }
 

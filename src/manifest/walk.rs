@@ -65,9 +65,9 @@ pub(crate) fn find_files(paths: &[PathBuf], exclude_file_names: &[String]) -> Fo
                     let reason = error
                         .io_error()
                         .map_or_else(|| error.to_string(), ToString::to_string);
-                    found.diagnostics.push(Diagnostic::new(format!(
-                        "cannot read `{place}`: {reason}"
-                    )));
+                    found
+                        .diagnostics
+                        .push(Diagnostic::new(format!("cannot read `{place}`: {reason}")));
                     continue;
                 }
             };
@@ -113,7 +113,7 @@ fn tidy(path: &Path) -> PathBuf {
 /// Why a file could not be used as text.
 #[derive(Debug)]
 pub(crate) struct ReadFailure {
-    pub diagnostic: Diagnostic,
+    pub diagnostic: Box<Diagnostic>,
     /// The text to quote for the diagnostic (for a file that is not UTF-8: the valid prefix and
     /// the rest decoded lossily, so that offsets up to the error are exact).
     pub text: Option<String>,
@@ -124,7 +124,7 @@ pub(crate) struct ReadFailure {
 /// size such as devices and files still growing).
 pub(crate) fn read_text(path: &Path, max_bytes: u64) -> Result<String, ReadFailure> {
     let failure = |diagnostic: Diagnostic| ReadFailure {
-        diagnostic,
+        diagnostic: Box::new(diagnostic),
         text: None,
     };
     let cannot_read = |error: io::Error| {
@@ -178,7 +178,7 @@ pub(crate) fn read_text(path: &Path, max_bytes: u64) -> Result<String, ReadFailu
             len: 1,
         };
         ReadFailure {
-            diagnostic: Diagnostic::at(
+            diagnostic: Box::new(Diagnostic::at(
                 origin,
                 format!(
                     "`{}` is not valid UTF-8: invalid byte `0x{bad_byte:02x}` at byte offset {valid_up_to}",
@@ -186,7 +186,7 @@ pub(crate) fn read_text(path: &Path, max_bytes: u64) -> Result<String, ReadFailu
                 ),
             )
             .with_label("not UTF-8")
-            .with_help("save the file as UTF-8"),
+            .with_help("save the file as UTF-8")),
             text: Some(text),
         }
     })
@@ -295,7 +295,10 @@ mod tests {
             panic!("a 2 GiB file was read");
         };
         let message = &failure.diagnostic.message;
-        assert!(message.contains("is 2 GiB, over the 8 MiB limit"), "{message}");
+        assert!(
+            message.contains("is 2 GiB, over the 8 MiB limit"),
+            "{message}"
+        );
         Ok(())
     }
 
@@ -315,7 +318,10 @@ mod tests {
             "{}",
             diagnostic.message
         );
-        let origin = diagnostic.origin.as_ref().map(|origin| (origin.line, origin.column));
+        let origin = diagnostic
+            .origin
+            .as_ref()
+            .map(|origin| (origin.line, origin.column));
         assert_eq!(origin, Some((2, 9)));
         Ok(())
     }

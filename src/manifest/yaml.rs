@@ -335,33 +335,37 @@ impl<'t> Builder<'t> {
         }
     }
 
-    /// `pos`, or the last character before it when only blanks follow: errors found at the end
-    /// of the text are shown where the content ends, not on an empty last line.
+    /// `pos`, or the place just after the last character written when only blanks follow:
+    /// errors found at the end of the text are shown where the content ends (where the missing
+    /// `]` or value was expected), not on an empty last line.
     fn content_pos(&self, pos: Pos) -> Pos {
         let relative = pos.offset - self.bom;
-        if self.text.get(relative..).is_some_and(|rest| !rest.trim().is_empty()) {
+        if self
+            .text
+            .get(relative..)
+            .is_some_and(|rest| !rest.trim().is_empty())
+        {
             return pos;
         }
         let content = self.text.get(..relative).unwrap_or(self.text).trim_end();
-        let Some(last) = content.chars().next_back() else {
+        if content.is_empty() {
             return pos;
-        };
-        let offset = content.len() - last.len_utf8();
-        let (line, column) = super::diagnostic::line_column(self.text, offset);
+        }
+        let (line, column) = super::diagnostic::line_column(self.text, content.len());
         Pos {
-            offset: self.bom + offset,
-            len: last.len_utf8(),
+            offset: self.bom + content.len(),
+            len: 0,
             line,
             column: column + usize::from(self.bom > 0 && line == 1),
         }
     }
 
-    fn error(&mut self, pos: Pos, message: impl Into<String>) -> &mut Diagnostic {
-        self.parsed
-            .diagnostics
-            .push(Diagnostic::at(pos.origin(self.file), message));
-        let last = self.parsed.diagnostics.len() - 1;
-        &mut self.parsed.diagnostics[last]
+    fn at(&self, pos: Pos, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::at(pos.origin(self.file), message)
+    }
+
+    fn push(&mut self, diagnostic: Diagnostic) {
+        self.parsed.diagnostics.push(diagnostic);
     }
 
     fn too_deep(&self, pos: Pos) -> Diagnostic {
@@ -429,10 +433,13 @@ impl<'t> Builder<'t> {
         if self.expects_key() {
             // Keys stay text as written: `1:` is the key `1`, `null:` the key `null`.
             if anchor > 0 {
-                self.remember(anchor, &Node {
-                    pos,
-                    value: NodeValue::Scalar(Value::String(text.clone())),
-                });
+                self.remember(
+                    anchor,
+                    &Node {
+                        pos,
+                        value: NodeValue::Scalar(Value::String(text.clone())),
+                    },
+                );
             }
             self.set_key(text, pos);
             return;
@@ -440,7 +447,7 @@ impl<'t> Builder<'t> {
         let value = match self.resolve_scalar(&text, style, tag) {
             Ok(value) => value,
             Err((message, help)) => {
-                self.error(pos, message).help = Some(help);
+                self.push(self.at(pos, message).with_help(help));
                 Value::String(text)
             }
         };
@@ -519,7 +526,10 @@ impl<'t> Builder<'t> {
             } else {
                 "alias refers to an unknown anchor"
             };
-            self.error(pos, message).label = Some("recursive alias".to_string());
+            self.push(
+                self.at(pos, message)
+                    .with_label("not an anchor that is complete here"),
+            );
             self.deliver(Node {
                 pos,
                 value: NodeValue::Scalar(Value::Null),
@@ -579,8 +589,10 @@ impl<'t> Builder<'t> {
         if let Some(tag) = tag {
             let expected = if is_mapping { "map" } else { "seq" };
             if tag.handle != CORE_TAG_PREFIX || tag.suffix != expected {
-                self.error(pos, format!("unsupported tag `{}`", tag_name(tag)))
-                    .help = Some("remove the tag".to_string());
+                self.push(
+                    self.at(pos, format!("unsupported tag `{}`", tag_name(tag)))
+                        .with_help("remove the tag"),
+                );
             }
         }
         if anchor > 0 {
@@ -623,9 +635,13 @@ impl<'t> Builder<'t> {
             } => {
                 // Block mappings are marked where the parser noticed them; the first key is
                 // where people see them start.
-                let pos = entries
-                    .first()
-                    .map_or(pos, |entry| if entry.key_pos.offset < pos.offset { entry.key_pos } else { pos });
+                let pos = entries.first().map_or(pos, |entry| {
+                    if entry.key_pos.offset < pos.offset {
+                        entry.key_pos
+                    } else {
+                        pos
+                    }
+                });
                 (
                     Node {
                         pos,
@@ -667,10 +683,11 @@ impl<'t> Builder<'t> {
         if let Some(first) = seen.get(&key) {
             let first = first.origin(file);
             *pending = Pending::Value(None);
-            self.error(pos, format!("duplicate key `{key}`"))
-                .with_label_in_place("duplicate key")
-                .notes
-                .push(format!("`{key}` is first defined at {first}"));
+            let diagnostic = self
+                .at(pos, format!("duplicate key `{key}`"))
+                .with_label("duplicate key")
+                .with_note(format!("`{key}` is first defined at {first}"));
+            self.push(diagnostic);
             return;
         }
         seen.insert(key.clone(), pos);
@@ -681,8 +698,10 @@ impl<'t> Builder<'t> {
         if let Some(Frame::Mapping { pending, .. }) = self.frames.last_mut() {
             *pending = Pending::Value(None);
         }
-        self.error(pos, "mapping keys must be strings")
-            .help = Some("write the key as plain text".to_string());
+        self.push(
+            self.at(pos, "mapping keys must be strings")
+                .with_help("write the key as plain text"),
+        );
     }
 
     /// Hands a completed node to the collection being built, or makes it the document root.
@@ -711,17 +730,6 @@ impl<'t> Builder<'t> {
     }
 }
 
-trait LabelInPlace {
-    fn with_label_in_place(&mut self, label: &str) -> &mut Self;
-}
-
-impl LabelInPlace for Diagnostic {
-    fn with_label_in_place(&mut self, label: &str) -> &mut Self {
-        self.label = Some(label.to_string());
-        self
-    }
-}
-
 /// (nodes, bytes of scalar text, height) of a subtree; height counts collections.
 fn measure(node: &Node) -> (usize, usize, usize) {
     match &node.value {
@@ -732,7 +740,11 @@ fn measure(node: &Node) -> (usize, usize, usize) {
         }),
         NodeValue::Mapping(entries) => entries.iter().fold((1, 0, 1), |(n, b, h), entry| {
             let (nodes, bytes, height) = measure(&entry.value);
-            (n + nodes + 1, b + bytes + entry.key.len(), h.max(height + 1))
+            (
+                n + nodes + 1,
+                b + bytes + entry.key.len(),
+                h.max(height + 1),
+            )
         }),
     }
 }
@@ -821,7 +833,10 @@ fn resolve_plain(text: &str) -> Result<Value, (String, String)> {
     }
     let unsigned = text.trim_start_matches(['-', '+']);
     if unsigned.len() + 1 >= text.len()
-        && matches!(unsigned, ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN")
+        && matches!(
+            unsigned,
+            ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN"
+        )
     {
         return Err((
             format!("`{text}` is not a finite number"),
@@ -922,7 +937,9 @@ mod tests {
 
     #[test]
     fn builds_positioned_tree() {
-        let parsed = parse_text("kind: Incident\nkey: \"a/b\"\nfields:\n  n: 3\n  f: 1.5\n  b: true\n  z: ~\n");
+        let parsed = parse_text(
+            "kind: Incident\nkey: \"a/b\"\nfields:\n  n: 3\n  f: 1.5\n  b: true\n  z: ~\n",
+        );
         assert!(parsed.diagnostics.is_empty(), "{:?}", messages(&parsed));
         let root = &parsed.documents[0].root;
         assert_eq!(
@@ -934,7 +951,7 @@ mod tests {
             .expect("fields.f exists");
         assert_eq!((node.pos.line, node.pos.column, node.pos.len), (5, 6, 3));
         let key_pos = key_pos.expect("a key position");
-        assert_eq!((key_pos.line, key_pos.column, key_pos.offset), (5, 3, 41));
+        assert_eq!((key_pos.line, key_pos.column, key_pos.offset), (5, 3, 43));
         let (key, _) = root.find(&["key".to_string()]).expect("key exists");
         assert_eq!((key.pos.column, key.pos.len), (6, 5));
         assert_eq!((root.pos.line, root.pos.column), (1, 1));
@@ -971,7 +988,10 @@ mod tests {
         let parsed = parse_text("kind: Incident\nkey: [unclosed\nfields: {}\n");
         let all = messages(&parsed);
         assert_eq!(all.len(), 1, "{all:?}");
-        assert!(all[0].starts_with("test.yaml:3:10:"), "{all:?}");
+        assert!(
+            all[0].starts_with("test.yaml:3:7: invalid YAML:"),
+            "{all:?}"
+        );
         assert!(all[0].contains("invalid YAML:"), "{all:?}");
     }
 
@@ -989,14 +1009,22 @@ mod tests {
         let rendered = diagnostic.render(&Default::default(), false);
         assert!(rendered.contains("duplicate key `key`"), "{rendered}");
         assert!(rendered.contains("test.yaml:3:1"), "{rendered}");
-        assert!(rendered.contains("`key` is first defined at test.yaml:2:1"), "{rendered}");
+        assert!(
+            rendered.contains("`key` is first defined at test.yaml:2:1"),
+            "{rendered}"
+        );
         // The first value is kept.
-        assert_eq!(parsed.documents[0].root.to_json(), json!({"kind": "Incident", "key": "a"}));
+        assert_eq!(
+            parsed.documents[0].root.to_json(),
+            json!({"kind": "Incident", "key": "a"})
+        );
     }
 
     #[test]
     fn refuses_alias_bombs() {
-        let mut text = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+        let mut text = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
         for level in 1..10u8 {
             let name = char::from(b'a' + level);
             let previous = char::from(b'a' + level - 1);
@@ -1006,7 +1034,10 @@ mod tests {
         let parsed = parse_text(&text);
         let all = messages(&parsed);
         assert_eq!(all.len(), 1, "{all:?}");
-        assert!(all[0].contains("aliases expand to more than 100000 nodes"), "{all:?}");
+        assert!(
+            all[0].contains("aliases expand to more than 100000 nodes"),
+            "{all:?}"
+        );
         assert!(all[0].starts_with("test.yaml:"), "{all:?}");
         assert!(parsed.documents.is_empty());
     }
@@ -1025,7 +1056,10 @@ mod tests {
     fn refuses_recursive_aliases() {
         let parsed = parse_text("a: &x [1, *x]\n");
         let all = messages(&parsed);
-        assert_eq!(all, ["test.yaml:1:11: alias refers to a node that contains it"]);
+        assert_eq!(
+            all,
+            ["test.yaml:1:11: alias refers to a node that contains it"]
+        );
     }
 
     #[test]
@@ -1033,7 +1067,10 @@ mod tests {
         let parsed = parse_text(&"[".repeat(100_000));
         let all = messages(&parsed);
         assert_eq!(all.len(), 1);
-        assert!(all[0].contains("nesting is deeper than 64 levels"), "{all:?}");
+        assert!(
+            all[0].contains("nesting is deeper than 64 levels"),
+            "{all:?}"
+        );
     }
 
     #[test]
@@ -1042,7 +1079,10 @@ mod tests {
         let all = messages(&parsed);
         assert_eq!(all.len(), 1);
         assert!(all[0].starts_with("test.yaml:1:"), "{all:?}");
-        assert!(all[0].contains("nesting is deeper than 64 levels"), "{all:?}");
+        assert!(
+            all[0].contains("nesting is deeper than 64 levels"),
+            "{all:?}"
+        );
         let mut text = String::new();
         for level in 0..200 {
             text.push_str(&" ".repeat(level));
@@ -1064,7 +1104,10 @@ mod tests {
         text.push('\n');
         let all = messages(&parse_text(&text));
         assert_eq!(all.len(), 1, "{all:?}");
-        assert!(all[0].contains("nesting is deeper than 64 levels"), "{all:?}");
+        assert!(
+            all[0].contains("nesting is deeper than 64 levels"),
+            "{all:?}"
+        );
     }
 
     #[test]
@@ -1088,7 +1131,10 @@ mod tests {
         let root = &parsed.documents[0].root;
         let (node, _) = root.find(&["key".to_string()]).expect("key exists");
         // "\u{feff}label: café\n" is 3 + 13 bytes.
-        assert_eq!((node.pos.line, node.pos.column, node.pos.offset), (2, 6, 21));
+        assert_eq!(
+            (node.pos.line, node.pos.column, node.pos.offset),
+            (2, 6, 21)
+        );
         let (label, _) = root.find(&["label".to_string()]).expect("label exists");
         assert_eq!((label.pos.offset, label.pos.len), (10, 5));
     }

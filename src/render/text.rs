@@ -46,7 +46,14 @@ pub fn summary_line(summary: Summary, palette: &Palette) -> String {
 }
 
 fn render_object(out: &mut String, object: &ObjectPlan, palette: &Palette) {
-    let Palette { green, yellow, bold, dim, reset, .. } = *palette;
+    let Palette {
+        green,
+        yellow,
+        bold,
+        dim,
+        reset,
+        ..
+    } = *palette;
     match object.action {
         Action::Create => {
             let template = object
@@ -54,15 +61,33 @@ fn render_object(out: &mut String, object: &ObjectPlan, palette: &Palette) {
                 .as_ref()
                 .map(|template| format!(" {dim}(template {}){reset}", template.name))
                 .unwrap_or_default();
-            let _ = writeln!(out, "{green}+ create{reset} {bold}{} {}{reset}{template}", object.kind, object.key);
+            let _ = writeln!(
+                out,
+                "{green}+ create{reset} {bold}{} {}{reset}{template}",
+                object.kind, object.key
+            );
         }
         Action::Update => {
-            let id = object.remote_id.map(|id| format!(" {dim}(id {id}){reset}")).unwrap_or_default();
-            let _ = writeln!(out, "{yellow}~ update{reset} {bold}{} {}{reset}{id}", object.kind, object.key);
+            let id = object
+                .remote_id
+                .map(|id| format!(" {dim}(id {id}){reset}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{yellow}~ update{reset} {bold}{} {}{reset}{id}",
+                object.kind, object.key
+            );
         }
         Action::Unchanged => {
-            let id = object.remote_id.map(|id| format!(" {dim}(id {id}){reset}")).unwrap_or_default();
-            let _ = writeln!(out, "  unchanged {bold}{} {}{reset}{id}", object.kind, object.key);
+            let id = object
+                .remote_id
+                .map(|id| format!(" {dim}(id {id}){reset}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  unchanged {bold}{} {}{reset}{id}",
+                object.kind, object.key
+            );
         }
     }
     for warning in &object.warnings {
@@ -74,7 +99,14 @@ fn render_object(out: &mut String, object: &ObjectPlan, palette: &Palette) {
 }
 
 fn render_change(out: &mut String, change: &FieldChange, action: Action, palette: &Palette) {
-    let Palette { green, yellow, red, dim, reset, .. } = *palette;
+    let Palette {
+        green,
+        yellow,
+        red,
+        dim,
+        reset,
+        ..
+    } = *palette;
     let name = &change.declared_name;
     let multiline = change.before.is_multiline() || change.after.is_multiline();
     if action == Action::Create {
@@ -114,7 +146,10 @@ fn render_change(out: &mut String, change: &FieldChange, action: Action, palette
             let text = line.value().trim_end_matches('\n');
             let _ = writeln!(out, "{INDENT}{INDENT}{style}{sign}{text}{reset}");
             if line.missing_newline() {
-                let _ = writeln!(out, "{INDENT}{INDENT}{dim}\\ No newline at end of text{reset}");
+                let _ = writeln!(
+                    out,
+                    "{INDENT}{INDENT}{dim}\\ No newline at end of text{reset}"
+                );
             }
         }
     }
@@ -130,7 +165,14 @@ fn text_of(value: &Normalized) -> String {
 
 /// Renders one apply outcome as it happens.
 pub fn render_outcome(outcome: &Outcome, color: bool) -> String {
-    let Palette { green, yellow, red, bold, reset, .. } = Palette::new(color);
+    let Palette {
+        green,
+        yellow,
+        red,
+        bold,
+        reset,
+        ..
+    } = Palette::new(color);
     let subject = format!("{bold}{} {}{reset}", outcome.kind, outcome.key);
     match (&outcome.result, outcome.action) {
         (Ok(id), Action::Create) => format!("{green}+{reset} {subject}: created (id {id})\n"),
@@ -155,7 +197,12 @@ pub fn render_apply_summary(report: &ApplyReport, color: bool) -> String {
         reset = palette.reset
     );
     if failed > 0 {
-        let _ = write!(line, ", {red}{failed} failed{reset}", red = palette.red, reset = palette.reset);
+        let _ = write!(
+            line,
+            ", {red}{failed} failed{reset}",
+            red = palette.red,
+            reset = palette.reset
+        );
     }
     line.push_str(".\n");
     line
@@ -184,7 +231,11 @@ mod tests {
                 kind: Kind::Incident,
                 key: "phishing/one".into(),
                 action,
-                remote_id: if action == Action::Create { None } else { Some(12) },
+                remote_id: if action == Action::Create {
+                    None
+                } else {
+                    Some(12)
+                },
                 template: None,
                 identity_field: "incidentid".into(),
                 changes,
@@ -198,13 +249,25 @@ mod tests {
         let text = render_plan(
             &plan(
                 Action::Update,
-                vec![change(Normalized::Text("a".into()), Normalized::Text("b".into()))],
+                vec![change(
+                    Normalized::Text("a".into()),
+                    Normalized::Text("b".into()),
+                )],
             ),
             false,
         );
-        assert!(text.contains("~ update Incident phishing/one (id 12)\n"), "{text}");
-        assert!(text.contains("    ~ description: \"a\" -> \"b\"\n"), "{text}");
-        assert!(text.ends_with("Plan: 0 to create, 1 to update, 0 unchanged.\n"), "{text}");
+        assert!(
+            text.contains("~ update Incident phishing/one (id 12)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("    ~ description: \"a\" -> \"b\"\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("Plan: 0 to create, 1 to update, 0 unchanged.\n"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -225,7 +288,10 @@ mod tests {
 
     #[test]
     fn no_colour_codes_unless_asked() {
-        let value = plan(Action::Create, vec![change(Normalized::Absent, Normalized::Text("x".into()))]);
+        let value = plan(
+            Action::Create,
+            vec![change(Normalized::Absent, Normalized::Text("x".into()))],
+        );
         assert!(!render_plan(&value, false).contains('\x1b'));
         assert!(render_plan(&value, true).contains("\x1b[32m+ create"));
     }

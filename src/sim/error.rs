@@ -18,7 +18,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, description: impl Into<String>) -> ApiError {
+    pub(crate) fn new(status: StatusCode, description: impl Into<String>) -> ApiError {
         ApiError {
             status,
             description: description.into(),

@@ -4,19 +4,44 @@
 
 use std::sync::Arc;
 
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use axum::response::IntoResponse as _;
+
+use super::error::ApiError;
 use super::state::SimState;
 
-/// Logs every request in arrival order, then the status it was answered with.
+/// The largest request body the simulator reads (a search or a write is a few kilobytes).
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// Logs every request in arrival order (with its JSON body), then the status it was answered with.
 pub(crate) async fn record_requests(
     State(state): State<Arc<SimState>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let index = state.begin_request(request.method().as_str(), request.uri().path());
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let index = state.begin_request(parts.method.as_str(), parts.uri.path(), None);
+            let response = ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the request body is larger than {MAX_BODY_BYTES} bytes or could not be read"
+                ),
+            )
+            .into_response();
+            state.finish_request(index, response.status().as_u16());
+            return response;
+        }
+    };
+    let json = serde_json::from_slice(&bytes).ok();
+    let index = state.begin_request(parts.method.as_str(), parts.uri.path(), json);
+    let request = Request::from_parts(parts, Body::from(bytes));
     let response = next.run(request).await;
     state.finish_request(index, response.status().as_u16());
     response

@@ -78,7 +78,7 @@ impl fmt::Debug for Credentials {
         let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
         f.debug_struct("Credentials")
             .field("token", &redacted(&self.token))
-            .field("access_id", &self.access_id)
+            .field("access_id", &redacted(&self.access_id))
             .field("access_key", &redacted(&self.access_key))
             .finish()
     }
@@ -103,6 +103,9 @@ pub struct RecordedRequest {
     /// The status answered; `0` while the request is still being answered, or if the
     /// connection went away before an answer.
     pub status: u16,
+    /// The request body when it was JSON (writes and searches), for tests that check exactly
+    /// what a client sent.
+    pub body: Option<serde_json::Value>,
 }
 
 /// A simulator serving on its own thread and tokio runtime; stops when dropped.
@@ -122,25 +125,36 @@ impl SimServer {
         let listener = std::net::TcpListener::bind(listen)?;
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        // Registering the listener needs a runtime context; it has been listening since `bind`,
-        // so connections made from now on are accepted.
-        let listener = {
-            let _context = runtime.enter();
-            tokio::net::TcpListener::from_std(listener)?
-        };
         let (shutdown, shutdown_received) = oneshot::channel::<()>();
+        let (ready_sender, ready) = std::sync::mpsc::channel::<io::Result<()>>();
         let thread_state = Arc::clone(&state);
+        // The runtime is built, used and dropped on the server thread only: dropping a runtime
+        // inside the caller's async context (the sandbox) would panic.
         let thread = std::thread::Builder::new()
             .name(format!("soarform-sim-{}", address.port()))
             .spawn(move || {
+                let (runtime, listener) = match serving_runtime(listener) {
+                    Ok(ready) => ready,
+                    Err(error) => {
+                        let _ = ready_sender.send(Err(error));
+                        return Ok(());
+                    }
+                };
+                let _ = ready_sender.send(Ok(()));
                 runtime.block_on(serve_state(thread_state, listener, async move {
                     // A dropped sender also means stop.
                     let _ = shutdown_received.await;
                 }))
             })?;
+        let started = ready.recv().unwrap_or_else(|_| {
+            Err(io::Error::other(
+                "the simulator thread stopped while starting",
+            ))
+        });
+        if let Err(error) = started {
+            let _ = thread.join();
+            return Err(error);
+        }
         Ok(SimServer {
             address,
             state,
@@ -182,6 +196,21 @@ impl SimServer {
                 .collect()
         })
     }
+}
+
+/// A runtime for the server thread and the listener registered with it. The listener has been
+/// listening since `bind`, so connections made from now on are accepted.
+fn serving_runtime(
+    listener: std::net::TcpListener,
+) -> io::Result<(tokio::runtime::Runtime, tokio::net::TcpListener)> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let listener = {
+        let _context = runtime.enter();
+        tokio::net::TcpListener::from_std(listener)?
+    };
+    Ok((runtime, listener))
 }
 
 impl fmt::Debug for SimServer {

@@ -72,12 +72,18 @@ impl SimState {
     }
 
     /// Logs a request as it arrives (status `0` until answered) and returns its index.
-    pub(crate) fn begin_request(&self, method: &str, path: &str) -> usize {
+    pub(crate) fn begin_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> usize {
         let mut requests = lock(&self.requests);
         requests.push(RecordedRequest {
             method: method.to_string(),
             path: path.to_string(),
             status: 0,
+            body,
         });
         requests.len() - 1
     }

@@ -416,14 +416,16 @@ impl Store {
             Some(directory) => directory.join(temporary_name),
             None => temporary_name.into(),
         };
-        fs::write(&temporary, self.to_json())?;
-        fs::rename(&temporary, path).inspect_err(|_| {
+        let text = self.to_json()?;
+        let result = fs::write(&temporary, text).and_then(|()| fs::rename(&temporary, path));
+        if result.is_err() {
             let _ = fs::remove_file(&temporary);
-        })
+        }
+        result
     }
 
     /// The state file's text.
-    pub(crate) fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> io::Result<String> {
         let file = StateFile {
             version: STATE_FILE_VERSION,
             next_incident_id: self.incidents.next_id,
@@ -431,9 +433,9 @@ impl Store {
             incidents: self.incidents.objects.values().cloned().collect(),
             triage_items: self.triage_items.objects.values().cloned().collect(),
         };
-        let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();
+        let mut text = serde_json::to_string_pretty(&file).map_err(io::Error::other)?;
         text.push('\n');
-        text
+        Ok(text)
     }
 
     /// Parses and checks a state file's text against the catalog.
@@ -734,7 +736,7 @@ mod tests {
             "api",
             now,
         );
-        let reloaded = Store::from_json(&store.to_json()).expect("loads");
+        let reloaded = Store::from_json(&store.to_json().expect("serializes")).expect("loads");
         assert_eq!(reloaded, store);
 
         let directory = tempfile::tempdir().expect("temporary directory");
@@ -749,6 +751,7 @@ mod tests {
         // A counter behind the ids in the file is moved past them.
         let text = store
             .to_json()
+            .expect("serializes")
             .replace("\"next_incident_id\": 102", "\"next_incident_id\": 1");
         let mut behind = Store::from_json(&text).expect("loads");
         let id = behind.create(Kind::Incident, Some(1), Vec::new(), "api", now);

@@ -13,8 +13,16 @@ fn incident_file(test: Test) -> Test {
 }
 
 fn assert_no_secret(text: &str) {
-    for secret in [TOKEN, ACCESS_KEY, "wrong-token-value-123", "wrong-key-value-456"] {
-        assert!(!text.contains(secret), "a secret leaked into the output:\n{text}");
+    for secret in [
+        TOKEN,
+        ACCESS_KEY,
+        "wrong-token-value-123",
+        "wrong-key-value-456",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "a secret leaked into the output:\n{text}"
+        );
     }
     // Nor the Basic header built from them.
     assert!(!text.contains("Basic "), "{text}");
@@ -29,7 +37,13 @@ fn a_refused_bearer_token_says_which_credential_and_never_shows_it() {
         .run();
     assert_eq!(output.code, 1);
     assert!(output.stderr.contains("401"), "{}", output.stderr);
-    assert!(output.stderr.contains("the Bearer token from `SOARFORM_TOKEN`"), "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("the Bearer token from `SOARFORM_TOKEN`"),
+        "{}",
+        output.stderr
+    );
     assert_no_secret(&output.combined());
 }
 
@@ -42,7 +56,11 @@ fn a_refused_access_key_names_the_access_id_only() {
         .args(["plan", ".", "--url", &server.url(), "--api", "legacy"])
         .run();
     assert_eq!(output.code, 1);
-    assert!(output.stderr.contains(&format!("access ID `{ACCESS_ID}`")), "{}", output.stderr);
+    assert!(
+        output.stderr.contains(&format!("access ID `{ACCESS_ID}`")),
+        "{}",
+        output.stderr
+    );
     assert_no_secret(&output.combined());
 }
 
@@ -52,10 +70,25 @@ fn verbose_logs_show_requests_but_no_credentials() {
     let output = incident_file(Test::new())
         .env("SUMO_ACCESS_ID", ACCESS_ID)
         .env("SUMO_ACCESS_KEY", ACCESS_KEY)
-        .args(["apply", ".", "--url", &server.url(), "--api", "v3", "--auto-approve", "-vv"])
+        .args([
+            "apply",
+            ".",
+            "--url",
+            &server.url(),
+            "--api",
+            "v3",
+            "--auto-approve",
+            "-vv",
+        ])
         .run();
     assert_eq!(output.code, 0, "{}", output.combined());
-    assert!(output.stderr.contains("POST /api/csoar/v3/incidents/ -> 201"), "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("POST /api/csoar/v3/incidents/ -> 201"),
+        "{}",
+        output.stderr
+    );
     assert_no_secret(&output.combined());
 }
 
@@ -64,12 +97,30 @@ fn a_missing_capability_is_named_on_403() {
     let server = simulator_with(|config| config.read_only = true);
     let output = incident_file(Test::new())
         .env("SOARFORM_TOKEN", TOKEN)
-        .args(["apply", ".", "--url", &server.url(), "--api", "v3", "--auto-approve"])
+        .args([
+            "apply",
+            ".",
+            "--url",
+            &server.url(),
+            "--api",
+            "v3",
+            "--auto-approve",
+        ])
         .run();
     assert_eq!(output.code, 1, "{}", output.combined());
     assert!(output.stdout.contains("403"), "{}", output.combined());
-    assert!(output.stdout.contains("Manage incidents"), "{}", output.combined());
-    assert!(output.stdout.contains("Apply incomplete: 0 created, 0 updated, 0 unchanged, 1 failed."), "{}", output.stdout);
+    assert!(
+        output.stdout.contains("Manage incidents"),
+        "{}",
+        output.combined()
+    );
+    assert!(
+        output
+            .stdout
+            .contains("Apply incomplete: 0 created, 0 updated, 0 unchanged, 1 failed."),
+        "{}",
+        output.stdout
+    );
 }
 
 #[test]
@@ -82,7 +133,13 @@ fn a_wrong_base_path_suggests_the_other_dialect() {
         .run();
     assert_eq!(output.code, 1);
     assert!(output.stderr.contains("404"), "{}", output.stderr);
-    assert!(output.stderr.contains("the API dialect is probably wrong: try `--api legacy`"), "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("the API dialect is probably wrong: try `--api legacy`"),
+        "{}",
+        output.stderr
+    );
 }
 
 /// A one-shot server that answers every request with a 301, as a wrong regional host does.
@@ -92,7 +149,9 @@ fn redirecting_server() -> (String, std::thread::JoinHandle<()>) {
     let handle = std::thread::spawn(move || {
         // The catalog is fetched with three concurrent requests; answer each of them.
         for _ in 0..3 {
-            let Ok((mut stream, _)) = listener.accept() else { return };
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
             let mut buffer = [0u8; 4096];
             let _ = stream.read(&mut buffer);
             let _ = stream.write_all(
@@ -111,18 +170,39 @@ fn a_redirect_means_the_region_or_host_is_wrong() {
         .args(["plan", ".", "--url", &url, "--api", "v3"])
         .run();
     assert_eq!(output.code, 1);
-    assert!(output.stderr.contains("301 Moved Permanently"), "{}", output.stderr);
-    assert!(output.stderr.contains("region or host is probably wrong"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("301 Moved Permanently"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output.stderr.contains("region or host is probably wrong"),
+        "{}",
+        output.stderr
+    );
 }
 
 #[test]
 fn plain_http_is_refused_for_remote_hosts() {
     let output = incident_file(Test::new())
         .env("SOARFORM_TOKEN", TOKEN)
-        .args(["plan", ".", "--url", "http://soar.example.com", "--api", "v3"])
+        .args([
+            "plan",
+            ".",
+            "--url",
+            "http://soar.example.com",
+            "--api",
+            "v3",
+        ])
         .run();
     assert_eq!(output.code, 1);
-    assert!(output.stderr.contains("refusing plain `http://` for `soar.example.com`"), "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("refusing plain `http://` for `soar.example.com`"),
+        "{}",
+        output.stderr
+    );
 }
 
 #[test]
@@ -138,9 +218,15 @@ fn unknown_hosts_need_an_api_dialect() {
 #[test]
 fn no_credentials_is_a_clear_error() {
     let server = simulator();
-    let output = incident_file(Test::new()).args(["plan", ".", "--url", &server.url(), "--api", "v3"]).run();
+    let output = incident_file(Test::new())
+        .args(["plan", ".", "--url", &server.url(), "--api", "v3"])
+        .run();
     assert_eq!(output.code, 1);
-    assert!(output.stderr.contains("no credentials"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("no credentials"),
+        "{}",
+        output.stderr
+    );
     assert!(server.requests().is_empty());
 }
 
@@ -148,12 +234,18 @@ fn no_credentials_is_a_clear_error() {
 fn the_project_file_can_hold_the_url_and_dialect() {
     let server = simulator();
     let output = incident_file(Test::new())
-        .write("soarform.yaml", format!("url: {}\napi: legacy\n", server.url()))
+        .write(
+            "soarform.yaml",
+            format!("url: {}\napi: legacy\n", server.url()),
+        )
         .env("SOARFORM_TOKEN", TOKEN)
         .args(["plan", "."])
         .run();
     assert_eq!(output.code, 0, "{}", output.combined());
-    assert!(server.requests().iter().all(|request| request.path.starts_with("/incmansuite_ng/api/v3/")));
+    assert!(server
+        .requests()
+        .iter()
+        .all(|request| request.path.starts_with("/incmansuite_ng/api/v3/")));
 }
 
 #[test]
@@ -163,6 +255,14 @@ fn credentials_in_the_project_file_are_refused() {
         .args(["validate", "."])
         .run();
     assert_eq!(output.code, 1);
-    assert!(output.stderr.contains("soarform.yaml:2:1"), "{}", output.stderr);
-    assert!(output.stderr.contains("SOARFORM_TOKEN"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("soarform.yaml:2:1"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output.stderr.contains("SOARFORM_TOKEN"),
+        "{}",
+        output.stderr
+    );
 }

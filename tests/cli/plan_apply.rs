@@ -12,24 +12,48 @@ fn field<'a>(object: &'a serde_json::Value, name: &str) -> &'a serde_json::Value
     &object["fields"][name]["value"]
 }
 
-fn by_key<'a>(objects: &'a [serde_json::Value], field_name: &str, key: &str) -> Vec<&'a serde_json::Value> {
-    objects.iter().filter(|object| field(object, field_name) == key).collect()
+fn by_key<'a>(
+    objects: &'a [serde_json::Value],
+    field_name: &str,
+    key: &str,
+) -> Vec<&'a serde_json::Value> {
+    objects
+        .iter()
+        .filter(|object| field(object, field_name) == key)
+        .collect()
 }
 
 #[test]
 fn sandbox_apply_then_plan_shows_no_changes() {
-    let test = Test::new().with_examples().args(["apply", "examples", "--sandbox", "--auto-approve"]);
+    let test =
+        Test::new()
+            .with_examples()
+            .args(["apply", "examples", "--sandbox", "--auto-approve"]);
     let applied = test.run();
     assert_eq!(applied.code, 0, "{}", applied.combined());
-    assert!(applied.stdout.contains("Plan: 16 to create, 0 to update, 0 unchanged."), "{}", applied.stdout);
-    assert!(applied.stdout.contains("Apply complete: 16 created, 0 updated, 0 unchanged."), "{}", applied.stdout);
+    assert!(
+        applied
+            .stdout
+            .contains("Plan: 16 to create, 0 to update, 0 unchanged."),
+        "{}",
+        applied.stdout
+    );
+    assert!(
+        applied
+            .stdout
+            .contains("Apply complete: 16 created, 0 updated, 0 unchanged."),
+        "{}",
+        applied.stdout
+    );
     assert!(test.path().join(".soarform/sandbox.json").is_file());
 
     let replan = test.args(["plan", "examples", "--sandbox", "--detailed-exitcode"]);
     let planned = replan.run();
     assert_eq!(planned.code, 0, "{}", planned.combined());
     assert!(planned.stdout.contains("No changes."), "{}", planned.stdout);
-    assert!(planned.stdout.contains("Plan: 0 to create, 0 to update, 16 unchanged."));
+    assert!(planned
+        .stdout
+        .contains("Plan: 0 to create, 0 to update, 16 unchanged."));
 }
 
 #[test]
@@ -37,14 +61,24 @@ fn first_plan_of_the_examples() {
     let server = simulator();
     let output = Test::new()
         .with_examples()
-        .args(["plan", "examples", "--url", &server.url(), "--api", "v3", "--detailed-exitcode"])
+        .args([
+            "plan",
+            "examples",
+            "--url",
+            &server.url(),
+            "--api",
+            "v3",
+            "--detailed-exitcode",
+        ])
         .env("SOARFORM_TOKEN", TOKEN)
         .run();
     assert_eq!(output.code, 2);
     assert_output_snapshot!("first_plan_of_the_examples", output);
     // A plan only reads: the catalog, then one batched search per kind.
     let requests = server.requests();
-    assert!(requests.iter().all(|request| request.method == "GET" || request.path.ends_with("/search/")));
+    assert!(requests
+        .iter()
+        .all(|request| request.method == "GET" || request.path.ends_with("/search/")));
     assert_eq!(requests.len(), 5, "{requests:?}");
 }
 
@@ -52,28 +86,59 @@ fn first_plan_of_the_examples() {
 fn cycle(dialect: &str, base_path: &str, credential: &[(&str, &str)]) -> String {
     let server = simulator();
     let url = server.url();
-    let with_credentials = |test: Test| credential.iter().fold(test, |test, (name, value)| test.env(name, value));
+    let with_credentials = |test: Test| {
+        credential
+            .iter()
+            .fold(test, |test, (name, value)| test.env(name, value))
+    };
     let test = with_credentials(Test::new().with_examples());
 
     let plan = test.args(["plan", "examples", "--url", &url, "--api", dialect]);
     let planned = plan.run();
     assert_eq!(planned.code, 0, "{}", planned.combined());
 
-    let apply = plan.args(["apply", "examples", "--url", &url, "--api", dialect, "--auto-approve"]);
+    let apply = plan.args([
+        "apply",
+        "examples",
+        "--url",
+        &url,
+        "--api",
+        dialect,
+        "--auto-approve",
+    ]);
     let applied = apply.run();
     assert_eq!(applied.code, 0, "{}", applied.combined());
     assert_eq!(server.incidents().len(), EXAMPLE_INCIDENTS);
     assert_eq!(server.triage_items().len(), EXAMPLE_TRIAGE_ITEMS);
 
-    let replan = apply.args(["plan", "examples", "--url", &url, "--api", dialect, "--detailed-exitcode"]);
+    let replan = apply.args([
+        "plan",
+        "examples",
+        "--url",
+        &url,
+        "--api",
+        dialect,
+        "--detailed-exitcode",
+    ]);
     let again = replan.run();
-    assert_eq!(again.code, 0, "a plan right after apply must be empty: {}", again.combined());
+    assert_eq!(
+        again.code,
+        0,
+        "a plan right after apply must be empty: {}",
+        again.combined()
+    );
 
     let requests = server.requests();
     assert!(!requests.is_empty());
     for request in &requests {
-        assert!(request.path.starts_with(base_path), "{request:?} is not under {base_path}");
-        assert!(request.path.ends_with('/'), "{request:?} lacks its trailing slash");
+        assert!(
+            request.path.starts_with(base_path),
+            "{request:?} is not under {base_path}"
+        );
+        assert!(
+            request.path.ends_with('/'),
+            "{request:?} lacks its trailing slash"
+        );
         assert!(request.status < 400, "{request:?}");
     }
     planned.stdout
@@ -82,7 +147,10 @@ fn cycle(dialect: &str, base_path: &str, credential: &[(&str, &str)]) -> String 
 #[test]
 fn both_dialects_and_both_auth_schemes_converge_to_the_same_state() {
     let bearer = [("SOARFORM_TOKEN", TOKEN)];
-    let basic = [("SUMO_ACCESS_ID", ACCESS_ID), ("SUMO_ACCESS_KEY", ACCESS_KEY)];
+    let basic = [
+        ("SUMO_ACCESS_ID", ACCESS_ID),
+        ("SUMO_ACCESS_KEY", ACCESS_KEY),
+    ];
     let v3_bearer = cycle("v3", "/api/csoar/v3/", &bearer);
     let v3_basic = cycle("v3", "/api/csoar/v3/", &basic);
     let legacy_bearer = cycle("legacy", "/incmansuite_ng/api/v3/", &bearer);
@@ -98,7 +166,16 @@ fn token_file_is_a_bearer_credential() {
     let output = Test::new()
         .with_examples()
         .write("secrets/token", format!("{TOKEN}\n"))
-        .args(["plan", "examples", "--url", &server.url(), "--api", "legacy", "--token-file", "secrets/token"])
+        .args([
+            "plan",
+            "examples",
+            "--url",
+            &server.url(),
+            "--api",
+            "legacy",
+            "--token-file",
+            "secrets/token",
+        ])
         .run();
     assert_eq!(output.code, 0, "{}", output.combined());
 }
@@ -108,7 +185,15 @@ fn created_objects_hold_the_declared_values() {
     let server = simulator();
     let output = Test::new()
         .with_examples()
-        .args(["apply", "examples", "--url", &server.url(), "--api", "v3", "--auto-approve"])
+        .args([
+            "apply",
+            "examples",
+            "--url",
+            &server.url(),
+            "--api",
+            "v3",
+            "--auto-approve",
+        ])
         .env("SOARFORM_TOKEN", TOKEN)
         .run();
     assert_eq!(output.code, 0, "{}", output.combined());
@@ -125,6 +210,36 @@ fn created_objects_hold_the_declared_values() {
     assert_eq!(field(ceo, "opt_4"), "Email gateway");
     assert_eq!(field(ceo, "opt_5").as_f64(), Some(48500.0));
     assert_eq!(field(ceo, "starttime"), "2026-11-20T09:00:00.000000+00:00");
+    let create = server
+        .requests()
+        .into_iter()
+        .find(|request| {
+            request.method == "POST"
+                && request.path == "/api/csoar/v3/incidents/"
+                && request
+                    .body
+                    .as_ref()
+                    .is_some_and(|body| body["fields"]["incidentid"] == "phishing/ceo-wire-fraud")
+        })
+        .expect("the create request");
+    // Every declared field, inherited ones included, by API name, with ids for select fields.
+    assert_eq!(
+        create.body,
+        Some(json!({"template_id": 1, "fields": {
+            "incidentid": "phishing/ceo-wire-fraud",
+            "status": 1,
+            "restriction": 1,
+            "priority": 3,
+            "incident_kind": 1,
+            "incident_category": 1,
+            "opt_4": 3,
+            "description": "Wire-fraud attempt impersonating the CEO.\nThe sender asked Accounts Payable to wire USD 48,500 to a new supplier account.\n",
+            "starttime": "2026-11-20T09:00:00Z",
+            "opt_3": "Finance",
+            "opt_1": "ap-mailbox@acme.example",
+            "opt_5": 48500.0
+        }}))
+    );
     let triage = server.triage_items();
     let okta = by_key(&triage, "opt_1", "okta-7731");
     assert_eq!(okta.len(), 1);
@@ -138,9 +253,22 @@ fn changed_fields_are_planned_and_updated_alone() {
     let test = Test::new()
         .with_examples()
         .env("SOARFORM_TOKEN", TOKEN)
-        .args(["apply", "examples", "--url", &url, "--api", "v3", "--auto-approve"]);
+        .args([
+            "apply",
+            "examples",
+            "--url",
+            &url,
+            "--api",
+            "v3",
+            "--auto-approve",
+        ]);
     assert_eq!(test.run().code, 0);
-    let before = by_key(&server.incidents(), "incidentid", "malware/emotet-finance-laptop")[0].clone();
+    let before = by_key(
+        &server.incidents(),
+        "incidentid",
+        "malware/emotet-finance-laptop",
+    )[0]
+    .clone();
 
     let test = test.write(
         "examples/incidents/malware/emotet-finance.yaml",
@@ -158,25 +286,81 @@ fields:
   Containment due: 2026-11-18
 "#,
     );
-    let plan = test.args(["plan", "examples", "--url", &url, "--api", "v3", "--detailed-exitcode"]);
+    let plan = test.args([
+        "plan",
+        "examples",
+        "--url",
+        &url,
+        "--api",
+        "v3",
+        "--detailed-exitcode",
+    ]);
     let planned = plan.run();
     assert_eq!(planned.code, 2, "{}", planned.combined());
     assert_output_snapshot!("update_plan", planned);
 
-    let writes_before = server.requests().iter().filter(|request| request.method == "PUT").count();
-    let apply = plan.args(["apply", "examples", "--url", &url, "--api", "v3", "--auto-approve"]);
+    let requests_before = server.requests().len();
+    let writes_before = server
+        .requests()
+        .iter()
+        .filter(|request| request.method == "PUT")
+        .count();
+    let apply = plan.args([
+        "apply",
+        "examples",
+        "--url",
+        &url,
+        "--api",
+        "v3",
+        "--auto-approve",
+    ]);
     let applied = apply.run();
     assert_eq!(applied.code, 0, "{}", applied.combined());
-    let puts: Vec<_> = server.requests().into_iter().filter(|request| request.method == "PUT").collect();
+    let puts: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "PUT")
+        .collect();
     assert_eq!(puts.len() - writes_before, 1, "{puts:?}");
-    assert!(!server.requests().iter().any(|request| request.method == "POST" && request.path.ends_with("/incidents/")));
+    let put = puts.last().unwrap();
+    assert_eq!(
+        put.path,
+        format!("/api/csoar/v3/incidents/{}/", before["id"])
+    );
+    // Only the changed fields travel, with the option id for the select field.
+    assert_eq!(
+        put.body,
+        Some(json!({"fields": {
+            "status": 4,
+            "description": "Emotet loader detected on a Finance laptop after a user opened an invoice attachment.\nHost reimaged; credentials of the user rotated.\n"
+        }}))
+    );
+    assert!(!server.requests()[requests_before..]
+        .iter()
+        .any(|request| request.method == "POST" && request.path.ends_with("/incidents/")));
 
-    let after = by_key(&server.incidents(), "incidentid", "malware/emotet-finance-laptop")[0].clone();
+    let after = by_key(
+        &server.incidents(),
+        "incidentid",
+        "malware/emotet-finance-laptop",
+    )[0]
+    .clone();
     assert_eq!(after["id"], before["id"]);
     assert_eq!(field(&after, "status"), "Closed");
-    assert!(field(&after, "description").as_str().unwrap().contains("Host reimaged"));
+    assert!(field(&after, "description")
+        .as_str()
+        .unwrap()
+        .contains("Host reimaged"));
     assert_eq!(field(&after, "opt_1"), field(&before, "opt_1"));
-    let replan = apply.args(["plan", "examples", "--url", &url, "--api", "v3", "--detailed-exitcode"]);
+    let replan = apply.args([
+        "plan",
+        "examples",
+        "--url",
+        &url,
+        "--api",
+        "v3",
+        "--detailed-exitcode",
+    ]);
     assert_eq!(replan.run().code, 0);
 }
 
@@ -199,16 +383,49 @@ fn an_incident_made_through_the_api_is_adopted_not_duplicated() {
         .args(["plan", "examples", "--url", &server.url(), "--api", "v3"]);
     let planned = test.run();
     assert_eq!(planned.code, 0, "{}", planned.combined());
-    assert!(planned.stdout.contains("~ update Incident phishing/ceo-wire-fraud (id "), "{}", planned.stdout);
-    assert!(planned.stdout.contains("~ status: \"In progress\" -> \"Open\""), "{}", planned.stdout);
-    assert!(!planned.stdout.contains("+ create Incident phishing/ceo-wire-fraud"));
-    assert!(planned.stdout.contains("Plan: 15 to create, 1 to update, 0 unchanged."), "{}", planned.stdout);
+    assert!(
+        planned
+            .stdout
+            .contains("~ update Incident phishing/ceo-wire-fraud (id "),
+        "{}",
+        planned.stdout
+    );
+    assert!(
+        planned
+            .stdout
+            .contains("~ status: \"In progress\" -> \"Open\""),
+        "{}",
+        planned.stdout
+    );
+    assert!(!planned
+        .stdout
+        .contains("+ create Incident phishing/ceo-wire-fraud"));
+    assert!(
+        planned
+            .stdout
+            .contains("Plan: 15 to create, 1 to update, 0 unchanged."),
+        "{}",
+        planned.stdout
+    );
 
-    let applied = test.args(["apply", "examples", "--url", &server.url(), "--api", "v3", "--auto-approve"]).run();
+    let applied = test
+        .args([
+            "apply",
+            "examples",
+            "--url",
+            &server.url(),
+            "--api",
+            "v3",
+            "--auto-approve",
+        ])
+        .run();
     assert_eq!(applied.code, 0, "{}", applied.combined());
     let incidents = server.incidents();
     assert_eq!(incidents.len(), EXAMPLE_INCIDENTS);
-    assert_eq!(by_key(&incidents, "incidentid", "phishing/ceo-wire-fraud").len(), 1);
+    assert_eq!(
+        by_key(&incidents, "incidentid", "phishing/ceo-wire-fraud").len(),
+        1
+    );
 }
 
 #[test]
@@ -221,16 +438,42 @@ fn two_objects_with_one_key_are_a_conflict_naming_both_ids() {
             &json!({"template_id": 2, "fields": {"incidentid": "malware/usb-worm-warehouse"}}),
         );
     }
-    let ids: Vec<String> = server.incidents().iter().map(|incident| incident["id"].to_string()).collect();
+    let ids: Vec<String> = server
+        .incidents()
+        .iter()
+        .map(|incident| incident["id"].to_string())
+        .collect();
     let output = Test::new()
         .with_examples()
         .env("SOARFORM_TOKEN", TOKEN)
-        .args(["apply", "examples", "--url", &server.url(), "--api", "legacy", "--auto-approve"])
+        .args([
+            "apply",
+            "examples",
+            "--url",
+            &server.url(),
+            "--api",
+            "legacy",
+            "--auto-approve",
+        ])
         .run();
     assert_eq!(output.code, 1, "{}", output.combined());
-    assert!(output.stderr.contains("malware/usb-worm-warehouse"), "{}", output.stderr);
-    assert!(output.stderr.contains(&format!("ids {}, {}", ids[0], ids[1])), "{}", output.stderr);
-    assert_eq!(server.incidents().len(), 2, "nothing may be created when the plan has a conflict");
+    assert!(
+        output.stderr.contains("malware/usb-worm-warehouse"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output
+            .stderr
+            .contains(&format!("ids {}, {}", ids[0], ids[1])),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(
+        server.incidents().len(),
+        2,
+        "nothing may be created when the plan has a conflict"
+    );
 }
 
 #[test]
@@ -242,7 +485,11 @@ fn apply_without_a_terminal_needs_auto_approve_and_sends_nothing() {
         .args(["apply", "examples", "--url", &server.url(), "--api", "v3"])
         .run();
     assert_eq!(output.code, 1);
-    assert!(output.stderr.contains("--auto-approve"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("--auto-approve"),
+        "{}",
+        output.stderr
+    );
     assert!(server.requests().is_empty());
 }
 
@@ -259,7 +506,10 @@ fn unknown_field_names_list_the_closest_ones_and_nothing_is_written() {
         .run();
     assert_eq!(output.code, 1);
     assert_output_snapshot!("unknown_field_names", output);
-    assert!(server.requests().iter().all(|request| request.method == "GET"));
+    assert!(server
+        .requests()
+        .iter()
+        .all(|request| request.method == "GET"));
     assert!(server.incidents().is_empty());
 }
 
@@ -267,11 +517,126 @@ fn unknown_field_names_list_the_closest_ones_and_nothing_is_written() {
 fn unknown_template_names_the_closest_one() {
     let server = simulator();
     let output = Test::new()
-        .write("incident.yaml", "kind: Incident\nkey: x/one\ntemplate: Phising\nfields: {}\n")
+        .write(
+            "incident.yaml",
+            "kind: Incident\nkey: x/one\ntemplate: Phising\nfields: {}\n",
+        )
         .env("SOARFORM_TOKEN", TOKEN)
         .args(["plan", ".", "--url", &server.url(), "--api", "v3"])
         .run();
     assert_eq!(output.code, 1);
-    assert!(output.stderr.contains("unknown incident template `Phising`; did you mean `Phishing`?"), "{}", output.stderr);
-    assert!(output.stderr.contains("incident.yaml:3:11"), "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("unknown incident template `Phising`; did you mean `Phishing`?"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output.stderr.contains("incident.yaml:3:11"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn apply_on_a_terminal_asks_and_only_yes_approves() {
+    let server = simulator();
+    let test = Test::new()
+        .write(
+            "incident.yaml",
+            "kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  status: Open\n",
+        )
+        .env("SOARFORM_TOKEN", TOKEN)
+        .args(["apply", ".", "--url", &server.url(), "--api", "v3"]);
+
+    let declined = test.stdin("no\n").run_in_terminal();
+    assert_eq!(declined.code, 1, "{}", declined.combined());
+    assert!(
+        declined.stdout.contains("Only `yes` will be accepted"),
+        "{}",
+        declined.stdout
+    );
+    assert!(
+        declined.stdout.contains("Apply cancelled"),
+        "{}",
+        declined.stdout
+    );
+    assert!(server.incidents().is_empty());
+
+    let test = Test::new()
+        .write(
+            "incident.yaml",
+            "kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  status: Open\n",
+        )
+        .env("SOARFORM_TOKEN", TOKEN)
+        .args(["apply", ".", "--url", &server.url(), "--api", "v3"]);
+    let approved = test.stdin("yes\n").run_in_terminal();
+    assert_eq!(approved.code, 0, "{}", approved.combined());
+    assert!(
+        approved.stdout.contains("created (id "),
+        "{}",
+        approved.stdout
+    );
+    assert_eq!(server.incidents().len(), 1);
+}
+
+#[test]
+fn search_pages_are_read_until_a_short_one() {
+    let server = simulator();
+    let url = server.url();
+    let test = Test::new()
+        .with_examples()
+        .write(
+            "examples/soarform.yaml",
+            "api: v3\nlimits:\n  page_size: 3\n",
+        )
+        .env("SOARFORM_TOKEN", TOKEN)
+        .args(["apply", "examples", "--url", &url, "--auto-approve"]);
+    assert_eq!(test.run().code, 0);
+    let before = server.requests().len();
+    let planned = test
+        .args(["plan", "examples", "--url", &url, "--detailed-exitcode"])
+        .run();
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    let searches: Vec<_> = server.requests()[before..]
+        .iter()
+        .filter(|request| request.path.ends_with("/search/"))
+        .cloned()
+        .collect();
+    // 12 incidents in pages of 3 is 4 full pages and an empty fifth; 4 triage items are 2 pages.
+    assert_eq!(searches.len(), 5 + 2, "{searches:?}");
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal_without_no_color() {
+    let server = simulator();
+    let test = Test::new()
+        .write(
+            "incident.yaml",
+            "kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  status: Open\n",
+        )
+        .env("SOARFORM_TOKEN", TOKEN)
+        .args(["plan", ".", "--url", &server.url(), "--api", "v3"]);
+    assert!(!test.run().stdout.contains('\x1b'));
+    let terminal = test.env("NO_COLOR", "").run_in_terminal();
+    assert!(
+        terminal.stdout.contains("\x1b[32m+ create"),
+        "{}",
+        terminal.stdout
+    );
+    let no_color = Test::new()
+        .write(
+            "incident.yaml",
+            "kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  status: Open\n",
+        )
+        .env("SOARFORM_TOKEN", TOKEN)
+        .args(["plan", ".", "--url", &server.url(), "--api", "v3"])
+        .run_in_terminal();
+    assert!(no_color.stdout.contains("+ create"), "{}", no_color.stdout);
+    assert!(
+        !no_color.stdout.contains('\x1b'),
+        "NO_COLOR must win: {}",
+        no_color.stdout
+    );
 }

@@ -55,7 +55,11 @@ fn prints_the_listening_line_and_serves_both_base_paths() {
         .expect("listening line")
         .to_string();
     for base in ["/api/csoar/v3/", "/incmansuite_ng/api/v3/"] {
-        let response = get(&address, &format!("{base}incident_templates/"), "Bearer abc123");
+        let response = get(
+            &address,
+            &format!("{base}incident_templates/"),
+            "Bearer abc123",
+        );
         assert!(response.starts_with("HTTP/1.1 200"), "{response}");
         assert!(response.contains("Data exfiltration"), "{response}");
     }
@@ -72,17 +76,42 @@ fn without_credentials_it_generates_and_prints_a_token() {
         .expect("token line")
         .to_string();
     assert!(token.len() >= 32);
-    let address = lines.last().unwrap().strip_prefix("listening on http://").unwrap().to_string();
-    let response = get(&address, "/api/csoar/v3/incidents/columns/", &format!("Bearer {token}"));
+    let address = lines
+        .last()
+        .unwrap()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .to_string();
+    let response = get(
+        &address,
+        "/api/csoar/v3/incidents/columns/",
+        &format!("Bearer {token}"),
+    );
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 }
 
 #[test]
 fn accepts_basic_auth_with_the_given_access_key() {
-    let (_server, lines) = start(&["--listen", "127.0.0.1:0", "--access-id", "suID", "--access-key", "k3y"]);
-    let address = lines.last().unwrap().strip_prefix("listening on http://").unwrap().to_string();
+    let (_server, lines) = start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--access-id",
+        "suID",
+        "--access-key",
+        "k3y",
+    ]);
+    let address = lines
+        .last()
+        .unwrap()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .to_string();
     // base64("suID:k3y")
-    let response = get(&address, "/incmansuite_ng/api/v3/triage/columns/", "Basic c3VJRDprM3k=");
+    let response = get(
+        &address,
+        "/incmansuite_ng/api/v3/triage/columns/",
+        "Basic c3VJRDprM3k=",
+    );
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("Source reference"), "{response}");
 }

@@ -113,8 +113,25 @@ impl Test {
     /// Runs with the same arguments again (the directory and its files are kept).
     pub fn run(&self) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_soarform"));
+        command.args(&self.args);
+        self.execute(command)
+    }
+
+    /// Runs under a pseudo-terminal (util-linux `script`), so the binary sees a terminal on its
+    /// standard streams; the text given to [`Test::stdin`] is typed into it.
+    pub fn run_in_terminal(&self) -> Output {
+        let mut line = shell_quote(env!("CARGO_BIN_EXE_soarform"));
+        for arg in &self.args {
+            line.push(' ');
+            line.push_str(&shell_quote(arg));
+        }
+        let mut command = Command::new("script");
+        command.args(["--quiet", "--return", "--command", &line, "/dev/null"]);
+        self.execute(command)
+    }
+
+    fn execute(&self, mut command: Command) -> Output {
         command
-            .args(&self.args)
             .current_dir(self.directory.path())
             .env_remove("SOARFORM_URL")
             .env_remove("SOARFORM_TOKEN")
@@ -143,6 +160,10 @@ impl Test {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
+}
+
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 fn copy_tree(source: &Path, target: &Path) {
@@ -178,7 +199,11 @@ macro_rules! assert_output_snapshot {
 }
 
 /// Creates an object through the HTTP API directly, as a person or another tool would.
-pub fn create_through_api(server: &SimServer, path: &str, body: &serde_json::Value) -> serde_json::Value {
+pub fn create_through_api(
+    server: &SimServer,
+    path: &str,
+    body: &serde_json::Value,
+) -> serde_json::Value {
     http(server, "POST", path, Some(body)).1
 }
 
@@ -206,12 +231,18 @@ pub fn http(
         .and_then(|code| code.parse().ok())
         .expect("status line");
     let (head, payload) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let payload = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let payload = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(payload)
     } else {
         payload.to_string()
     };
-    (status, serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null))
+    (
+        status,
+        serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 fn dechunk(mut text: &str) -> String {

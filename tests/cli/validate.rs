@@ -12,17 +12,34 @@ fn rejects(files: &[(&str, &[u8])], expected: &[&str]) -> Output {
     for (path, content) in files {
         test = test.write(path, content);
     }
-    let test = test
-        .env("SOARFORM_TOKEN", TOKEN)
-        .args(["plan", ".", "--url", &server.url(), "--api", "v3"]);
+    let test = test.env("SOARFORM_TOKEN", TOKEN).args([
+        "plan",
+        ".",
+        "--url",
+        &server.url(),
+        "--api",
+        "v3",
+    ]);
     let planned = test.run();
     assert_eq!(planned.code, 1, "{}", planned.combined());
-    assert!(server.requests().is_empty(), "the simulator received {:?}", server.requests());
+    assert!(
+        server.requests().is_empty(),
+        "the simulator received {:?}",
+        server.requests()
+    );
     let validated = test.args(["validate", "."]).run();
     assert_eq!(validated.code, 1, "{}", validated.combined());
     for fragment in expected {
-        assert!(validated.stderr.contains(fragment), "expected `{fragment}` in:\n{}", validated.stderr);
-        assert!(planned.stderr.contains(fragment), "expected `{fragment}` in:\n{}", planned.stderr);
+        assert!(
+            validated.stderr.contains(fragment),
+            "expected `{fragment}` in:\n{}",
+            validated.stderr
+        );
+        assert!(
+            planned.stderr.contains(fragment),
+            "expected `{fragment}` in:\n{}",
+            planned.stderr
+        );
     }
     assert!(validated.stdout.is_empty(), "{}", validated.stdout);
     validated
@@ -32,20 +49,33 @@ const VALID: &str = "kind: Incident\nkey: ok/one\ntemplate: Phishing\nfields:\n 
 
 #[test]
 fn the_examples_are_valid() {
-    let output = Test::new().with_examples().args(["validate", "examples"]).run();
+    let output = Test::new()
+        .with_examples()
+        .args(["validate", "examples"])
+        .run();
     assert_eq!(output.code, 0, "{}", output.combined());
-    assert!(output.stderr.contains("12 incidents, 4 triage items"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("12 incidents, 4 triage items"),
+        "{}",
+        output.stderr
+    );
 }
 
 #[test]
 fn yaml_syntax_error() {
-    rejects(&[("a.yaml", b"kind: Incident\nkey: [unclosed\n")], &["a.yaml:3:1"]);
+    rejects(
+        &[("a.yaml", b"kind: Incident\nkey: [unclosed\n")],
+        &["a.yaml:2:15"],
+    );
 }
 
 #[test]
 fn wrong_type() {
     rejects(
-        &[("a.yaml", b"kind: Incident\nkey: x/one\ntemplate: Phishing\nfields: [1, 2]\n")],
+        &[(
+            "a.yaml",
+            b"kind: Incident\nkey: x/one\ntemplate: Phishing\nfields: [1, 2]\n",
+        )],
         &["a.yaml:4:9", "fields"],
     );
 }
@@ -53,24 +83,36 @@ fn wrong_type() {
 #[test]
 fn unknown_top_level_key() {
     rejects(
-        &[("a.yaml", b"kind: Incident\nkey: x/one\ntemplate: Phishing\nfeilds:\n  status: Open\n")],
+        &[(
+            "a.yaml",
+            b"kind: Incident\nkey: x/one\ntemplate: Phishing\nfeilds:\n  status: Open\n",
+        )],
         &["a.yaml:4:1", "feilds", "fields"],
     );
 }
 
 #[test]
 fn missing_kind() {
-    rejects(&[("a.yaml", b"key: x/one\nfields: {}\n")], &["a.yaml:1:1", "kind"]);
+    rejects(
+        &[("a.yaml", b"key: x/one\nfields: {}\n")],
+        &["a.yaml:1:1", "kind"],
+    );
 }
 
 #[test]
 fn missing_key() {
-    rejects(&[("a.yaml", b"kind: TriageItem\nfields: {}\n")], &["a.yaml:1:7", "missing `key`"]);
+    rejects(
+        &[("a.yaml", b"kind: TriageItem\nfields: {}\n")],
+        &["a.yaml:1:7", "missing `key`"],
+    );
 }
 
 #[test]
 fn empty_key() {
-    rejects(&[("a.yaml", b"kind: TriageItem\nkey: ''\nfields: {}\n")], &["a.yaml:2:6", "key"]);
+    rejects(
+        &[("a.yaml", b"kind: TriageItem\nkey: ''\nfields: {}\n")],
+        &["a.yaml:2:6", "key"],
+    );
 }
 
 #[test]
@@ -83,7 +125,10 @@ fn duplicate_key_inside_one_mapping() {
 
 #[test]
 fn duplicate_key_across_files_names_both() {
-    rejects(&[("a.yaml", VALID.as_bytes()), ("b/c.yaml", VALID.as_bytes())], &["ok/one", "a.yaml:2", "c.yaml:2"]);
+    rejects(
+        &[("a.yaml", VALID.as_bytes()), ("b/c.yaml", VALID.as_bytes())],
+        &["ok/one", "a.yaml:2", "c.yaml:2"],
+    );
 }
 
 #[test]
@@ -118,7 +163,10 @@ fn invalid_date() {
 
 #[test]
 fn non_utf8_file() {
-    rejects(&[("a.yaml", b"kind: Incident\nkey: x/\xff\xfe\n")], &["a.yaml", "UTF-8"]);
+    rejects(
+        &[("a.yaml", b"kind: Incident\nkey: x/\xff\xfe\n")],
+        &["a.yaml", "UTF-8"],
+    );
 }
 
 #[test]
@@ -131,7 +179,10 @@ fn alias_bomb_is_refused() {
         ));
     }
     let output = rejects(&[("a.yaml", bomb.as_bytes())], &["a.yaml:", "alias"]);
-    assert!(output.stderr.len() < 10_000, "the refusal must be short, not an expansion");
+    assert!(
+        output.stderr.len() < 10_000,
+        "the refusal must be short, not an expansion"
+    );
 }
 
 #[test]
@@ -139,7 +190,9 @@ fn oversized_file_is_refused() {
     let mut big = String::from(VALID);
     big.push_str("# padding\n");
     while big.len() <= 9 * 1024 * 1024 {
-        big.push_str("# ................................................................................\n");
+        big.push_str(
+            "# ................................................................................\n",
+        );
     }
     rejects(&[("big.yaml", big.as_bytes())], &["big.yaml", "MiB"]);
 }
@@ -147,18 +200,28 @@ fn oversized_file_is_refused() {
 #[test]
 fn absurdly_deep_nesting_is_refused() {
     let depth = 100_000;
-    let deep = format!("kind: Incident\nkey: x/one\nfields:\n  deep: {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    let deep = format!(
+        "kind: Incident\nkey: x/one\nfields:\n  deep: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
     rejects(&[("deep.yaml", deep.as_bytes())], &["deep.yaml:4:", "nest"]);
 }
 
 #[test]
 fn a_list_document_is_an_error() {
-    rejects(&[("a.yaml", b"- kind: Incident\n- key: x\n")], &["a.yaml:1:1", "mapping"]);
+    rejects(
+        &[("a.yaml", b"- kind: Incident\n- key: x\n")],
+        &["a.yaml:1:1", "mapping"],
+    );
 }
 
 #[test]
 fn a_null_document_is_an_error() {
-    rejects(&[("a.yaml", format!("{VALID}---\n---\n").as_bytes())], &["a.yaml:6", "mapping"]);
+    rejects(
+        &[("a.yaml", format!("{VALID}---\n---\n").as_bytes())],
+        &["a.yaml:6", "mapping"],
+    );
 }
 
 #[test]
@@ -167,9 +230,16 @@ fn every_problem_in_every_file_is_reported_in_one_run() {
         &[
             ("a.yaml", b"kind: Incident\nkey: ''\n"),
             ("b.yaml", b"kind: Nonsense\nkey: x/two\n"),
-            ("c.yaml", b"kind: TriageItem\nkey: x/three\nfields:\n  status: New\n  status: New\n"),
+            (
+                "c.yaml",
+                b"kind: TriageItem\nkey: x/three\nfields:\n  status: New\n  status: New\n",
+            ),
         ],
         &["a.yaml:2:6", "b.yaml:1:7", "c.yaml:5:3"],
     );
-    assert!(output.stderr.contains("problems found"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("problems found"),
+        "{}",
+        output.stderr
+    );
 }
