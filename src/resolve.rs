@@ -129,7 +129,7 @@ fn resolve_object(
         let column = match columns.resolve(object.kind, &field.name) {
             Ok(column) => column,
             Err(error) => {
-                let mut found = diagnostic(&field.origin, error.to_string(), "unknown field");
+                let mut found = diagnostic(&field.name_origin, error.to_string(), "unknown field");
                 found.help = Some(format!(
                     "fields are named by API name or label as `GET {}/columns/` lists them",
                     match object.kind {
@@ -143,7 +143,7 @@ fn resolve_object(
         };
         if column.field == identity_column.field {
             let mut found = diagnostic(
-                &field.origin,
+                &field.name_origin,
                 format!(
                     "`{}` is the identity field of {}s; soarform writes the `key` into it",
                     field.name,
@@ -159,7 +159,7 @@ fn resolve_object(
         }
         if let Some(first) = seen.get(&column.field) {
             let mut found = diagnostic(
-                &field.origin,
+                &field.name_origin,
                 format!(
                     "field `{}` is declared twice (as `{}` and by another name)",
                     column.label, field.name
@@ -175,7 +175,7 @@ fn resolve_object(
             problems.push(found);
             continue;
         }
-        seen.insert(column.field.clone(), &field.origin);
+        seen.insert(column.field.clone(), &field.name_origin);
         match normalize::desired(column, &field.value) {
             Ok(value) => fields.push(ResolvedField {
                 column: column.clone(),

@@ -48,6 +48,7 @@ pub(crate) struct WrittenField {
     pub name: String,
     pub value: Value,
     pub origin: Origin,
+    pub name_origin: Origin,
 }
 
 /// An object or template as one document declares it, before `extends`.
@@ -119,6 +120,7 @@ pub(crate) fn interpret(
                 name: entry.key.clone(),
                 value: entry.value.to_json(),
                 origin: entry.value.pos.origin(file),
+                name_origin: entry.key_pos.origin(file),
             })
             .collect(),
         _ => Vec::new(),

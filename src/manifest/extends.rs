@@ -188,6 +188,7 @@ fn merge(parents: &[&Inherited], declaration: &Declaration) -> Inherited {
         name,
         value,
         origin,
+        name_origin,
     } in &declaration.fields
     {
         if value.is_null() {
@@ -199,6 +200,7 @@ fn merge(parents: &[&Inherited], declaration: &Declaration) -> Inherited {
                     name: name.clone(),
                     value: value.clone(),
                     origin: origin.clone(),
+                    name_origin: name_origin.clone(),
                 },
             );
         }

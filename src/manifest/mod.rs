@@ -79,6 +79,8 @@ pub struct DesiredField {
     pub value: Value,
     /// Where the value was written (in the `Template` document when inherited).
     pub origin: Origin,
+    /// Where the field's name was written.
+    pub name_origin: Origin,
 }
 
 /// Limits and exclusions for [`load`].

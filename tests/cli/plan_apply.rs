@@ -640,3 +640,45 @@ fn colour_only_when_asked_or_on_a_terminal_without_no_color() {
         no_color.stdout
     );
 }
+
+#[test]
+fn identity_fields_and_fields_named_twice_are_refused() {
+    let server = simulator();
+    let output = Test::new()
+        .write(
+            "incident.yaml",
+            "kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  incidentid: other\n  status: Open\n  Status: Closed\n",
+        )
+        .env("SOARFORM_TOKEN", TOKEN)
+        .args(["plan", ".", "--url", &server.url(), "--api", "v3"])
+        .run();
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output.stderr.contains("incident.yaml:5:3"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output
+            .stderr
+            .contains("`incidentid` is the identity field of incidents"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output.stderr.contains("incident.yaml:7:3"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output
+            .stderr
+            .contains("first declared at incident.yaml:6:3"),
+        "{}",
+        output.stderr
+    );
+    assert!(server
+        .requests()
+        .iter()
+        .all(|request| request.method == "GET"));
+}
