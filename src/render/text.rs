@@ -67,25 +67,19 @@ fn render_object(out: &mut String, object: &ObjectPlan, palette: &Palette) {
                 object.kind, object.key
             );
         }
-        Action::Update => {
+        Action::Update | Action::Unchanged => {
             let id = object
                 .remote_id
                 .map(|id| format!(" {dim}(id {id}){reset}"))
                 .unwrap_or_default();
+            let header = if object.action == Action::Update {
+                format!("{yellow}~ update{reset}")
+            } else {
+                "  unchanged".to_string()
+            };
             let _ = writeln!(
                 out,
-                "{yellow}~ update{reset} {bold}{} {}{reset}{id}",
-                object.kind, object.key
-            );
-        }
-        Action::Unchanged => {
-            let id = object
-                .remote_id
-                .map(|id| format!(" {dim}(id {id}){reset}"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "  unchanged {bold}{} {}{reset}{id}",
+                "{header} {bold}{} {}{reset}{id}",
                 object.kind, object.key
             );
         }

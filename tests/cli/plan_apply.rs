@@ -6,6 +6,8 @@ use crate::assert_output_snapshot;
 use crate::support::{create_through_api, simulator, Test, ACCESS_ID, ACCESS_KEY, TOKEN};
 
 const EXAMPLE_INCIDENTS: usize = 12;
+const ONE_INCIDENT: &str =
+    "kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  status: Open\n";
 const EXAMPLE_TRIAGE_ITEMS: usize = 4;
 
 fn field<'a>(object: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
@@ -543,10 +545,7 @@ fn unknown_template_names_the_closest_one() {
 fn apply_on_a_terminal_asks_and_only_yes_approves() {
     let server = simulator();
     let test = Test::new()
-        .write(
-            "incident.yaml",
-            "kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  status: Open\n",
-        )
+        .write("incident.yaml", ONE_INCIDENT)
         .env("SOARFORM_TOKEN", TOKEN)
         .args(["apply", ".", "--url", &server.url(), "--api", "v3"]);
 
@@ -565,10 +564,7 @@ fn apply_on_a_terminal_asks_and_only_yes_approves() {
     assert!(server.incidents().is_empty());
 
     let test = Test::new()
-        .write(
-            "incident.yaml",
-            "kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  status: Open\n",
-        )
+        .write("incident.yaml", ONE_INCIDENT)
         .env("SOARFORM_TOKEN", TOKEN)
         .args(["apply", ".", "--url", &server.url(), "--api", "v3"]);
     let approved = test.stdin("yes\n").run_in_terminal();
@@ -612,10 +608,7 @@ fn search_pages_are_read_until_a_short_one() {
 fn colour_only_when_asked_or_on_a_terminal_without_no_color() {
     let server = simulator();
     let test = Test::new()
-        .write(
-            "incident.yaml",
-            "kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  status: Open\n",
-        )
+        .write("incident.yaml", ONE_INCIDENT)
         .env("SOARFORM_TOKEN", TOKEN)
         .args(["plan", ".", "--url", &server.url(), "--api", "v3"]);
     assert!(!test.run().stdout.contains('\x1b'));
@@ -626,10 +619,7 @@ fn colour_only_when_asked_or_on_a_terminal_without_no_color() {
         terminal.stdout
     );
     let no_color = Test::new()
-        .write(
-            "incident.yaml",
-            "kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  status: Open\n",
-        )
+        .write("incident.yaml", ONE_INCIDENT)
         .env("SOARFORM_TOKEN", TOKEN)
         .args(["plan", ".", "--url", &server.url(), "--api", "v3"])
         .run_in_terminal();
