@@ -3,13 +3,10 @@
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 
-use crate::support::{simulator, simulator_with, Test, ACCESS_ID, ACCESS_KEY, TOKEN};
+use crate::support::{simulator, simulator_with, Test, ACCESS_ID, ACCESS_KEY, ONE_INCIDENT, TOKEN};
 
 fn incident_file(test: Test) -> Test {
-    test.write(
-        "incident.yaml",
-        "kind: Incident\nkey: phishing/one\ntemplate: Phishing\nfields:\n  status: Open\n",
-    )
+    test.write("incident.yaml", ONE_INCIDENT)
 }
 
 fn assert_no_secret(text: &str) {

@@ -3,11 +3,11 @@
 use serde_json::json;
 
 use crate::assert_output_snapshot;
-use crate::support::{create_through_api, simulator, Test, ACCESS_ID, ACCESS_KEY, TOKEN};
+use crate::support::{
+    create_through_api, simulator, Test, ACCESS_ID, ACCESS_KEY, ONE_INCIDENT, TOKEN,
+};
 
 const EXAMPLE_INCIDENTS: usize = 12;
-const ONE_INCIDENT: &str =
-    "kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  status: Open\n";
 const EXAMPLE_TRIAGE_ITEMS: usize = 4;
 
 fn field<'a>(object: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {

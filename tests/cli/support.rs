@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use soarform::sim::{Credentials, SimConfig, SimServer};
 
+/// One valid incident, for tests about everything but the documents.
+pub const ONE_INCIDENT: &str =
+    "kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  status: Open\n";
+
 pub const TOKEN: &str = "test-token-0123456789abcdefghijklmnop";
 pub const ACCESS_ID: &str = "suTESTID";
 pub const ACCESS_KEY: &str = "test-access-key-do-not-print-0123456789";
