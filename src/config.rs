@@ -13,7 +13,7 @@ use crate::dialect::Dialect;
 use crate::manifest::diagnostic::one_of;
 use crate::manifest::schema::{self, ProblemKind, SchemaName};
 use crate::manifest::yaml::{self, Node, NodeValue};
-use crate::manifest::{Diagnostic, Report, Sources};
+use crate::manifest::{Diagnostic, NamedField, Report, Sources};
 
 /// File names looked for, in this order.
 pub const FILE_NAMES: [&str; 2] = ["soarform.yaml", "soarform.yml"];
@@ -75,10 +75,12 @@ pub struct ProjectConfig {
     pub identity: IdentityConfig,
     /// Operation name (`search_incidents`) -> endpoint path override (`incidents/search/`).
     pub paths: BTreeMap<String, String>,
-    /// Fields (API names or labels) never compared after creation.
-    pub ignore_fields: Vec<String>,
-    /// Fields (API names or labels) masked in output.
-    pub sensitive_fields: Vec<String>,
+    /// Fields (API names or labels) the SOC owns after creation: sent on create, never compared.
+    pub ignore_changes: Vec<NamedField>,
+    /// Fields (API names or labels) whose values never appear in output or saved plans.
+    pub sensitive_fields: Vec<NamedField>,
+    /// The file's text, to quote in diagnostics about names it holds.
+    pub sources: Sources,
     /// Paging and request limits.
     pub limits: Limits,
 }
@@ -181,6 +183,7 @@ pub fn load(path: &Path) -> Result<ProjectConfig, Report> {
         }
     }
     if diagnostics.is_empty() {
+        config.sources.insert(path.to_path_buf(), text);
         Ok(config)
     } else {
         crate::manifest::sort_by_position(&mut diagnostics, &[path.to_path_buf()]);
@@ -215,11 +218,16 @@ fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &m
             .and_then(|entry| entry.value.as_str())
             .map(str::to_string)
     };
-    let strings = |key: &str| -> Vec<String> {
+    let names = |key: &str| -> Vec<NamedField> {
         match root.get(key).map(|entry| &entry.value.value) {
             Some(NodeValue::Sequence(items)) => items
                 .iter()
-                .filter_map(|item| item.as_str().map(str::to_string))
+                .filter_map(|item| {
+                    item.as_str().map(|name| NamedField {
+                        name: name.to_string(),
+                        origin: item.pos.origin(path),
+                    })
+                })
                 .collect(),
             _ => Vec::new(),
         }
@@ -240,8 +248,8 @@ fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &m
             }
         }
     }
-    config.ignore_fields = strings("ignore_fields");
-    config.sensitive_fields = strings("sensitive_fields");
+    config.ignore_changes = names("ignore_changes");
+    config.sensitive_fields = names("sensitive_fields");
     if let Some(limits) = root.get("limits") {
         let number = |key: &str| {
             limits
@@ -428,9 +436,24 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = write(
             dir.path(),
-            "# yaml-language-server: $schema=schemas/project.schema.json\nurl: https://acme.soar.sumologic.com\napi: legacy\nidentity:\n  incident: External ticket\n  triage: opt_1\npaths:\n  search_incidents: incidents/query/\n  get_incident: incidents/{id}/\nignore_fields: [Status]\nsensitive_fields: [opt_2, Reporter]\nlimits:\n  page_size: 200\n  requests_per_second: 2.5\n  max_concurrency: 4\n",
+            "# yaml-language-server: $schema=schemas/project.schema.json\nurl: https://acme.soar.sumologic.com\napi: legacy\nidentity:\n  incident: External ticket\n  triage: opt_1\npaths:\n  search_incidents: incidents/query/\n  get_incident: incidents/{id}/\nignore_changes: [Status]\nsensitive_fields: [opt_2, Reporter]\nlimits:\n  page_size: 200\n  requests_per_second: 2.5\n  max_concurrency: 4\n",
         );
         let config = load(&path).unwrap_or_else(|report| panic!("{}", report.render(false)));
+        let names = |fields: &[NamedField]| -> Vec<(String, usize, usize)> {
+            fields
+                .iter()
+                .map(|field| (field.name.clone(), field.origin.line, field.origin.column))
+                .collect()
+        };
+        assert_eq!(names(&config.ignore_changes), [("Status".into(), 10, 18)]);
+        assert_eq!(
+            names(&config.sensitive_fields),
+            [("opt_2".into(), 11, 20), ("Reporter".into(), 11, 27)]
+        );
+        assert!(config
+            .sources
+            .get(&path)
+            .is_some_and(|text| text.contains("Reporter")));
         assert_eq!(
             config,
             ProjectConfig {
@@ -450,8 +473,9 @@ mod tests {
                     ("get_incident".to_string(), "incidents/{id}/".to_string()),
                 ]
                 .into(),
-                ignore_fields: vec!["Status".to_string()],
-                sensitive_fields: vec!["opt_2".to_string(), "Reporter".to_string()],
+                ignore_changes: config.ignore_changes.clone(),
+                sensitive_fields: config.sensitive_fields.clone(),
+                sources: config.sources.clone(),
                 limits: Limits {
                     page_size: Some(200),
                     requests_per_second: Some(2.5),
@@ -500,7 +524,7 @@ mod tests {
 
     #[test]
     fn wrong_types_and_values() {
-        let (rendered, path, _dir) = errors("api: v4\nregion: uss2\nlimits:\n  page_size: 0\n  requests_per_second: fast\nignore_fields: Status\n");
+        let (rendered, path, _dir) = errors("api: v4\nregion: uss2\nlimits:\n  page_size: 0\n  requests_per_second: fast\nignore_changes: Status\n");
         let file = path.display();
         assert_has(
             &rendered,
@@ -512,7 +536,7 @@ mod tests {
                 "error: `limits.page_size` must be at least 1, found `0`",
                 &format!("--> {file}:4:14"),
                 "error: `limits.requests_per_second` must be a number, found `fast`",
-                "error: `ignore_fields` must be a list, found `Status`",
+                "error: `ignore_changes` must be a list, found `Status`",
             ],
         );
     }

@@ -153,7 +153,11 @@ impl Session {
             self.client.request_count() - before
         );
         let options = PlanOptions {
-            ignore_fields: config.ignore_fields.iter().cloned().collect(),
+            ignore_fields: config
+                .ignore_changes
+                .iter()
+                .map(|field| field.name.clone())
+                .collect(),
         };
         plan::compute(&desired, &observed, &identity, &self.catalog, &options).map_err(|conflicts| {
             let mut message = String::from("some keys match more than one live object");

@@ -116,6 +116,7 @@ pub(crate) fn resolve(
             key_origin: declaration.name_origin,
             template,
             fields: merged.fields,
+            ignore_changes: Vec::new(),
         });
     }
     desired

@@ -50,6 +50,18 @@ pub struct DesiredObject {
     /// Fields after `extends`: inherited ones first (in the base's order), then this document's
     /// own; a field set again keeps its first place; `null` removed a field and never appears.
     pub fields: Vec<DesiredField>,
+    /// Fields the SOC owns after creation (`ignore_changes:`): sent on create, never compared
+    /// afterwards. Inherited ones first, then this document's own.
+    pub ignore_changes: Vec<NamedField>,
+}
+
+/// A field name written somewhere (in a document or in `soarform.yaml`), with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedField {
+    /// An API name (`status`, `opt_3`) or a label (`Business unit`), as written.
+    pub name: String,
+    /// Where it was written.
+    pub origin: Origin,
 }
 
 /// An incident template, as the YAML names it.
