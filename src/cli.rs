@@ -89,9 +89,26 @@ pub struct PlanArgs {
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
 
+    /// How to print the plan: `text` for people, `json` for programs (schemas/plan.schema.json),
+    /// `markdown` for a pull-request comment.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    /// Also save the plan to FILE (JSON), for `soarform apply --plan FILE`. It records the target
+    /// and a fingerprint of every object's observed state; never credentials or sensitive values.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
     /// Exit with 2 when the plan has changes, 0 when it has none, 1 on errors.
     #[arg(long)]
     pub detailed_exitcode: bool,
+
+    /// Fail with exit code 2 and an error message when anything would change (drift checks).
+    #[arg(long)]
+    pub expect_no_changes: bool,
+
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -101,15 +118,54 @@ pub struct PlanArgs {
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// Files or directories of desired-state YAML (directories are walked for `*.yaml` and `*.yml`).
-    #[arg(default_value = ".")]
+    /// With `--plan`, only read for the values of sensitive fields, which a saved plan never holds
+    /// (default: the paths the plan was made from).
     pub paths: Vec<PathBuf>,
+
+    /// Apply a plan saved by `soarform plan --out FILE`, without asking: objects that changed since
+    /// the plan are refused and shown field by field; the others are applied.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "exclude"])]
+    pub plan: Option<PathBuf>,
 
     /// Apply without asking. Required when standard input is not a terminal.
     #[arg(long)]
     pub auto_approve: bool,
 
+    /// How to print the plan and the outcome: `text`, `json` (schemas/plan.schema.json) or
+    /// `markdown`. `json` and `markdown` need `--auto-approve` or `--plan`.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// Which declared objects a plan or apply considers.
+#[derive(Debug, Args, Default)]
+pub struct SelectionArgs {
+    /// Only objects whose key matches PATTERN (a glob: `*` within one `/` segment, `**` across
+    /// them; `incident:` or `triage:` in front limits it to one kind). Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub target: Vec<String>,
+
+    /// Leave out objects whose key matches PATTERN (same syntax as `--target`). Repeatable; wins
+    /// over `--target`.
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
+}
+
+/// Output formats of `plan` and `apply`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people: a header per object, a line per field, a summary line.
+    Text,
+    /// For programs: one JSON document on standard output (schemas/plan.schema.json).
+    Json,
+    /// For pull-request comments: collapsible sections, under GitHub's 65,536-character limit.
+    Markdown,
 }
 
 /// Where the tenant is and how to reach it. Credentials never come from a flag: use `SOARFORM_TOKEN`,

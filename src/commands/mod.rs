@@ -18,8 +18,13 @@ pub enum ExitStatus {
     Success = 0,
     /// An error; nothing more was done than what was reported.
     Failure = 1,
-    /// `plan --detailed-exitcode` only: the plan has changes.
+    /// `plan --detailed-exitcode` or `--expect-no-changes`: the plan has changes.
     Changes = 2,
+    /// `apply`: some planned changes failed; the others were made. Re-running converges.
+    Incomplete = 3,
+    /// `apply --plan`: some objects changed since the plan and were refused; the others were
+    /// applied. Plan again and review.
+    Stale = 4,
 }
 
 impl From<ExitStatus> for i32 {
