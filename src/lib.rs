@@ -18,6 +18,7 @@ pub mod observe;
 pub mod plan;
 pub mod render;
 pub mod resolve;
+pub mod select;
 pub mod session;
 pub mod settings;
 pub mod sim;

@@ -3,8 +3,6 @@
 //! Only the fields a document declares are compared (as server-side apply does), so server-managed
 //! fields and fields the repository does not mention never show as changes.
 
-use std::collections::BTreeSet;
-
 use serde_json::{Map, Value};
 
 use crate::catalog::{Catalog, Template};
@@ -12,7 +10,7 @@ use crate::client::RemoteObject;
 use crate::kind::Kind;
 use crate::normalize::{self, Normalized};
 use crate::observe::Observed;
-use crate::resolve::{Identity, ResolvedObject};
+use crate::resolve::{FieldNames, Identity, ResolvedObject};
 
 /// What apply will do to one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +38,22 @@ pub struct FieldChange {
     pub after: Normalized,
     /// What the request body carries for this field.
     pub write: Value,
+    /// Listed in `sensitive_fields`: the values are never shown or saved, only that they differ.
+    pub sensitive: bool,
+}
+
+/// A compared field's live value when the plan was made: what a saved plan checks again before
+/// applying, so that nothing changed since the review is overwritten.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservedField {
+    /// The API name.
+    pub field: String,
+    /// The catalog label.
+    pub label: String,
+    /// The live value.
+    pub value: Normalized,
+    /// Listed in `sensitive_fields`.
+    pub sensitive: bool,
 }
 
 /// The plan for one declared object.
@@ -59,6 +73,8 @@ pub struct ObjectPlan {
     pub identity_field: String,
     /// Declared fields that differ (every declared field for creates).
     pub changes: Vec<FieldChange>,
+    /// Every compared field's live value (empty for creates: no object carried the key).
+    pub observed: Vec<ObservedField>,
     /// Things a reviewer should know that are not changes (a template that cannot change, say).
     pub warnings: Vec<String>,
 }
@@ -122,11 +138,14 @@ pub struct Conflict {
     pub ids: Vec<u64>,
 }
 
-/// Options that change what counts as a difference.
+/// Options that change what counts as a difference and what may be shown.
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
-    /// API names or labels of fields never compared after creation (`ignore_fields` in soarform.yaml).
-    pub ignore_fields: BTreeSet<String>,
+    /// Fields never compared after creation (`ignore_changes` in soarform.yaml); documents add
+    /// their own.
+    pub ignore_changes: FieldNames,
+    /// Fields whose values are never shown (`sensitive_fields` in soarform.yaml).
+    pub sensitive: FieldNames,
 }
 
 /// Compares desired with observed objects.
@@ -142,7 +161,7 @@ pub fn compute(
     for object in desired {
         let identity_field = identity.column(object.kind).field.clone();
         match observed.get(object.kind, &object.key) {
-            [] => objects.push(create(object, identity_field)),
+            [] => objects.push(create(object, identity_field, options)),
             [live] => objects.push(compare(object, live, identity_field, catalog, options)),
             many => conflicts.push(Conflict {
                 kind: object.kind,
@@ -158,7 +177,7 @@ pub fn compute(
     Ok(Plan { objects })
 }
 
-fn create(object: &ResolvedObject, identity_field: String) -> ObjectPlan {
+fn create(object: &ResolvedObject, identity_field: String, options: &PlanOptions) -> ObjectPlan {
     let changes = object
         .fields
         .iter()
@@ -170,6 +189,7 @@ fn create(object: &ResolvedObject, identity_field: String) -> ObjectPlan {
             before: Normalized::Absent,
             after: field.value.normalized.clone(),
             write: field.value.write.clone(),
+            sensitive: options.sensitive.contains(object.kind, &field.column.field),
         })
         .collect();
     ObjectPlan {
@@ -180,6 +200,7 @@ fn create(object: &ResolvedObject, identity_field: String) -> ObjectPlan {
         template: object.template.clone(),
         identity_field,
         changes,
+        observed: Vec::new(),
         warnings: Vec::new(),
     }
 }
@@ -192,24 +213,33 @@ fn compare(
     options: &PlanOptions,
 ) -> ObjectPlan {
     let mut changes = Vec::new();
+    let mut basis = Vec::with_capacity(object.fields.len());
     for field in &object.fields {
         let column = &field.column;
-        if options.ignore_fields.contains(&column.field)
-            || options.ignore_fields.contains(&column.label)
+        if options.ignore_changes.contains(object.kind, &column.field)
+            || object.ignore_changes.contains(&column.field)
         {
             continue;
         }
+        let sensitive = options.sensitive.contains(object.kind, &column.field);
         let before = normalize::observed(column, live.fields.get(&column.field));
         if before != field.value.normalized {
             changes.push(FieldChange {
                 field: column.field.clone(),
                 label: column.label.clone(),
                 declared_name: field.declared_name.clone(),
-                before,
+                before: before.clone(),
                 after: field.value.normalized.clone(),
                 write: field.value.write.clone(),
+                sensitive,
             });
         }
+        basis.push(ObservedField {
+            field: column.field.clone(),
+            label: column.label.clone(),
+            value: before,
+            sensitive,
+        });
     }
     let mut warnings = Vec::new();
     if let (Some(wanted), Some(live_template)) = (&object.template, &live.template) {
@@ -236,6 +266,7 @@ fn compare(
         template: object.template.clone(),
         identity_field,
         changes,
+        observed: basis,
         warnings,
     }
 }
@@ -326,6 +357,7 @@ mod tests {
                     value: normalize::desired(column, value).unwrap(),
                 })
                 .collect(),
+            ignore_changes: Default::default(),
         }
     }
 
@@ -415,12 +447,85 @@ mod tests {
             live(7, "p/one", &[("status", json!("Open"))]),
         );
         let wanted = [desired("p/one", &[(status(), json!("Closed"))])];
-        let options = PlanOptions {
-            ignore_fields: ["Status".to_string()].into(),
-        };
+        let mut options = PlanOptions::default();
+        options
+            .ignore_changes
+            .insert(Kind::Incident, "status".to_string());
         let plan = compute(&wanted, &observed, &identity, &catalog, &options).unwrap();
         assert_eq!(plan.objects[0].action, Action::Unchanged);
+        assert!(plan.objects[0].observed.is_empty());
         assert!(!plan.has_changes());
+
+        // The same, declared by the document instead of soarform.yaml.
+        let mut wanted = wanted;
+        wanted[0].ignore_changes.insert("status".to_string());
+        let plan = compute(
+            &wanted,
+            &observed,
+            &identity,
+            &catalog,
+            &PlanOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(plan.objects[0].action, Action::Unchanged);
+    }
+
+    #[test]
+    fn ignored_fields_are_still_sent_on_create() {
+        let (catalog, identity) = fixture();
+        let mut wanted = [desired("p/one", &[(status(), json!("Open"))])];
+        wanted[0].ignore_changes.insert("status".to_string());
+        let plan = compute(
+            &wanted,
+            &Observed::default(),
+            &identity,
+            &catalog,
+            &PlanOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(plan.objects[0].write_fields()["status"], json!(1));
+    }
+
+    #[test]
+    fn sensitive_fields_are_marked_and_every_compared_field_is_recorded() {
+        let (catalog, identity) = fixture();
+        let mut observed = Observed::default();
+        observed.insert(
+            Kind::Incident,
+            "p/one",
+            live(
+                7,
+                "p/one",
+                &[("status", json!("Open")), ("description", json!("old"))],
+            ),
+        );
+        let mut options = PlanOptions::default();
+        options
+            .sensitive
+            .insert(Kind::Incident, "description".to_string());
+        let plan = compute(
+            &[desired(
+                "p/one",
+                &[
+                    (status(), json!("Open")),
+                    (text("description", "Description"), json!("new")),
+                ],
+            )],
+            &observed,
+            &identity,
+            &catalog,
+            &options,
+        )
+        .unwrap();
+        let object = &plan.objects[0];
+        assert_eq!(object.changes.len(), 1);
+        assert!(object.changes[0].sensitive);
+        let recorded: Vec<(&str, bool)> = object
+            .observed
+            .iter()
+            .map(|field| (field.field.as_str(), field.sensitive))
+            .collect();
+        assert_eq!(recorded, [("status", false), ("description", true)]);
     }
 
     #[test]

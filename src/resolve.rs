@@ -3,11 +3,11 @@
 //! Every problem is a diagnostic at the position of the offending value, and all of them are reported
 //! at once, before anything is searched or written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::{Catalog, Column, Template};
 use crate::kind::Kind;
-use crate::manifest::{DesiredObject, Diagnostic, Origin};
+use crate::manifest::{DesiredObject, Diagnostic, NamedField, Origin};
 use crate::normalize::{self, DesiredValue};
 
 /// The identity field of each kind, as columns of the catalog.
@@ -70,6 +70,106 @@ pub struct ResolvedObject {
     pub template: Option<Template>,
     /// Declared fields in document order.
     pub fields: Vec<ResolvedField>,
+    /// API names of the fields this document (or a Template it extends) lists in `ignore_changes`.
+    pub ignore_changes: BTreeSet<String>,
+}
+
+/// Field names from `soarform.yaml` (`ignore_changes`, `sensitive_fields`) resolved to API names per
+/// kind; a name may belong to incidents, triage items or both.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldNames {
+    incident: BTreeSet<String>,
+    triage: BTreeSet<String>,
+}
+
+impl FieldNames {
+    /// Whether the API name `field` of `kind` is listed.
+    pub fn contains(&self, kind: Kind, field: &str) -> bool {
+        self.of(kind).contains(field)
+    }
+
+    /// Whether nothing is listed.
+    pub fn is_empty(&self) -> bool {
+        self.incident.is_empty() && self.triage.is_empty()
+    }
+
+    /// Lists `field` for `kind`.
+    pub fn insert(&mut self, kind: Kind, field: String) {
+        match kind {
+            Kind::Incident => self.incident.insert(field),
+            Kind::TriageItem => self.triage.insert(field),
+        };
+    }
+
+    fn of(&self, kind: Kind) -> &BTreeSet<String> {
+        match kind {
+            Kind::Incident => &self.incident,
+            Kind::TriageItem => &self.triage,
+        }
+    }
+
+    /// Resolves the names of the `setting` in `soarform.yaml`; a name unknown to both kinds, or
+    /// naming an identity field, is a diagnostic at its position.
+    pub fn resolve(
+        setting: &str,
+        names: &[NamedField],
+        catalog: &Catalog,
+        identity: &Identity,
+    ) -> Result<FieldNames, Vec<Diagnostic>> {
+        let mut resolved = FieldNames::default();
+        let mut problems = Vec::new();
+        for named in names {
+            let mut found = false;
+            let mut unknown = None;
+            for kind in Kind::ALL {
+                match catalog.columns(kind).resolve(kind, &named.name) {
+                    Ok(column) if column.field == identity.column(kind).field => {
+                        problems.push(identity_in_list(setting, &named.origin, kind));
+                        found = true;
+                    }
+                    Ok(column) => {
+                        resolved.insert(kind, column.field.clone());
+                        found = true;
+                    }
+                    Err(error) => {
+                        unknown.get_or_insert(error);
+                    }
+                }
+            }
+            if let (false, Some(error)) = (found, unknown) {
+                let mut problem = diagnostic(
+                    &named.origin,
+                    format!("`{setting}`: {error}"),
+                    "not a field of incidents or triage items",
+                );
+                problem.help = Some(
+                    "name fields by API name or label as `GET incidents/columns/` or `GET triage/columns/` lists them".into(),
+                );
+                problems.push(problem);
+            }
+        }
+        if problems.is_empty() {
+            Ok(resolved)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+fn identity_in_list(setting: &str, origin: &Origin, kind: Kind) -> Diagnostic {
+    let mut problem = diagnostic(
+        origin,
+        format!(
+            "`{setting}` cannot hold the identity field of {}s",
+            kind.noun()
+        ),
+        "identity field",
+    );
+    problem.help = Some(
+        "keys are how soarform finds objects: they are always compared and shown in every plan"
+            .into(),
+    );
+    problem
 }
 
 /// Resolves every desired object; the error lists every problem found.
@@ -185,12 +285,31 @@ fn resolve_object(
             Err(message) => problems.push(diagnostic(&field.origin, message, "invalid value")),
         }
     }
+    let mut ignore_changes = BTreeSet::new();
+    for named in &object.ignore_changes {
+        match columns.resolve(object.kind, &named.name) {
+            Ok(column) if column.field == identity_column.field => problems.push(identity_in_list(
+                "ignore_changes",
+                &named.origin,
+                object.kind,
+            )),
+            Ok(column) => {
+                ignore_changes.insert(column.field.clone());
+            }
+            Err(error) => problems.push(diagnostic(
+                &named.origin,
+                format!("`ignore_changes`: {error}"),
+                "unknown field",
+            )),
+        }
+    }
     if problems.is_empty() {
         Ok(ResolvedObject {
             kind: object.kind,
             key: object.key.clone(),
             template,
             fields,
+            ignore_changes,
         })
     } else {
         Err(problems)

@@ -10,8 +10,9 @@ use crate::error::{Error, Result};
 use crate::kind::Kind;
 use crate::manifest::{Manifest, Report};
 use crate::observe::{self, Observed};
-use crate::plan::{self, Plan, PlanOptions};
-use crate::resolve::{self, Identity};
+use crate::plan::{self, Conflict, Plan, PlanOptions};
+use crate::resolve::{self, FieldNames, Identity, ResolvedObject};
+use crate::select::Selection;
 use crate::settings::{Connection, ConnectionSettings};
 use crate::sim::{Credentials, SimConfig, SimServer};
 
@@ -105,42 +106,59 @@ impl Session {
         &self.catalog
     }
 
-    /// Resolves the manifest against the catalog, reads the live objects by key, and compares.
-    pub async fn plan(&self, manifest: &Manifest, config: &ProjectConfig) -> Result<Plan> {
-        let identity = Identity::resolve(
+    /// The identity fields `soarform.yaml` names (or the defaults), found in the catalog.
+    pub fn identity(&self, config: &ProjectConfig) -> Result<Identity> {
+        Identity::resolve(
             &self.catalog,
             config.identity.incident.as_deref(),
             config.identity.triage.as_deref(),
         )
-        .map_err(|message| Error::with_hint(message, "fix `identity:` in soarform.yaml"))?;
-        let desired = resolve::resolve(&manifest.objects, &self.catalog, &identity).map_err(
-            |diagnostics| {
+        .map_err(|message| Error::with_hint(message, "fix `identity:` in soarform.yaml"))
+    }
+
+    /// `ignore_changes` and `sensitive_fields` of `soarform.yaml`, resolved against the catalog.
+    pub fn plan_options(&self, config: &ProjectConfig, identity: &Identity) -> Result<PlanOptions> {
+        let resolve = |setting: &str, names| {
+            FieldNames::resolve(setting, names, &self.catalog, identity).map_err(|diagnostics| {
                 Error::Diagnostics(Report {
                     diagnostics,
-                    sources: manifest.sources.clone(),
+                    sources: config.sources.clone(),
                 })
-            },
-        )?;
+            })
+        };
+        Ok(PlanOptions {
+            ignore_changes: resolve("ignore_changes", &config.ignore_changes)?,
+            sensitive: resolve("sensitive_fields", &config.sensitive_fields)?,
+        })
+    }
+
+    /// Checks every desired object against the catalog; all problems are reported at once.
+    pub fn resolve(&self, manifest: &Manifest, identity: &Identity) -> Result<Vec<ResolvedObject>> {
+        resolve::resolve(&manifest.objects, &self.catalog, identity).map_err(|diagnostics| {
+            Error::Diagnostics(Report {
+                diagnostics,
+                sources: manifest.sources.clone(),
+            })
+        })
+    }
+
+    /// Reads the live objects carrying `keys` (per kind: identity field, keys, columns to read) with
+    /// batched searches.
+    pub async fn observe(&self, wanted: &[ObserveRequest]) -> Result<Observed> {
         let before = self.client.request_count();
         let mut observed = Observed::default();
-        for kind in Kind::ALL {
-            let objects: Vec<_> = desired
-                .iter()
-                .filter(|object| object.kind == kind)
-                .collect();
-            if objects.is_empty() {
+        let mut count = 0;
+        for request in wanted {
+            if request.keys.is_empty() {
                 continue;
             }
-            let keys: Vec<&str> = objects.iter().map(|object| object.key.as_str()).collect();
-            let columns: BTreeSet<String> = objects
-                .iter()
-                .flat_map(|object| object.fields.iter().map(|field| field.column.field.clone()))
-                .collect();
-            let columns: Vec<String> = columns.into_iter().collect();
+            count += request.keys.len();
+            let keys: Vec<&str> = request.keys.iter().map(String::as_str).collect();
+            let columns: Vec<String> = request.columns.iter().cloned().collect();
             observe::observe(
                 &self.client,
-                kind,
-                &identity.column(kind).field,
+                request.kind,
+                &request.identity_field,
                 &keys,
                 &columns,
                 &mut observed,
@@ -148,27 +166,80 @@ impl Session {
             .await?;
         }
         tracing::debug!(
-            "observed state of {} objects in {} requests",
-            desired.len(),
+            "observed state of {count} objects in {} requests",
             self.client.request_count() - before
         );
-        let options = PlanOptions {
-            ignore_fields: config
-                .ignore_changes
-                .iter()
-                .map(|field| field.name.clone())
-                .collect(),
-        };
-        plan::compute(&desired, &observed, &identity, &self.catalog, &options).map_err(|conflicts| {
-            let mut message = String::from("some keys match more than one live object");
-            for conflict in &conflicts {
-                message.push_str("\n  ");
-                message.push_str(&conflict.to_string());
-            }
-            Error::with_hint(
-                message,
-                "soarform never guesses: clear the identity field of the duplicates you do not want managed, then plan again",
-            )
-        })
+        Ok(observed)
     }
+
+    /// Resolves the manifest against the catalog, reads the selected objects by key, and compares.
+    ///
+    /// Every declared object is checked against the catalog, selected or not, as `validate` would.
+    pub async fn plan(
+        &self,
+        manifest: &Manifest,
+        config: &ProjectConfig,
+        selection: &Selection,
+    ) -> Result<Planned> {
+        let identity = self.identity(config)?;
+        let options = self.plan_options(config, &identity)?;
+        let mut desired = self.resolve(manifest, &identity)?;
+        let declared = desired.len();
+        desired.retain(|object| selection.matches(object.kind, &object.key));
+        let requests: Vec<ObserveRequest> = Kind::ALL
+            .into_iter()
+            .map(|kind| {
+                let objects = desired.iter().filter(|object| object.kind == kind);
+                ObserveRequest {
+                    kind,
+                    identity_field: identity.column(kind).field.clone(),
+                    keys: objects.clone().map(|object| object.key.clone()).collect(),
+                    columns: objects
+                        .flat_map(|object| {
+                            object.fields.iter().map(|field| field.column.field.clone())
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let observed = self.observe(&requests).await?;
+        let plan = plan::compute(&desired, &observed, &identity, &self.catalog, &options)
+            .map_err(conflict_error)?;
+        Ok(Planned { plan, declared })
+    }
+}
+
+/// What to read for one kind.
+#[derive(Debug, Clone)]
+pub struct ObserveRequest {
+    /// Incident or triage item.
+    pub kind: Kind,
+    /// The API name of the field holding keys.
+    pub identity_field: String,
+    /// The keys to look for.
+    pub keys: BTreeSet<String>,
+    /// The API names of the fields to read.
+    pub columns: BTreeSet<String>,
+}
+
+/// A plan and how many objects the files declare (the plan holds only the selected ones).
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// The plan of the selected objects.
+    pub plan: Plan,
+    /// How many objects the files declare.
+    pub declared: usize,
+}
+
+/// The error for keys carried by more than one live object.
+pub fn conflict_error(conflicts: Vec<Conflict>) -> Error {
+    let mut message = String::from("some keys match more than one live object");
+    for conflict in &conflicts {
+        message.push_str("\n  ");
+        message.push_str(&conflict.to_string());
+    }
+    Error::with_hint(
+        message,
+        "soarform never guesses: clear the identity field of the duplicates you do not want managed, then plan again",
+    )
 }

@@ -8,6 +8,7 @@ use crate::cli::ApplyArgs;
 use crate::error::{Error, Result};
 use crate::manifest::{self, LoadOptions};
 use crate::render::text;
+use crate::select::Selection;
 use crate::session::Session;
 use crate::settings::{self, Environment};
 
@@ -27,7 +28,10 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
     runtime()?.block_on(async {
         let session = Session::open(connection).await?;
-        let plan = session.plan(&manifest, &config).await?;
+        let plan = session
+            .plan(&manifest, &config, &Selection::default())
+            .await
+            .map(|planned| planned.plan)?;
         print(&text::render_plan(&plan, printer.stdout_color))?;
         if !plan.has_changes() {
             return Ok(ExitStatus::Success);

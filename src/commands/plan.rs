@@ -7,6 +7,7 @@ use crate::cli::PlanArgs;
 use crate::error::{Error, Result};
 use crate::manifest::{self, LoadOptions};
 use crate::render::text;
+use crate::select::Selection;
 use crate::session::Session;
 use crate::settings::{self, Environment};
 
@@ -18,7 +19,10 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
     let plan = runtime()?.block_on(async {
         let session = Session::open(connection).await?;
-        session.plan(&manifest, &config).await
+        session
+            .plan(&manifest, &config, &Selection::default())
+            .await
+            .map(|planned| planned.plan)
     })?;
     let mut stdout = std::io::stdout().lock();
     stdout

@@ -11,6 +11,9 @@ use crate::plan::{Action, FieldChange, ObjectPlan, Plan, Summary};
 
 const INDENT: &str = "    ";
 
+/// What every format shows in place of a sensitive value.
+pub const SENSITIVE: &str = "(sensitive)";
+
 /// Renders a plan for people.
 pub fn render_plan(plan: &Plan, color: bool) -> String {
     let palette = Palette::new(color);
@@ -102,6 +105,17 @@ fn render_change(out: &mut String, change: &FieldChange, action: Action, palette
         ..
     } = *palette;
     let name = &change.declared_name;
+    if change.sensitive {
+        // Neither value is ever shown, nor the shape of a diff between them.
+        let _ = match action {
+            Action::Create => writeln!(out, "{INDENT}{green}+{reset} {name}: {SENSITIVE}"),
+            _ => writeln!(
+                out,
+                "{INDENT}{yellow}~{reset} {name}: {SENSITIVE} {dim}->{reset} {SENSITIVE} {dim}(value changed){reset}"
+            ),
+        };
+        return;
+    }
     let multiline = change.before.is_multiline() || change.after.is_multiline();
     if action == Action::Create {
         match (&change.after, multiline) {
@@ -216,6 +230,7 @@ mod tests {
             before,
             after,
             write: Value::Null,
+            sensitive: false,
         }
     }
 
@@ -233,6 +248,7 @@ mod tests {
                 template: None,
                 identity_field: "incidentid".into(),
                 changes,
+                observed: vec![],
                 warnings: vec![],
             }],
         }
@@ -288,6 +304,25 @@ mod tests {
         );
         assert!(!render_plan(&value, false).contains('\x1b'));
         assert!(render_plan(&value, true).contains("\x1b[32m+ create"));
+    }
+
+    #[test]
+    fn sensitive_values_are_never_shown() {
+        let mut secret = change(
+            Normalized::Text("old\nsecret".into()),
+            Normalized::Text("new\nsecret".into()),
+        );
+        secret.sensitive = true;
+        for action in [Action::Create, Action::Update] {
+            let text = render_plan(&plan(action, vec![secret.clone()]), false);
+            assert!(!text.contains("secret"), "{text}");
+            assert!(text.contains("description: (sensitive)"), "{text}");
+        }
+        let text = render_plan(&plan(Action::Update, vec![secret]), false);
+        assert!(
+            text.contains("~ description: (sensitive) -> (sensitive) (value changed)\n"),
+            "{text}"
+        );
     }
 
     #[test]
