@@ -6,6 +6,7 @@
 
 use crate::client::{Client, ClientError};
 use crate::kind::Kind;
+use crate::normalize::Normalized;
 use crate::plan::{Action, ObjectPlan, Plan};
 
 /// What happened to one object.
@@ -23,6 +24,36 @@ pub struct Outcome {
     pub result: Result<u64, ClientError>,
 }
 
+/// An object of a saved plan left alone because it changed since the plan was made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    /// Incident or triage item.
+    pub kind: Kind,
+    /// The repository key.
+    pub key: String,
+    /// What the plan said to do.
+    pub action: Action,
+    /// The live object's id now, if one carries the key.
+    pub remote_id: Option<u64>,
+    /// Why, in one line ("changed since the plan", "created since the plan (id 7)", ...).
+    pub reason: String,
+    /// The fields whose live value differs from the one the plan was computed from.
+    pub drift: Vec<Drift>,
+}
+
+/// A field that changed between plan and apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drift {
+    /// The field's label.
+    pub label: String,
+    /// The live value the plan was computed from (`Absent` when unknown or for sensitive fields).
+    pub planned: Normalized,
+    /// The live value now (`Absent` for sensitive fields).
+    pub now: Normalized,
+    /// Listed in `sensitive_fields`: only the fact that it changed may be shown.
+    pub sensitive: bool,
+}
+
 /// The outcome of every object the plan changes (unchanged objects are only counted).
 #[derive(Debug, Default)]
 pub struct ApplyReport {
@@ -30,6 +61,11 @@ pub struct ApplyReport {
     pub outcomes: Vec<Outcome>,
     /// Objects that needed nothing.
     pub unchanged: usize,
+    /// Saved plans only: objects refused because they changed since the plan.
+    pub refused: Vec<Refusal>,
+    /// Saved plans only: objects whose planned changes were already live (an earlier apply of the
+    /// same plan made them), so nothing was sent.
+    pub already_applied: usize,
 }
 
 impl ApplyReport {
