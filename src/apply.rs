@@ -20,8 +20,69 @@ pub struct Outcome {
     pub action: Action,
     /// How many fields were sent.
     pub field_count: usize,
-    /// The object's id on success, the error otherwise.
-    pub result: Result<u64, ClientError>,
+    /// The object's id on success, why it failed otherwise.
+    pub result: Result<u64, Failure>,
+}
+
+/// Why one object's change failed, with the object's sensitive values masked (a server may echo
+/// what it was sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The error.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Failure {
+    fn new(error: &ClientError, secrets: &[String]) -> Failure {
+        Failure {
+            message: mask(&error.to_string(), secrets),
+            hint: error.hint().map(|hint| mask(&hint, secrets)),
+        }
+    }
+}
+
+/// `text` with every occurrence of a secret replaced by `(sensitive)`.
+pub fn mask(text: &str, secrets: &[String]) -> String {
+    let mut masked = text.to_string();
+    for secret in secrets {
+        if !secret.is_empty() {
+            masked = masked.replace(secret.as_str(), crate::render::text::SENSITIVE);
+        }
+    }
+    masked
+}
+
+/// The sensitive values an object's change carries, as they could appear in an error message.
+fn secrets_of(object: &ObjectPlan) -> Vec<String> {
+    let mut secrets = Vec::new();
+    for change in object.changes.iter().filter(|change| change.sensitive) {
+        for value in [&change.before, &change.after] {
+            let json = value.to_json();
+            if let Some(text) = json.as_str() {
+                secrets.push(text.to_string());
+                // As a JSON string inside an echoed body, with its escapes.
+                let escaped = json.to_string();
+                secrets.push(escaped[1..escaped.len() - 1].to_string());
+            } else if !json.is_null() {
+                secrets.push(json.to_string());
+            }
+        }
+        if let Some(text) = change.write.as_str() {
+            secrets.push(text.to_string());
+        }
+    }
+    // Longest first, so that a secret containing another is masked whole.
+    secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+    secrets.dedup();
+    secrets
 }
 
 /// An object of a saved plan left alone because it changed since the plan was made.
@@ -105,7 +166,8 @@ pub async fn apply(
             }
             Action::Create => create(client, object).await,
             Action::Update => update(client, object).await,
-        };
+        }
+        .map_err(|error| Failure::new(&error, &secrets_of(object)));
         let outcome = Outcome {
             kind: object.kind,
             key: object.key.clone(),
@@ -139,4 +201,42 @@ async fn update(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError
         .update(object.kind, id, object.write_fields())
         .await?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::FieldChange;
+    use serde_json::json;
+
+    #[test]
+    fn failures_mask_the_sensitive_values_of_their_object() {
+        let object = ObjectPlan {
+            kind: Kind::Incident,
+            key: "k".into(),
+            action: Action::Update,
+            remote_id: Some(1),
+            template: None,
+            identity_field: "incidentid".into(),
+            changes: vec![FieldChange {
+                field: "opt_2".into(),
+                label: "External ticket".into(),
+                declared_name: "External ticket".into(),
+                before: Normalized::Text("OLD-1".into()),
+                after: Normalized::Text("line \"one\"\nTOP-SECRET".into()),
+                write: json!("line \"one\"\nTOP-SECRET"),
+                sensitive: true,
+            }],
+            observed: vec![],
+            warnings: vec![],
+        };
+        let error = ClientError::InvalidResponse {
+            operation: crate::client::Operation::update(Kind::Incident),
+            message: r#"bad value "line \"one\"\nTOP-SECRET" (was OLD-1)"#.into(),
+        };
+        let failure = Failure::new(&error, &secrets_of(&object));
+        assert!(!failure.message.contains("TOP-SECRET"), "{failure}");
+        assert!(!failure.message.contains("OLD-1"), "{failure}");
+        assert!(failure.message.contains("(sensitive)"), "{failure}");
+    }
 }

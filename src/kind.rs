@@ -3,7 +3,10 @@
 use std::fmt;
 
 /// A kind of object that lives in Cloud SOAR (local `Template` documents are not one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Serialized by its document name (`Incident`, `TriageItem`), as in plan files.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Kind {
     /// An incident (`incidents/` endpoints).
     Incident,

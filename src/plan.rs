@@ -13,7 +13,8 @@ use crate::observe::Observed;
 use crate::resolve::{FieldNames, Identity, ResolvedObject};
 
 /// What apply will do to one object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Action {
     /// No object carries the key: `POST` it with every declared field.
     Create,

@@ -11,6 +11,7 @@ use crate::kind::Kind;
 use crate::manifest::{Manifest, Report};
 use crate::observe::{self, Observed};
 use crate::plan::{self, Conflict, Plan, PlanOptions};
+use crate::plan_json::TargetInfo;
 use crate::resolve::{self, FieldNames, Identity, ResolvedObject};
 use crate::select::Selection;
 use crate::settings::{Connection, ConnectionSettings};
@@ -21,7 +22,7 @@ pub struct Session {
     client: Client,
     catalog: Catalog,
     // Kept alive for the session; dropping it stops the embedded simulator.
-    _sandbox: Option<SimServer>,
+    sandbox: Option<SimServer>,
 }
 
 impl Session {
@@ -87,7 +88,7 @@ impl Session {
                 incident_columns: Columns::new(incident_columns),
                 triage_columns: Columns::new(triage_columns),
             },
-            _sandbox: sandbox,
+            sandbox,
         })
     }
 
@@ -99,6 +100,16 @@ impl Session {
     /// Where the session is connected.
     pub fn target(&self) -> &Target {
         self.client.target()
+    }
+
+    /// Where the session is connected, as plan files record it.
+    pub fn target_info(&self) -> TargetInfo {
+        let target = self.client.target();
+        TargetInfo {
+            url: target.base_url().to_string(),
+            dialect: target.dialect,
+            sandbox: self.sandbox.is_some(),
+        }
     }
 
     /// The tenant's catalog.

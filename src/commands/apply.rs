@@ -1,65 +1,121 @@
-//! `soarform apply`: plan, show, confirm, then make exactly the planned changes.
+//! `soarform apply`: plan, show, confirm, then make exactly the planned changes; or apply a saved
+//! plan, refusing the objects that changed since it was made.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::PathBuf;
 
-use super::{runtime, ExitStatus, Printer};
-use crate::apply;
-use crate::cli::ApplyArgs;
+use super::{runtime, write_stdout, ExitStatus, Printer};
+use crate::apply::{self, ApplyReport, Outcome, Refusal};
+use crate::cli::{ApplyArgs, OutputFormat};
+use crate::config::ProjectConfig;
 use crate::error::{Error, Result};
+use crate::kind::Kind;
 use crate::manifest::{self, LoadOptions};
+use crate::plan::{Action, ObjectPlan, Plan};
+use crate::plan_json::{self, Context, Hasher, PlanDocument};
 use crate::render::text;
-use crate::select::Selection;
-use crate::session::Session;
+use crate::saved::{self, Verdict};
+use crate::session::{ObserveRequest, Session};
 use crate::settings::{self, Environment};
 
-/// Shows the plan, asks for `yes` on a terminal (or takes `--auto-approve`), and applies it.
+/// Applies the desired state (after confirmation) or a saved plan.
 pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
+    if let Some(plan_file) = args.plan.clone() {
+        return apply_saved(args, plan_file, printer);
+    }
     let interactive = std::io::stdin().is_terminal();
     // Refuse before any network traffic: an unattended apply must say so explicitly.
+    if !args.auto_approve && args.format != OutputFormat::Text {
+        return Err(Error::with_hint(
+            "`--format json` and `--format markdown` print the result only, so they need `--auto-approve`",
+            "review the plan with `soarform plan`, then run `soarform apply --auto-approve --format ...`, or save it with `plan --out FILE` and run `apply --plan FILE`",
+        ));
+    }
     if !args.auto_approve && !interactive {
         return Err(Error::with_hint(
             "apply needs confirmation, but standard input is not a terminal",
             "review the plan with `soarform plan`, then run `soarform apply --auto-approve`",
         ));
     }
+    let selection = super::selection(&args.selection)?;
     let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
     let manifest =
         manifest::load(&args.paths, &LoadOptions::default()).map_err(Error::Diagnostics)?;
+    super::warn_unused_patterns(&selection, &manifest);
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
     runtime()?.block_on(async {
         let session = Session::open(connection).await?;
-        let plan = session
-            .plan(&manifest, &config, &Selection::default())
-            .await
-            .map(|planned| planned.plan)?;
-        print(&text::render_plan(&plan, printer.stdout_color))?;
-        if !plan.has_changes() {
+        let planned = session.plan(&manifest, &config, &selection).await?;
+        let plan = planned.plan;
+        let context = Context {
+            target: session.target_info(),
+            paths: super::path_strings(&args.paths),
+            selection: super::selection_info(&args.selection),
+            hasher: Hasher::random(),
+        };
+        if args.format == OutputFormat::Text {
+            write_stdout(&text::render_plan(&plan, printer.stdout_color))?;
+        }
+        super::note_selection(&selection, plan.objects.len(), planned.declared);
+        let mut report = ApplyReport {
+            unchanged: plan.summary().unchanged,
+            ..ApplyReport::default()
+        };
+        if plan.has_changes() {
+            if !args.auto_approve && !confirm(session.target().base_url().as_ref())? {
+                eprintln!("Apply cancelled; nothing was changed.");
+                return Ok(ExitStatus::Failure);
+            }
+            if args.format == OutputFormat::Text {
+                write_stdout("\n")?;
+            }
+            report = apply::apply(session.client(), &plan, |outcome| {
+                progress(outcome, args.format, printer)
+            })
+            .await;
+        } else if args.format == OutputFormat::Text {
             return Ok(ExitStatus::Success);
         }
-        if !args.auto_approve && !confirm(session.target().base_url().as_ref())? {
-            eprintln!("Apply cancelled; nothing was changed.");
-            return Ok(ExitStatus::Failure);
-        }
-        print("\n")?;
-        let report = apply::apply(session.client(), &plan, |outcome| {
-            let _ = print(&text::render_outcome(outcome, printer.stdout_color));
-        })
-        .await;
-        print(&text::render_apply_summary(&report, printer.stdout_color))?;
-        Ok(if report.has_failures() {
-            ExitStatus::Failure
-        } else {
-            ExitStatus::Success
-        })
+        finish(&plan, &report, &context, args.format, printer)
     })
 }
 
-fn print(text: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|error| Error::caused_by("cannot write to standard output", &error))
+/// Prints an outcome as it happens: on stdout for text, on stderr when stdout carries a document.
+fn progress(outcome: &Outcome, format: OutputFormat, printer: Printer) {
+    if format == OutputFormat::Text {
+        let _ = write_stdout(&text::render_outcome(outcome, printer.stdout_color));
+    } else {
+        eprint!("{}", text::render_outcome(outcome, printer.stderr_color));
+    }
+}
+
+/// Prints the result in the chosen format and turns it into the exit status.
+fn finish(
+    plan: &Plan,
+    report: &ApplyReport,
+    context: &Context,
+    format: OutputFormat,
+    printer: Printer,
+) -> Result<ExitStatus> {
+    match format {
+        OutputFormat::Text => {
+            write_stdout(&text::render_apply_summary(report, printer.stdout_color))?
+        }
+        OutputFormat::Json => write_stdout(&super::to_json(&plan_json::apply_document(
+            plan, report, context,
+        ))?)?,
+        OutputFormat::Markdown => {
+            write_stdout(&super::markdown_apply(plan, report, &context.target)?)?
+        }
+    }
+    Ok(if !report.refused.is_empty() {
+        ExitStatus::Stale
+    } else if report.has_failures() {
+        ExitStatus::Incomplete
+    } else {
+        ExitStatus::Success
+    })
 }
 
 fn confirm(target: &str) -> Result<bool> {
@@ -75,4 +131,235 @@ fn confirm(target: &str) -> Result<bool> {
         .read_line(&mut answer)
         .map_err(|error| Error::caused_by("cannot read the answer from standard input", &error))?;
     Ok(answer.trim() == "yes")
+}
+
+/// `apply --plan FILE`: re-reads the objects the plan touches, applies those unchanged since the
+/// plan, refuses the others.
+fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Result<ExitStatus> {
+    let document = saved::read(&plan_file)?;
+    let paths: Vec<PathBuf> = if args.paths.is_empty() {
+        document.paths.iter().map(PathBuf::from).collect()
+    } else {
+        args.paths.clone()
+    };
+    let config = settings::project_config(&paths, args.connection.config.as_deref())?;
+    let environment = Environment::from_process();
+    default_to_plan_target(&mut args, &config, &environment, &document);
+    let connection = settings::connection(&args.connection, &config, &environment)?;
+    runtime()?.block_on(async {
+        let session = Session::open(connection).await?;
+        let here = session.target_info();
+        if !document.target.same_as(&here) {
+            return Err(Error::with_hint(
+                format!(
+                    "the plan `{}` was made against {}, and this apply would go to {}; nothing was applied",
+                    plan_file.display(),
+                    document.target,
+                    here
+                ),
+                "apply a plan to the tenant it was made against, or make a new plan for this one",
+            ));
+        }
+        let hasher = Hasher::with_salt(&document.salt);
+        let context = Context {
+            target: document.target.clone(),
+            paths: document.paths.clone(),
+            selection: document.selection.clone(),
+            hasher: hasher.clone(),
+        };
+        let observed = session.observe(&observe_requests(&document)).await?;
+        let mut report = ApplyReport {
+            unchanged: document.summary.unchanged,
+            ..ApplyReport::default()
+        };
+        let mut fresh = Vec::new();
+        for entry in &document.objects {
+            if entry.action == Action::Unchanged {
+                continue;
+            }
+            let live = observed.get(entry.kind, &entry.key);
+            match saved::check(entry, live, session.catalog(), &hasher) {
+                Verdict::Apply(object) => fresh.push(*object),
+                Verdict::AlreadyApplied => report.already_applied += 1,
+                Verdict::Refused(refusal) => report.refused.push(refusal),
+            }
+        }
+        if fresh.iter().any(|object| object.changes.iter().any(|change| change.sensitive)) {
+            fill_sensitive_writes(&session, &config, &paths, &document, &mut fresh, &mut report)
+                .await?;
+        }
+        let text_output = args.format == OutputFormat::Text;
+        if text_output {
+            write_stdout(&format!(
+                "Applying the saved plan `{}` (made against {}).\n\n",
+                plan_file.display(),
+                document.target
+            ))?;
+            for refusal in &report.refused {
+                write_stdout(&text::render_refusal(refusal, printer.stdout_color))?;
+            }
+            if !report.refused.is_empty() {
+                write_stdout("\n")?;
+            }
+        }
+        let plan = Plan { objects: fresh };
+        if plan.has_changes() {
+            if text_output {
+                write_stdout(&text::render_plan(&plan, printer.stdout_color))?;
+                write_stdout("\n")?;
+            }
+            let applied = apply::apply(session.client(), &plan, |outcome| {
+                progress(outcome, args.format, printer)
+            })
+            .await;
+            report.outcomes = applied.outcomes;
+        }
+        finish(
+            &saved::to_plan(&document, session.catalog()),
+            &report,
+            &context,
+            args.format,
+            printer,
+        )
+    })
+}
+
+/// With no URL on the command line, in the environment or in `soarform.yaml`, a saved plan goes to
+/// the tenant it was made against.
+fn default_to_plan_target(
+    args: &mut ApplyArgs,
+    config: &ProjectConfig,
+    environment: &Environment,
+    document: &PlanDocument,
+) {
+    let connection = &mut args.connection;
+    let unset = connection.url.is_none()
+        && connection.region.is_none()
+        && !connection.sandbox
+        && environment.url.is_none()
+        && config.url.is_none()
+        && config.region.is_none();
+    if !unset {
+        return;
+    }
+    if document.target.sandbox {
+        connection.sandbox = true;
+    } else {
+        connection.url = Some(document.target.url.clone());
+    }
+    connection.api = connection.api.or(Some(document.target.dialect));
+}
+
+/// One search per kind and identity field for the keys the plan creates or updates, reading only
+/// the fields it compared or changes.
+fn observe_requests(document: &PlanDocument) -> Vec<ObserveRequest> {
+    let mut requests: BTreeMap<(Kind, String), ObserveRequest> = BTreeMap::new();
+    for entry in &document.objects {
+        if entry.action == Action::Unchanged {
+            continue;
+        }
+        let request = requests
+            .entry((entry.kind, entry.identity_field.clone()))
+            .or_insert_with(|| ObserveRequest {
+                kind: entry.kind,
+                identity_field: entry.identity_field.clone(),
+                keys: BTreeSet::new(),
+                columns: BTreeSet::new(),
+            });
+        request.keys.insert(entry.key.clone());
+        request
+            .columns
+            .extend(entry.changes.iter().map(|change| change.field.clone()));
+        request.columns.extend(
+            entry
+                .observed
+                .iter()
+                .flat_map(|observed| observed.fields.iter().map(|field| field.field.clone())),
+        );
+    }
+    requests.into_values().collect()
+}
+
+/// A saved plan holds only hashes of sensitive values: the values to send come from the
+/// desired-state files, and only if they are still the ones that were planned.
+async fn fill_sensitive_writes(
+    session: &Session,
+    config: &ProjectConfig,
+    paths: &[PathBuf],
+    document: &PlanDocument,
+    fresh: &mut Vec<ObjectPlan>,
+    report: &mut ApplyReport,
+) -> Result<()> {
+    let manifest = manifest::load(paths, &LoadOptions::default()).map_err(Error::Diagnostics)?;
+    let identity = session.identity(config)?;
+    let desired = session.resolve(&manifest, &identity)?;
+    let hasher = Hasher::with_salt(&document.salt);
+    let declared: BTreeMap<(Kind, &str), _> = desired
+        .iter()
+        .map(|object| ((object.kind, object.key.as_str()), object))
+        .collect();
+    let planned_hashes: BTreeMap<(Kind, &str, &str), &str> = document
+        .objects
+        .iter()
+        .flat_map(|entry| {
+            entry.changes.iter().filter_map(move |change| {
+                let hash = change.after_hash.as_deref()?;
+                Some((
+                    (entry.kind, entry.key.as_str(), change.field.as_str()),
+                    hash,
+                ))
+            })
+        })
+        .collect();
+    let mut kept = Vec::with_capacity(fresh.len());
+    for mut object in fresh.drain(..) {
+        let mut problem = None;
+        for change in object.changes.iter_mut().filter(|change| change.sensitive) {
+            let value = declared
+                .get(&(object.kind, object.key.as_str()))
+                .and_then(|declared| {
+                    declared
+                        .fields
+                        .iter()
+                        .find(|field| field.column.field == change.field)
+                });
+            let Some(field) = value else {
+                problem = Some(format!(
+                    "the desired-state files no longer declare its sensitive field `{}`",
+                    change.label
+                ));
+                break;
+            };
+            let planned =
+                planned_hashes.get(&(object.kind, object.key.as_str(), change.field.as_str()));
+            if planned
+                != Some(
+                    &hasher
+                        .value(&change.field, &field.value.normalized)
+                        .as_str(),
+                )
+            {
+                problem = Some(format!(
+                    "the desired value of its sensitive field `{}` differs from the planned one",
+                    change.label
+                ));
+                break;
+            }
+            change.after = field.value.normalized.clone();
+            change.write = field.value.write.clone();
+        }
+        match problem {
+            None => kept.push(object),
+            Some(reason) => report.refused.push(Refusal {
+                kind: object.kind,
+                key: object.key.clone(),
+                action: object.action,
+                remote_id: object.remote_id,
+                reason,
+                drift: Vec::new(),
+            }),
+        }
+    }
+    *fresh = kept;
+    Ok(())
 }

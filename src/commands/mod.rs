@@ -6,10 +6,14 @@ pub mod plan;
 pub mod sim;
 pub mod validate;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
 
-use crate::cli::ColorChoice;
+use crate::cli::{ColorChoice, SelectionArgs};
 use crate::error::{Error, Result};
+use crate::manifest::Manifest;
+use crate::plan_json::{PlanDocument, SelectionInfo, TargetInfo};
+use crate::select::Selection;
 
 /// The process exit codes soarform documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,4 +73,106 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .map_err(|error| Error::caused_by("cannot start the async runtime", &error))
+}
+
+/// Writes to standard output and flushes.
+pub fn write_stdout(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|error| Error::caused_by("cannot write to standard output", &error))
+}
+
+/// A plan or apply document as pretty JSON with a final newline.
+pub fn to_json(document: &PlanDocument) -> Result<String> {
+    let mut text = serde_json::to_string_pretty(document)
+        .map_err(|error| Error::caused_by("cannot write the plan as JSON", &error))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Writes a plan file next to its final place, then renames it, so that a failed write never leaves
+/// half a plan behind.
+pub fn write_json_file(path: &Path, document: &PlanDocument) -> Result<()> {
+    let text = to_json(document)?;
+    let cannot = |error: &std::io::Error| {
+        Error::caused_by(
+            format!("cannot write the plan to `{}`", path.display()),
+            error,
+        )
+    };
+    let file_name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "plan".to_string());
+    let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, text).map_err(|error| cannot(&error))?;
+    std::fs::rename(&temporary, path).map_err(|error| {
+        let _ = std::fs::remove_file(&temporary);
+        cannot(&error)
+    })
+}
+
+/// `--target` / `--exclude`, compiled.
+pub fn selection(args: &SelectionArgs) -> Result<Selection> {
+    Selection::new(&args.target, &args.exclude).map_err(|message| {
+        Error::with_hint(
+            message,
+            "patterns are globs on keys: `*` within one `/` segment, `**` across segments, `incident:` or `triage:` in front for one kind",
+        )
+    })
+}
+
+/// The patterns as plan files record them.
+pub fn selection_info(args: &SelectionArgs) -> SelectionInfo {
+    SelectionInfo {
+        target: args.target.clone(),
+        exclude: args.exclude.clone(),
+    }
+}
+
+/// The desired-state paths as given (or `.`).
+pub fn path_strings(paths: &[PathBuf]) -> Vec<String> {
+    if paths.is_empty() {
+        return vec![".".to_string()];
+    }
+    paths
+        .iter()
+        .map(|path| path.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// A warning on stderr for each pattern that matches no declared object (most likely a typo).
+pub fn warn_unused_patterns(selection: &Selection, manifest: &Manifest) {
+    let objects = manifest
+        .objects
+        .iter()
+        .map(|object| (object.kind, object.key.as_str()));
+    for pattern in selection.unused(objects) {
+        eprintln!("warning: `{pattern}` matches no declared object");
+    }
+}
+
+/// On stderr: how much of the repository a targeted plan covered.
+pub fn note_selection(selection: &Selection, selected: usize, declared: usize) {
+    if !selection.is_everything() {
+        eprintln!(
+            "Note: --target/--exclude limited this plan to {selected} of {declared} declared objects; the others were not compared."
+        );
+    }
+}
+
+/// WIRING PENDING: replaced by render::markdown once it lands.
+pub fn markdown_plan(_plan: &crate::plan::Plan, _target: &TargetInfo) -> Result<String> {
+    Err(Error::message("markdown output is not wired yet"))
+}
+
+/// WIRING PENDING: replaced by render::markdown once it lands.
+pub fn markdown_apply(
+    _plan: &crate::plan::Plan,
+    _report: &crate::apply::ApplyReport,
+    _target: &TargetInfo,
+) -> Result<String> {
+    Err(Error::message("markdown output is not wired yet"))
 }

@@ -1,33 +1,68 @@
 //! `soarform plan`: what apply would change, field by field.
 
-use std::io::Write as _;
-
-use super::{runtime, ExitStatus, Printer};
-use crate::cli::PlanArgs;
+use super::{runtime, write_stdout, ExitStatus, Printer};
+use crate::cli::{OutputFormat, PlanArgs};
 use crate::error::{Error, Result};
 use crate::manifest::{self, LoadOptions};
+use crate::plan_json::{self, Context, Hasher};
 use crate::render::text;
-use crate::select::Selection;
 use crate::session::Session;
 use crate::settings::{self, Environment};
 
-/// Computes and prints the plan; with `--detailed-exitcode`, exit 2 when it has changes.
+/// Computes and prints the plan (and saves it with `--out`); exit 2 for changes with
+/// `--detailed-exitcode` or `--expect-no-changes`.
 pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
+    let selection = super::selection(&args.selection)?;
     let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
     let manifest =
         manifest::load(&args.paths, &LoadOptions::default()).map_err(Error::Diagnostics)?;
+    super::warn_unused_patterns(&selection, &manifest);
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
-    let plan = runtime()?.block_on(async {
+    let (planned, context) = runtime()?.block_on(async {
         let session = Session::open(connection).await?;
-        session
-            .plan(&manifest, &config, &Selection::default())
-            .await
-            .map(|planned| planned.plan)
+        let planned = session.plan(&manifest, &config, &selection).await?;
+        let context = Context {
+            target: session.target_info(),
+            paths: super::path_strings(&args.paths),
+            selection: super::selection_info(&args.selection),
+            hasher: Hasher::random(),
+        };
+        Ok::<_, Error>((planned, context))
     })?;
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text::render_plan(&plan, printer.stdout_color).as_bytes())
-        .map_err(|error| Error::caused_by("cannot write the plan to standard output", &error))?;
+    let plan = &planned.plan;
+    if let Some(out) = &args.out {
+        super::write_json_file(out, &plan_json::plan_document(plan, &context))?;
+    }
+    match args.format {
+        OutputFormat::Text => write_stdout(&text::render_plan(plan, printer.stdout_color))?,
+        OutputFormat::Json => {
+            write_stdout(&super::to_json(&plan_json::plan_document(plan, &context))?)?
+        }
+        OutputFormat::Markdown => write_stdout(&super::markdown_plan(plan, &context.target)?)?,
+    }
+    super::note_selection(&selection, plan.objects.len(), planned.declared);
+    if let Some(out) = &args.out {
+        eprintln!(
+            "Saved the plan to `{}`; apply exactly this plan with `soarform apply --plan {}`.",
+            out.display(),
+            out.display()
+        );
+    }
+    if args.expect_no_changes && plan.has_changes() {
+        let summary = plan.summary();
+        eprint!(
+            "{}",
+            Error::with_hint(
+                format!(
+                    "the tenant differs from the desired state ({} to create, {} to update), and --expect-no-changes was given",
+                    summary.create, summary.update
+                ),
+                "someone changed objects outside soarform, or the repository changed without an apply: review the plan above"
+            )
+            .render(printer.stderr_color)
+        );
+        return Ok(ExitStatus::Changes);
+    }
     Ok(if args.detailed_exitcode && plan.has_changes() {
         ExitStatus::Changes
     } else {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use similar::{ChangeTag, TextDiff};
 
 use super::Palette;
-use crate::apply::{ApplyReport, Outcome};
+use crate::apply::{ApplyReport, Outcome, Refusal};
 use crate::normalize::Normalized;
 use crate::plan::{Action, FieldChange, ObjectPlan, Plan, Summary};
 
@@ -189,25 +189,81 @@ pub fn render_outcome(outcome: &Outcome, color: bool) -> String {
             outcome.field_count,
             if outcome.field_count == 1 { "" } else { "s" }
         ),
-        (Err(error), _) => format!("{red}x{reset} {subject}: failed: {error}\n"),
+        (Err(failure), _) => {
+            let mut line = format!("{red}x{reset} {subject}: failed: {failure}\n");
+            if let Some(hint) = &failure.hint {
+                let _ = writeln!(line, "{INDENT}hint: {hint}");
+            }
+            line
+        }
     }
+}
+
+/// A saved plan's object that was left alone, with what changed since the plan.
+pub fn render_refusal(refusal: &Refusal, color: bool) -> String {
+    let Palette {
+        yellow,
+        red,
+        green,
+        bold,
+        dim,
+        reset,
+        ..
+    } = Palette::new(color);
+    let id = refusal
+        .remote_id
+        .map(|id| format!(" {dim}(id {id}){reset}"))
+        .unwrap_or_default();
+    let mut out = format!(
+        "{red}! refused{reset} {bold}{} {}{reset}{id}: {}\n",
+        refusal.kind, refusal.key, refusal.reason
+    );
+    for drift in &refusal.drift {
+        let _ = if drift.sensitive {
+            writeln!(
+                out,
+                "{INDENT}{yellow}~{reset} {}: {SENSITIVE} {dim}changed since the plan{reset}",
+                drift.label
+            )
+        } else {
+            writeln!(
+                out,
+                "{INDENT}{yellow}~{reset} {}: {red}{}{reset} {dim}at plan time, now{reset} {green}{}{reset}",
+                drift.label, drift.planned, drift.now
+            )
+        };
+    }
+    out
 }
 
 /// The closing line of an apply.
 pub fn render_apply_summary(report: &ApplyReport, color: bool) -> String {
     let palette = Palette::new(color);
     let (created, updated, failed) = report.counts();
+    let complete = failed == 0 && report.refused.is_empty();
     let mut line = format!(
         "{bold}Apply {}:{reset} {created} created, {updated} updated, {} unchanged",
-        if failed > 0 { "incomplete" } else { "complete" },
+        if complete { "complete" } else { "incomplete" },
         report.unchanged,
         bold = palette.bold,
         reset = palette.reset
     );
+    if report.already_applied > 0 {
+        let _ = write!(line, ", {} already applied", report.already_applied);
+    }
     if failed > 0 {
         let _ = write!(
             line,
             ", {red}{failed} failed{reset}",
+            red = palette.red,
+            reset = palette.reset
+        );
+    }
+    if !report.refused.is_empty() {
+        let _ = write!(
+            line,
+            ", {red}{} refused{reset} (changed since the plan)",
+            report.refused.len(),
             red = palette.red,
             reset = palette.reset
         );

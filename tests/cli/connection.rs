@@ -104,7 +104,7 @@ fn a_missing_capability_is_named_on_403() {
             "--auto-approve",
         ])
         .run();
-    assert_eq!(output.code, 1, "{}", output.combined());
+    assert_eq!(output.code, 3, "{}", output.combined());
     assert!(output.stdout.contains("403"), "{}", output.combined());
     assert!(
         output.stdout.contains("Manage incidents"),

@@ -1,0 +1,551 @@
+//! The JSON plan format (`schemas/plan.schema.json`, format version 1): what `--format json` prints
+//! and what `plan --out FILE` saves for `apply --plan FILE`. One document type serves all three, so
+//! the plan a reviewer reads is byte for byte the plan that is applied.
+//!
+//! Besides the changes, every object that a plan would create or update carries what a saved plan
+//! needs to refuse stale objects: the live value of every compared field when the plan was made and
+//! a fingerprint of them. Values of sensitive fields never appear: they are replaced by salted
+//! SHA-256 hashes, enough to notice a change and useless to read the value back from.
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::apply::{ApplyReport, Drift, Outcome};
+use crate::dialect::Dialect;
+use crate::kind::Kind;
+use crate::normalize::Normalized;
+use crate::plan::{Action, FieldChange, ObjectPlan, ObservedField, Plan};
+
+/// The version of this format; readers refuse other versions.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What a document describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentType {
+    /// A plan (`soarform plan --format json`, `plan --out`).
+    Plan,
+    /// A plan and what applying it did (`soarform apply --format json`).
+    Apply,
+}
+
+/// A plan, or an apply report, as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanDocument {
+    /// Always [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// Plan or apply.
+    #[serde(rename = "type")]
+    pub document_type: DocumentType,
+    /// The soarform that wrote it.
+    pub soarform_version: String,
+    /// Where the plan was computed.
+    pub target: TargetInfo,
+    /// The desired-state paths the plan was computed from, as given on the command line.
+    pub paths: Vec<String>,
+    /// `--target` and `--exclude` patterns.
+    pub selection: SelectionInfo,
+    /// Random per plan; mixed into every hash and fingerprint.
+    pub salt: String,
+    /// How many objects each action touches.
+    pub summary: SummaryInfo,
+    /// One entry per selected object, ordered by kind, then key.
+    pub objects: Vec<ObjectEntry>,
+    /// Apply documents only: what was done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<ResultInfo>,
+}
+
+/// Where a plan was computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetInfo {
+    /// The API base URL (`https://api.us2.sumologic.com/api/csoar/v3/`).
+    pub url: String,
+    /// `v3` or `legacy`.
+    pub dialect: Dialect,
+    /// Computed against the embedded sandbox (its loopback port differs from run to run).
+    pub sandbox: bool,
+}
+
+impl TargetInfo {
+    /// Whether a plan made against `self` may be applied to `other`.
+    pub fn same_as(&self, other: &TargetInfo) -> bool {
+        self.dialect == other.dialect
+            && self.sandbox == other.sandbox
+            && (self.sandbox || self.url == other.url)
+    }
+}
+
+impl std::fmt::Display for TargetInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.sandbox {
+            write!(f, "the sandbox ({} API)", self.dialect)
+        } else {
+            write!(f, "`{}` ({} API)", self.url, self.dialect)
+        }
+    }
+}
+
+/// The key patterns a plan was limited to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelectionInfo {
+    /// `--target` patterns.
+    pub target: Vec<String>,
+    /// `--exclude` patterns.
+    pub exclude: Vec<String>,
+}
+
+/// Counts per action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryInfo {
+    pub create: usize,
+    pub update: usize,
+    pub unchanged: usize,
+}
+
+/// One object of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectEntry {
+    /// `Incident` or `TriageItem`.
+    pub kind: Kind,
+    /// The repository key.
+    pub key: String,
+    /// `create`, `update` or `unchanged`.
+    pub action: Action,
+    /// The live object's id (null for creates).
+    pub remote_id: Option<u64>,
+    /// The incident template (null for triage items).
+    pub template: Option<TemplateInfo>,
+    /// The API name of the field the key lives in.
+    pub identity_field: String,
+    /// Declared fields that differ (every declared field for creates).
+    pub changes: Vec<ChangeEntry>,
+    /// Creates and updates: the live state the plan was computed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<ObservedInfo>,
+    /// Things a reviewer should know that are not changes.
+    pub warnings: Vec<String>,
+    /// Apply documents only: what happened to this object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<OutcomeInfo>,
+}
+
+/// An incident template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateInfo {
+    pub id: u64,
+    pub name: String,
+}
+
+/// One changed field. Sensitive fields carry no `before`, `after` or `write`, only `after_hash`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeEntry {
+    /// The API name (`opt_3`).
+    pub field: String,
+    /// The catalog label (`Business unit`).
+    pub label: String,
+    /// The name as the document wrote it.
+    pub name: String,
+    /// Listed in `sensitive_fields`.
+    pub sensitive: bool,
+    /// The live value (null when absent); display strings for lookups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    /// The desired value; display strings for lookups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+    /// What the request body carries (ids for lookups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write: Option<Value>,
+    /// Sensitive fields only: salted hash of the desired value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_hash: Option<String>,
+}
+
+/// The live state an object's plan was computed from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObservedInfo {
+    /// Salted SHA-256 over the remote id and every compared field's live value.
+    pub fingerprint: String,
+    /// Every compared field's live value (empty for creates: no object carried the key).
+    pub fields: Vec<ObservedFieldEntry>,
+}
+
+/// One compared field's live value at plan time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObservedFieldEntry {
+    /// The API name.
+    pub field: String,
+    /// The catalog label.
+    pub label: String,
+    /// Listed in `sensitive_fields`.
+    pub sensitive: bool,
+    /// The value (null when absent); absent for sensitive fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    /// Sensitive fields only: salted hash of the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+}
+
+/// What applying did to one object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeInfo {
+    /// What happened.
+    pub status: OutcomeStatus,
+    /// The object's id, when one is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    /// Failures: the error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Refusals: why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Refusals: the fields that changed since the plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<DriftEntry>,
+}
+
+/// What happened to one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeStatus {
+    Created,
+    Updated,
+    Unchanged,
+    Failed,
+    /// A saved plan's object that changed since the plan: left alone.
+    Refused,
+    /// A saved plan's object whose changes were already live.
+    AlreadyApplied,
+}
+
+/// A field that changed between plan and apply.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftEntry {
+    pub label: String,
+    pub sensitive: bool,
+    /// The value the plan was computed from (absent for sensitive fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned: Option<Value>,
+    /// The value now (absent for sensitive fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<Value>,
+}
+
+/// Totals of an apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultInfo {
+    /// Every planned change was made.
+    pub complete: bool,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+    pub refused: usize,
+    pub already_applied: usize,
+}
+
+/// Salted hashes of values and observed states.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hasher {
+    salt: String,
+}
+
+impl Hasher {
+    /// A fresh random salt, for a new plan.
+    pub fn random() -> Hasher {
+        let mut bytes = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        Hasher {
+            salt: hex::encode(bytes),
+        }
+    }
+
+    /// The hasher of a saved plan.
+    pub fn with_salt(salt: &str) -> Hasher {
+        Hasher {
+            salt: salt.to_string(),
+        }
+    }
+
+    /// The salt, as saved.
+    pub fn salt(&self) -> &str {
+        &self.salt
+    }
+
+    fn digest(&self, parts: &[&[u8]]) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.salt.as_bytes());
+        for part in parts {
+            // Length-prefixed, so that no two different sequences of parts hash alike.
+            hasher.update((part.len() as u64).to_be_bytes());
+            hasher.update(part);
+        }
+        format!("sha256:{}", hex::encode(hasher.finalize()))
+    }
+
+    /// The hash of one field's value.
+    pub fn value(&self, field: &str, value: &Normalized) -> String {
+        let canonical = value.to_json().to_string();
+        self.digest(&[b"value", field.as_bytes(), canonical.as_bytes()])
+    }
+
+    /// The fingerprint of an object's observed state: its id and every compared field's value.
+    pub fn fingerprint<'a>(
+        &self,
+        remote_id: Option<u64>,
+        fields: impl Iterator<Item = (&'a str, &'a Normalized)>,
+    ) -> String {
+        let id = remote_id.map_or_else(|| "absent".to_string(), |id| id.to_string());
+        let mut parts: Vec<Vec<u8>> = vec![b"object".to_vec(), id.into_bytes()];
+        for (field, value) in fields {
+            parts.push(field.as_bytes().to_vec());
+            parts.push(value.to_json().to_string().into_bytes());
+        }
+        let borrowed: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        self.digest(&borrowed)
+    }
+}
+
+/// Everything a document records besides the plan itself.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub target: TargetInfo,
+    pub paths: Vec<String>,
+    pub selection: SelectionInfo,
+    pub hasher: Hasher,
+}
+
+/// The JSON document of a plan.
+pub fn plan_document(plan: &Plan, context: &Context) -> PlanDocument {
+    let summary = plan.summary();
+    PlanDocument {
+        format_version: FORMAT_VERSION,
+        document_type: DocumentType::Plan,
+        soarform_version: env!("CARGO_PKG_VERSION").to_string(),
+        target: context.target.clone(),
+        paths: context.paths.clone(),
+        selection: context.selection.clone(),
+        salt: context.hasher.salt().to_string(),
+        summary: SummaryInfo {
+            create: summary.create,
+            update: summary.update,
+            unchanged: summary.unchanged,
+        },
+        objects: plan
+            .objects
+            .iter()
+            .map(|object| object_entry(object, &context.hasher))
+            .collect(),
+        result: None,
+    }
+}
+
+/// The JSON document of an apply: the plan, each object's outcome, and the totals.
+pub fn apply_document(plan: &Plan, report: &ApplyReport, context: &Context) -> PlanDocument {
+    let mut document = plan_document(plan, context);
+    document.document_type = DocumentType::Apply;
+    for entry in &mut document.objects {
+        let same = |kind: Kind, key: &str| kind == entry.kind && key == entry.key;
+        let outcome = if let Some(outcome) = report
+            .outcomes
+            .iter()
+            .find(|outcome| same(outcome.kind, &outcome.key))
+        {
+            outcome_info(outcome)
+        } else if let Some(refusal) = report
+            .refused
+            .iter()
+            .find(|refusal| same(refusal.kind, &refusal.key))
+        {
+            OutcomeInfo {
+                status: OutcomeStatus::Refused,
+                id: refusal.remote_id,
+                error: None,
+                reason: Some(refusal.reason.clone()),
+                drift: refusal.drift.iter().map(drift_entry).collect(),
+            }
+        } else {
+            let status = if entry.action == Action::Unchanged {
+                OutcomeStatus::Unchanged
+            } else {
+                OutcomeStatus::AlreadyApplied
+            };
+            OutcomeInfo {
+                status,
+                id: entry.remote_id,
+                error: None,
+                reason: None,
+                drift: Vec::new(),
+            }
+        };
+        entry.outcome = Some(outcome);
+    }
+    let (created, updated, failed) = report.counts();
+    document.result = Some(ResultInfo {
+        complete: failed == 0 && report.refused.is_empty(),
+        created,
+        updated,
+        unchanged: report.unchanged,
+        failed,
+        refused: report.refused.len(),
+        already_applied: report.already_applied,
+    });
+    document
+}
+
+fn outcome_info(outcome: &Outcome) -> OutcomeInfo {
+    match &outcome.result {
+        Ok(id) => OutcomeInfo {
+            status: if outcome.action == Action::Create {
+                OutcomeStatus::Created
+            } else {
+                OutcomeStatus::Updated
+            },
+            id: Some(*id),
+            error: None,
+            reason: None,
+            drift: Vec::new(),
+        },
+        Err(error) => OutcomeInfo {
+            status: OutcomeStatus::Failed,
+            id: None,
+            error: Some(error.to_string()),
+            reason: None,
+            drift: Vec::new(),
+        },
+    }
+}
+
+fn drift_entry(drift: &Drift) -> DriftEntry {
+    let shown = |value: &Normalized| (!drift.sensitive).then(|| value.to_json());
+    DriftEntry {
+        label: drift.label.clone(),
+        sensitive: drift.sensitive,
+        planned: shown(&drift.planned),
+        now: shown(&drift.now),
+    }
+}
+
+fn object_entry(object: &ObjectPlan, hasher: &Hasher) -> ObjectEntry {
+    let observed = (object.action != Action::Unchanged).then(|| ObservedInfo {
+        fingerprint: hasher.fingerprint(
+            object.remote_id,
+            object
+                .observed
+                .iter()
+                .map(|field| (field.field.as_str(), &field.value)),
+        ),
+        fields: object
+            .observed
+            .iter()
+            .map(|field| observed_field_entry(field, hasher))
+            .collect(),
+    });
+    ObjectEntry {
+        kind: object.kind,
+        key: object.key.clone(),
+        action: object.action,
+        remote_id: object.remote_id,
+        template: object.template.as_ref().map(|template| TemplateInfo {
+            id: template.id,
+            name: template.name.clone(),
+        }),
+        identity_field: object.identity_field.clone(),
+        changes: object
+            .changes
+            .iter()
+            .map(|change| change_entry(change, object.action, hasher))
+            .collect(),
+        observed,
+        warnings: object.warnings.clone(),
+        outcome: None,
+    }
+}
+
+fn change_entry(change: &FieldChange, action: Action, hasher: &Hasher) -> ChangeEntry {
+    let mut entry = ChangeEntry {
+        field: change.field.clone(),
+        label: change.label.clone(),
+        name: change.declared_name.clone(),
+        sensitive: change.sensitive,
+        before: None,
+        after: None,
+        write: None,
+        after_hash: None,
+    };
+    if change.sensitive {
+        entry.after_hash = Some(hasher.value(&change.field, &change.after));
+    } else {
+        entry.before = (action != Action::Create).then(|| change.before.to_json());
+        entry.after = Some(change.after.to_json());
+        entry.write = Some(change.write.clone());
+    }
+    entry
+}
+
+fn observed_field_entry(field: &ObservedField, hasher: &Hasher) -> ObservedFieldEntry {
+    ObservedFieldEntry {
+        field: field.field.clone(),
+        label: field.label.clone(),
+        sensitive: field.sensitive,
+        value: (!field.sensitive).then(|| field.value.to_json()),
+        hash: field
+            .sensitive
+            .then(|| hasher.value(&field.field, &field.value)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_depend_on_salt_field_and_value() {
+        let one = Hasher::with_salt("a");
+        let value = Normalized::Text("secret".into());
+        let hash = one.value("opt_2", &value);
+        assert!(
+            hash.starts_with("sha256:") && hash.len() == 7 + 64,
+            "{hash}"
+        );
+        assert!(!hash.contains("secret"));
+        assert_eq!(hash, Hasher::with_salt("a").value("opt_2", &value));
+        assert_ne!(hash, Hasher::with_salt("b").value("opt_2", &value));
+        assert_ne!(hash, one.value("opt_3", &value));
+        assert_ne!(
+            hash,
+            one.value("opt_2", &Normalized::Text("secret2".into()))
+        );
+    }
+
+    #[test]
+    fn fingerprints_change_with_id_and_any_value() {
+        let hasher = Hasher::with_salt("s");
+        let open = Normalized::Text("Open".into());
+        let closed = Normalized::Text("Closed".into());
+        let base = hasher.fingerprint(Some(1), [("status", &open)].into_iter());
+        assert_eq!(
+            base,
+            hasher.fingerprint(Some(1), [("status", &open)].into_iter())
+        );
+        assert_ne!(
+            base,
+            hasher.fingerprint(Some(2), [("status", &open)].into_iter())
+        );
+        assert_ne!(
+            base,
+            hasher.fingerprint(Some(1), [("status", &closed)].into_iter())
+        );
+        assert_ne!(base, hasher.fingerprint(None, std::iter::empty()));
+    }
+
+    #[test]
+    fn random_salts_differ() {
+        assert_ne!(Hasher::random().salt(), Hasher::random().salt());
+    }
+}

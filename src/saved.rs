@@ -1,0 +1,331 @@
+//! Saved plans: reading a plan file back and deciding, object by object, whether it may still be
+//! applied.
+//!
+//! An object is applied only if the live state is exactly the one the plan was computed from (same
+//! id, same value of every compared field). If its planned changes are already live (an earlier
+//! apply of the same plan got that far) nothing is sent. Anything else is refused and shown field
+//! by field: the reviewer approved a diff against a state that no longer exists.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::apply::{Drift, Refusal};
+use crate::catalog::{Catalog, Column, Template};
+use crate::client::RemoteObject;
+use crate::error::{Error, Result};
+use crate::normalize::{self, Normalized};
+use crate::plan::{Action, FieldChange, ObjectPlan, ObservedField, Plan};
+use crate::plan_json::{
+    ChangeEntry, DocumentType, Hasher, ObjectEntry, PlanDocument, FORMAT_VERSION,
+};
+
+/// The plan schema, embedded for `apply --plan`.
+pub const PLAN_SCHEMA: &str = include_str!("../schemas/plan.schema.json");
+
+/// Plan files larger than this are refused unread.
+const MAX_PLAN_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Reads and checks a plan file written by `soarform plan --out`.
+pub fn read(path: &Path) -> Result<PlanDocument> {
+    let cannot = |error: &dyn std::fmt::Display| {
+        Error::message(format!(
+            "cannot read the plan `{}`: {error}",
+            path.display()
+        ))
+    };
+    let size = std::fs::metadata(path)
+        .map_err(|error| cannot(&error))?
+        .len();
+    if size > MAX_PLAN_BYTES {
+        return Err(cannot(&format!(
+            "it is {size} bytes, more than the {MAX_PLAN_BYTES} a plan may be"
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|error| cannot(&error))?;
+    parse(&text).map_err(|message| {
+        Error::with_hint(
+            format!("`{}` is not a soarform plan: {message}", path.display()),
+            "make it with `soarform plan --out FILE`",
+        )
+    })
+}
+
+/// Parses and validates a plan document.
+pub fn parse(text: &str) -> std::result::Result<PlanDocument, String> {
+    let value: Value = serde_json::from_str(text).map_err(|error| error.to_string())?;
+    let version = value.get("format_version").and_then(Value::as_u64);
+    if version != Some(u64::from(FORMAT_VERSION)) {
+        return Err(match version {
+            Some(version) => format!(
+                "it has format version {version}, and this soarform reads version {FORMAT_VERSION}"
+            ),
+            None => "it has no `format_version`".to_string(),
+        });
+    }
+    let problems = schema_problems(&value)?;
+    if let Some(first) = problems.first() {
+        return Err(format!(
+            "{first}{}",
+            match problems.len() {
+                1 => String::new(),
+                count => format!(" (and {} more problems)", count - 1),
+            }
+        ));
+    }
+    let document: PlanDocument =
+        serde_json::from_value(value).map_err(|error| error.to_string())?;
+    if document.document_type != DocumentType::Plan {
+        return Err("it is an apply report, not a plan".to_string());
+    }
+    Ok(document)
+}
+
+/// Every way `value` breaks the plan schema, as `at /path: message`.
+pub fn schema_problems(value: &Value) -> std::result::Result<Vec<String>, String> {
+    static VALIDATOR: OnceLock<std::result::Result<jsonschema::Validator, String>> =
+        OnceLock::new();
+    let validator = VALIDATOR
+        .get_or_init(|| {
+            let schema: Value =
+                serde_json::from_str(PLAN_SCHEMA).map_err(|error| error.to_string())?;
+            jsonschema::validator_for(&schema).map_err(|error| error.to_string())
+        })
+        .as_ref()
+        .map_err(|error| format!("the embedded plan schema is broken: {error}"))?;
+    Ok(validator
+        .iter_errors(value)
+        .map(|error| format!("at `{}`: {error}", error.instance_path()))
+        .collect())
+}
+
+/// What to do with one object of a saved plan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// The live state is the planned one: apply this.
+    Apply(Box<ObjectPlan>),
+    /// The planned changes are already live: nothing to send.
+    AlreadyApplied,
+    /// It changed since the plan: leave it alone.
+    Refused(Refusal),
+}
+
+/// Decides one created or updated object of a saved plan against what carries its key now.
+pub fn check(
+    entry: &ObjectEntry,
+    live: &[RemoteObject],
+    catalog: &Catalog,
+    hasher: &Hasher,
+) -> Verdict {
+    let refuse = |remote_id: Option<u64>, reason: String, drift: Vec<Drift>| {
+        Verdict::Refused(Refusal {
+            kind: entry.kind,
+            key: entry.key.clone(),
+            action: entry.action,
+            remote_id,
+            reason,
+            drift,
+        })
+    };
+    let columns = catalog.columns(entry.kind);
+    let mut missing = entry
+        .changes
+        .iter()
+        .map(|change| &change.field)
+        .chain(
+            entry
+                .observed
+                .iter()
+                .flat_map(|observed| observed.fields.iter().map(|field| &field.field)),
+        )
+        .filter(|field| columns.find(field).is_none());
+    if let Some(field) = missing.next() {
+        return refuse(
+            entry.remote_id,
+            format!("the field `{field}` no longer exists in the tenant"),
+            Vec::new(),
+        );
+    }
+    let column = |field: &str| columns.find(field).cloned();
+    let object = match (entry.action, live) {
+        (_, [_, _, ..]) => {
+            let ids: Vec<String> = live.iter().map(|object| object.id.to_string()).collect();
+            return refuse(
+                None,
+                format!(
+                    "{} objects carry the key now (ids {})",
+                    live.len(),
+                    ids.join(", ")
+                ),
+                Vec::new(),
+            );
+        }
+        (Action::Create, []) => return Verdict::Apply(Box::new(to_object_plan(entry, catalog))),
+        (Action::Create, [object]) => {
+            return if changes_are_live(entry, object, &column, hasher) {
+                Verdict::AlreadyApplied
+            } else {
+                refuse(
+                    Some(object.id),
+                    format!(
+                        "an object with this key was created since the plan (id {})",
+                        object.id
+                    ),
+                    Vec::new(),
+                )
+            };
+        }
+        (_, []) => {
+            return refuse(
+                None,
+                "no object carries the key any more".to_string(),
+                Vec::new(),
+            )
+        }
+        (_, [object]) => object,
+    };
+    if Some(object.id) != entry.remote_id {
+        return refuse(
+            Some(object.id),
+            format!(
+                "the key is now carried by id {} instead of id {}",
+                object.id,
+                entry
+                    .remote_id
+                    .map_or_else(|| "?".to_string(), |id| id.to_string())
+            ),
+            Vec::new(),
+        );
+    }
+    let Some(observed) = &entry.observed else {
+        return refuse(
+            Some(object.id),
+            "the plan holds no observed state for it".to_string(),
+            Vec::new(),
+        );
+    };
+    let now: Vec<(String, Normalized)> = observed
+        .fields
+        .iter()
+        .filter_map(|field| {
+            let column = column(&field.field)?;
+            Some((
+                field.field.clone(),
+                normalize::observed(&column, object.fields.get(&field.field)),
+            ))
+        })
+        .collect();
+    let fingerprint = hasher.fingerprint(
+        Some(object.id),
+        now.iter().map(|(field, value)| (field.as_str(), value)),
+    );
+    if fingerprint == observed.fingerprint {
+        return Verdict::Apply(Box::new(to_object_plan(entry, catalog)));
+    }
+    if changes_are_live(entry, object, &column, hasher) {
+        return Verdict::AlreadyApplied;
+    }
+    let drift: Vec<Drift> = observed
+        .fields
+        .iter()
+        .zip(&now)
+        .filter_map(|(saved, (_, current))| {
+            let column = column(&saved.field)?;
+            if saved.sensitive {
+                let same = saved.hash.as_deref() == Some(&hasher.value(&saved.field, current));
+                return (!same).then(|| Drift {
+                    label: saved.label.clone(),
+                    planned: Normalized::Absent,
+                    now: Normalized::Absent,
+                    sensitive: true,
+                });
+            }
+            let planned = normalize::observed(&column, saved.value.as_ref());
+            (planned != *current).then(|| Drift {
+                label: saved.label.clone(),
+                planned,
+                now: current.clone(),
+                sensitive: false,
+            })
+        })
+        .collect();
+    refuse(Some(object.id), "changed since the plan".to_string(), drift)
+}
+
+/// Whether every planned change already holds on `object`.
+fn changes_are_live(
+    entry: &ObjectEntry,
+    object: &RemoteObject,
+    column: &impl Fn(&str) -> Option<Column>,
+    hasher: &Hasher,
+) -> bool {
+    entry.changes.iter().all(|change| {
+        let Some(column) = column(&change.field) else {
+            return false;
+        };
+        let current = normalize::observed(&column, object.fields.get(&change.field));
+        if change.sensitive {
+            change.after_hash.as_deref() == Some(&hasher.value(&change.field, &current))
+        } else {
+            normalize::observed(&column, change.after.as_ref()) == current
+        }
+    })
+}
+
+/// The object plan a saved entry describes; sensitive writes are `null` until filled in from the
+/// desired-state files.
+pub fn to_object_plan(entry: &ObjectEntry, catalog: &Catalog) -> ObjectPlan {
+    let columns = catalog.columns(entry.kind);
+    let value_of = |field: &str, value: Option<&Value>| match columns.find(field) {
+        Some(column) => normalize::observed(column, value),
+        None => Normalized::Absent,
+    };
+    ObjectPlan {
+        kind: entry.kind,
+        key: entry.key.clone(),
+        action: entry.action,
+        remote_id: entry.remote_id,
+        template: entry.template.as_ref().map(|template| Template {
+            id: template.id,
+            name: template.name.clone(),
+        }),
+        identity_field: entry.identity_field.clone(),
+        changes: entry
+            .changes
+            .iter()
+            .map(|change: &ChangeEntry| FieldChange {
+                field: change.field.clone(),
+                label: change.label.clone(),
+                declared_name: change.name.clone(),
+                before: value_of(&change.field, change.before.as_ref()),
+                after: value_of(&change.field, change.after.as_ref()),
+                write: change.write.clone().unwrap_or(Value::Null),
+                sensitive: change.sensitive,
+            })
+            .collect(),
+        observed: entry
+            .observed
+            .iter()
+            .flat_map(|observed| &observed.fields)
+            .map(|field| ObservedField {
+                field: field.field.clone(),
+                label: field.label.clone(),
+                value: value_of(&field.field, field.value.as_ref()),
+                sensitive: field.sensitive,
+            })
+            .collect(),
+        warnings: entry.warnings.clone(),
+    }
+}
+
+/// The plan a saved document describes (for showing it; [`check`] decides what is applied).
+pub fn to_plan(document: &PlanDocument, catalog: &Catalog) -> Plan {
+    Plan {
+        objects: document
+            .objects
+            .iter()
+            .map(|entry| to_object_plan(entry, catalog))
+            .collect(),
+    }
+}
