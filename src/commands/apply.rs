@@ -109,6 +109,12 @@ fn finish(
             write_stdout(&super::markdown_apply(plan, report, &context.target)?)?
         }
     }
+    if !report.refused.is_empty() {
+        eprintln!(
+            "{} object(s) changed after the plan was made and were left alone; run `soarform plan` again to review them.",
+            report.refused.len()
+        );
+    }
     Ok(if !report.refused.is_empty() {
         ExitStatus::Stale
     } else if report.has_failures() {

@@ -198,13 +198,19 @@ pub fn render_apply(plan: &Plan, report: &ApplyReport, context: &MarkdownContext
         out.push('\n');
     }
 
+    let refusals_with_drift: Vec<&Refusal> = report
+        .refused
+        .iter()
+        .filter(|refusal| !refusal.drift.is_empty())
+        .collect();
     let mut shown_refusals = 0;
     if shown_items == items.len() && refused > 0 {
         let hint = "Refused objects changed in Cloud SOAR after the plan was made, so nothing was \
                     sent for them. Run `soarform plan` again to review what changed.\n\n";
         if out.len() + hint.len() <= limit {
             out.push_str(hint);
-            for refusal in &report.refused {
+            // The list already gives each refusal's reason; these sections add what changed.
+            for refusal in refusals_with_drift.iter().copied() {
                 let section = refusal_section(refusal, SECTION_LIMIT);
                 if out.len() + section.len() > limit {
                     break;
@@ -216,7 +222,7 @@ pub fn render_apply(plan: &Plan, report: &ApplyReport, context: &MarkdownContext
     }
 
     let left_out = &items[shown_items..];
-    let details_left_out = refused - shown_refusals;
+    let details_left_out = refusals_with_drift.len() - shown_refusals;
     if !left_out.is_empty() || details_left_out > 0 {
         out.push_str("---\n\n");
         if !left_out.is_empty() {
@@ -345,7 +351,11 @@ fn plan_summary(object: &ObjectPlan) -> String {
     let fields = object.changes.len();
     match object.action {
         Action::Create => {
-            let _ = write!(summary, " · {fields} {} to set", plural_noun(fields, "field"));
+            let _ = write!(
+                summary,
+                " · {fields} {} to set",
+                plural_noun(fields, "field")
+            );
         }
         Action::Update => {
             let _ = write!(
@@ -370,8 +380,18 @@ fn plan_summary(object: &ObjectPlan) -> String {
 /// The lines of an object's diff block, each at most [`LINE_LIMIT`] bytes.
 fn change_lines(object: &ObjectPlan) -> Vec<String> {
     let mut lines = Vec::new();
+    let mut previous_was_diff = false;
     for change in &object.changes {
+        // A unified diff is set off from its neighbours by an empty line, so that a following
+        // `- field:` line does not read as part of its hunk.
+        let is_diff = object.action != Action::Create
+            && !change.sensitive
+            && (change.before.is_multiline() || change.after.is_multiline());
+        if !lines.is_empty() && (is_diff || previous_was_diff) {
+            lines.push(String::new());
+        }
         change_lines_of(&mut lines, change, object.action);
+        previous_was_diff = is_diff;
     }
     lines.into_iter().map(cap_line).collect()
 }
@@ -509,10 +529,16 @@ fn outcome_item(outcome: &Outcome, plan: &Plan) -> String {
             let fields = updated_fields(outcome, plan);
             format!("- ✅ updated {subject} (id {id}){fields}\n")
         }
-        (Err(error), _) => format!(
-            "- ❌ **failed** {subject}: {}\n",
-            prose(&shorten(&error.to_string(), MESSAGE_LIMIT))
-        ),
+        (Err(failure), _) => {
+            let mut item = format!(
+                "- ❌ **failed** {subject}: {}\n",
+                prose(&shorten(&failure.message, MESSAGE_LIMIT))
+            );
+            if let Some(hint) = &failure.hint {
+                let _ = writeln!(item, "  - hint: {}", prose(&shorten(hint, MESSAGE_LIMIT)));
+            }
+            item
+        }
     }
 }
 
@@ -563,29 +589,13 @@ fn refusal_section(refusal: &Refusal, limit: usize) -> String {
         .map(|id| format!(" (id {id})"))
         .unwrap_or_default();
     let drifted = refusal.drift.len();
-    let what = if drifted == 0 {
-        String::new()
-    } else {
-        format!(
-            ": {drifted} {} changed since the plan",
-            plural_noun(drifted, "field")
-        )
-    };
     let mut head = format!(
-        "<details><summary>⛔ refused {} <code>{}</code>{id}{what}</summary>\n\n",
+        "<details><summary>⛔ refused {} <code>{}</code>{id}: {drifted} {} changed since the plan</summary>\n\n",
         refusal.kind,
-        html(&shorten(&refusal.key, NAME_LIMIT))
-    );
-    let _ = writeln!(
-        head,
-        "{}.\n",
-        capitalized(&prose(&shorten(&refusal.reason, MESSAGE_LIMIT)))
+        html(&shorten(&refusal.key, NAME_LIMIT)),
+        plural_noun(drifted, "field")
     );
     let tail = "</details>\n\n";
-    if refusal.drift.is_empty() {
-        head.push_str(tail);
-        return head;
-    }
     head.push_str("Values when the plan was made (`-`) and now (`+`):\n\n");
     let lines: Vec<String> = refusal.drift.iter().flat_map(drift_lines).collect();
     let room = limit.saturating_sub(head.len() + tail.len() + NOTE_RESERVE);
@@ -615,14 +625,6 @@ fn drift_lines(drift: &Drift) -> [String; 2] {
             cap_line(format!("- {name}: {}", drift.planned)),
             cap_line(format!("+ {name}: {}", drift.now)),
         ]
-    }
-}
-
-fn capitalized(text: &str) -> String {
-    let mut characters = text.chars();
-    match characters.next() {
-        Some(first) => first.to_uppercase().chain(characters).collect(),
-        None => String::new(),
     }
 }
 
@@ -716,8 +718,8 @@ fn prose(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::Failure;
     use crate::catalog::Template;
-    use crate::client::{ClientError, Operation};
     use crate::kind::Kind;
     use chrono::{TimeZone, Utc};
     use serde_json::Value;
@@ -795,10 +797,32 @@ mod tests {
         assert!(open.is_none(), "unclosed fence in:\n{markdown}");
     }
 
+    /// The lines outside fenced code blocks.
+    fn outside_code_blocks(markdown: &str) -> String {
+        let mut open: Option<&str> = None;
+        let mut outside = String::new();
+        for line in markdown.lines() {
+            let fence = &line[..line.len() - line.trim_start_matches('`').len()];
+            match open {
+                None if fence.len() >= 3 => open = Some(fence),
+                None => {
+                    outside.push_str(line);
+                    outside.push('\n');
+                }
+                Some(opening) if line == opening => open = None,
+                Some(_) => {}
+            }
+        }
+        outside
+    }
+
     #[test]
     fn the_marker_comes_first() {
         let markdown = render_plan(&Plan::default(), &CONTEXT);
-        assert!(markdown.starts_with("<!-- soarform:plan -->\n"), "{markdown}");
+        assert!(
+            markdown.starts_with("<!-- soarform:plan -->\n"),
+            "{markdown}"
+        );
         let report = ApplyReport::default();
         let markdown = render_apply(&Plan::default(), &report, &CONTEXT);
         assert!(
@@ -811,7 +835,11 @@ mod tests {
     fn summary_counts_come_before_the_objects() {
         let markdown = render_plan(
             &plan(vec![
-                object("a", Action::Create, vec![change("status", Normalized::Absent, choice(1, "Open"))]),
+                object(
+                    "a",
+                    Action::Create,
+                    vec![change("status", Normalized::Absent, choice(1, "Open"))],
+                ),
                 object("b", Action::Unchanged, vec![]),
             ]),
             &CONTEXT,
@@ -819,7 +847,10 @@ mod tests {
         let counts = markdown
             .find("**Plan:** 1 to create, 0 to update, 1 unchanged.")
             .unwrap_or_else(|| panic!("no counts in:\n{markdown}"));
-        assert!(counts < markdown.find("<details>").unwrap_or(0), "{markdown}");
+        assert!(
+            counts < markdown.find("<details>").unwrap_or(0),
+            "{markdown}"
+        );
         assert!(
             markdown.contains("Target: `https://api.us2.sumologic.com` · API dialect: `v3`"),
             "{markdown}"
@@ -833,7 +864,8 @@ mod tests {
             &CONTEXT,
         );
         assert!(
-            markdown.contains("**No changes.** The tenant matches the desired state (1 unchanged)."),
+            markdown
+                .contains("**No changes.** The tenant matches the desired state (1 unchanged)."),
             "{markdown}"
         );
         assert_eq!(sections(&markdown), 0, "{markdown}");
@@ -842,7 +874,9 @@ mod tests {
     #[test]
     fn unchanged_objects_are_left_out_unless_they_have_warnings() {
         let mut warned = object("incidents/warned", Action::Unchanged, vec![]);
-        warned.warnings.push("the live incident uses template `Malware`".into());
+        warned
+            .warnings
+            .push("the live incident uses template `Malware`".into());
         let markdown = render_plan(
             &plan(vec![
                 object(
@@ -894,7 +928,8 @@ mod tests {
             &CONTEXT,
         );
         assert!(
-            markdown.contains("```diff\n+ status: \"Open\"\n+ description: |\n+   one\n+   two\n```\n"),
+            markdown
+                .contains("```diff\n+ status: \"Open\"\n+ description: |\n+   one\n+   two\n```\n"),
             "{markdown}"
         );
         assert!(
@@ -926,14 +961,18 @@ mod tests {
         });
         hostile.warnings.push("<b>bold</b> & @octocat".into());
         let markdown = render_plan(&plan(vec![hostile]), &CONTEXT);
-        assert!(!markdown.contains("<script>"), "{markdown}");
-        assert!(!markdown.contains("<img"), "{markdown}");
-        assert!(!markdown.contains("<b>"), "{markdown}");
+        let outside = outside_code_blocks(&markdown);
+        assert!(!outside.contains("<script>"), "{outside}");
+        assert!(!outside.contains("<img"), "{outside}");
+        assert!(!outside.contains("<b>"), "{outside}");
         assert!(
             markdown.contains("<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>"),
             "{markdown}"
         );
-        assert!(markdown.contains("&lt;b&gt;bold&lt;/b&gt; &amp; @&#8203;octocat"), "{markdown}");
+        assert!(
+            markdown.contains("&lt;b&gt;bold&lt;/b&gt; &amp; @&#8203;octocat"),
+            "{markdown}"
+        );
         // Inside the fenced block the value is shown as it is: code blocks are never HTML.
         let block_start = markdown.find("```diff\n").unwrap_or(0);
         assert!(
@@ -994,7 +1033,10 @@ mod tests {
         assert!(!markdown.contains("secret"), "{markdown}");
         assert!(!markdown.contains("line two"), "{markdown}");
         assert!(!markdown.contains("@@"), "{markdown}");
-        assert!(markdown.contains("```diff\n+ token: (sensitive)\n+ pin: (sensitive)\n```"), "{markdown}");
+        assert!(
+            markdown.contains("```diff\n+ token: (sensitive)\n+ pin: (sensitive)\n```"),
+            "{markdown}"
+        );
         assert!(
             markdown.contains("- token: (sensitive)\n+ token: (sensitive) (value changed)\n"),
             "{markdown}"
@@ -1032,7 +1074,10 @@ mod tests {
                     changes.push(change(
                         "description",
                         text(&format!("first line\nsecond line {index}\nthird line\n")),
-                        text(&format!("first line\nsecond line {}\nthird line\n", index + 1)),
+                        text(&format!(
+                            "first line\nsecond line {}\nthird line\n",
+                            index + 1
+                        )),
                     ));
                 } else {
                     changes.push(change(
@@ -1041,7 +1086,11 @@ mod tests {
                         text(&format!("Finance {index}")),
                     ));
                 }
-                object(&format!("incidents/bulk-{index:05}"), Action::Update, changes)
+                object(
+                    &format!("incidents/bulk-{index:05}"),
+                    Action::Update,
+                    changes,
+                )
             })
             .collect();
         plan(objects)
@@ -1107,8 +1156,12 @@ mod tests {
 
     #[test]
     fn a_huge_object_is_cut_inside_its_own_section() {
-        let before: String = (0..5_000).map(|line| format!("old line {line}\n")).collect();
-        let after: String = (0..5_000).map(|line| format!("new line {line}\n")).collect();
+        let before: String = (0..5_000)
+            .map(|line| format!("old line {line}\n"))
+            .collect();
+        let after: String = (0..5_000)
+            .map(|line| format!("new line {line}\n"))
+            .collect();
         let markdown = render_plan(
             &plan(vec![
                 object(
@@ -1130,9 +1183,16 @@ mod tests {
         assert!(huge.len() < SECTION_LIMIT + 1_000, "{} bytes", huge.len());
         assert!(huge.contains("-old line 0\n"));
         // 1 header line + 1 hunk header + 10,000 changed lines in all.
-        let shown = huge.lines().filter(|line| line.starts_with(['-', '+'])).count();
+        let shown = huge
+            .lines()
+            .filter(|line| line.starts_with(['-', '+']))
+            .count();
         let note = format!("_… {} more lines not shown;", 10_002 - 2 - shown);
-        assert!(huge.contains(&note), "{note} missing from:\n{}", &huge[huge.len() - 300..]);
+        assert!(
+            huge.contains(&note),
+            "{note} missing from:\n{}",
+            &huge[huge.len() - 300..]
+        );
         assert!(markdown.contains("+ status: \"Closed\""));
         assert!(!markdown.contains("more objects not shown"));
         assert_fences_balanced(&markdown);
@@ -1149,7 +1209,11 @@ mod tests {
             )]),
             &CONTEXT,
         );
-        assert!(markdown.len() < 2 * LINE_LIMIT + 1_000, "{} bytes", markdown.len());
+        assert!(
+            markdown.len() < 2 * LINE_LIMIT + 1_000,
+            "{} bytes",
+            markdown.len()
+        );
         assert!(markdown.contains("more characters]"), "{markdown}");
     }
 
@@ -1171,11 +1235,10 @@ mod tests {
         assert!(!markdown.contains(&"t".repeat(NAME_LIMIT)));
     }
 
-    fn failure() -> ClientError {
-        ClientError::Status {
-            operation: Operation::CreateTriage,
-            status: 500,
-            message: "internal <error> for @security-team".into(),
+    fn failure() -> Failure {
+        Failure {
+            message: "`create_triage` failed with 500: internal <error> for @security-team".into(),
+            hint: Some("retry later; the server may be overloaded".into()),
         }
     }
 
@@ -1258,12 +1321,23 @@ mod tests {
             ),
             "{markdown}"
         );
-        let failed = markdown.find("- ❌ **failed** TriageItem `triage/suspicious-login-7731`: \\`create\\_triage\\` failed with 500: internal &lt;error&gt; for @&#8203;security-team\n");
-        let refused = markdown.find("- ⛔ **refused** Incident `phishing/payroll` (id 1150): changed since the plan\n");
-        let created = markdown.find("- ✅ created Incident `phishing/ceo-wire-fraud` (id 1201)\n");
-        let updated = markdown.find("- ✅ updated Incident `phishing/invoice` (id 1187): `status`, `description`\n");
-        assert!(failed < refused && refused < created && created < updated, "{markdown}");
-        assert!(failed.is_some(), "{markdown}");
+        let position = |item: &str| {
+            markdown
+                .find(item)
+                .unwrap_or_else(|| panic!("{item} missing from:\n{markdown}"))
+        };
+        let failed = position("- ❌ **failed** TriageItem `triage/suspicious-login-7731`: \\`create\\_triage\\` failed with 500: internal &lt;error&gt; for @&#8203;security-team\n");
+        let refused = position(
+            "- ⛔ **refused** Incident `phishing/payroll` (id 1150): changed since the plan\n",
+        );
+        let created = position("- ✅ created Incident `phishing/ceo-wire-fraud` (id 1201)\n");
+        let updated = position(
+            "- ✅ updated Incident `phishing/invoice` (id 1187): `status`, `description`\n",
+        );
+        assert!(
+            failed < refused && refused < created && created < updated,
+            "{markdown}"
+        );
         assert!(
             markdown.contains("<summary>⛔ refused Incident <code>phishing/payroll</code> (id 1150): 2 fields changed since the plan</summary>"),
             "{markdown}"
@@ -1304,7 +1378,10 @@ mod tests {
         // The failure and the refusal come first, so they are never the ones left out.
         assert!(markdown.contains("**failed**"));
         assert!(markdown.contains("**refused**"));
-        let shown = markdown.lines().filter(|line| line.starts_with("- ")).count();
+        let shown = markdown
+            .lines()
+            .filter(|line| line.starts_with("- "))
+            .count();
         let numbers: Vec<usize> = markdown
             .rsplit("---\n\n**")
             .next()

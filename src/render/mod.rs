@@ -1,5 +1,6 @@
 //! Turning plans and apply reports into text for people.
 
+pub mod markdown;
 pub mod text;
 
 /// ANSI styles, or nothing when colour is off.

@@ -6,5 +6,6 @@ mod support;
 
 mod connection;
 mod plan_apply;
+mod saved_plan;
 mod sim_command;
 mod validate;

@@ -121,6 +121,13 @@ impl Test {
         self.execute(command)
     }
 
+    /// Runs with other arguments (the directory, files and environment are kept).
+    pub fn run_args(&self, args: &[String]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_soarform"));
+        command.args(args);
+        self.execute(command)
+    }
+
     /// Runs under a pseudo-terminal (util-linux `script`), so the binary sees a terminal on its
     /// standard streams; the text given to [`Test::stdin`] is typed into it.
     pub fn run_in_terminal(&self) -> Output {

@@ -1,0 +1,327 @@
+//! Saved plans: `plan --out FILE`, then `apply --plan FILE`, with objects changed in between.
+
+use serde_json::{json, Value};
+
+use crate::support::{http, simulator, Output, Test, TOKEN};
+
+/// Three incidents; `description` is what the tests change in the repository.
+fn incidents(description: &str) -> String {
+    ["a", "b", "c"]
+        .iter()
+        .map(|name| {
+            format!(
+                "kind: Incident\nkey: saved/{name}\ntemplate: Phishing\nfields:\n  status: Open\n  description: {description} {name}\n"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+fn live_field(server: &soarform::sim::SimServer, key: &str, field: &str) -> Vec<Value> {
+    server
+        .incidents()
+        .iter()
+        .filter(|incident| incident["fields"]["incidentid"]["value"] == key)
+        .map(|incident| incident["fields"][field]["value"].clone())
+        .collect()
+}
+
+fn id_of(server: &soarform::sim::SimServer, key: &str) -> u64 {
+    let incidents = server.incidents();
+    let found: Vec<&Value> = incidents
+        .iter()
+        .filter(|incident| incident["fields"]["incidentid"]["value"] == key)
+        .collect();
+    assert_eq!(found.len(), 1, "{key}: {found:?}");
+    found[0]["id"].as_u64().expect("id")
+}
+
+struct Setup {
+    server: soarform::sim::SimServer,
+    test: Test,
+}
+
+impl Setup {
+    /// A simulator holding the three incidents with the first description.
+    fn new() -> Setup {
+        let server = simulator();
+        let test = Test::new()
+            .env("SOARFORM_TOKEN", TOKEN)
+            .write("incidents.yaml", incidents("first"));
+        let setup = Setup { server, test };
+        let applied = setup.run(&["apply", "incidents.yaml", "--auto-approve"]);
+        assert_eq!(applied.code, 0, "{}", applied.combined());
+        setup
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let url = self.server.url();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--url", &url, "--api", "v3"]);
+        run_with(&self.test, &all)
+    }
+
+    fn writes(&self) -> Vec<(String, String)> {
+        self.server
+            .requests()
+            .into_iter()
+            .filter(|request| {
+                request.method == "PUT"
+                    || (request.method == "POST" && !request.path.ends_with("/search/"))
+            })
+            .map(|request| (request.method, request.path))
+            .collect()
+    }
+}
+
+fn run_with(test: &Test, args: &[&str]) -> Output {
+    // `Test::args` consumes the builder; run a borrowed copy with these arguments instead.
+    let owned: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+    test.run_args(&owned)
+}
+
+#[test]
+fn objects_edited_after_the_plan_are_refused_and_kept_while_the_others_are_applied() {
+    let setup = Setup::new();
+    let test = &setup.test;
+    std::fs::write(test.path().join("incidents.yaml"), incidents("second")).unwrap();
+    let planned = setup.run(&["plan", "incidents.yaml", "--out", "plan.json"]);
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    assert!(planned.stderr.contains("Saved the plan to `plan.json`"));
+
+    // Someone closes incident b in the UI between review and apply.
+    let b = id_of(&setup.server, "saved/b");
+    let (status, _) = http(
+        &setup.server,
+        "PUT",
+        &format!("/api/csoar/v3/incidents/{b}/"),
+        Some(&json!({"fields": {"status": 4}})),
+    );
+    assert_eq!(status, 200);
+    let writes_before = setup.writes().len();
+
+    let applied = setup.run(&["apply", "--plan", "plan.json"]);
+    assert_eq!(applied.code, 4, "{}", applied.combined());
+    assert!(
+        applied.stdout.contains(&format!(
+            "! refused Incident saved/b (id {b}): changed since the plan\n    ~ Status: \"Open\" at plan time, now \"Closed\"\n"
+        )),
+        "{}",
+        applied.stdout
+    );
+    assert!(
+        applied.stdout.contains(
+            "Apply incomplete: 0 created, 2 updated, 0 unchanged, 1 refused (changed since the plan)."
+        ),
+        "{}",
+        applied.stdout
+    );
+    // Exactly two PUTs, to a and c; b keeps the edit made after the plan.
+    let writes = setup.writes();
+    assert_eq!(writes.len() - writes_before, 2, "{writes:?}");
+    assert_eq!(
+        live_field(&setup.server, "saved/a", "description"),
+        ["second a"]
+    );
+    assert_eq!(
+        live_field(&setup.server, "saved/b", "description"),
+        ["first b"]
+    );
+    assert_eq!(live_field(&setup.server, "saved/b", "status"), ["Closed"]);
+    assert_eq!(
+        live_field(&setup.server, "saved/c", "description"),
+        ["second c"]
+    );
+
+    // A fresh plan shows what is left: b, with the new description and the status back to Open.
+    let replanned = setup.run(&["plan", "incidents.yaml", "--detailed-exitcode"]);
+    assert_eq!(replanned.code, 2, "{}", replanned.combined());
+    assert!(
+        replanned
+            .stdout
+            .contains("Plan: 0 to create, 1 to update, 2 unchanged."),
+        "{}",
+        replanned.stdout
+    );
+}
+
+#[test]
+fn applying_a_saved_plan_again_sends_nothing_and_succeeds() {
+    let setup = Setup::new();
+    std::fs::write(
+        setup.test.path().join("incidents.yaml"),
+        incidents("second"),
+    )
+    .unwrap();
+    assert_eq!(
+        setup
+            .run(&["plan", "incidents.yaml", "--out", "plan.json"])
+            .code,
+        0
+    );
+    let first = setup.run(&["apply", "--plan", "plan.json"]);
+    assert_eq!(first.code, 0, "{}", first.combined());
+    let writes = setup.writes().len();
+    let again = setup.run(&["apply", "--plan", "plan.json"]);
+    assert_eq!(again.code, 0, "{}", again.combined());
+    assert!(
+        again
+            .stdout
+            .contains("Apply complete: 0 created, 0 updated, 0 unchanged, 3 already applied."),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(setup.writes().len(), writes);
+}
+
+#[test]
+fn a_create_raced_by_someone_else_is_refused_not_duplicated() {
+    let server = simulator();
+    let test = Test::new()
+        .env("SOARFORM_TOKEN", TOKEN)
+        .write("incidents.yaml", incidents("first"));
+    let url = server.url();
+    let args = |extra: &[&'static str]| {
+        let mut all: Vec<String> = extra.iter().map(|arg| arg.to_string()).collect();
+        all.extend(["--url".into(), url.clone(), "--api".into(), "v3".into()]);
+        all
+    };
+    assert_eq!(
+        test.run_args(&args(&["plan", "incidents.yaml", "--out", "plan.json"]))
+            .code,
+        0
+    );
+    let (status, _) = http(
+        &server,
+        "POST",
+        "/api/csoar/v3/incidents/",
+        Some(&json!({"template_id": 1, "fields": {"incidentid": "saved/a", "status": 2}})),
+    );
+    assert_eq!(status, 201);
+    let applied = test.run_args(&args(&["apply", "--plan", "plan.json"]));
+    assert_eq!(applied.code, 4, "{}", applied.combined());
+    assert!(
+        applied
+            .stdout
+            .contains("! refused Incident saved/a (id 101): an object with this key was created since the plan (id 101)"),
+        "{}",
+        applied.stdout
+    );
+    assert_eq!(live_field(&server, "saved/a", "status"), ["In progress"]);
+    assert_eq!(live_field(&server, "saved/b", "status"), ["Open"]);
+    assert_eq!(live_field(&server, "saved/c", "status"), ["Open"]);
+}
+
+#[test]
+fn a_plan_is_only_applied_to_the_url_and_dialect_it_was_made_against() {
+    let setup = Setup::new();
+    std::fs::write(
+        setup.test.path().join("incidents.yaml"),
+        incidents("second"),
+    )
+    .unwrap();
+    assert_eq!(
+        setup
+            .run(&["plan", "incidents.yaml", "--out", "plan.json"])
+            .code,
+        0
+    );
+    let writes = setup.writes().len();
+    let url = setup.server.url();
+    let other_dialect = run_with(
+        &setup.test,
+        &[
+            "apply",
+            "--plan",
+            "plan.json",
+            "--url",
+            &url,
+            "--api",
+            "legacy",
+        ],
+    );
+    assert_eq!(other_dialect.code, 1, "{}", other_dialect.combined());
+    assert!(
+        other_dialect
+            .stderr
+            .contains("was made against `http://127.0.0.1:")
+            && other_dialect
+                .stderr
+                .contains("(v3 API), and this apply would go to")
+            && other_dialect
+                .stderr
+                .contains("(legacy API); nothing was applied"),
+        "{}",
+        other_dialect.stderr
+    );
+    let other_server = simulator();
+    let other_url = other_server.url();
+    let elsewhere = run_with(
+        &setup.test,
+        &[
+            "apply",
+            "--plan",
+            "plan.json",
+            "--url",
+            &other_url,
+            "--api",
+            "v3",
+        ],
+    );
+    assert_eq!(elsewhere.code, 1, "{}", elsewhere.combined());
+    assert_eq!(setup.writes().len(), writes);
+    assert!(other_server
+        .requests()
+        .iter()
+        .all(|request| request.method == "GET"));
+}
+
+#[test]
+fn a_saved_plan_remembers_its_target_when_none_is_given() {
+    let test = Test::new().write("incidents.yaml", incidents("first"));
+    let planned = run_with(
+        &test,
+        &["plan", "incidents.yaml", "--sandbox", "--out", "plan.json"],
+    );
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    let applied = run_with(&test, &["apply", "--plan", "plan.json"]);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert!(
+        applied
+            .stdout
+            .contains("Apply complete: 3 created, 0 updated, 0 unchanged."),
+        "{}",
+        applied.stdout
+    );
+}
+
+#[test]
+fn broken_and_foreign_plan_files_are_refused_clearly() {
+    let test = Test::new()
+        .write("garbage.json", "{ not json")
+        .write(
+            "future.json",
+            json!({"format_version": 2, "type": "plan"}).to_string(),
+        )
+        .write(
+            "wrong.json",
+            json!({"format_version": 1, "type": "plan", "objects": "no"}).to_string(),
+        );
+    for (file, expected) in [
+        ("garbage.json", "`garbage.json` is not a soarform plan: key must be a string"),
+        (
+            "future.json",
+            "`future.json` is not a soarform plan: it has format version 2, and this soarform reads version 1",
+        ),
+        ("wrong.json", "`wrong.json` is not a soarform plan: at ``:"),
+        ("missing.json", "cannot read the plan `missing.json`"),
+    ] {
+        let output = run_with(&test, &["apply", "--plan", file, "--sandbox"]);
+        assert_eq!(output.code, 1, "{}", output.combined());
+        assert!(output.stderr.contains(expected), "{file}: {}", output.stderr);
+    }
+    assert!(
+        !test.path().join(".soarform").exists(),
+        "nothing was started"
+    );
+}
