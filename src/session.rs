@@ -129,18 +129,32 @@ impl Session {
 
     /// `ignore_changes` and `sensitive_fields` of `soarform.yaml`, resolved against the catalog.
     pub fn plan_options(&self, config: &ProjectConfig, identity: &Identity) -> Result<PlanOptions> {
-        let resolve = |setting: &str, names| {
-            FieldNames::resolve(setting, names, &self.catalog, identity).map_err(|diagnostics| {
-                Error::Diagnostics(Report {
+        let ignore_changes = FieldNames::resolve(
+            "ignore_changes",
+            &config.ignore_changes,
+            &self.catalog,
+            identity,
+        );
+        let sensitive = FieldNames::resolve(
+            "sensitive_fields",
+            &config.sensitive_fields,
+            &self.catalog,
+            identity,
+        );
+        match (ignore_changes, sensitive) {
+            (Ok(ignore_changes), Ok(sensitive)) => Ok(PlanOptions {
+                ignore_changes,
+                sensitive,
+            }),
+            (first, second) => {
+                let mut diagnostics = first.err().unwrap_or_default();
+                diagnostics.extend(second.err().unwrap_or_default());
+                Err(Error::Diagnostics(Report {
                     diagnostics,
                     sources: config.sources.clone(),
-                })
-            })
-        };
-        Ok(PlanOptions {
-            ignore_changes: resolve("ignore_changes", &config.ignore_changes)?,
-            sensitive: resolve("sensitive_fields", &config.sensitive_fields)?,
-        })
+                }))
+            }
+        }
     }
 
     /// Checks every desired object against the catalog; all problems are reported at once.

@@ -14,7 +14,7 @@ use crate::kind::Kind;
 use crate::manifest::{self, LoadOptions};
 use crate::plan::{Action, ObjectPlan, Plan};
 use crate::plan_json::{self, Context, Hasher, PlanDocument};
-use crate::render::text;
+use crate::render::{markdown, text};
 use crate::saved::{self, Verdict};
 use crate::session::{ObserveRequest, Session};
 use crate::settings::{self, Environment};
@@ -105,9 +105,11 @@ fn finish(
         OutputFormat::Json => write_stdout(&super::to_json(&plan_json::apply_document(
             plan, report, context,
         ))?)?,
-        OutputFormat::Markdown => {
-            write_stdout(&super::markdown_apply(plan, report, &context.target)?)?
-        }
+        OutputFormat::Markdown => write_stdout(&markdown::render_apply(
+            plan,
+            report,
+            &super::markdown_context(&context.target),
+        ))?,
     }
     if !report.refused.is_empty() {
         eprintln!(

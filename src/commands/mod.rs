@@ -13,6 +13,7 @@ use crate::cli::{ColorChoice, SelectionArgs};
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::plan_json::{PlanDocument, SelectionInfo, TargetInfo};
+use crate::render::markdown::MarkdownContext;
 use crate::select::Selection;
 
 /// The process exit codes soarform documents.
@@ -163,16 +164,14 @@ pub fn note_selection(selection: &Selection, selected: usize, declared: usize) {
     }
 }
 
-/// WIRING PENDING: replaced by render::markdown once it lands.
-pub fn markdown_plan(_plan: &crate::plan::Plan, _target: &TargetInfo) -> Result<String> {
-    Err(Error::message("markdown output is not wired yet"))
-}
-
-/// WIRING PENDING: replaced by render::markdown once it lands.
-pub fn markdown_apply(
-    _plan: &crate::plan::Plan,
-    _report: &crate::apply::ApplyReport,
-    _target: &TargetInfo,
-) -> Result<String> {
-    Err(Error::message("markdown output is not wired yet"))
+/// The header facts of a Markdown plan.
+pub fn markdown_context(target: &TargetInfo) -> MarkdownContext<'_> {
+    MarkdownContext {
+        target: if target.sandbox {
+            "sandbox"
+        } else {
+            target.url.as_str()
+        },
+        dialect: target.dialect.as_str(),
+    }
 }

@@ -5,7 +5,7 @@ use crate::cli::{OutputFormat, PlanArgs};
 use crate::error::{Error, Result};
 use crate::manifest::{self, LoadOptions};
 use crate::plan_json::{self, Context, Hasher};
-use crate::render::text;
+use crate::render::{markdown, text};
 use crate::session::Session;
 use crate::settings::{self, Environment};
 
@@ -38,7 +38,10 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
         OutputFormat::Json => {
             write_stdout(&super::to_json(&plan_json::plan_document(plan, &context))?)?
         }
-        OutputFormat::Markdown => write_stdout(&super::markdown_plan(plan, &context.target)?)?,
+        OutputFormat::Markdown => write_stdout(&markdown::render_plan(
+            plan,
+            &super::markdown_context(&context.target),
+        ))?,
     }
     super::note_selection(&selection, plan.objects.len(), planned.declared);
     if let Some(out) = &args.out {

@@ -934,7 +934,7 @@ mod tests {
         );
         assert!(
             markdown.contains(
-                "```diff\n- status: \"Open\"\n+ status: \"Closed\"\n~ notes:\n@@ -1,3 +1,3 @@\n one\n-two\n+2\n three\n```\n"
+                "```diff\n- status: \"Open\"\n+ status: \"Closed\"\n\n~ notes:\n@@ -1,3 +1,3 @@\n one\n-two\n+2\n three\n```\n"
             ),
             "{markdown}"
         );

@@ -5,6 +5,7 @@
 mod support;
 
 mod connection;
+mod drift;
 mod plan_apply;
 mod saved_plan;
 mod sim_command;

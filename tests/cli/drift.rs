@@ -1,0 +1,239 @@
+//! Drift (edits made in the Cloud SOAR UI), fields the SOC owns (`ignore_changes`), drift checks
+//! (`--expect-no-changes`), and `--target` / `--exclude`.
+
+use serde_json::{json, Value};
+
+use crate::support::{http, simulator, Output, Test, TOKEN};
+
+const TWO_INCIDENTS: &str = "kind: Incident\nkey: phishing/one\ntemplate: Phishing\nfields:\n  status: Open\n  priority: Low\n---\nkind: Incident\nkey: malware/two\ntemplate: Malware\nfields:\n  status: Open\n  priority: High\n";
+
+fn run(test: &Test, server: &soarform::sim::SimServer, args: &[&str]) -> Output {
+    let url = server.url();
+    let mut all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+    all.extend(["--url".into(), url, "--api".into(), "v3".into()]);
+    test.run_args(&all)
+}
+
+/// Edits an incident through the API, as an analyst would in the UI.
+fn edit(server: &soarform::sim::SimServer, id: u64, fields: Value) {
+    let (status, body) = http(
+        server,
+        "PUT",
+        &format!("/api/csoar/v3/incidents/{id}/"),
+        Some(&json!({ "fields": fields })),
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
+fn id_of(server: &soarform::sim::SimServer, key: &str) -> u64 {
+    let incidents = server.incidents();
+    let found: Vec<&Value> = incidents
+        .iter()
+        .filter(|incident| incident["fields"]["incidentid"]["value"] == key)
+        .collect();
+    assert_eq!(found.len(), 1, "{key}: {found:?}");
+    found[0]["id"].as_u64().expect("id")
+}
+
+fn field(server: &soarform::sim::SimServer, key: &str, name: &str) -> Value {
+    let id = id_of(server, key);
+    server
+        .incidents()
+        .into_iter()
+        .find(|incident| incident["id"] == id)
+        .map(|incident| incident["fields"][name]["value"].clone())
+        .unwrap_or(Value::Null)
+}
+
+fn writes(server: &soarform::sim::SimServer) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter(|request| {
+            request.method == "PUT"
+                || (request.method == "POST" && !request.path.ends_with("/search/"))
+        })
+        .count()
+}
+
+#[test]
+fn ui_edits_show_as_updates_that_revert_them_and_fail_a_drift_check() {
+    let server = simulator();
+    let test = Test::new()
+        .env("SOARFORM_TOKEN", TOKEN)
+        .write("incidents.yaml", TWO_INCIDENTS);
+    assert_eq!(
+        run(&test, &server, &["apply", ".", "--auto-approve"]).code,
+        0
+    );
+    let clean = run(&test, &server, &["plan", ".", "--expect-no-changes"]);
+    assert_eq!(clean.code, 0, "{}", clean.combined());
+
+    edit(
+        &server,
+        id_of(&server, "phishing/one"),
+        json!({"priority": 4}),
+    );
+    let drift = run(&test, &server, &["plan", ".", "--expect-no-changes"]);
+    assert_eq!(drift.code, 2, "{}", drift.combined());
+    assert!(
+        drift.stdout.contains(
+            "~ update Incident phishing/one (id 102)\n    ~ priority: \"Critical\" -> \"Low\"\n"
+        ),
+        "{}",
+        drift.stdout
+    );
+    assert!(
+        drift.stderr.contains(
+            "error: the tenant differs from the desired state (0 to create, 1 to update), and --expect-no-changes was given"
+        ),
+        "{}",
+        drift.stderr
+    );
+    // Without the flag, a plan with changes is a success.
+    assert_eq!(run(&test, &server, &["plan", "."]).code, 0);
+}
+
+#[test]
+fn fields_in_ignore_changes_are_set_on_create_and_never_drift() {
+    let server = simulator();
+    let test = Test::new()
+        .env("SOARFORM_TOKEN", TOKEN)
+        .write("soarform.yaml", "ignore_changes: [Status]\n")
+        .write(
+            "incidents.yaml",
+            format!("{TWO_INCIDENTS}ignore_changes: [priority]\n"),
+        );
+    let applied = run(&test, &server, &["apply", ".", "--auto-approve"]);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert_eq!(field(&server, "phishing/one", "status"), "Open");
+    assert_eq!(field(&server, "malware/two", "priority"), "High");
+
+    // The SOC takes over: statuses change everywhere, and the second incident's priority.
+    let one = id_of(&server, "phishing/one");
+    edit(&server, one, json!({"status": 2}));
+    edit(
+        &server,
+        id_of(&server, "malware/two"),
+        json!({"status": 4, "priority": 1}),
+    );
+    let planned = run(&test, &server, &["plan", ".", "--detailed-exitcode"]);
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    assert!(planned
+        .stdout
+        .contains("Plan: 0 to create, 0 to update, 2 unchanged."));
+
+    // A field not ignored still drifts.
+    edit(&server, one, json!({"priority": 3}));
+    let planned = run(&test, &server, &["plan", ".", "--detailed-exitcode"]);
+    assert_eq!(planned.code, 2, "{}", planned.combined());
+    assert!(planned.stdout.contains("~ priority: \"High\" -> \"Low\""));
+    assert!(!planned.stdout.contains("status"), "{}", planned.stdout);
+}
+
+#[test]
+fn unknown_fields_in_soarform_yaml_are_reported_where_they_are_written() {
+    let server = simulator();
+    let test = Test::new()
+        .env("SOARFORM_TOKEN", TOKEN)
+        .write(
+            "soarform.yaml",
+            "ignore_changes: [Status, Owner]\nsensitive_fields:\n  - incidentid\n",
+        )
+        .write("incidents.yaml", TWO_INCIDENTS);
+    let planned = run(&test, &server, &["plan", "."]);
+    assert_eq!(planned.code, 1, "{}", planned.combined());
+    assert!(
+        planned.stderr.contains("soarform.yaml:1:26"),
+        "{}",
+        planned.stderr
+    );
+    assert!(planned
+        .stderr
+        .contains("`ignore_changes`: unknown incident field `Owner`"));
+    assert!(
+        planned.stderr.contains("soarform.yaml:3:5"),
+        "{}",
+        planned.stderr
+    );
+    assert!(planned
+        .stderr
+        .contains("`sensitive_fields` cannot hold the identity field of incidents"));
+    assert_eq!(writes(&server), 0);
+}
+
+#[test]
+fn target_and_exclude_limit_plan_and_apply_to_matching_keys() {
+    let server = simulator();
+    let test = Test::new()
+        .env("SOARFORM_TOKEN", TOKEN)
+        .write("incidents.yaml", TWO_INCIDENTS)
+        .write(
+            "triage.yaml",
+            "kind: TriageItem\nkey: phishing/report-1\nfields:\n  status: New\n",
+        );
+    let planned = run(&test, &server, &["plan", ".", "--target", "phishing/*"]);
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    assert!(planned.stdout.contains("+ create Incident phishing/one"));
+    assert!(planned
+        .stdout
+        .contains("+ create TriageItem phishing/report-1"));
+    assert!(
+        !planned.stdout.contains("malware/two"),
+        "{}",
+        planned.stdout
+    );
+    assert!(
+        planned
+            .stderr
+            .contains("Note: --target/--exclude limited this plan to 2 of 3 declared objects"),
+        "{}",
+        planned.stderr
+    );
+
+    let applied = run(
+        &test,
+        &server,
+        &[
+            "apply",
+            ".",
+            "--auto-approve",
+            "--target",
+            "incident:**",
+            "--exclude",
+            "malware/*",
+            "--exclude",
+            "typo/*",
+        ],
+    );
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert!(applied
+        .stderr
+        .contains("warning: `--exclude typo/*` matches no declared object"));
+    let keys: Vec<Value> = server
+        .incidents()
+        .iter()
+        .map(|incident| incident["fields"]["incidentid"]["value"].clone())
+        .collect();
+    assert_eq!(keys, [json!("phishing/one")]);
+    assert!(server.triage_items().is_empty());
+
+    let bad = run(&test, &server, &["plan", ".", "--target", "phishing/[a"]);
+    assert_eq!(bad.code, 1, "{}", bad.combined());
+    assert!(bad
+        .stderr
+        .contains("--target: the pattern `phishing/[a` is not a glob"));
+}
+
+#[test]
+fn a_saved_plan_cannot_be_retargeted() {
+    let output = Test::new()
+        .args(["apply", "--plan", "plan.json", "--target", "x/*"])
+        .run();
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output.stderr.contains("cannot be used with"),
+        "{}",
+        output.stderr
+    );
+}
