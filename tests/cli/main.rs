@@ -6,6 +6,7 @@ mod support;
 
 mod connection;
 mod drift;
+mod formats;
 mod plan_apply;
 mod saved_plan;
 mod sim_command;
