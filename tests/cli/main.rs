@@ -7,6 +7,7 @@ mod support;
 mod connection;
 mod drift;
 mod formats;
+mod masking;
 mod plan_apply;
 mod saved_plan;
 mod sim_command;
