@@ -79,6 +79,10 @@ pub struct ProjectConfig {
     pub ignore_changes: Vec<NamedField>,
     /// Fields (API names or labels) whose values never appear in output or saved plans.
     pub sensitive_fields: Vec<NamedField>,
+    /// Glob patterns (as written) of files and directories skipped while walking directories,
+    /// relative to the directory holding the project file; see
+    /// [`crate::manifest::LoadOptions::for_project`].
+    pub exclude: Vec<String>,
     /// The file's text, to quote in diagnostics about names it holds.
     pub sources: Sources,
     /// Paging and request limits.
@@ -209,6 +213,7 @@ fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &m
     }
     check_url(path, root, diagnostics);
     check_paths(path, root, diagnostics);
+    check_exclude(path, root, diagnostics);
     if diagnostics.len() > before {
         return;
     }
@@ -250,6 +255,10 @@ fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &m
     }
     config.ignore_changes = names("ignore_changes");
     config.sensitive_fields = names("sensitive_fields");
+    config.exclude = names("exclude")
+        .into_iter()
+        .map(|named| named.name)
+        .collect();
     if let Some(limits) = root.get("limits") {
         let number = |key: &str| {
             limits
@@ -325,6 +334,29 @@ fn check_url(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
                     .with_label("not a URL"),
                 );
             }
+        }
+    }
+}
+
+/// Every `exclude` pattern compiles as a glob (types and emptiness are the schema's).
+fn check_exclude(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(NodeValue::Sequence(items)) = root.get("exclude").map(|entry| &entry.value.value)
+    else {
+        return;
+    };
+    for item in items {
+        let Some(pattern) = item.as_str().filter(|pattern| !pattern.is_empty()) else {
+            continue;
+        };
+        if let Err(reason) = crate::manifest::exclude_glob(pattern) {
+            diagnostics.push(
+                Diagnostic::at(
+                    item.pos.origin(path),
+                    format!("invalid `exclude` pattern `{pattern}`: {reason}"),
+                )
+                .with_label("not a usable glob pattern")
+                .with_note("patterns are relative to the directory holding `soarform.yaml`: `*` matches within one path segment, `**` across segments, `?` one character, `[abc]` one of a set, `{a,b}` either"),
+            );
         }
     }
 }
@@ -436,7 +468,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = write(
             dir.path(),
-            "# yaml-language-server: $schema=schemas/project.schema.json\nurl: https://acme.soar.sumologic.com\napi: legacy\nidentity:\n  incident: External ticket\n  triage: opt_1\npaths:\n  search_incidents: incidents/query/\n  get_incident: incidents/{id}/\nignore_changes: [Status]\nsensitive_fields: [opt_2, Reporter]\nlimits:\n  page_size: 200\n  requests_per_second: 2.5\n  max_concurrency: 4\n",
+            "# yaml-language-server: $schema=schemas/project.schema.json\nurl: https://acme.soar.sumologic.com\napi: legacy\nidentity:\n  incident: External ticket\n  triage: opt_1\npaths:\n  search_incidents: incidents/query/\n  get_incident: incidents/{id}/\nignore_changes: [Status]\nsensitive_fields: [opt_2, Reporter]\nexclude: [ci, \"docs/**/*.yml\"]\nlimits:\n  page_size: 200\n  requests_per_second: 2.5\n  max_concurrency: 4\n",
         );
         let config = load(&path).unwrap_or_else(|report| panic!("{}", report.render(false)));
         let names = |fields: &[NamedField]| -> Vec<(String, usize, usize)> {
@@ -475,6 +507,7 @@ mod tests {
                 .into(),
                 ignore_changes: config.ignore_changes.clone(),
                 sensitive_fields: config.sensitive_fields.clone(),
+                exclude: vec!["ci".to_string(), "docs/**/*.yml".to_string()],
                 sources: config.sources.clone(),
                 limits: Limits {
                     page_size: Some(200),
@@ -537,6 +570,35 @@ mod tests {
                 &format!("--> {file}:4:14"),
                 "error: `limits.requests_per_second` must be a number, found `fast`",
                 "error: `ignore_changes` must be a list, found `Status`",
+            ],
+        );
+    }
+
+    #[test]
+    fn exclude_patterns_are_checked_at_their_position() {
+        let (rendered, path, _dir) = errors(
+            "exclude:\n  - ci\n  - \"docs/[a\"\n  - /abs\n  - \"\"\nurl: https://a.example\n",
+        );
+        let file = path.display();
+        assert_has(
+            &rendered,
+            &[
+                "error: invalid `exclude` pattern `docs/[a`: unclosed character class",
+                &format!("--> {file}:3:5"),
+                "`**` across segments",
+                "error: invalid `exclude` pattern `/abs`",
+                &format!("--> {file}:4:5"),
+                "error: `exclude[3]` must not be empty",
+                &format!("--> {file}:5:5"),
+            ],
+        );
+        assert_eq!(rendered.matches("error:").count(), 3, "{rendered}");
+        let (rendered, path, _dir) = errors("exclude: ci\n");
+        assert_has(
+            &rendered,
+            &[
+                "error: `exclude` must be a list, found `ci`",
+                &format!("--> {}:1:10", path.display()),
             ],
         );
     }

@@ -8,9 +8,9 @@ use crate::settings;
 
 /// Loads the project file and every document, reporting all problems at once.
 pub fn validate(args: ValidateArgs, _printer: Printer) -> Result<ExitStatus> {
-    settings::project_config(&args.paths, args.config.as_deref())?;
-    let manifest =
-        manifest::load(&args.paths, &LoadOptions::default()).map_err(Error::Diagnostics)?;
+    let config = settings::project_config(&args.paths, args.config.as_deref())?;
+    let manifest = manifest::load(&args.paths, &LoadOptions::for_project(&config))
+        .map_err(Error::Diagnostics)?;
     let incidents = manifest
         .objects
         .iter()

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::diagnostic::{did_you_mean, one_of, Diagnostic, Origin};
 use super::schema::{self, Problem, ProblemKind, SchemaName};
 use super::yaml::{Document, Node, NodeValue};
-use super::{TemplateRef, KEY_PATTERN, MAX_KEY_LENGTH};
+use super::{NamedField, TemplateRef, KEY_PATTERN, MAX_KEY_LENGTH};
 use crate::kind::Kind;
 
 /// The `kind:` values a document may have.
@@ -65,6 +65,8 @@ pub(crate) struct Declaration {
     pub extends: Vec<(String, Origin)>,
     pub template: Option<(TemplateRef, Origin)>,
     pub fields: Vec<WrittenField>,
+    /// `ignore_changes:` as written (duplicates included), each at its list item.
+    pub ignore_changes: Vec<NamedField>,
 }
 
 /// Checks one document and returns what it declares, when it has a known kind and a key (or
@@ -87,6 +89,9 @@ pub(crate) fn interpret(
     }
     if let Some(fields) = root.get("fields") {
         check_fields(file, &fields.value, diagnostics);
+    }
+    if let Some(ignored) = root.get("ignore_changes") {
+        check_ignore_changes(file, &ignored.value, diagnostics);
     }
 
     let name_entry = root.get(kind.name_key())?;
@@ -125,6 +130,18 @@ pub(crate) fn interpret(
             .collect(),
         _ => Vec::new(),
     };
+    let ignore_changes = match root.get("ignore_changes").map(|entry| &entry.value.value) {
+        Some(NodeValue::Sequence(items)) => items
+            .iter()
+            .filter_map(|item| {
+                Some(NamedField {
+                    name: item.as_str()?.to_string(),
+                    origin: item.pos.origin(file),
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     Some(Declaration {
         file: file.to_path_buf(),
         kind,
@@ -134,6 +151,7 @@ pub(crate) fn interpret(
         extends,
         template,
         fields,
+        ignore_changes,
     })
 }
 
@@ -320,7 +338,57 @@ fn problem_diagnostic(
             }
             diagnostic
         }
+        (["ignore_changes"], ProblemKind::WrongType { .. }) => {
+            let help = match located.map(|(node, _)| &node.value) {
+                Some(NodeValue::Scalar(Value::String(name))) => {
+                    format!("write a list, even for one field: `ignore_changes: [{name}]`")
+                }
+                _ => "write a list of API names or labels, for example `ignore_changes: [status, owner]`".to_string(),
+            };
+            Diagnostic::at(
+                origin,
+                format!("`ignore_changes` must be a list of field names, found {found}"),
+            )
+            .with_label("expected a list")
+            .with_help(help)
+        }
+        (["ignore_changes", _], ProblemKind::WrongType { .. }) => {
+            let mut diagnostic = Diagnostic::at(
+                origin,
+                format!("{} must be a field name, found {found}", schema::describe_path(&problem.path)),
+            )
+            .with_label("expected a string");
+            if let Some((node, _)) = located {
+                if let NodeValue::Scalar(value @ (Value::Number(_) | Value::Bool(_))) = &node.value {
+                    diagnostic = diagnostic.with_help(format!("quote it: `\"{value}\"`"));
+                }
+            }
+            diagnostic
+        }
+        (["ignore_changes", _], ProblemKind::Constraint { phrase }) if phrase == "must not be empty" => {
+            empty_ignored_name(origin)
+        }
         _ => schema::diagnostic(file, root, problem),
+    }
+}
+
+/// `ignore_changes: [""]` or `["  "]`.
+fn empty_ignored_name(origin: Origin) -> Diagnostic {
+    Diagnostic::at(origin, "empty field name in `ignore_changes`")
+        .with_label("expected an API name such as `status` or a label")
+}
+
+/// Names in `ignore_changes` beyond types: blank ones (empty ones are the schema's).
+fn check_ignore_changes(file: &Path, ignored: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let NodeValue::Sequence(items) = &ignored.value else {
+        return;
+    };
+    for item in items {
+        if let Some(name) = item.as_str() {
+            if !name.is_empty() && name.trim().is_empty() {
+                diagnostics.push(empty_ignored_name(item.pos.origin(file)));
+            }
+        }
     }
 }
 
@@ -509,7 +577,7 @@ mod tests {
         assert_has(&rendered, &[
             "error: unknown key `feilds`",
             "--> doc.yaml:3:1",
-            "= note: `Incident` documents take `kind`, `key`, `template`, `extends` and `fields`",
+            "= note: `Incident` documents take `kind`, `key`, `template`, `extends`, `fields` and `ignore_changes`",
             "= help: did you mean `fields`?",
         ]);
     }
@@ -699,6 +767,80 @@ mod tests {
         );
         let rendered = errors("kind: Template\nname: t\n---\n");
         assert_has(&rendered, &["error: empty document", "--> doc.yaml:3:1"]);
+    }
+
+    #[test]
+    fn reads_ignore_changes_with_positions() {
+        for kind in [
+            "kind: Incident\nkey: a\n",
+            "kind: TriageItem\nkey: a\n",
+            "kind: Template\nname: a\n",
+        ] {
+            let (declarations, rendered) = check(&format!(
+                "{kind}ignore_changes:\n  - status\n  - \"Business unit\"\n  - status\n"
+            ));
+            assert_eq!(rendered, "", "{kind}");
+            let ignored: Vec<(&str, usize, usize)> = declarations[0]
+                .ignore_changes
+                .iter()
+                .map(|named| (named.name.as_str(), named.origin.line, named.origin.column))
+                .collect();
+            // As written: duplicates are dropped later, by `extends`.
+            assert_eq!(
+                ignored,
+                [("status", 4, 5), ("Business unit", 5, 5), ("status", 6, 5)],
+                "{kind}"
+            );
+        }
+        let (declarations, rendered) = check("kind: Incident\nkey: a\nignore_changes: []\n");
+        assert_eq!(rendered, "");
+        assert!(declarations[0].ignore_changes.is_empty());
+    }
+
+    #[test]
+    fn ignore_changes_must_be_a_list() {
+        let rendered = errors("kind: Incident\nkey: a\ntemplate: 1\nignore_changes: status\n");
+        assert_has(
+            &rendered,
+            &[
+                "error: `ignore_changes` must be a list of field names, found `status`",
+                "--> doc.yaml:4:17",
+                "= help: write a list, even for one field: `ignore_changes: [status]`",
+            ],
+        );
+        let rendered = errors("kind: TriageItem\nkey: a\nignore_changes: {status: true}\n");
+        assert_has(
+            &rendered,
+            &[
+                "error: `ignore_changes` must be a list of field names, found a mapping",
+                "--> doc.yaml:3:17",
+                "for example `ignore_changes: [status, owner]`",
+            ],
+        );
+        let (declarations, _) = check("kind: Template\nname: t\nignore_changes: status\n");
+        assert!(!declarations[0].valid);
+        assert!(declarations[0].ignore_changes.is_empty());
+    }
+
+    #[test]
+    fn ignore_changes_items_must_be_field_names() {
+        let rendered = errors(
+            "kind: Incident\nkey: a\nignore_changes:\n  - status\n  - [owner]\n  - 12\n  - \"\"\n  - \"  \"\n",
+        );
+        assert_has(
+            &rendered,
+            &[
+                "error: `ignore_changes[1]` must be a field name, found a list",
+                "--> doc.yaml:5:5",
+                "error: `ignore_changes[2]` must be a field name, found `12`",
+                "--> doc.yaml:6:5",
+                "quote it: `\"12\"`",
+                "error: empty field name in `ignore_changes`",
+                "--> doc.yaml:7:5",
+                "--> doc.yaml:8:5",
+            ],
+        );
+        assert_eq!(rendered.matches("error:").count(), 4, "{rendered}");
     }
 
     #[test]

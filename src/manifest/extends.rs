@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::diagnostic::{closest, Diagnostic, Origin};
 use super::document::{Declaration, DeclarationKind, WrittenField};
-use super::{DesiredField, DesiredObject, TemplateRef};
+use super::{DesiredField, DesiredObject, NamedField, TemplateRef};
 use crate::kind::Kind;
 
 /// What a template contributes once its own `extends` are merged.
@@ -13,6 +13,9 @@ use crate::kind::Kind;
 struct Inherited {
     template: Option<(TemplateRef, Origin)>,
     fields: Vec<DesiredField>,
+    /// Inherited entries first (in `extends` order), then the declaration's own; each name once,
+    /// at its first place.
+    ignore_changes: Vec<NamedField>,
 }
 
 /// Resolution state of one template.
@@ -116,7 +119,7 @@ pub(crate) fn resolve(
             key_origin: declaration.name_origin,
             template,
             fields: merged.fields,
-            ignore_changes: Vec::new(),
+            ignore_changes: merged.ignore_changes,
         });
     }
     desired
@@ -171,7 +174,8 @@ fn inherited_from<'a>(
 }
 
 /// Parents in order, later ones overriding earlier ones, then the declaration's own values; a
-/// field set again keeps its first place, `null` removes it.
+/// field set again keeps its first place, `null` removes it. `ignore_changes` entries add up:
+/// the parents' first, then the declaration's own, a name listed again keeping its first entry.
 fn merge(parents: &[&Inherited], declaration: &Declaration) -> Inherited {
     let mut merged = Inherited::default();
     for parent in parents {
@@ -181,6 +185,12 @@ fn merge(parents: &[&Inherited], declaration: &Declaration) -> Inherited {
         for field in &parent.fields {
             set_field(&mut merged.fields, field.clone());
         }
+        for named in &parent.ignore_changes {
+            add_ignored(&mut merged.ignore_changes, named);
+        }
+    }
+    for named in &declaration.ignore_changes {
+        add_ignored(&mut merged.ignore_changes, named);
     }
     if declaration.template.is_some() {
         merged.template.clone_from(&declaration.template);
@@ -207,6 +217,12 @@ fn merge(parents: &[&Inherited], declaration: &Declaration) -> Inherited {
         }
     }
     merged
+}
+
+fn add_ignored(ignored: &mut Vec<NamedField>, named: &NamedField) {
+    if !ignored.iter().any(|existing| existing.name == named.name) {
+        ignored.push(named.clone());
+    }
 }
 
 fn set_field(fields: &mut Vec<DesiredField>, field: DesiredField) {
@@ -438,6 +454,71 @@ mod tests {
             objects[1].template.as_ref().map(|(template, _)| template),
             Some(&TemplateRef::Name("Malware".to_string()))
         );
+    }
+
+    fn ignored(object: &DesiredObject) -> Vec<(String, String, usize, usize)> {
+        object
+            .ignore_changes
+            .iter()
+            .map(|named| {
+                (
+                    named.name.clone(),
+                    named.origin.file.display().to_string(),
+                    named.origin.line,
+                    named.origin.column,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn own_ignore_changes_are_kept_once_each_in_order() {
+        let (objects, rendered) = load(&[(
+            "a.yaml",
+            "kind: Incident\nkey: k\ntemplate: 1\nignore_changes: [status, owner, status]\n---\nkind: TriageItem\nkey: t\nfields: {status: New}\n",
+        )]);
+        assert_eq!(rendered, "");
+        assert_eq!(
+            ignored(&objects[0]),
+            [
+                ("status".to_string(), "a.yaml".to_string(), 4, 18),
+                ("owner".to_string(), "a.yaml".to_string(), 4, 26),
+            ]
+        );
+        assert!(objects[1].ignore_changes.is_empty());
+    }
+
+    #[test]
+    fn ignore_changes_are_inherited_base_first_without_duplicates() {
+        let (objects, rendered) = load(&[
+            (
+                "templates.yaml",
+                "kind: Template\nname: base\nignore_changes: [status, priority]\n---\nkind: Template\nname: mid\nextends: base\nignore_changes:\n  - owner\n  - status\n---\nkind: Template\nname: other\nignore_changes: [Business unit, priority]\n",
+            ),
+            (
+                "objects.yaml",
+                "kind: Incident\nkey: k\ntemplate: 1\nextends: [mid, other]\nignore_changes: [description, owner]\n---\nkind: TriageItem\nkey: t\nextends: mid\n---\nkind: Incident\nkey: none\ntemplate: 1\n",
+            ),
+        ]);
+        assert_eq!(rendered, "");
+        let templates = "templates.yaml".to_string();
+        assert_eq!(
+            ignored(&objects[0]),
+            [
+                // `base` through `mid`, then `mid`'s own, then `other`, then the incident's.
+                ("status".to_string(), templates.clone(), 3, 18),
+                ("priority".to_string(), templates.clone(), 3, 26),
+                ("owner".to_string(), templates.clone(), 9, 5),
+                ("Business unit".to_string(), templates.clone(), 14, 18),
+                ("description".to_string(), "objects.yaml".to_string(), 5, 18),
+            ]
+        );
+        let names: Vec<String> = ignored(&objects[1])
+            .into_iter()
+            .map(|(name, ..)| name)
+            .collect();
+        assert_eq!(names, ["status", "priority", "owner"]);
+        assert!(objects[2].ignore_changes.is_empty());
     }
 
     #[test]

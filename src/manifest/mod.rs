@@ -17,10 +17,13 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use crate::config::ProjectConfig;
 use crate::kind::Kind;
 
 pub use diagnostic::{Diagnostic, Origin, Report, Sources};
 pub use schema::{DOCUMENT_SCHEMA, PROJECT_SCHEMA};
+pub(crate) use walk::exclude_glob;
+pub use walk::{Exclusions, InvalidPattern};
 
 /// Pattern every object key and template name matches (see the contract).
 pub const KEY_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._/-]*$";
@@ -51,7 +54,9 @@ pub struct DesiredObject {
     /// own; a field set again keeps its first place; `null` removed a field and never appears.
     pub fields: Vec<DesiredField>,
     /// Fields the SOC owns after creation (`ignore_changes:`): sent on create, never compared
-    /// afterwards. Inherited ones first, then this document's own.
+    /// afterwards. Inherited ones first (in `extends` order), then this document's own; a name
+    /// listed again keeps its first entry. Names are as written, not yet resolved against the
+    /// catalog; `soarform.yaml`'s own `ignore_changes` are not included.
     pub ignore_changes: Vec<NamedField>,
 }
 
@@ -102,6 +107,9 @@ pub struct LoadOptions {
     pub max_file_bytes: u64,
     /// File names skipped while walking directories (default `soarform.yaml`, `soarform.yml`).
     pub exclude_file_names: Vec<String>,
+    /// Files and directories skipped while walking directories (`exclude:` in `soarform.yaml`;
+    /// default none). Paths given to [`load`] are read whether they match or not.
+    pub exclude: Exclusions,
 }
 
 impl Default for LoadOptions {
@@ -109,7 +117,27 @@ impl Default for LoadOptions {
         LoadOptions {
             max_file_bytes: 8 * 1024 * 1024,
             exclude_file_names: vec!["soarform.yaml".to_string(), "soarform.yml".to_string()],
+            exclude: Exclusions::none(),
         }
+    }
+}
+
+impl LoadOptions {
+    /// The default options plus the project's `exclude:` patterns, relative to the directory
+    /// holding the project file (no exclusions without a project file). The patterns were
+    /// checked when the project file was loaded; an invalid one is left out with a warning.
+    pub fn for_project(config: &ProjectConfig) -> LoadOptions {
+        let mut options = LoadOptions::default();
+        if let Some(path) = &config.path {
+            if !config.exclude.is_empty() {
+                let base = match path.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                options.exclude = Exclusions::lenient(base, &config.exclude);
+            }
+        }
+        options
     }
 }
 
@@ -122,7 +150,7 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Manifest, Report
     } else {
         paths
     };
-    let found = walk::find_files(paths, &options.exclude_file_names);
+    let found = walk::find_files(paths, &options.exclude_file_names, &options.exclude);
     let mut diagnostics = found.diagnostics;
     let mut sources = Sources::default();
     let mut declarations = Vec::new();
@@ -384,6 +412,95 @@ fields: { restriction: Low, incident_category: Email }
         let manifest =
             load_dir(dir.path()).unwrap_or_else(|report| panic!("{}", report.render(false)));
         assert_eq!(manifest.objects.len(), 1);
+    }
+
+    #[test]
+    fn project_options_exclude_relative_to_the_project_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let project = write(
+            dir.path(),
+            "repo/soarform.yaml",
+            "exclude: [ci, \"docs/**/*.yml\"]\n",
+        );
+        write(dir.path(), "repo/ci/build.yml", "stages: [test]\n");
+        write(dir.path(), "repo/docs/site/nav.yml", "- home\n");
+        write(
+            dir.path(),
+            "repo/incidents/a.yaml",
+            "kind: TriageItem\nkey: a\n",
+        );
+        let config = crate::config::load(&project)
+            .unwrap_or_else(|report| panic!("{}", report.render(false)));
+        let options = LoadOptions::for_project(&config);
+        assert_eq!(options.exclude.base(), dir.path().join("repo"));
+        assert_eq!(options.exclude.patterns(), ["ci", "docs/**/*.yml"]);
+        assert_eq!(
+            options.max_file_bytes,
+            LoadOptions::default().max_file_bytes
+        );
+        let manifest = load(&[dir.path().join("repo")], &options)
+            .unwrap_or_else(|report| panic!("{}", report.render(false)));
+        assert_eq!(manifest.sources.len(), 1);
+        assert_eq!(manifest.objects[0].key, "a");
+        // Without the patterns, the other YAML is read (and is no soarform document).
+        let rendered = rendered_errors(&dir.path().join("repo"));
+        assert!(rendered.contains("build.yml"), "{rendered}");
+        assert!(rendered.contains("nav.yml"), "{rendered}");
+        // An explicit file is read even when it matches.
+        let explicit = [dir.path().join("repo/ci/build.yml")];
+        assert!(load(&explicit, &options).is_err());
+    }
+
+    #[test]
+    fn project_options_without_a_project_file_exclude_nothing() {
+        let config = ProjectConfig {
+            exclude: vec!["ci".to_string()],
+            ..ProjectConfig::default()
+        };
+        assert_eq!(LoadOptions::for_project(&config), LoadOptions::default());
+        let config = ProjectConfig {
+            path: Some(PathBuf::from("soarform.yaml")),
+            exclude: vec!["ci".to_string()],
+            ..ProjectConfig::default()
+        };
+        let options = LoadOptions::for_project(&config);
+        assert_eq!(options.exclude.base(), Path::new("."));
+        assert!(options.exclude.matches("ci"));
+        assert!(!options.exclude.matches("incidents/ci"));
+    }
+
+    #[test]
+    fn ignore_changes_come_through_load_with_positions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = write(
+            dir.path(),
+            "a.yaml",
+            "kind: Template\nname: t\nignore_changes: [status]\n---\nkind: Incident\nkey: a\ntemplate: 1\nextends: t\nignore_changes:\n  - owner\n  - status\n",
+        );
+        let manifest =
+            load_dir(dir.path()).unwrap_or_else(|report| panic!("{}", report.render(false)));
+        let ignored: Vec<(&str, usize, usize)> = manifest.objects[0]
+            .ignore_changes
+            .iter()
+            .map(|named| (named.name.as_str(), named.origin.line, named.origin.column))
+            .collect();
+        assert_eq!(ignored, [("status", 3, 18), ("owner", 10, 5)]);
+        assert_eq!(manifest.objects[0].ignore_changes[1].origin.file, file);
+
+        write(
+            dir.path(),
+            "a.yaml",
+            "kind: Incident\nkey: a\ntemplate: 1\nignore_changes: status\n",
+        );
+        let rendered = rendered_errors(dir.path());
+        assert!(
+            rendered.contains(&format!("{}:4:17", file.display())),
+            "{rendered}"
+        );
+        assert!(
+            rendered.contains("`ignore_changes` must be a list of field names"),
+            "{rendered}"
+        );
     }
 
     #[test]

@@ -443,9 +443,16 @@ mod tests {
                     path: Vec::new(),
                     kind: ProblemKind::UnknownKey {
                         key: "tmplate".to_string(),
-                        allowed: ["kind", "key", "template", "extends", "fields"]
-                            .map(String::from)
-                            .to_vec()
+                        allowed: [
+                            "kind",
+                            "key",
+                            "template",
+                            "extends",
+                            "fields",
+                            "ignore_changes"
+                        ]
+                        .map(String::from)
+                        .to_vec()
                     }
                 },
             ]

@@ -243,3 +243,93 @@ fn every_problem_in_every_file_is_reported_in_one_run() {
         output.stderr
     );
 }
+
+/// A repository with other YAML next to the desired state: CI files and docs.
+fn repository_with_other_yaml(project_file: &str) -> Test {
+    Test::new()
+        .write("soarform.yaml", project_file)
+        .write("incidents/one.yaml", VALID)
+        .write(
+            "ci/pipeline.yml",
+            "stages: [test]\ntest:\n  script: cargo test\n",
+        )
+        .write("ci/templates/deploy.yaml", "- deploy\n")
+        .write("docs/mkdocs.yml", "site_name: SOC runbooks\n")
+        .write("docs/guide/nav.yml", "nav:\n  - home\n")
+}
+
+#[test]
+fn exclude_skips_other_yaml_while_walking() {
+    let test = repository_with_other_yaml("exclude: [ci, \"docs/**/*.yml\"]\n");
+    for args in [vec!["validate"], vec!["validate", "."]] {
+        let output = test.run_args(&args.iter().map(ToString::to_string).collect::<Vec<_>>());
+        assert_eq!(output.code, 0, "{args:?}: {}", output.combined());
+        assert!(
+            output
+                .stderr
+                .contains("1 file valid: 1 incident, 0 triage items."),
+            "{args:?}: {}",
+            output.stderr
+        );
+    }
+    // A file named on the command line is read even when a pattern matches it.
+    let output = test.run_args(&["validate".to_string(), "ci/pipeline.yml".to_string()]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output.stderr.contains("ci/pipeline.yml:1:1"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn without_exclude_other_yaml_is_reported() {
+    let test = repository_with_other_yaml("# no exclusions\n");
+    let output = test.run_args(&["validate".to_string()]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    for file in [
+        "ci/pipeline.yml:1:1",
+        "ci/templates/deploy.yaml:1:1",
+        "docs/mkdocs.yml:1:1",
+        "docs/guide/nav.yml:1:1",
+    ] {
+        assert!(
+            output.stderr.contains(file),
+            "expected `{file}` in:\n{}",
+            output.stderr
+        );
+    }
+}
+
+#[test]
+fn an_invalid_exclude_pattern_is_reported_in_the_project_file() {
+    let output = Test::new()
+        .write("soarform.yaml", "exclude:\n  - ci\n  - \"docs/[a\"\n")
+        .write("a.yaml", VALID)
+        .args(["validate"])
+        .run();
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output.stderr.contains("soarform.yaml:3:5"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output
+            .stderr
+            .contains("invalid `exclude` pattern `docs/[a`"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn ignore_changes_must_be_a_list() {
+    rejects(
+        &[(
+            "a.yaml",
+            b"kind: Incident\nkey: x/one\ntemplate: Phishing\nignore_changes: status\n",
+        )],
+        &["a.yaml:4:17", "`ignore_changes` must be a list"],
+    );
+}
