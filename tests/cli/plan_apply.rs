@@ -585,7 +585,7 @@ fn search_pages_are_read_until_a_short_one() {
         .with_examples()
         .write(
             "examples/soarform.yaml",
-            "api: v3\nlimits:\n  page_size: 3\n",
+            "api: v3\nexclude: [ci]\nlimits:\n  page_size: 3\n",
         )
         .env("SOARFORM_TOKEN", TOKEN)
         .args(["apply", "examples", "--url", &url, "--auto-approve"]);
