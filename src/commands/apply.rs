@@ -40,8 +40,8 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
     }
     let selection = super::selection(&args.selection)?;
     let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
-    let manifest =
-        manifest::load(&args.paths, &LoadOptions::for_project(&config)).map_err(Error::Diagnostics)?;
+    let manifest = manifest::load(&args.paths, &LoadOptions::for_project(&config))
+        .map_err(Error::Diagnostics)?;
     super::warn_unused_patterns(&selection, &manifest);
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
     runtime()?.block_on(async {
@@ -298,7 +298,8 @@ async fn fill_sensitive_writes(
     fresh: &mut Vec<ObjectPlan>,
     report: &mut ApplyReport,
 ) -> Result<()> {
-    let manifest = manifest::load(paths, &LoadOptions::for_project(config)).map_err(Error::Diagnostics)?;
+    let manifest =
+        manifest::load(paths, &LoadOptions::for_project(config)).map_err(Error::Diagnostics)?;
     let identity = session.identity(config)?;
     let desired = session.resolve(&manifest, &identity)?;
     let hasher = Hasher::with_salt(&document.salt);

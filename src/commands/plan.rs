@@ -14,8 +14,8 @@ use crate::settings::{self, Environment};
 pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     let selection = super::selection(&args.selection)?;
     let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
-    let manifest =
-        manifest::load(&args.paths, &LoadOptions::for_project(&config)).map_err(Error::Diagnostics)?;
+    let manifest = manifest::load(&args.paths, &LoadOptions::for_project(&config))
+        .map_err(Error::Diagnostics)?;
     super::warn_unused_patterns(&selection, &manifest);
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
     let (planned, context) = runtime()?.block_on(async {
