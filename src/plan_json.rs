@@ -347,7 +347,11 @@ pub fn plan_document(plan: &Plan, context: &Context) -> PlanDocument {
 
 /// The JSON document of an apply: the plan, each object's outcome, and the totals.
 pub fn apply_document(plan: &Plan, report: &ApplyReport, context: &Context) -> PlanDocument {
-    let mut document = plan_document(plan, context);
+    with_outcomes(plan_document(plan, context), report)
+}
+
+/// A plan document (a saved one, say) turned into the apply document for `report`.
+pub fn with_outcomes(mut document: PlanDocument, report: &ApplyReport) -> PlanDocument {
     document.document_type = DocumentType::Apply;
     for entry in &mut document.objects {
         let same = |kind: Kind, key: &str| kind == entry.kind && key == entry.key;

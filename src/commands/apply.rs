@@ -77,7 +77,8 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
         } else if args.format == OutputFormat::Text {
             return Ok(ExitStatus::Success);
         }
-        finish(&plan, &report, &context, args.format, printer)
+        let document = plan_json::plan_document(&plan, &context);
+        finish(&plan, &report, document, args.format, printer)
     })
 }
 
@@ -94,21 +95,22 @@ fn progress(outcome: &Outcome, format: OutputFormat, printer: Printer) {
 fn finish(
     plan: &Plan,
     report: &ApplyReport,
-    context: &Context,
+    document: PlanDocument,
     format: OutputFormat,
     printer: Printer,
 ) -> Result<ExitStatus> {
+    let context_target = document.target.clone();
     match format {
         OutputFormat::Text => {
             write_stdout(&text::render_apply_summary(report, printer.stdout_color))?
         }
-        OutputFormat::Json => write_stdout(&super::to_json(&plan_json::apply_document(
-            plan, report, context,
+        OutputFormat::Json => write_stdout(&super::to_json(&plan_json::with_outcomes(
+            document, report,
         ))?)?,
         OutputFormat::Markdown => write_stdout(&markdown::render_apply(
             plan,
             report,
-            &super::markdown_context(&context.target),
+            &super::markdown_context(&context_target),
         ))?,
     }
     if !report.refused.is_empty() {
@@ -169,12 +171,6 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
             ));
         }
         let hasher = Hasher::with_salt(&document.salt);
-        let context = Context {
-            target: document.target.clone(),
-            paths: document.paths.clone(),
-            selection: document.selection.clone(),
-            hasher: hasher.clone(),
-        };
         let observed = session.observe(&observe_requests(&document)).await?;
         let mut report = ApplyReport {
             unchanged: document.summary.unchanged,
@@ -225,7 +221,7 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
         finish(
             &saved::to_plan(&document, session.catalog()),
             &report,
-            &context,
+            document.clone(),
             args.format,
             printer,
         )

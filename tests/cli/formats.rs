@@ -74,7 +74,7 @@ fn documents() -> Test {
 }
 
 /// Every violation of `schemas/plan.schema.json`, checked with the schema file itself.
-fn schema_violations(document: &Value) -> Vec<String> {
+pub fn schema_violations(document: &Value) -> Vec<String> {
     let text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/plan.schema.json"),
     )

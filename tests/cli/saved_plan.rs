@@ -325,3 +325,60 @@ fn broken_and_foreign_plan_files_are_refused_clearly() {
         "nothing was started"
     );
 }
+
+#[test]
+fn the_json_report_of_a_saved_plan_lists_refusals_with_their_drift() {
+    let setup = Setup::new();
+    std::fs::write(
+        setup.test.path().join("incidents.yaml"),
+        incidents("second"),
+    )
+    .unwrap();
+    assert_eq!(
+        setup
+            .run(&["plan", "incidents.yaml", "--out", "plan.json"])
+            .code,
+        0
+    );
+    let c = id_of(&setup.server, "saved/c");
+    let (status, _) = http(
+        &setup.server,
+        "PUT",
+        &format!("/api/csoar/v3/incidents/{c}/"),
+        Some(&json!({"fields": {"description": "edited by hand"}})),
+    );
+    assert_eq!(status, 200);
+    let applied = setup.run(&["apply", "--plan", "plan.json", "--format", "json"]);
+    assert_eq!(applied.code, 4, "{}", applied.combined());
+    let document: Value = serde_json::from_str(&applied.stdout).expect("one JSON document");
+    assert_eq!(
+        crate::formats::schema_violations(&document),
+        Vec::<String>::new()
+    );
+    let saved: Value = serde_json::from_str(
+        &std::fs::read_to_string(setup.test.path().join("plan.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(document["salt"], saved["salt"]);
+    let outcomes: Vec<&Value> = document["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|object| &object["outcome"])
+        .collect();
+    assert_eq!(outcomes[0]["status"], "updated");
+    assert_eq!(outcomes[1]["status"], "updated");
+    assert_eq!(
+        outcomes[2],
+        &json!({
+            "status": "refused",
+            "id": c,
+            "reason": "changed since the plan",
+            "drift": [{"label": "Description", "sensitive": false, "planned": "first c", "now": "edited by hand"}]
+        })
+    );
+    assert_eq!(
+        document["result"],
+        json!({"complete": false, "created": 0, "updated": 2, "unchanged": 0, "failed": 0, "refused": 1, "already_applied": 0})
+    );
+}
