@@ -4,6 +4,7 @@
 
 mod support;
 
+mod ci_recipes;
 mod connection;
 mod drift;
 mod formats;
