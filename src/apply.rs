@@ -18,6 +18,8 @@ pub struct Outcome {
     pub key: String,
     /// What the plan said to do.
     pub action: Action,
+    /// The live object's id, for updates.
+    pub remote_id: Option<u64>,
     /// How many fields were sent.
     pub field_count: usize,
     /// The object's id on success, why it failed otherwise.
@@ -41,24 +43,27 @@ impl std::fmt::Display for Failure {
 }
 
 impl Failure {
-    fn new(error: &ClientError, secrets: &[String]) -> Failure {
+    /// The failure of `error`; if the server's part of it mentions a sensitive value, that part is
+    /// withheld whole (replacing only the value would still reveal it, say a short number, by
+    /// where it was missing).
+    fn new(mut error: ClientError, secrets: &[String]) -> Failure {
+        if let Some(message) = error.server_message_mut() {
+            if secrets
+                .iter()
+                .any(|secret| !secret.is_empty() && message.contains(secret.as_str()))
+            {
+                *message = WITHHELD.to_string();
+            }
+        }
         Failure {
-            message: mask(&error.to_string(), secrets),
-            hint: error.hint().map(|hint| mask(&hint, secrets)),
+            message: error.to_string(),
+            hint: error.hint(),
         }
     }
 }
 
-/// `text` with every occurrence of a secret replaced by `(sensitive)`.
-pub fn mask(text: &str, secrets: &[String]) -> String {
-    let mut masked = text.to_string();
-    for secret in secrets {
-        if !secret.is_empty() {
-            masked = masked.replace(secret.as_str(), crate::render::text::SENSITIVE);
-        }
-    }
-    masked
-}
+/// What replaces a server message that mentions a sensitive value.
+pub const WITHHELD: &str = "(the server's message is withheld: it mentions a sensitive value)";
 
 /// The sensitive values an object's change carries, as they could appear in an error message.
 fn secrets_of(object: &ObjectPlan) -> Vec<String> {
@@ -167,11 +172,12 @@ pub async fn apply(
             Action::Create => create(client, object).await,
             Action::Update => update(client, object).await,
         }
-        .map_err(|error| Failure::new(&error, &secrets_of(object)));
+        .map_err(|error| Failure::new(error, &secrets_of(object)));
         let outcome = Outcome {
             kind: object.kind,
             key: object.key.clone(),
             action: object.action,
+            remote_id: object.remote_id,
             field_count: object.changes.len(),
             result,
         };
@@ -234,9 +240,28 @@ mod tests {
             operation: crate::client::Operation::update(Kind::Incident),
             message: r#"bad value "line \"one\"\nTOP-SECRET" (was OLD-1)"#.into(),
         };
-        let failure = Failure::new(&error, &secrets_of(&object));
+        let failure = Failure::new(error, &secrets_of(&object));
         assert!(!failure.message.contains("TOP-SECRET"), "{failure}");
         assert!(!failure.message.contains("OLD-1"), "{failure}");
-        assert!(failure.message.contains("(sensitive)"), "{failure}");
+        assert!(failure.message.contains(WITHHELD), "{failure}");
+        assert!(
+            failure.message.starts_with("`update_incident` returned"),
+            "{failure}"
+        );
+
+        // A one-character secret withholds the server's message, never soarform's own wording.
+        let mut short = object.clone();
+        short.changes[0].after = Normalized::Text("3".into());
+        short.changes[0].write = json!("3");
+        let error = ClientError::Status {
+            operation: crate::client::Operation::update(Kind::Incident),
+            status: 403,
+            message: "value 3 is not allowed".into(),
+        };
+        let failure = Failure::new(error, &secrets_of(&short));
+        assert_eq!(
+            failure.message,
+            format!("`update_incident` failed with 403: {WITHHELD}")
+        );
     }
 }

@@ -151,13 +151,25 @@ pub struct ChangeEntry {
     /// Listed in `sensitive_fields`.
     pub sensitive: bool,
     /// The live value (null when absent); display strings for lookups.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub before: Option<Value>,
     /// The desired value; display strings for lookups.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub after: Option<Value>,
     /// What the request body carries (ids for lookups).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub write: Option<Value>,
     /// Sensitive fields only: salted hash of the desired value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,7 +195,11 @@ pub struct ObservedFieldEntry {
     /// Listed in `sensitive_fields`.
     pub sensitive: bool,
     /// The value (null when absent); absent for sensitive fields.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub value: Option<Value>,
     /// Sensitive fields only: salted hash of the value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -229,10 +245,18 @@ pub struct DriftEntry {
     pub label: String,
     pub sensitive: bool,
     /// The value the plan was computed from (absent for sensitive fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub planned: Option<Value>,
     /// The value now (absent for sensitive fields).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub now: Option<Value>,
 }
 
@@ -247,6 +271,12 @@ pub struct ResultInfo {
     pub failed: usize,
     pub refused: usize,
     pub already_applied: usize,
+}
+
+/// A key that is present reads as `Some`, even when its value is `null` (an absent field); only a
+/// missing key is `None`. Without this a saved plan would lose its nulls on the way back out.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 /// Salted hashes of values and observed states.
@@ -417,7 +447,7 @@ fn outcome_info(outcome: &Outcome) -> OutcomeInfo {
         },
         Err(error) => OutcomeInfo {
             status: OutcomeStatus::Failed,
-            id: None,
+            id: outcome.remote_id,
             error: Some(error.to_string()),
             reason: None,
             drift: Vec::new(),

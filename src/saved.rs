@@ -79,6 +79,16 @@ pub fn parse(text: &str) -> std::result::Result<PlanDocument, String> {
     if document.document_type != DocumentType::Plan {
         return Err("it is an apply report, not a plan".to_string());
     }
+    let mut seen = std::collections::BTreeSet::new();
+    for entry in &document.objects {
+        if !seen.insert((entry.kind, entry.key.as_str())) {
+            return Err(format!(
+                "it lists {} `{}` twice; a plan holds each object once",
+                entry.kind.noun(),
+                entry.key
+            ));
+        }
+    }
     Ok(document)
 }
 
@@ -148,6 +158,9 @@ pub fn check(
         );
     }
     let column = |field: &str| columns.find(field).cloned();
+    if let Some(reason) = catalog_changed(entry, catalog) {
+        return refuse(entry.remote_id, reason, Vec::new());
+    }
     let object = match (entry.action, live) {
         (_, [_, _, ..]) => {
             let ids: Vec<String> = live.iter().map(|object| object.id.to_string()).collect();
@@ -223,9 +236,6 @@ pub fn check(
     if fingerprint == observed.fingerprint {
         return Verdict::Apply(Box::new(to_object_plan(entry, catalog)));
     }
-    if changes_are_live(entry, object, &column, hasher) {
-        return Verdict::AlreadyApplied;
-    }
     let drift: Vec<Drift> = observed
         .fields
         .iter()
@@ -250,7 +260,81 @@ pub fn check(
             })
         })
         .collect();
+    // Only the planned fields differ, and they hold the planned values: an earlier apply of this
+    // plan made them. Any other difference is a change nobody reviewed.
+    let changed: std::collections::BTreeSet<&str> = entry
+        .changes
+        .iter()
+        .map(|change| change.field.as_str())
+        .collect();
+    let others_unchanged = observed
+        .fields
+        .iter()
+        .zip(&drift_flags(&observed.fields, &now, &column, hasher))
+        .all(|(field, drifted)| !drifted || changed.contains(field.field.as_str()));
+    if others_unchanged && changes_are_live(entry, object, &column, hasher) {
+        return Verdict::AlreadyApplied;
+    }
     refuse(Some(object.id), "changed since the plan".to_string(), drift)
+}
+
+/// For each saved observed field, whether its live value differs from the saved one.
+fn drift_flags(
+    saved: &[crate::plan_json::ObservedFieldEntry],
+    now: &[(String, Normalized)],
+    column: &impl Fn(&str) -> Option<Column>,
+    hasher: &Hasher,
+) -> Vec<bool> {
+    saved
+        .iter()
+        .zip(now)
+        .map(|(saved, (_, current))| {
+            let Some(column) = column(&saved.field) else {
+                return true;
+            };
+            if saved.sensitive {
+                saved.hash.as_deref() != Some(&hasher.value(&saved.field, current))
+            } else {
+                normalize::observed(&column, saved.value.as_ref()) != *current
+            }
+        })
+        .collect()
+}
+
+/// The reviewer saw names (options, template); the plan sends ids. If the tenant's catalog no longer
+/// maps those names to those ids, the plan would write something nobody reviewed.
+fn catalog_changed(entry: &ObjectEntry, catalog: &Catalog) -> Option<String> {
+    if let Some(template) = &entry.template {
+        let same = catalog
+            .template_by_name(&template.name)
+            .is_some_and(|found| found.id == template.id);
+        if !same && entry.action == Action::Create {
+            return Some(format!(
+                "the template `{}` no longer has id {} in the tenant",
+                template.name, template.id
+            ));
+        }
+    }
+    let columns = catalog.columns(entry.kind);
+    for change in entry.changes.iter().filter(|change| !change.sensitive) {
+        let Some(column) = columns.find(&change.field) else {
+            continue;
+        };
+        if column.column_type != crate::catalog::ColumnType::Select {
+            continue;
+        }
+        let (Some(Value::String(name)), Some(write)) = (&change.after, &change.write) else {
+            continue;
+        };
+        let id = column.choice_by_name(name).map(|choice| choice.id);
+        if id.is_none() || write.as_u64() != id {
+            return Some(format!(
+                "the option `{name}` of `{}` has a different id in the tenant than when the plan was made",
+                change.label
+            ));
+        }
+    }
+    None
 }
 
 /// Whether every planned change already holds on `object`.

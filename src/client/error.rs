@@ -77,6 +77,21 @@ fn location_suffix(location: &Option<String>) -> String {
 }
 
 impl ClientError {
+    /// The part of the error that came from the server (or the network stack), which may echo
+    /// what was sent; everything else is soarform's own wording.
+    pub fn server_message_mut(&mut self) -> Option<&mut String> {
+        match self {
+            ClientError::Unauthorized { message, .. }
+            | ClientError::Forbidden { message, .. }
+            | ClientError::Status { message, .. }
+            | ClientError::Transport { message, .. }
+            | ClientError::InvalidResponse { message, .. } => Some(message),
+            ClientError::Moved { .. }
+            | ClientError::BasePathNotFound { .. }
+            | ClientError::ObjectNotFound { .. } => None,
+        }
+    }
+
     /// What the user can do about it, shown as `hint:`.
     pub fn hint(&self) -> Option<String> {
         match self {

@@ -13,11 +13,11 @@ use crate::error::{Error, Result};
 use crate::kind::Kind;
 use crate::manifest::{self, LoadOptions};
 use crate::plan::{Action, ObjectPlan, Plan};
-use crate::plan_json::{self, Context, Hasher, PlanDocument};
+use crate::plan_json::{self, Context, Hasher, PlanDocument, TargetInfo};
 use crate::render::{markdown, text};
 use crate::saved::{self, Verdict};
 use crate::session::{ObserveRequest, Session};
-use crate::settings::{self, Environment};
+use crate::settings::{self, Connection, ConnectionSettings, Environment};
 
 /// Applies the desired state (after confirmation) or a saved plan.
 pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
@@ -42,7 +42,7 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
     let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
     let manifest = manifest::load(&args.paths, &LoadOptions::for_project(&config))
         .map_err(Error::Diagnostics)?;
-    super::warn_unused_patterns(&selection, &manifest);
+    let _ = super::warn_unused_patterns(&selection, &manifest);
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
     runtime()?.block_on(async {
         let session = Session::open(connection).await?;
@@ -156,18 +156,37 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
     let environment = Environment::from_process();
     default_to_plan_target(&mut args, &config, &environment, &document);
     let connection = settings::connection(&args.connection, &config, &environment)?;
+    // Refuse before sending anything, credentials included, to a tenant the plan was not made for.
+    let here = target_of(&connection);
+    if !document.target.same_as(&here) {
+        return Err(Error::with_hint(
+            format!(
+                "the plan `{}` was made against {}, and this apply would go to {}; nothing was sent",
+                plan_file.display(),
+                document.target,
+                here
+            ),
+            "apply a plan to the tenant it was made against, or make a new plan for this one",
+        ));
+    }
     runtime()?.block_on(async {
         let session = Session::open(connection).await?;
-        let here = session.target_info();
-        if !document.target.same_as(&here) {
+        let identity = session.identity(&config)?;
+        if let Some(entry) = document
+            .objects
+            .iter()
+            .find(|entry| entry.identity_field != identity.column(entry.kind).field)
+        {
             return Err(Error::with_hint(
                 format!(
-                    "the plan `{}` was made against {}, and this apply would go to {}; nothing was applied",
-                    plan_file.display(),
-                    document.target,
-                    here
+                    "the plan keeps the key of {} `{}` in `{}`, but the identity field of {}s is `{}` now; nothing was applied",
+                    entry.kind.noun(),
+                    entry.key,
+                    entry.identity_field,
+                    entry.kind.noun(),
+                    identity.column(entry.kind).field
                 ),
-                "apply a plan to the tenant it was made against, or make a new plan for this one",
+                "make a new plan with the current `identity:` of soarform.yaml",
             ));
         }
         let hasher = Hasher::with_salt(&document.salt);
@@ -228,8 +247,9 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
     })
 }
 
-/// With no URL on the command line, in the environment or in `soarform.yaml`, a saved plan goes to
-/// the tenant it was made against.
+/// With no URL on the command line, in the environment or in `soarform.yaml`, a plan made on the
+/// sandbox goes to the sandbox. A remote URL is never taken from the plan file: a tampered file
+/// must not be able to send the credential to a host of its choosing.
 fn default_to_plan_target(
     args: &mut ApplyArgs,
     config: &ProjectConfig,
@@ -243,15 +263,26 @@ fn default_to_plan_target(
         && environment.url.is_none()
         && config.url.is_none()
         && config.region.is_none();
-    if !unset {
-        return;
-    }
-    if document.target.sandbox {
+    if unset && document.target.sandbox {
         connection.sandbox = true;
-    } else {
-        connection.url = Some(document.target.url.clone());
+        connection.api = connection.api.or(Some(document.target.dialect));
     }
-    connection.api = connection.api.or(Some(document.target.dialect));
+}
+
+/// Where a connection would go, as plan files record it.
+fn target_of(connection: &ConnectionSettings) -> TargetInfo {
+    match &connection.connection {
+        Connection::Remote { target, .. } => TargetInfo {
+            url: target.base_url().to_string(),
+            dialect: target.dialect,
+            sandbox: false,
+        },
+        Connection::Sandbox { dialect, .. } => TargetInfo {
+            url: String::new(),
+            dialect: *dialect,
+            sandbox: true,
+        },
+    }
 }
 
 /// One search per kind and identity field for the keys the plan creates or updates, reading only

@@ -144,15 +144,18 @@ pub fn path_strings(paths: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
-/// A warning on stderr for each pattern that matches no declared object (most likely a typo).
-pub fn warn_unused_patterns(selection: &Selection, manifest: &Manifest) {
+/// A warning on stderr for each pattern that matches no declared object (most likely a typo);
+/// returns those patterns as `--flag pattern`.
+pub fn warn_unused_patterns(selection: &Selection, manifest: &Manifest) -> Vec<String> {
     let objects = manifest
         .objects
         .iter()
         .map(|object| (object.kind, object.key.as_str()));
-    for pattern in selection.unused(objects) {
+    let unused = selection.unused(objects);
+    for pattern in &unused {
         eprintln!("warning: `{pattern}` matches no declared object");
     }
+    unused
 }
 
 /// On stderr: how much of the repository a targeted plan covered.

@@ -16,7 +16,17 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
     let manifest = manifest::load(&args.paths, &LoadOptions::for_project(&config))
         .map_err(Error::Diagnostics)?;
-    super::warn_unused_patterns(&selection, &manifest);
+    let unused = super::warn_unused_patterns(&selection, &manifest);
+    if args.expect_no_changes && unused.iter().any(|pattern| pattern.starts_with("--target")) {
+        // A mistyped target would select nothing and pass the drift check forever.
+        return Err(Error::with_hint(
+            format!(
+                "`{}` matches no declared object, and --expect-no-changes was given",
+                unused.join("`, `")
+            ),
+            "fix the pattern: a drift check that compares nothing always passes",
+        ));
+    }
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
     let (planned, context) = runtime()?.block_on(async {
         let session = Session::open(connection).await?;

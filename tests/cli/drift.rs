@@ -218,6 +218,16 @@ fn target_and_exclude_limit_plan_and_apply_to_matching_keys() {
     assert_eq!(keys, [json!("phishing/one")]);
     assert!(server.triage_items().is_empty());
 
+    let typo = run(
+        &test,
+        &server,
+        &["plan", ".", "--expect-no-changes", "--target", "phishin/*"],
+    );
+    assert_eq!(typo.code, 1, "{}", typo.combined());
+    assert!(typo.stderr.contains(
+        "error: `--target phishin/*` matches no declared object, and --expect-no-changes was given"
+    ));
+
     let bad = run(&test, &server, &["plan", ".", "--target", "phishing/[a"]);
     assert_eq!(bad.code, 1, "{}", bad.combined());
     assert!(bad

@@ -250,7 +250,7 @@ fn a_plan_is_only_applied_to_the_url_and_dialect_it_was_made_against() {
                 .contains("(v3 API), and this apply would go to")
             && other_dialect
                 .stderr
-                .contains("(legacy API); nothing was applied"),
+                .contains("(legacy API); nothing was sent"),
         "{}",
         other_dialect.stderr
     );
@@ -270,10 +270,8 @@ fn a_plan_is_only_applied_to_the_url_and_dialect_it_was_made_against() {
     );
     assert_eq!(elsewhere.code, 1, "{}", elsewhere.combined());
     assert_eq!(setup.writes().len(), writes);
-    assert!(other_server
-        .requests()
-        .iter()
-        .all(|request| request.method == "GET"));
+    // Not even the catalog was read there: the credential never went to the other tenant.
+    assert!(other_server.requests().is_empty());
 }
 
 #[test]
@@ -380,5 +378,100 @@ fn the_json_report_of_a_saved_plan_lists_refusals_with_their_drift() {
     assert_eq!(
         document["result"],
         json!({"complete": false, "created": 0, "updated": 2, "unchanged": 0, "failed": 0, "refused": 1, "already_applied": 0})
+    );
+}
+
+#[test]
+fn an_object_whose_planned_change_was_made_by_hand_along_with_another_edit_is_refused() {
+    let setup = Setup::new();
+    std::fs::write(
+        setup.test.path().join("incidents.yaml"),
+        incidents("first").replace("status: Open", "status: Closed"),
+    )
+    .unwrap();
+    assert_eq!(
+        setup
+            .run(&["plan", "incidents.yaml", "--out", "plan.json"])
+            .code,
+        0
+    );
+    // Someone closes a by hand (the planned change) and also rewrites its description.
+    let a = id_of(&setup.server, "saved/a");
+    let (status, _) = http(
+        &setup.server,
+        "PUT",
+        &format!("/api/csoar/v3/incidents/{a}/"),
+        Some(&json!({"fields": {"status": 4, "description": "rewritten by hand"}})),
+    );
+    assert_eq!(status, 200);
+    let applied = setup.run(&["apply", "--plan", "plan.json"]);
+    assert_eq!(applied.code, 4, "{}", applied.combined());
+    assert!(
+        applied.stdout.contains(&format!(
+            "! refused Incident saved/a (id {a}): changed since the plan\n    ~ Status: \"Open\" at plan time, now \"Closed\"\n    ~ Description: \"first a\" at plan time, now \"rewritten by hand\"\n"
+        )),
+        "{}",
+        applied.stdout
+    );
+}
+
+#[test]
+fn absent_values_survive_a_saved_plan_into_the_json_report() {
+    let setup = Setup::new();
+    // Set a field none of the live incidents has.
+    std::fs::write(
+        setup.test.path().join("incidents.yaml"),
+        incidents("first").replace(
+            "  status: Open\n",
+            "  status: Open\n  External ticket: T-1\n",
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        setup
+            .run(&["plan", "incidents.yaml", "--out", "plan.json"])
+            .code,
+        0
+    );
+    let applied = setup.run(&["apply", "--plan", "plan.json", "--format", "json"]);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    let document: Value = serde_json::from_str(&applied.stdout).unwrap();
+    assert_eq!(
+        crate::formats::schema_violations(&document),
+        Vec::<String>::new()
+    );
+    let change = &document["objects"][0]["changes"][0];
+    assert_eq!(change["before"], Value::Null);
+    assert!(
+        change.as_object().unwrap().contains_key("before"),
+        "{change}"
+    );
+}
+
+#[test]
+fn a_plan_listing_an_object_twice_is_refused_before_anything_is_sent() {
+    let test = Test::new().write("incidents.yaml", incidents("first"));
+    assert_eq!(
+        run_with(
+            &test,
+            &["plan", "incidents.yaml", "--sandbox", "--out", "plan.json"]
+        )
+        .code,
+        0
+    );
+    let mut document: Value =
+        serde_json::from_str(&std::fs::read_to_string(test.path().join("plan.json")).unwrap())
+            .unwrap();
+    let first = document["objects"][0].clone();
+    document["objects"].as_array_mut().unwrap().push(first);
+    std::fs::write(test.path().join("twice.json"), document.to_string()).unwrap();
+    let applied = run_with(&test, &["apply", "--plan", "twice.json", "--sandbox"]);
+    assert_eq!(applied.code, 1, "{}", applied.combined());
+    assert!(
+        applied
+            .stderr
+            .contains("it lists incident `saved/a` twice; a plan holds each object once"),
+        "{}",
+        applied.stderr
     );
 }
