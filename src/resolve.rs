@@ -156,6 +156,17 @@ impl FieldNames {
     }
 }
 
+fn type_name(column_type: &crate::catalog::ColumnType) -> &str {
+    use crate::catalog::ColumnType;
+    match column_type {
+        ColumnType::Text | ColumnType::Textarea => "text",
+        ColumnType::Datetime => "date and time",
+        ColumnType::Select => "option",
+        ColumnType::Number => "number",
+        ColumnType::Other(name) => name,
+    }
+}
+
 fn identity_in_list(setting: &str, origin: &Origin, kind: Kind) -> Diagnostic {
     let mut problem = diagnostic(
         origin,
@@ -173,15 +184,18 @@ fn identity_in_list(setting: &str, origin: &Origin, kind: Kind) -> Diagnostic {
 }
 
 /// Resolves every desired object; the error lists every problem found.
+///
+/// Problems with the value of a `sensitive` field name its position but never quote the value.
 pub fn resolve(
     objects: &[DesiredObject],
     catalog: &Catalog,
     identity: &Identity,
+    sensitive: &FieldNames,
 ) -> Result<Vec<ResolvedObject>, Vec<Diagnostic>> {
     let mut resolved = Vec::with_capacity(objects.len());
     let mut problems = Vec::new();
     for object in objects {
-        match resolve_object(object, catalog, identity) {
+        match resolve_object(object, catalog, identity, sensitive) {
             Ok(done) => resolved.push(done),
             Err(mut found) => problems.append(&mut found),
         }
@@ -197,6 +211,7 @@ fn resolve_object(
     object: &DesiredObject,
     catalog: &Catalog,
     identity: &Identity,
+    sensitive: &FieldNames,
 ) -> Result<ResolvedObject, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let template = match (object.kind, &object.template) {
@@ -282,6 +297,20 @@ fn resolve_object(
                 declared_name: field.name.clone(),
                 value,
             }),
+            Err(_) if sensitive.contains(object.kind, &column.field) => {
+                // No snippet either: the source line would show the value.
+                let mut problem = Diagnostic::new(format!(
+                    "{}: the value of the sensitive field `{}` is not a valid {} value (not shown)",
+                    field.origin,
+                    column.label,
+                    type_name(&column.column_type)
+                ));
+                problem.help = Some(
+                    "check the value in the file; soarform never prints values of `sensitive_fields`"
+                        .into(),
+                );
+                problems.push(problem);
+            }
             Err(message) => problems.push(diagnostic(&field.origin, message, "invalid value")),
         }
     }

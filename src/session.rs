@@ -43,6 +43,7 @@ impl Session {
                     state_file: Some(state_file.clone()),
                     latency: std::time::Duration::ZERO,
                     read_only: false,
+                    ..SimConfig::default()
                 };
                 let server = SimServer::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
                     .map_err(|error| {
@@ -158,13 +159,20 @@ impl Session {
     }
 
     /// Checks every desired object against the catalog; all problems are reported at once.
-    pub fn resolve(&self, manifest: &Manifest, identity: &Identity) -> Result<Vec<ResolvedObject>> {
-        resolve::resolve(&manifest.objects, &self.catalog, identity).map_err(|diagnostics| {
-            Error::Diagnostics(Report {
-                diagnostics,
-                sources: manifest.sources.clone(),
-            })
-        })
+    pub fn resolve(
+        &self,
+        manifest: &Manifest,
+        identity: &Identity,
+        sensitive: &FieldNames,
+    ) -> Result<Vec<ResolvedObject>> {
+        resolve::resolve(&manifest.objects, &self.catalog, identity, sensitive).map_err(
+            |diagnostics| {
+                Error::Diagnostics(Report {
+                    diagnostics,
+                    sources: manifest.sources.clone(),
+                })
+            },
+        )
     }
 
     /// Reads the live objects carrying `keys` (per kind: identity field, keys, columns to read) with
@@ -208,7 +216,7 @@ impl Session {
     ) -> Result<Planned> {
         let identity = self.identity(config)?;
         let options = self.plan_options(config, &identity)?;
-        let mut desired = self.resolve(manifest, &identity)?;
+        let mut desired = self.resolve(manifest, &identity, &options.sensitive)?;
         let declared = desired.len();
         desired.retain(|object| selection.matches(object.kind, &object.key));
         let requests: Vec<ObserveRequest> = Kind::ALL

@@ -328,7 +328,8 @@ async fn fill_sensitive_writes(
     let manifest =
         manifest::load(paths, &LoadOptions::for_project(config)).map_err(Error::Diagnostics)?;
     let identity = session.identity(config)?;
-    let desired = session.resolve(&manifest, &identity)?;
+    let options = session.plan_options(config, &identity)?;
+    let desired = session.resolve(&manifest, &identity, &options.sensitive)?;
     let hasher = Hasher::with_salt(&document.salt);
     let declared: BTreeMap<(Kind, &str), _> = desired
         .iter()

@@ -180,3 +180,31 @@ fn a_saved_plan_is_refused_when_a_sensitive_value_in_the_files_changed_since() {
         format!("{CREATE_SECRET}\nsecond line\n")
     );
 }
+
+#[test]
+fn an_invalid_sensitive_value_is_reported_by_position_without_quoting_it() {
+    let test = Test::new()
+        .write(
+            "soarform.yaml",
+            "sensitive_fields: [Estimated loss (USD), Priority]\n",
+        )
+        .write(
+            "incidents.yaml",
+            "kind: Incident\nkey: secret/bad\ntemplate: Phishing\nfields:\n  Estimated loss (USD): SECRET-NUM-991\n  Priority: SECRET-OPT-772\n",
+        );
+    let output = test.run_args(&["plan".into(), ".".into(), "--sandbox".into()]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output.stderr.contains(
+            "incidents.yaml:5:25: the value of the sensitive field `Estimated loss (USD)` is not a valid number value (not shown)"
+        ),
+        "{}",
+        output.stderr
+    );
+    assert!(output.stderr.contains("incidents.yaml:6:13: the value of the sensitive field `Priority` is not a valid option value"));
+    assert!(
+        !output.combined().contains("SECRET-"),
+        "{}",
+        output.combined()
+    );
+}
