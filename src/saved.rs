@@ -413,3 +413,74 @@ pub fn to_plan(document: &PlanDocument, catalog: &Catalog) -> Plan {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn minimal(objects: Value) -> Value {
+        json!({
+            "format_version": 1, "type": "plan", "soarform_version": "0.1.0",
+            "target": {"url": "https://api.us2.sumologic.com/api/csoar/v3/", "dialect": "v3", "sandbox": false},
+            "paths": ["."], "selection": {"target": [], "exclude": []},
+            "salt": "00112233445566778899aabbccddeeff",
+            "summary": {"create": 1, "update": 0, "unchanged": 0},
+            "objects": objects
+        })
+    }
+
+    fn create(extra: Value) -> Value {
+        let mut object = json!({
+            "kind": "Incident", "key": "a", "action": "create", "remote_id": null,
+            "template": {"id": 1, "name": "Phishing"}, "identity_field": "incidentid",
+            "changes": [{"field": "status", "label": "Status", "name": "status", "sensitive": false, "after": "Open", "write": 1}],
+            "observed": {"fingerprint": format!("sha256:{}", "0".repeat(64)), "fields": []},
+            "warnings": []
+        });
+        for (key, value) in extra.as_object().unwrap() {
+            object[key] = value.clone();
+        }
+        object
+    }
+
+    #[test]
+    fn the_schema_accepts_a_plan_and_rejects_what_cannot_be_one() {
+        assert_eq!(
+            schema_problems(&minimal(json!([create(json!({}))]))).unwrap(),
+            Vec::<String>::new()
+        );
+        for (what, object) in [
+            ("a create with an id", create(json!({"remote_id": 7}))),
+            (
+                "an outcome in a plan",
+                create(json!({"outcome": {"status": "created", "id": 7}})),
+            ),
+            (
+                "a sensitive change with its value",
+                create(
+                    json!({"changes": [{"field": "opt_2", "label": "T", "name": "T", "sensitive": true, "after": "secret", "after_hash": format!("sha256:{}", "0".repeat(64))}]}),
+                ),
+            ),
+        ] {
+            assert!(
+                !schema_problems(&minimal(json!([object])))
+                    .unwrap()
+                    .is_empty(),
+                "{what} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn parse_refuses_other_versions_and_duplicates() {
+        let mut future = minimal(json!([]));
+        future["format_version"] = json!(2);
+        assert!(parse(&future.to_string())
+            .unwrap_err()
+            .contains("format version 2"));
+        let twice = minimal(json!([create(json!({})), create(json!({}))]));
+        assert!(parse(&twice.to_string()).unwrap_err().contains("twice"));
+        assert!(parse(&minimal(json!([create(json!({}))])).to_string()).is_ok());
+    }
+}
