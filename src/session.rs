@@ -35,16 +35,11 @@ impl Session {
                 dialect,
             } => {
                 let token = crate::sim::generate_token();
-                let config = SimConfig {
-                    credentials: Credentials {
-                        token: Some(token.clone()),
-                        ..Credentials::default()
-                    },
-                    state_file: Some(state_file.clone()),
-                    latency: std::time::Duration::ZERO,
-                    read_only: false,
-                    ..SimConfig::default()
-                };
+                let mut config = SimConfig::new(Credentials {
+                    token: Some(token.clone()),
+                    ..Credentials::default()
+                });
+                config.state_file = Some(state_file.clone());
                 let server = SimServer::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
                     .map_err(|error| {
                     Error::caused_by(
