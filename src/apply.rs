@@ -4,9 +4,12 @@
 //! partial failure finds the objects already created and only sends what still differs. One object's
 //! failure does not stop the others.
 
+use futures_util::StreamExt as _;
+
 use crate::client::{Client, ClientError};
 use crate::kind::Kind;
 use crate::normalize::Normalized;
+use crate::observe::key_filter;
 use crate::plan::{Action, ObjectPlan, Plan};
 
 /// What happened to one object.
@@ -156,43 +159,122 @@ impl ApplyReport {
     }
 }
 
-/// Applies every change of the plan, reporting each outcome through `progress` as it happens.
+/// How many times one create is sent at most when its outcome keeps being unknown.
+const MAX_CREATE_ATTEMPTS: u32 = 5;
+
+/// Applies every change of the plan, up to the client's concurrency limit at once, reporting each
+/// outcome through `progress` as it happens; the report lists them in plan order.
 pub async fn apply(
     client: &Client,
     plan: &Plan,
     mut progress: impl FnMut(&Outcome),
 ) -> ApplyReport {
     let mut report = ApplyReport::default();
-    for object in &plan.objects {
-        let result = match object.action {
-            Action::Unchanged => {
-                report.unchanged += 1;
-                continue;
-            }
-            Action::Create => create(client, object).await,
-            Action::Update => update(client, object).await,
+    let changes = plan.objects.iter().enumerate().filter(|(_, object)| {
+        if object.action == Action::Unchanged {
+            report.unchanged += 1;
+            false
+        } else {
+            true
         }
-        .map_err(|error| Failure::new(error, &secrets_of(object)));
-        let outcome = Outcome {
-            kind: object.kind,
-            key: object.key.clone(),
-            action: object.action,
-            remote_id: object.remote_id,
-            field_count: object.changes.len(),
-            result,
-        };
+    });
+    let changes: Vec<(usize, &ObjectPlan)> = changes.collect();
+    let mut running = futures_util::stream::iter(changes)
+        .map(|(index, object)| async move { (index, apply_one(client, object).await) })
+        .buffer_unordered(client.options().max_concurrency.max(1));
+    let mut done = Vec::new();
+    while let Some((index, outcome)) = running.next().await {
         progress(&outcome);
-        report.outcomes.push(outcome);
+        done.push((index, outcome));
     }
+    done.sort_by_key(|(index, _)| *index);
+    report.outcomes = done.into_iter().map(|(_, outcome)| outcome).collect();
     report
 }
 
+async fn apply_one(client: &Client, object: &ObjectPlan) -> Outcome {
+    let result = match object.action {
+        Action::Create => create(client, object).await,
+        _ => update(client, object).await,
+    }
+    .map_err(|error| Failure::new(error, &secrets_of(object)));
+    Outcome {
+        kind: object.kind,
+        key: object.key.clone(),
+        action: object.action,
+        remote_id: object.remote_id,
+        field_count: object.changes.len(),
+        result,
+    }
+}
+
+/// Creates the object. When the answer is lost (the create may or may not have been committed),
+/// the key is searched first and the create is sent again only if nothing carries it: a retried
+/// create never makes a duplicate.
 async fn create(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError> {
     let template_id = object.template.as_ref().map(|template| template.id);
-    let created = client
-        .create(object.kind, template_id, object.write_fields())
-        .await?;
-    Ok(created.id)
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let error = match client
+            .create(object.kind, template_id, object.write_fields())
+            .await
+        {
+            Ok(created) => return Ok(created.id),
+            Err(error @ ClientError::OutcomeUnknown { .. }) => error,
+            Err(error) => return Err(error),
+        };
+        tokio::time::sleep(client.options().retry.delay(attempt, None)).await;
+        let filter = key_filter(&object.identity_field, &[object.key.as_str()]);
+        let found = client
+            .search(
+                object.kind,
+                &filter,
+                std::slice::from_ref(&object.identity_field),
+            )
+            .await?;
+        let ids: Vec<u64> = found
+            .iter()
+            .filter(|live| {
+                live.fields
+                    .get(&object.identity_field)
+                    .and_then(|value| value.as_str())
+                    == Some(object.key.as_str())
+            })
+            .map(|live| live.id)
+            .collect();
+        match ids.as_slice() {
+            [id] => {
+                tracing::debug!(
+                    "{} {}: the create's answer was lost, but it was committed as id {id}",
+                    object.kind,
+                    object.key
+                );
+                return Ok(*id);
+            }
+            [] if attempt < MAX_CREATE_ATTEMPTS => {
+                tracing::debug!(
+                    "{} {}: the create's answer was lost and nothing carries the key; sending it again",
+                    object.kind,
+                    object.key
+                );
+            }
+            [] => return Err(error),
+            many => {
+                return Err(ClientError::InvalidResponse {
+                    operation: crate::client::Operation::create(object.kind),
+                    message: format!(
+                        "after a lost answer, {} objects carry the key (ids {})",
+                        many.len(),
+                        many.iter()
+                            .map(u64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })
+            }
+        }
+    }
 }
 
 async fn update(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError> {

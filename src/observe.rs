@@ -2,11 +2,17 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use futures_util::{StreamExt as _, TryStreamExt as _};
+
 use crate::client::{Client, ClientError, RemoteObject};
 use crate::kind::Kind;
 
-/// How many keys one search filter holds (`field:"a" OR field:"b" ...`).
-pub const KEYS_PER_SEARCH: usize = 50;
+/// How many keys one search filter holds (`field:"a" OR field:"b" ...`): one less than a page, so
+/// that a complete answer always comes back as a short page and needs no second request, while a
+/// key carried by two objects still shows (the answer then fills the page and the next is read).
+pub fn keys_per_search(page_size: u32) -> usize {
+    usize::try_from(page_size.saturating_sub(1).max(1)).unwrap_or(1)
+}
 
 /// Live objects by kind and key; more than one object under a key is a conflict the plan reports.
 #[derive(Debug, Default, Clone)]
@@ -15,12 +21,11 @@ pub struct Observed {
 }
 
 impl Observed {
-    /// Records an object found under a key.
+    /// Records an object found under a key (objects under one key are kept ordered by id).
     pub fn insert(&mut self, kind: Kind, key: &str, object: RemoteObject) {
-        self.by_key
-            .entry((kind, key.to_string()))
-            .or_default()
-            .push(object);
+        let objects = self.by_key.entry((kind, key.to_string())).or_default();
+        let at = objects.partition_point(|existing| existing.id < object.id);
+        objects.insert(at, object);
     }
 
     /// The objects carrying a key (usually none or one).
@@ -60,18 +65,29 @@ pub async fn observe(
     if !requested.iter().any(|column| column == identity_field) {
         requested.push(identity_field.to_string());
     }
-    for chunk in unique.chunks(KEYS_PER_SEARCH) {
-        let filter = key_filter(identity_field, chunk);
-        for object in client.search(kind, &filter, &requested).await? {
-            // The server matches exactly, but only trust what the identity field really holds.
-            let key = object
-                .fields
-                .get(identity_field)
-                .and_then(|value| value.as_str())
-                .map(str::to_string);
-            if let Some(key) = key.filter(|key| wanted.contains(key.as_str())) {
-                observed.insert(kind, &key, object);
-            }
+    let options = client.options();
+    let filters: Vec<String> = unique
+        .chunks(keys_per_search(options.page_size))
+        .map(|chunk| key_filter(identity_field, chunk))
+        .collect();
+    // Batches run side by side; the client's limiter keeps them within the API's limits.
+    let answers: Vec<Vec<RemoteObject>> = futures_util::stream::iter(filters)
+        .map(|filter| {
+            let requested = &requested;
+            async move { client.search(kind, &filter, requested).await }
+        })
+        .buffer_unordered(options.max_concurrency.max(1))
+        .try_collect()
+        .await?;
+    for object in answers.into_iter().flatten() {
+        // The server matches exactly, but only trust what the identity field really holds.
+        let key = object
+            .fields
+            .get(identity_field)
+            .and_then(|value| value.as_str())
+            .map(str::to_string);
+        if let Some(key) = key.filter(|key| wanted.contains(key.as_str())) {
+            observed.insert(kind, &key, object);
         }
     }
     Ok(())
@@ -80,6 +96,13 @@ pub async fn observe(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_complete_answer_is_always_a_short_page() {
+        assert_eq!(keys_per_search(500), 499);
+        assert_eq!(keys_per_search(2), 1);
+        assert_eq!(keys_per_search(1), 1);
+    }
 
     #[test]
     fn filters_join_exact_terms_with_or() {

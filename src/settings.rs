@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use crate::cli::ConnectionArgs;
 use crate::client::target::{self, Target};
 use crate::client::{
-    ClientOptions, Credential, Endpoints, Secret, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
+    ClientOptions, Credential, Endpoints, Secret, DEFAULT_MAX_CONCURRENCY, DEFAULT_PAGE_SIZE,
+    DEFAULT_REQUESTS_PER_SECOND, MAX_PAGE_SIZE,
 };
 use crate::config::{self, ProjectConfig};
 use crate::dialect::Dialect;
@@ -106,10 +107,6 @@ pub fn connection(
             config_name(config)
         )));
     }
-    let client = ClientOptions {
-        page_size,
-        ..ClientOptions::default()
-    };
     let dialect = args.api.or(config.api);
     let connection = if args.sandbox {
         Connection::Sandbox {
@@ -124,6 +121,28 @@ pub fn connection(
         })?;
         let credential = credential(args.token_file.as_deref(), environment)?;
         Connection::Remote { target, credential }
+    };
+    // Sumo Logic's documented limits apply to Sumo Logic hosts; the sandbox, `soarform sim` and
+    // proxies get no rate limit unless soarform.yaml sets one.
+    let sumo_host = match &connection {
+        Connection::Remote { target, .. } => target
+            .root
+            .host_str()
+            .is_some_and(|host| target::detect(host).is_some()),
+        Connection::Sandbox { .. } => false,
+    };
+    let client = ClientOptions {
+        page_size,
+        requests_per_second: config
+            .limits
+            .requests_per_second
+            .or(sumo_host.then_some(DEFAULT_REQUESTS_PER_SECOND)),
+        max_concurrency: config
+            .limits
+            .max_concurrency
+            .and_then(|limit| usize::try_from(limit).ok())
+            .unwrap_or(DEFAULT_MAX_CONCURRENCY),
+        ..ClientOptions::default()
     };
     Ok(ConnectionSettings {
         connection,

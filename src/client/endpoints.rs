@@ -81,6 +81,12 @@ impl Operation {
         }
     }
 
+    /// Whether the operation creates an object: it must never be re-sent blindly, since a lost
+    /// answer does not mean a lost create.
+    pub fn is_create(self) -> bool {
+        matches!(self, Operation::CreateIncident | Operation::CreateTriage)
+    }
+
     /// Whether the path addresses one object (so a 404 means "no such object").
     pub fn addresses_one_object(self) -> bool {
         matches!(

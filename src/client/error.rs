@@ -61,6 +61,23 @@ pub enum ClientError {
         message: String,
     },
 
+    /// A create was sent, but its answer was lost (connection dropped, timeout) or was a gateway
+    /// error: it may or may not have been committed. Settle it by searching for the key.
+    #[error("`{operation}` may or may not have been applied: {message}")]
+    OutcomeUnknown {
+        operation: Operation,
+        message: String,
+    },
+
+    /// Retries ran out; `last` is the last attempt's error.
+    #[error("`{operation}` failed {attempts} times in {seconds} s; the last time: {last}")]
+    GaveUp {
+        operation: Operation,
+        attempts: u32,
+        seconds: u64,
+        last: Box<ClientError>,
+    },
+
     /// The answer was not what the API profile describes.
     #[error("`{operation}` returned an answer soarform does not understand: {message}")]
     InvalidResponse {
@@ -85,7 +102,9 @@ impl ClientError {
             | ClientError::Forbidden { message, .. }
             | ClientError::Status { message, .. }
             | ClientError::Transport { message, .. }
-            | ClientError::InvalidResponse { message, .. } => Some(message),
+            | ClientError::InvalidResponse { message, .. }
+            | ClientError::OutcomeUnknown { message, .. } => Some(message),
+            ClientError::GaveUp { last, .. } => last.server_message_mut(),
             ClientError::Moved { .. }
             | ClientError::BasePathNotFound { .. }
             | ClientError::ObjectNotFound { .. } => None,
@@ -112,6 +131,9 @@ impl ClientError {
             ClientError::Status { status: 429, .. } => {
                 Some("the API rate limit was exceeded; wait and run the command again".into())
             }
+            ClientError::GaveUp { last, .. } => last.hint().or_else(|| {
+                Some("the service kept failing; run the command again later: it converges".into())
+            }),
             _ => None,
         }
     }

@@ -3,13 +3,17 @@
 pub mod credential;
 pub mod endpoints;
 pub mod error;
+pub mod limiter;
 pub mod remote;
+pub mod retry;
 pub mod target;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION};
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
@@ -19,13 +23,16 @@ use crate::kind::Kind;
 pub use credential::{Credential, Secret};
 pub use endpoints::{Endpoints, Operation};
 pub use error::ClientError;
+pub use limiter::{Limiter, DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUESTS_PER_SECOND};
 pub use remote::RemoteObject;
+pub use retry::RetryPolicy;
 pub use target::Target;
 
 /// The largest page the search endpoints accept.
 pub const MAX_PAGE_SIZE: u32 = 500;
-/// The page size used when `soarform.yaml` sets none.
-pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// The page size used when `soarform.yaml` sets none: as large as the API allows, so reading N
+/// objects takes about N / 500 searches.
+pub const DEFAULT_PAGE_SIZE: u32 = MAX_PAGE_SIZE;
 
 /// Tunables of the client.
 #[derive(Debug, Clone)]
@@ -34,13 +41,23 @@ pub struct ClientOptions {
     pub page_size: u32,
     /// How long one request may take.
     pub timeout: Duration,
+    /// Most requests started per second (`None`: no rate limit).
+    pub requests_per_second: Option<f64>,
+    /// Most requests in flight at once.
+    pub max_concurrency: usize,
+    /// How failed requests are retried.
+    pub retry: RetryPolicy,
 }
 
 impl Default for ClientOptions {
+    /// Sumo Logic's documented limits, the default page size, two minutes of retries.
     fn default() -> Self {
         ClientOptions {
             page_size: DEFAULT_PAGE_SIZE,
             timeout: Duration::from_secs(60),
+            requests_per_second: Some(DEFAULT_REQUESTS_PER_SECOND),
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -52,7 +69,9 @@ pub struct Client {
     credential: Credential,
     endpoints: Endpoints,
     options: ClientOptions,
+    limiter: Limiter,
     requests: AtomicU64,
+    retries: AtomicU64,
 }
 
 impl std::fmt::Debug for Client {
@@ -86,13 +105,16 @@ impl Client {
                 url: target.base_url().to_string(),
                 message: error.to_string(),
             })?;
+        let limiter = Limiter::new(options.requests_per_second, options.max_concurrency);
         Ok(Client {
             http,
             target,
             credential,
             endpoints,
             options,
+            limiter,
             requests: AtomicU64::new(0),
+            retries: AtomicU64::new(0),
         })
     }
 
@@ -101,9 +123,19 @@ impl Client {
         &self.target
     }
 
-    /// How many HTTP requests this client has sent.
+    /// How many HTTP requests this client has sent (retries included).
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// How many of those were retries.
+    pub fn retry_count(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// The client's tunables.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
     }
 
     /// `GET incident_templates/`.
@@ -201,7 +233,8 @@ impl Client {
         object(operation, &body)
     }
 
-    /// Sends one request and turns every non-2xx answer into a typed error.
+    /// Sends a request, retrying what may be retried (see [`retry`]), and turns every non-2xx
+    /// answer into a typed error.
     async fn send(
         &self,
         operation: Operation,
@@ -209,15 +242,72 @@ impl Client {
         id: Option<u64>,
         body: Option<&Value>,
     ) -> Result<Value, ClientError> {
+        let first = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let failure = match self.send_once(operation, &method, id, body).await {
+                Ok(value) => return Ok(value),
+                Err(failure) => failure,
+            };
+            let Failed {
+                error,
+                retryable,
+                retry_after,
+                throttled,
+            } = failure;
+            if !retryable {
+                return Err(error);
+            }
+            let policy = &self.options.retry;
+            let delay = policy.delay(attempt, retry_after);
+            if !policy.allows(first.elapsed(), delay) {
+                return Err(if attempt == 1 {
+                    error
+                } else {
+                    ClientError::GaveUp {
+                        operation,
+                        attempts: attempt,
+                        seconds: first.elapsed().as_secs(),
+                        last: Box::new(error),
+                    }
+                });
+            }
+            if throttled {
+                // The server asked this client to slow down: every request waits, not just this one.
+                self.limiter.pause(delay).await;
+            }
+            tracing::debug!(
+                "{method} {operation}: {error}; retrying in {} ms (attempt {})",
+                delay.as_millis(),
+                attempt + 1
+            );
+            self.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One attempt, within the limiter.
+    async fn send_once(
+        &self,
+        operation: Operation,
+        method: &Method,
+        id: Option<u64>,
+        body: Option<&Value>,
+    ) -> Result<Value, Failed> {
+        let final_error = |error| Failed {
+            error,
+            retryable: false,
+            retry_after: None,
+            throttled: false,
+        };
         let path = self.endpoints.path(operation, id);
-        let url =
-            self.target
-                .base_url()
-                .join(&path)
-                .map_err(|error| ClientError::InvalidResponse {
-                    operation,
-                    message: format!("cannot build a URL from path `{path}`: {error}"),
-                })?;
+        let url = self.target.base_url().join(&path).map_err(|error| {
+            final_error(ClientError::InvalidResponse {
+                operation,
+                message: format!("cannot build a URL from path `{path}`: {error}"),
+            })
+        })?;
         let mut request = self
             .http
             .request(method.clone(), url.clone())
@@ -227,16 +317,32 @@ impl Client {
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.to_string());
         }
+        let _slot = self.limiter.acquire().await;
         self.requests.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
+        // A failure before anything was sent may always be retried; after, a create's outcome is
+        // unknown and must be settled by the caller, never by sending it again.
+        let lost = |error: &reqwest::Error, sent: bool| {
+            let message = describe_transport(error);
+            if sent && operation.is_create() {
+                final_error(ClientError::OutcomeUnknown { operation, message })
+            } else {
+                Failed {
+                    error: ClientError::Transport {
+                        operation,
+                        url: url.to_string(),
+                        message,
+                    },
+                    retryable: true,
+                    retry_after: None,
+                    throttled: false,
+                }
+            }
+        };
         let response = request
             .send()
             .await
-            .map_err(|error| ClientError::Transport {
-                operation,
-                url: url.to_string(),
-                message: describe_transport(&error),
-            })?;
+            .map_err(|error| lost(&error, !error.is_connect()))?;
         let status = response.status();
         tracing::debug!(
             "{method} {} -> {} in {} ms",
@@ -249,24 +355,45 @@ impl Client {
             .get(LOCATION)
             .and_then(|value| value.to_str().ok())
             .map(str::to_string);
-        let text = response
-            .text()
-            .await
-            .map_err(|error| ClientError::Transport {
-                operation,
-                url: url.to_string(),
-                message: describe_transport(&error),
-            })?;
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| retry::parse_retry_after(value, chrono::Utc::now()));
+        let text = response.text().await.map_err(|error| lost(&error, true))?;
         if status.is_success() {
             if text.trim().is_empty() {
                 return Ok(Value::Null);
             }
-            return serde_json::from_str(&text).map_err(|error| ClientError::InvalidResponse {
-                operation,
-                message: format!("the body is not JSON ({error})"),
+            return serde_json::from_str(&text).map_err(|error| {
+                final_error(ClientError::InvalidResponse {
+                    operation,
+                    message: format!("the body is not JSON ({error})"),
+                })
             });
         }
-        Err(self.error_for(operation, status, id, &url, location, &text))
+        let error = self.error_for(operation, status, id, &url, location, &text);
+        Err(match status.as_u16() {
+            // Rejected before processing: safe to send again, creates included.
+            429 => Failed {
+                error,
+                retryable: true,
+                retry_after,
+                throttled: true,
+            },
+            // A gateway error may come after the write was committed.
+            502..=504 if operation.is_create() => final_error(ClientError::OutcomeUnknown {
+                operation,
+                message: error.to_string(),
+            }),
+            502..=504 => Failed {
+                error,
+                retryable: true,
+                retry_after,
+                throttled: false,
+            },
+            _ => final_error(error),
+        })
     }
 
     fn error_for(
@@ -316,6 +443,14 @@ impl Client {
             },
         }
     }
+}
+
+/// A failed attempt and whether it may be repeated.
+struct Failed {
+    error: ClientError,
+    retryable: bool,
+    retry_after: Option<Duration>,
+    throttled: bool,
 }
 
 fn parse<T: serde::de::DeserializeOwned>(

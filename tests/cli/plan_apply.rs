@@ -590,18 +590,40 @@ fn search_pages_are_read_until_a_short_one() {
         .env("SOARFORM_TOKEN", TOKEN)
         .args(["apply", "examples", "--url", &url, "--auto-approve"]);
     assert_eq!(test.run().code, 0);
-    let before = server.requests().len();
-    let planned = test
-        .args(["plan", "examples", "--url", &url, "--detailed-exitcode"])
-        .run();
+    let searches_in = |test: &Test| {
+        let before = server.requests().len();
+        let output = test.run();
+        let searches = server.requests()[before..]
+            .iter()
+            .filter(|request| request.path.ends_with("/search/"))
+            .count();
+        (output, searches)
+    };
+    let plan = test.args(["plan", "examples", "--url", &url, "--detailed-exitcode"]);
+    let (planned, searches) = searches_in(&plan);
     assert_eq!(planned.code, 0, "{}", planned.combined());
-    let searches: Vec<_> = server.requests()[before..]
-        .iter()
-        .filter(|request| request.path.ends_with("/search/"))
-        .cloned()
-        .collect();
-    // 12 incidents in pages of 3 is 4 full pages and an empty fifth; 4 triage items are 2 pages.
-    assert_eq!(searches.len(), 5 + 2, "{searches:?}");
+    // Pages of 3 take 2 keys per search, so every complete answer is a short page: 12 incidents
+    // in 6 searches and 4 triage items in 2, no second pages.
+    assert_eq!(searches, 6 + 2);
+
+    // A key carried twice fills its batch's page, so the next page is read, and the conflict shows.
+    let (status, _) = crate::support::http(
+        &server,
+        "POST",
+        "/api/csoar/v3/incidents/",
+        Some(&json!({"template_id": 2, "fields": {"incidentid": "malware/emotet-finance-laptop"}})),
+    );
+    assert_eq!(status, 201);
+    let (conflict, searches) = searches_in(&plan);
+    assert_eq!(conflict.code, 1, "{}", conflict.combined());
+    assert!(
+        conflict
+            .stderr
+            .contains("2 objects carry the key `malware/emotet-finance-laptop`"),
+        "{}",
+        conflict.stderr
+    );
+    assert_eq!(searches, 6 + 1 + 2);
 }
 
 #[test]
