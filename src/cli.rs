@@ -222,11 +222,92 @@ pub struct SimArgs {
     #[arg(long, value_name = "KEY", requires = "access_id")]
     pub access_key: Option<String>,
 
-    /// Wait this many milliseconds before answering each request.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub latency_ms: u64,
+    /// Wait this many milliseconds before answering each request [default: 0].
+    #[arg(long, value_name = "N")]
+    pub latency_ms: Option<u64>,
 
     /// Answer every write with 403, as for a credential without the `Manage incidents` capability.
     #[arg(long)]
     pub read_only: bool,
+
+    /// Read latency, limits and faults from this YAML file (keys `latency_ms`, `rate_limit`,
+    /// `max_concurrency`, `retry_after`, `error_rate`, `throttle_rate`, `drop_before_commit_rate`,
+    /// `drop_after_commit_rate`, `seed`). Flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub faults: Option<PathBuf>,
+
+    /// Admit at most RPS API requests per second (a token bucket with bursts of `ceil(RPS)`);
+    /// answer 429 beyond that.
+    #[arg(long, value_name = "RPS", value_parser = parse_rate_limit)]
+    pub rate_limit: Option<f64>,
+
+    /// Admit at most N API requests in flight at once; answer 429 beyond that.
+    #[arg(long, value_name = "N", value_parser = parse_max_concurrency)]
+    pub max_concurrency: Option<usize>,
+
+    /// How 429s (and injected 503s) say when to retry [default: seconds].
+    #[arg(long, value_name = "FORM", value_enum)]
+    pub retry_after: Option<RetryAfterForm>,
+
+    /// Answer this fraction of API requests (0 to 1) with 500, 502, 503 or 504, without handling
+    /// them.
+    #[arg(long, value_name = "R", value_parser = parse_rate)]
+    pub error_rate: Option<f64>,
+
+    /// Answer this fraction of API requests (0 to 1) with 429, with or without `Retry-After`.
+    #[arg(long, value_name = "R", value_parser = parse_rate)]
+    pub throttle_rate: Option<f64>,
+
+    /// Drop the connection of this fraction of creates and updates (0 to 1) without committing
+    /// them.
+    #[arg(long, value_name = "R", value_parser = parse_rate)]
+    pub drop_before_commit_rate: Option<f64>,
+
+    /// Commit this fraction of creates and updates (0 to 1), then drop the connection instead of
+    /// answering.
+    #[arg(long, value_name = "R", value_parser = parse_rate)]
+    pub drop_after_commit_rate: Option<f64>,
+
+    /// Seed of the fault generator: the same seed and the same requests give the same faults
+    /// [default: 0].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+/// The form of the simulator's `Retry-After` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RetryAfterForm {
+    /// Whole seconds (`Retry-After: 1`).
+    Seconds,
+    /// An HTTP date (`Retry-After: Fri, 20 Nov 2026 09:00:01 GMT`).
+    HttpDate,
+    /// No `Retry-After` header.
+    None,
+}
+
+/// A fault rate: a number from 0 to 1.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|rate| (0.0..=1.0).contains(rate))
+        .ok_or_else(|| "must be a number from 0 to 1 (a fraction of requests)".to_string())
+}
+
+/// A rate limit: a positive number of requests per second.
+fn parse_rate_limit(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|rate| rate.is_finite() && *rate > 0.0)
+        .ok_or_else(|| "must be a positive number of requests per second".to_string())
+}
+
+/// A concurrency limit: at least 1.
+fn parse_max_concurrency(text: &str) -> Result<usize, String> {
+    text.trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|count| *count >= 1)
+        .ok_or_else(|| "must be a whole number of at least 1".to_string())
 }

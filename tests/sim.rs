@@ -1,6 +1,7 @@
-//! The simulator over real HTTP: auth, the read shape, writes, search, errors, persistence.
-//! The client is a minimal HTTP/1.1 one on `std::net::TcpStream`, so that what is tested is the
-//! bytes on the wire and nothing a client library would smooth over.
+//! The simulator over real HTTP: auth, the read shape, writes, search, errors, persistence,
+//! limits and faults. The client is mostly a minimal HTTP/1.1 one on `std::net::TcpStream`, so
+//! that what is tested is the bytes on the wire and nothing a client library would smooth over;
+//! limits and faults are also checked through reqwest, as soarform's own client sees them.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -10,7 +11,10 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
-use soarform::sim::{generate_token, Credentials, RecordedRequest, SimConfig, SimServer};
+use soarform::sim::{
+    generate_token, Credentials, DropKind, Faults, Limits, RecordedRequest, RetryAfter, SimConfig,
+    SimServer, SimStats,
+};
 
 const TOKEN: &str = "test-token-0123456789abcdefghijklmnopqrstuvwxyz";
 const ACCESS_ID: &str = "suTESTACCESSID";
@@ -1010,6 +1014,7 @@ fn every_request_is_recorded_in_order() {
         path: path.into(),
         status,
         body: (path.ends_with("/search/")).then(|| serde_json::json!({})),
+        dropped: None,
     };
     assert_eq!(
         server.requests(),
@@ -1113,4 +1118,633 @@ fn serve_runs_on_the_callers_runtime_until_shutdown() {
             .expect("server task");
         assert!(result.is_ok(), "{result:?}");
     });
+}
+
+// Limits and faults, through a real HTTP client.
+
+/// What reqwest made of one request: the answer, or the transport error from `send()` or from
+/// reading the body.
+#[derive(Debug)]
+enum Outcome {
+    Answered {
+        status: u16,
+        retry_after: Option<String>,
+        body: String,
+    },
+    TransportError(String),
+}
+
+impl Outcome {
+    fn status(&self) -> u16 {
+        match self {
+            Outcome::Answered { status, .. } => *status,
+            Outcome::TransportError(_) => 0,
+        }
+    }
+
+    fn retry_after(&self) -> Option<&str> {
+        match self {
+            Outcome::Answered { retry_after, .. } => retry_after.as_deref(),
+            Outcome::TransportError(_) => None,
+        }
+    }
+
+    fn json(&self) -> Value {
+        match self {
+            Outcome::Answered { body, .. } => serde_json::from_str(body)
+                .unwrap_or_else(|error| panic!("not JSON ({error}): {body}")),
+            Outcome::TransportError(error) => panic!("no answer: {error}"),
+        }
+    }
+
+    /// Checks a 429 in Sumo's gateway shape.
+    fn assert_gateway_429(&self) {
+        assert_eq!(self.status(), 429, "{self:?}");
+        let body = self.json();
+        assert_eq!(body["status"], 429, "{body}");
+        assert_eq!(body["code"], "rate.limit.exceeded", "{body}");
+        assert!(
+            body["id"].as_str().is_some_and(|id| !id.is_empty()),
+            "{body}"
+        );
+        assert!(body["message"].as_str().is_some(), "{body}");
+        assert_eq!(
+            body.as_object().map(|object| object.len()),
+            Some(4),
+            "{body}"
+        );
+    }
+}
+
+/// A reqwest client for one simulator, authenticated with [`TOKEN`] unless told otherwise.
+#[derive(Clone)]
+struct Client {
+    http: reqwest::Client,
+    url: String,
+    authenticated: bool,
+}
+
+impl Client {
+    fn new(server: &SimServer) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("client"),
+            url: format!("{}{V3}", server.url()),
+            authenticated: true,
+        }
+    }
+
+    fn anonymous(&self) -> Client {
+        Client {
+            authenticated: false,
+            ..self.clone()
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, endpoint: &str, body: Option<Value>) -> Outcome {
+        let mut request = self.http.request(method, format!("{}{endpoint}", self.url));
+        if self.authenticated {
+            request = request.bearer_auth(TOKEN);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => return Outcome::TransportError(format!("send: {error:?}")),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .map(|value| value.to_str().expect("ASCII header").to_string());
+        match response.text().await {
+            Ok(body) => Outcome::Answered {
+                status,
+                retry_after,
+                body,
+            },
+            Err(error) => Outcome::TransportError(format!("body: {error:?}")),
+        }
+    }
+
+    async fn get(&self, endpoint: &str) -> Outcome {
+        self.call(reqwest::Method::GET, endpoint, None).await
+    }
+
+    async fn post(&self, endpoint: &str, body: Value) -> Outcome {
+        self.call(reqwest::Method::POST, endpoint, Some(body)).await
+    }
+
+    async fn put(&self, endpoint: &str, body: Value) -> Outcome {
+        self.call(reqwest::Method::PUT, endpoint, Some(body)).await
+    }
+
+    async fn create(&self, key: &str) -> Outcome {
+        self.post(
+            "incidents/",
+            json!({"template_id": 1, "fields": {"incidentid": key}}),
+        )
+        .await
+    }
+}
+
+fn with_limits(limits: Limits) -> SimConfig {
+    SimConfig {
+        limits,
+        ..SimConfig::new(all_credentials())
+    }
+}
+
+fn with_faults(faults: Faults) -> SimConfig {
+    SimConfig {
+        faults,
+        ..SimConfig::new(all_credentials())
+    }
+}
+
+fn incident_keys(server: &SimServer) -> Vec<String> {
+    server
+        .incidents()
+        .iter()
+        .map(|incident| {
+            incident["fields"]["incidentid"]["value"]
+                .as_str()
+                .expect("key")
+                .to_string()
+        })
+        .collect()
+}
+
+fn statuses(server: &SimServer) -> Vec<u16> {
+    server
+        .requests()
+        .iter()
+        .map(|request| request.status)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_rate_limit_answers_429_with_retry_after_in_seconds_an_http_date_or_none() {
+    for form in [RetryAfter::Seconds, RetryAfter::HttpDate, RetryAfter::None] {
+        let server = start(with_limits(Limits {
+            requests_per_second: Some(2.0),
+            retry_after: form,
+            ..Limits::default()
+        }));
+        let client = Client::new(&server);
+        // A burst of ceil(2) = 2 is admitted; the rest of the burst is refused, with or without
+        // credentials (the gateway answers before authentication).
+        let mut outcomes = Vec::new();
+        for index in 0..4 {
+            let client = if index == 3 {
+                client.anonymous()
+            } else {
+                client.clone()
+            };
+            outcomes.push(client.get("incident_templates/").await);
+        }
+        let answered: Vec<u16> = outcomes.iter().map(Outcome::status).collect();
+        assert_eq!(answered, [200, 200, 429, 429], "{form:?}");
+        for refused in &outcomes[2..] {
+            refused.assert_gateway_429();
+            let header = refused.retry_after();
+            match form {
+                // 2 per second: the next token is at most half a second away, rounded up.
+                RetryAfter::Seconds => assert_eq!(header, Some("1")),
+                RetryAfter::HttpDate => {
+                    let date = chrono::DateTime::parse_from_rfc2822(header.expect("a date"))
+                        .expect("an HTTP date");
+                    assert!(header.is_some_and(|text| text.ends_with(" GMT")));
+                    let ahead = date.to_utc() - chrono::Utc::now();
+                    assert!(
+                        ahead > chrono::TimeDelta::zero() && ahead <= chrono::TimeDelta::seconds(2),
+                        "{header:?} is {ahead} ahead"
+                    );
+                }
+                RetryAfter::None => assert_eq!(header, None),
+            }
+        }
+        assert_eq!(statuses(&server), [200, 200, 429, 429]);
+        let stats = server.stats();
+        assert_eq!(
+            (stats.requests, stats.throttled, stats.rate_limited),
+            (4, 2, 2)
+        );
+        if form == RetryAfter::Seconds {
+            // After waiting as asked, the client is admitted again.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            assert_eq!(client.get("incident_templates/").await.status(), 200);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_concurrency_limit_refuses_parallel_requests_beyond_it() {
+    let server = start(SimConfig {
+        latency: Duration::from_millis(400),
+        ..with_limits(Limits {
+            max_concurrency: Some(2),
+            ..Limits::default()
+        })
+    });
+    let client = Client::new(&server);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let client = client.clone();
+        tasks.spawn(async move { client.get("incidents/columns/").await });
+    }
+    let outcomes = tasks.join_all().await;
+    // Requests that arrive while two others wait out the latency are refused. (A request
+    // delayed on its way past that latency may be admitted: count rather than expect exactly 4.)
+    let admitted = outcomes
+        .iter()
+        .filter(|outcome| outcome.status() == 200)
+        .count();
+    let refused: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|outcome| outcome.status() == 429)
+        .collect();
+    assert_eq!(admitted + refused.len(), 6, "{outcomes:?}");
+    assert!(refused.len() >= 2, "{outcomes:?}");
+    for refused in &refused {
+        refused.assert_gateway_429();
+        assert_eq!(refused.retry_after(), Some("1"));
+    }
+    let stats = server.stats();
+    assert_eq!(stats.max_in_flight, 2, "{stats:?}");
+    assert_eq!(stats.concurrency_limited, refused.len() as u64, "{stats:?}");
+    assert_eq!(stats.throttled, refused.len() as u64, "{stats:?}");
+    assert_eq!(stats.in_flight, 0, "{stats:?}");
+    // Refused requests left their slots: the next ones are admitted.
+    assert_eq!(client.get("incidents/columns/").await.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_refused_by_a_limit_change_nothing() {
+    let server = start(SimConfig {
+        latency: Duration::from_millis(300),
+        ..with_limits(Limits {
+            max_concurrency: Some(2),
+            ..Limits::default()
+        })
+    });
+    let client = Client::new(&server);
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..5 {
+        let client = client.clone();
+        tasks.spawn(async move { client.create(&format!("parallel/{index}")).await });
+    }
+    let outcomes = tasks.join_all().await;
+    let created = outcomes
+        .iter()
+        .filter(|outcome| outcome.status() == 201)
+        .count();
+    let refused = outcomes
+        .iter()
+        .filter(|outcome| outcome.status() == 429)
+        .count();
+    assert_eq!(created + refused, 5, "{outcomes:?}");
+    assert!(refused >= 1, "{outcomes:?}");
+    assert_eq!(server.incidents().len(), created);
+    assert_eq!(server.stats().max_in_flight, 2);
+
+    let server = start(with_limits(Limits {
+        requests_per_second: Some(1.0),
+        ..Limits::default()
+    }));
+    let client = Client::new(&server);
+    assert_eq!(client.create("first").await.status(), 201);
+    assert_eq!(client.create("second").await.status(), 429);
+    assert_eq!(
+        client
+            .put("incidents/101/", json!({"fields": {"opt_3": "Legal"}}))
+            .await
+            .status(),
+        429
+    );
+    assert_eq!(incident_keys(&server), ["first"]);
+    assert!(server.incidents()[0]["fields"].get("opt_3").is_none());
+}
+
+/// The same mixed sequence of reads, searches, creates and updates.
+async fn mixed_sequence(server: &SimServer, count: usize) -> Vec<u16> {
+    let client = Client::new(server);
+    let mut answered = Vec::new();
+    for index in 0..count {
+        let outcome = match index % 4 {
+            0 => client.get("incident_templates/").await,
+            1 => client.post("incidents/search/", json!({})).await,
+            2 => client.create(&format!("mixed/{index}")).await,
+            _ => {
+                client
+                    .put(
+                        "incidents/101/",
+                        json!({"fields": {"opt_2": format!("T-{index}")}}),
+                    )
+                    .await
+            }
+        };
+        answered.push(outcome.status());
+    }
+    answered
+}
+
+#[tokio::test]
+async fn server_errors_follow_the_rate_and_repeat_for_the_same_seed() {
+    let faults = Faults {
+        seed: 11,
+        server_error_rate: 0.3,
+        ..Faults::default()
+    };
+    let server = start(with_faults(faults.clone()));
+    // Updates of incident 101 are 404s until a create got through.
+    let answered = mixed_sequence(&server, 80).await;
+    let errors: Vec<u16> = answered
+        .iter()
+        .copied()
+        .filter(|status| *status >= 500)
+        .collect();
+    assert!(
+        (12..=36).contains(&errors.len()),
+        "{} server errors in 80 at rate 0.3: {answered:?}",
+        errors.len()
+    );
+    let mut kinds = errors.clone();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert!(kinds.len() >= 3, "{kinds:?}");
+    assert!(kinds
+        .iter()
+        .all(|status| [500, 502, 503, 504].contains(status)));
+    assert!(answered
+        .iter()
+        .all(|status| [200, 201, 404, 500, 502, 503, 504].contains(status)));
+    assert_eq!(server.stats().server_errors, errors.len() as u64);
+    // Creates answered 5xx were never committed.
+    let created = answered.iter().filter(|status| **status == 201).count();
+    assert_eq!(server.incidents().len(), created);
+    assert_eq!(statuses(&server), answered);
+
+    // The same seed and sequence: the same answers. Another seed: other answers.
+    let again = start(with_faults(faults.clone()));
+    assert_eq!(mixed_sequence(&again, 80).await, answered);
+    let other = start(with_faults(Faults { seed: 12, ..faults }));
+    assert_ne!(mixed_sequence(&other, 80).await, answered);
+}
+
+#[tokio::test]
+async fn injected_errors_and_throttles_carry_retry_after_only_sometimes() {
+    let server = start(with_faults(Faults {
+        seed: 5,
+        server_error_rate: 0.5,
+        throttle_rate: 0.5,
+        ..Faults::default()
+    }));
+    let client = Client::new(&server);
+    let mut outcomes = Vec::new();
+    for _ in 0..120 {
+        outcomes.push(client.get("incident_templates/").await);
+    }
+    let with_header = |status: u16| {
+        let matching: Vec<&Outcome> = outcomes
+            .iter()
+            .filter(|outcome| outcome.status() == status)
+            .collect();
+        let headers = matching
+            .iter()
+            .filter(|outcome| outcome.retry_after() == Some("1"))
+            .count();
+        (matching.len(), headers)
+    };
+    let (throttles, throttles_with_header) = with_header(429);
+    assert!(throttles > 0 && throttles_with_header > 0 && throttles_with_header < throttles);
+    let (unavailable, unavailable_with_header) = with_header(503);
+    assert!(
+        unavailable > 0 && unavailable_with_header > 0 && unavailable_with_header < unavailable
+    );
+    for status in [500, 502, 504] {
+        assert_eq!(
+            with_header(status).1,
+            0,
+            "{status} never asks to retry later"
+        );
+    }
+    for outcome in &outcomes {
+        match outcome.status() {
+            429 => outcome.assert_gateway_429(),
+            200 => {}
+            _ => {
+                let body = outcome.json();
+                assert!(
+                    body["description"]
+                        .as_str()
+                        .is_some_and(|text| text.starts_with("injected fault")),
+                    "{body}"
+                );
+            }
+        }
+    }
+    let stats = server.stats();
+    assert_eq!(stats.throttled, throttles as u64);
+    assert_eq!(stats.rate_limited + stats.concurrency_limited, 0);
+    // Outside the API paths nothing is injected.
+    let outside = Client {
+        url: format!("{}/", server.url()),
+        ..client.clone()
+    };
+    for _ in 0..10 {
+        assert_eq!(outside.get("elsewhere/").await.status(), 404);
+    }
+}
+
+#[tokio::test]
+async fn faults_never_depend_on_credentials() {
+    let server = start(with_faults(Faults {
+        server_error_rate: 1.0,
+        ..Faults::default()
+    }));
+    let anonymous = Client::new(&server).anonymous();
+    assert!(anonymous.get("incident_templates/").await.status() >= 500);
+    assert_eq!(server.stats().server_errors, 1);
+}
+
+/// A state file holding one incident (id 101, key `existing`).
+fn state_with_one_incident(directory: &Path) -> std::path::PathBuf {
+    let state_file = directory.join("state.json");
+    let server = start(SimConfig {
+        state_file: Some(state_file.clone()),
+        ..SimConfig::new(all_credentials())
+    });
+    Api::v3(&server).create_incident(1, json!({"incidentid": "existing"}));
+    state_file
+}
+
+/// Sends `request` on a raw connection and returns every byte the server sent back.
+fn raw_bytes(server: &SimServer, request: &str) -> Vec<u8> {
+    let mut stream = TcpStream::connect(server.addr()).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    stream.write_all(request.as_bytes()).expect("sends");
+    let mut raw = Vec::new();
+    // A reset connection is as good as a closed one here.
+    let _ = stream.read_to_end(&mut raw);
+    raw
+}
+
+fn raw_create(server: &SimServer, key: &str) -> Vec<u8> {
+    let body = json!({"template_id": 1, "fields": {"incidentid": key}}).to_string();
+    raw_bytes(
+        server,
+        &format!(
+            "POST {V3}incidents/ HTTP/1.1\r\nHost: sim\r\nAuthorization: Bearer {TOKEN}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+#[tokio::test]
+async fn a_write_dropped_before_commit_is_lost_and_the_client_sees_a_transport_error() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let state_file = state_with_one_incident(directory.path());
+    let saved = std::fs::read_to_string(&state_file).expect("state");
+    let server = start(SimConfig {
+        state_file: Some(state_file.clone()),
+        faults: Faults {
+            drop_before_commit_rate: 1.0,
+            ..Faults::default()
+        },
+        ..SimConfig::new(all_credentials())
+    });
+    let client = Client::new(&server);
+    let created = client.create("dropped").await;
+    assert!(matches!(created, Outcome::TransportError(_)), "{created:?}");
+    let updated = client
+        .put("incidents/101/", json!({"fields": {"opt_3": "Legal"}}))
+        .await;
+    assert!(matches!(updated, Outcome::TransportError(_)), "{updated:?}");
+    // Not an HTTP status: not a single byte comes back.
+    assert!(raw_create(&server, "raw").is_empty());
+    // Reads and searches are never dropped, and the client recovers on a new connection.
+    assert_eq!(client.get("incidents/101/").await.status(), 200);
+    let found = client.post("incidents/search/", json!({})).await.json();
+    assert_eq!(found.as_array().map(Vec::len), Some(1));
+
+    assert_eq!(incident_keys(&server), ["existing"]);
+    assert!(server.incidents()[0]["fields"].get("opt_3").is_none());
+    assert_eq!(std::fs::read_to_string(&state_file).expect("state"), saved);
+    let requests = server.requests();
+    let dropped: Vec<(&str, u16, Option<DropKind>)> = requests
+        .iter()
+        .map(|request| (request.method.as_str(), request.status, request.dropped))
+        .collect();
+    assert_eq!(
+        dropped,
+        [
+            ("POST", 0, Some(DropKind::BeforeCommit)),
+            ("PUT", 0, Some(DropKind::BeforeCommit)),
+            ("POST", 0, Some(DropKind::BeforeCommit)),
+            ("GET", 200, None),
+            ("POST", 200, None),
+        ]
+    );
+    assert_eq!(
+        server.stats(),
+        SimStats {
+            requests: 5,
+            dropped_before_commit: 3,
+            max_in_flight: 1,
+            ..SimStats::default()
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_write_dropped_after_commit_is_kept_but_the_client_sees_a_transport_error() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let state_file = state_with_one_incident(directory.path());
+    let server = start(SimConfig {
+        state_file: Some(state_file.clone()),
+        faults: Faults {
+            drop_after_commit_rate: 1.0,
+            ..Faults::default()
+        },
+        ..SimConfig::new(all_credentials())
+    });
+    let client = Client::new(&server);
+    let created = client.create("committed").await;
+    assert!(matches!(created, Outcome::TransportError(_)), "{created:?}");
+    let updated = client
+        .put("incidents/101/", json!({"fields": {"opt_3": "Legal"}}))
+        .await;
+    assert!(matches!(updated, Outcome::TransportError(_)), "{updated:?}");
+    assert!(raw_create(&server, "raw").is_empty());
+    // A write that fails anyway is answered as usual.
+    let invalid = client
+        .post("incidents/", json!({"template_id": 99, "fields": {}}))
+        .await;
+    assert_eq!(invalid.status(), 400, "{invalid:?}");
+    assert_eq!(client.get("incidents/101/").await.status(), 200);
+
+    assert_eq!(incident_keys(&server), ["existing", "committed", "raw"]);
+    assert_eq!(
+        server.incidents()[0]["fields"]["opt_3"]["value"],
+        "Legal",
+        "the update was committed"
+    );
+    let dropped: Vec<Option<DropKind>> = server
+        .requests()
+        .iter()
+        .map(|request| request.dropped)
+        .collect();
+    assert_eq!(
+        dropped,
+        [
+            Some(DropKind::AfterCommit),
+            Some(DropKind::AfterCommit),
+            Some(DropKind::AfterCommit),
+            None,
+            None,
+        ]
+    );
+    assert_eq!(statuses(&server), [0, 0, 0, 400, 200]);
+    assert_eq!(server.stats().dropped_after_commit, 3);
+    let incidents = server.incidents();
+    drop(server);
+    // The committed writes were saved to the state file.
+    let restarted = start(SimConfig {
+        state_file: Some(state_file),
+        ..SimConfig::new(all_credentials())
+    });
+    assert_eq!(restarted.incidents(), incidents);
+}
+
+#[test]
+fn limits_and_rates_out_of_range_stop_the_start() {
+    for config in [
+        with_faults(Faults {
+            server_error_rate: 1.5,
+            ..Faults::default()
+        }),
+        with_faults(Faults {
+            drop_after_commit_rate: -0.1,
+            ..Faults::default()
+        }),
+        with_limits(Limits {
+            requests_per_second: Some(0.0),
+            ..Limits::default()
+        }),
+        with_limits(Limits {
+            max_concurrency: Some(0),
+            ..Limits::default()
+        }),
+    ] {
+        let error = SimServer::start(config, "127.0.0.1:0".parse().expect("address"))
+            .expect_err("refuses to start");
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
+    }
 }

@@ -4,12 +4,14 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use super::{runtime, ExitStatus, Printer};
-use crate::cli::SimArgs;
+use crate::cli::{RetryAfterForm, SimArgs};
 use crate::error::{Error, Result};
-use crate::sim::{self, Credentials, SimConfig};
+use crate::sim::{self, Credentials, RetryAfter, SimConfig, SimOptions};
 
-/// Serves until interrupted (Ctrl-C or SIGTERM).
-pub fn sim(args: SimArgs, _printer: Printer) -> Result<ExitStatus> {
+/// Serves until interrupted (Ctrl-C or SIGTERM). Latency, limits and faults come from the
+/// `--faults` file, overridden by flags; the active ones are printed on stderr at start.
+pub fn sim(args: SimArgs, printer: Printer) -> Result<ExitStatus> {
+    let options = options(&args, printer)?;
     let mut credentials = Credentials {
         token: args.token,
         access_id: args.access_id,
@@ -22,12 +24,16 @@ pub fn sim(args: SimArgs, _printer: Printer) -> Result<ExitStatus> {
         let _ = writeln!(stdout, "token: {token}");
         credentials.token = Some(token);
     }
-    let config = SimConfig {
+    let mut config = SimConfig {
         credentials,
         state_file: args.state,
-        latency: Duration::from_millis(args.latency_ms),
+        latency: Duration::ZERO,
         read_only: args.read_only,
+        ..SimConfig::default()
     };
+    options.apply_to(&mut config);
+    config.check().map_err(Error::message)?;
+    eprintln!("{}", config.describe_limits_and_faults());
     runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -44,6 +50,37 @@ pub fn sim(args: SimArgs, _printer: Printer) -> Result<ExitStatus> {
             .map_err(|error| Error::caused_by("the simulator stopped", &error))
     })?;
     Ok(ExitStatus::Success)
+}
+
+/// Latency, limits and faults: the `--faults` file (its problems printed with their positions)
+/// overridden by flags.
+fn options(args: &SimArgs, printer: Printer) -> Result<SimOptions> {
+    let from_file = match &args.faults {
+        Some(path) => sim::load_options_file(path).map_err(|report| {
+            eprint!("{}", report.render(printer.stderr_color));
+            Error::message(format!(
+                "the faults file `{}` is invalid; the simulator was not started",
+                path.display()
+            ))
+        })?,
+        None => SimOptions::default(),
+    };
+    let from_flags = SimOptions {
+        latency_ms: args.latency_ms,
+        rate_limit: args.rate_limit,
+        max_concurrency: args.max_concurrency,
+        retry_after: args.retry_after.map(|form| match form {
+            RetryAfterForm::Seconds => RetryAfter::Seconds,
+            RetryAfterForm::HttpDate => RetryAfter::HttpDate,
+            RetryAfterForm::None => RetryAfter::None,
+        }),
+        error_rate: args.error_rate,
+        throttle_rate: args.throttle_rate,
+        drop_before_commit_rate: args.drop_before_commit_rate,
+        drop_after_commit_rate: args.drop_after_commit_rate,
+        seed: args.seed,
+    };
+    Ok(from_file.overridden_by(from_flags))
 }
 
 async fn shutdown_signal() {

@@ -3,21 +3,36 @@
 //!
 //! [`SimServer`] runs it on its own thread (tests, `--sandbox`); [`serve`] runs it on the caller's
 //! runtime (`soarform sim`).
+//!
+//! Like the real service behind Sumo's gateway, it can add latency, enforce a requests-per-second
+//! limit and a concurrency limit (429 `rate.limit.exceeded`, with `Retry-After` in seconds, as an
+//! HTTP date, or without), and inject seeded faults: 5xx answers, random 429s, and writes whose
+//! connection is dropped before or after they are committed ([`SimConfig::limits`],
+//! [`SimConfig::faults`]). A dropped connection is a real transport failure: the socket is closed
+//! without a byte of the answer (see `connection.rs`). [`SimServer::requests`] and
+//! [`SimServer::stats`] show what was answered.
 
 mod auth;
 mod catalog;
+mod config;
+mod connection;
 mod error;
+mod faults;
 mod filter;
+mod limits;
 mod middleware;
+mod options;
 mod routes;
 mod state;
 mod store;
+
+pub use config::{Faults, Limits, RetryAfter, SimConfig};
+pub use options::{load_options_file, SimOptions};
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::io;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -29,36 +44,11 @@ use rand::Rng;
 use tokio::sync::{oneshot, watch};
 
 use crate::kind::Kind;
+use connection::{Connection, SimListener};
 use state::SimState;
 
 /// How long in-flight requests may take to finish after shutdown was asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
-
-/// How the simulator is run.
-#[derive(Debug, Clone)]
-pub struct SimConfig {
-    /// The credentials accepted; nothing else is.
-    pub credentials: Credentials,
-    /// Loaded at start if it exists; saved after every write (temporary file, then rename);
-    /// missing parent directories are created.
-    pub state_file: Option<PathBuf>,
-    /// Added before answering every request.
-    pub latency: Duration,
-    /// Answer every create and update with 403 (searches and reads still work).
-    pub read_only: bool,
-}
-
-impl SimConfig {
-    /// A config accepting `credentials`, without state file, latency or read-only mode.
-    pub fn new(credentials: Credentials) -> SimConfig {
-        SimConfig {
-            credentials,
-            state_file: None,
-            latency: Duration::ZERO,
-            read_only: false,
-        }
-    }
-}
 
 /// The credentials the simulator accepts: a bearer token, and/or a Sumo access id + key for
 /// Basic auth (both needed). With none, every request is refused.
@@ -100,12 +90,47 @@ pub struct RecordedRequest {
     pub method: String,
     /// The path without query, e.g. `/api/csoar/v3/incidents/search/`.
     pub path: String,
-    /// The status answered; `0` while the request is still being answered, or if the
-    /// connection went away before an answer.
+    /// The status answered (429 and 5xx included); `0` while the request is still being
+    /// answered, when the client went away before an answer, or when the simulator dropped the
+    /// connection (then `dropped` says so).
     pub status: u16,
     /// The request body when it was JSON (writes and searches), for tests that check exactly
     /// what a client sent.
     pub body: Option<serde_json::Value>,
+    /// Set when an injected fault dropped the connection instead of answering (`status` is 0).
+    pub dropped: Option<DropKind>,
+}
+
+/// How an injected fault dropped a write's connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropKind {
+    /// The write was not committed.
+    BeforeCommit,
+    /// The write was committed (and saved to the state file); only the answer was lost.
+    AfterCommit,
+}
+
+/// Counters of what the simulator did, cheap to read at any time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SimStats {
+    /// Every request received.
+    pub requests: u64,
+    /// Every 429 answered: `rate_limited` + `concurrency_limited` + injected throttles.
+    pub throttled: u64,
+    /// 429s answered because the requests-per-second limit was reached.
+    pub rate_limited: u64,
+    /// 429s answered because the concurrency limit was reached.
+    pub concurrency_limited: u64,
+    /// Injected 5xx answers.
+    pub server_errors: u64,
+    /// Writes whose connection was dropped without committing them.
+    pub dropped_before_commit: u64,
+    /// Writes committed and then answered by a dropped connection.
+    pub dropped_after_commit: u64,
+    /// API requests admitted and not yet answered.
+    pub in_flight: usize,
+    /// The most API requests ever in flight at once (refused requests never count).
+    pub max_in_flight: usize,
 }
 
 /// A simulator serving on its own thread and tokio runtime; stops when dropped.
@@ -176,6 +201,11 @@ impl SimServer {
     /// Every HTTP request received so far, in arrival order, including refused ones.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.requests()
+    }
+
+    /// Counters of requests, refusals, injected faults and requests in flight.
+    pub fn stats(&self) -> SimStats {
+        self.state.stats()
     }
 
     /// Every incident in the read shape of the contract, by id.
@@ -258,7 +288,8 @@ async fn serve_state(
         shutdown.await;
         let _ = stop.send(true);
     });
-    let server = axum::serve(listener, app(state))
+    let service = app(state).into_make_service_with_connect_info::<Connection>();
+    let server = axum::serve(SimListener::new(listener), service)
         .with_graceful_shutdown(wait_until_stopped(stopped.clone()))
         .into_future();
     tokio::select! {
@@ -275,16 +306,34 @@ async fn wait_until_stopped(mut stopped: watch::Receiver<bool>) {
     let _ = stopped.wait_for(|stopped| *stopped).await;
 }
 
-/// The routes wrapped in the request layers. Layers run outermost first: the request log sees
-/// every request, latency applies to all of them, and authentication runs just outside the
-/// routes. Rate limits, concurrency limits and fault injection belong between latency and
-/// authentication, so that refused and faulted requests are logged too.
+/// The routes wrapped in the request layers. Layers run outermost first:
+///
+/// 1. the request log sees every request and records what was answered (or that the connection
+///    was dropped);
+/// 2. the limits (API paths only) admit the request or answer 429 after the latency; an
+///    admitted request counts as in flight from here until its answer is ready;
+/// 3. latency is added;
+/// 4. faults (API paths only) answer 5xx or 429, or drop a write's connection before or after
+///    the routes commit it;
+/// 5. authentication answers 401;
+/// 6. the routes.
+///
+/// So a 429 or an injected fault never depends on credentials, as with a gateway in front of
+/// the service, and nothing refused or faulted before the routes touches state.
 fn app(state: Arc<SimState>) -> Router {
     routes::router()
         .layer(from_fn_with_state(Arc::clone(&state), auth::authenticate))
         .layer(from_fn_with_state(
             Arc::clone(&state),
+            middleware::inject_faults,
+        ))
+        .layer(from_fn_with_state(
+            Arc::clone(&state),
             middleware::add_latency,
+        ))
+        .layer(from_fn_with_state(
+            Arc::clone(&state),
+            middleware::enforce_limits,
         ))
         .layer(from_fn_with_state(
             Arc::clone(&state),

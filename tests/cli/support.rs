@@ -32,6 +32,7 @@ pub fn simulator_with(adjust: impl FnOnce(&mut SimConfig)) -> SimServer {
         state_file: None,
         latency: Duration::ZERO,
         read_only: false,
+        ..SimConfig::default()
     };
     adjust(&mut config);
     SimServer::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).expect("start simulator")

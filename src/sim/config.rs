@@ -1,0 +1,269 @@
+//! How a simulator is configured: credentials, state file, latency, read-only mode, the gateway's
+//! limits and the injected faults.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::Credentials;
+
+/// How the simulator is run. `SimConfig::default()` accepts no credentials and has no state
+/// file, latency, limits or faults; build on it with `..SimConfig::default()`.
+#[derive(Debug, Clone, Default)]
+pub struct SimConfig {
+    /// The credentials accepted; nothing else is.
+    pub credentials: Credentials,
+    /// Loaded at start if it exists; saved after every write (temporary file, then rename);
+    /// missing parent directories are created.
+    pub state_file: Option<PathBuf>,
+    /// Added before answering every request, 429s included. An admitted request counts as in
+    /// flight while it waits.
+    pub latency: Duration,
+    /// Answer every create and update with 403 (searches and reads still work).
+    pub read_only: bool,
+    /// The gateway's request limits (none by default).
+    pub limits: Limits,
+    /// Faults injected into API requests (none by default).
+    pub faults: Faults,
+}
+
+impl SimConfig {
+    /// A config accepting `credentials`, without state file, latency, read-only mode, limits or
+    /// faults.
+    pub fn new(credentials: Credentials) -> SimConfig {
+        SimConfig {
+            credentials,
+            ..SimConfig::default()
+        }
+    }
+
+    /// Checks the limits and faults: a positive finite rate limit, a concurrency limit of at
+    /// least 1, fault rates from 0 to 1. The message names the setting and its value.
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(rate) = self.limits.requests_per_second {
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(format!(
+                    "the rate limit must be a positive number of requests per second, got `{rate}`"
+                ));
+            }
+        }
+        if self.limits.max_concurrency == Some(0) {
+            return Err("the concurrency limit must be at least 1, got `0`".to_string());
+        }
+        for (name, rate) in self.faults.rates() {
+            check_rate(name, rate)?;
+        }
+        Ok(())
+    }
+
+    /// One line saying which latency, limits and faults are active, for `soarform sim` to print
+    /// at start.
+    pub fn describe_limits_and_faults(&self) -> String {
+        let mut out = String::new();
+        if self.latency.is_zero() {
+            out.push_str("latency: none");
+        } else {
+            let _ = write!(out, "latency: {} ms", self.latency.as_millis());
+        }
+        let limits = &self.limits;
+        let mut parts = Vec::new();
+        if let Some(rate) = limits.requests_per_second {
+            parts.push(format!(
+                "{rate} requests per second (bursts of {})",
+                rate.ceil().max(1.0)
+            ));
+        }
+        if let Some(concurrency) = limits.max_concurrency {
+            parts.push(format!("{concurrency} in flight"));
+        }
+        if parts.is_empty() {
+            out.push_str("; limits: none");
+        } else {
+            let _ = write!(out, "; limits: {}", parts.join(", "));
+        }
+        let rates: Vec<String> = self
+            .faults
+            .rates()
+            .iter()
+            .filter(|(_, rate)| *rate > 0.0)
+            // Rounded so that 0.03 shows as `3%`, not `3.0000000000000004%`.
+            .map(|(name, rate)| format!("{name} {}%", (rate * 100_000.0).round() / 1000.0))
+            .collect();
+        if rates.is_empty() {
+            out.push_str("; faults: none");
+        } else {
+            let _ = write!(
+                out,
+                "; faults: {} (seed {})",
+                rates.join(", "),
+                self.faults.seed
+            );
+        }
+        let _ = write!(out, "; Retry-After: {}", limits.retry_after.as_str());
+        out
+    }
+}
+
+/// A fault rate must be a number from 0 to 1.
+pub(crate) fn check_rate(name: &str, rate: f64) -> Result<(), String> {
+    if (0.0..=1.0).contains(&rate) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the {name} rate must be a number from 0 to 1, got `{rate}`"
+        ))
+    }
+}
+
+/// The gateway's limits. A request beyond either is answered 429 (gateway shape, code
+/// `rate.limit.exceeded`) without touching state, and never counts as in flight.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Limits {
+    /// Requests admitted per second: a token bucket holding `ceil(rps)` tokens (the largest
+    /// burst), starting full and refilled continuously at `rps` tokens per second.
+    pub requests_per_second: Option<f64>,
+    /// Requests in flight at once (from admission until the answer is ready, latency included).
+    pub max_concurrency: Option<usize>,
+    /// The `Retry-After` header on 429s from these limits, and on injected 429s and 503s that
+    /// draw one.
+    pub retry_after: RetryAfter,
+}
+
+/// How `Retry-After` is sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// Whole seconds, at least 1 (`Retry-After: 2`).
+    #[default]
+    Seconds,
+    /// An HTTP date (`Retry-After: Wed, 21 Oct 2026 07:28:00 GMT`), rounded up to the second.
+    HttpDate,
+    /// Never sent.
+    None,
+}
+
+impl RetryAfter {
+    /// `seconds`, `http-date` or `none`, as the flag and the faults file spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetryAfter::Seconds => "seconds",
+            RetryAfter::HttpDate => "http-date",
+            RetryAfter::None => "none",
+        }
+    }
+
+    /// Parses [`RetryAfter::as_str`]'s spelling.
+    pub fn parse(text: &str) -> Option<RetryAfter> {
+        [RetryAfter::Seconds, RetryAfter::HttpDate, RetryAfter::None]
+            .into_iter()
+            .find(|choice| choice.as_str() == text)
+    }
+}
+
+/// Faults injected into API requests, drawn from a generator seeded with `seed`: the same seed
+/// and the same sequence of requests give the same faults. Rates are probabilities from 0 to 1
+/// per request; each is drawn independently, and when several hit one request the first of
+/// these fields wins.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    /// Seeds the generator.
+    pub seed: u64,
+    /// Answer 500, 502, 503 or 504 (picked by the generator) without touching state; a 503 sometimes
+    /// carries `Retry-After`.
+    pub server_error_rate: f64,
+    /// Answer 429 without touching state, with or without `Retry-After` (picked by the generator).
+    pub throttle_rate: f64,
+    /// Writes only (create and update, never searches): drop the connection without committing.
+    pub drop_before_commit_rate: f64,
+    /// Writes only: commit the write (and save the state file), then drop the connection instead
+    /// of answering. A write that fails anyway (400, 404, ...) is answered normally.
+    pub drop_after_commit_rate: f64,
+}
+
+impl Faults {
+    /// Each rate with the name messages use for it.
+    fn rates(&self) -> [(&'static str, f64); 4] {
+        [
+            ("server error", self.server_error_rate),
+            ("throttle", self.throttle_rate),
+            ("drop-before-commit", self.drop_before_commit_rate),
+            ("drop-after-commit", self.drop_after_commit_rate),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_refuses_out_of_range_settings() {
+        assert_eq!(SimConfig::default().check(), Ok(()));
+        let with_limits = |limits: Limits| SimConfig {
+            limits,
+            ..SimConfig::default()
+        };
+        for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let error = with_limits(Limits {
+                requests_per_second: Some(rate),
+                ..Limits::default()
+            })
+            .check()
+            .expect_err("refused");
+            assert!(error.contains("rate limit"), "{error}");
+        }
+        assert!(with_limits(Limits {
+            max_concurrency: Some(0),
+            ..Limits::default()
+        })
+        .check()
+        .is_err());
+        for rate in [1.5, -0.1, f64::NAN] {
+            let error = SimConfig {
+                faults: Faults {
+                    throttle_rate: rate,
+                    ..Faults::default()
+                },
+                ..SimConfig::default()
+            }
+            .check()
+            .expect_err("refused");
+            assert!(error.contains("throttle rate"), "{error}");
+        }
+    }
+
+    #[test]
+    fn describes_what_is_active() {
+        assert_eq!(
+            SimConfig::default().describe_limits_and_faults(),
+            "latency: none; limits: none; faults: none; Retry-After: seconds"
+        );
+        let config = SimConfig {
+            latency: Duration::from_millis(20),
+            limits: Limits {
+                requests_per_second: Some(4.0),
+                max_concurrency: Some(10),
+                retry_after: RetryAfter::HttpDate,
+            },
+            faults: Faults {
+                seed: 3,
+                server_error_rate: 0.1,
+                drop_after_commit_rate: 0.03,
+                ..Faults::default()
+            },
+            ..SimConfig::default()
+        };
+        assert_eq!(
+            config.describe_limits_and_faults(),
+            "latency: 20 ms; limits: 4 requests per second (bursts of 4), 10 in flight; \
+             faults: server error 10%, drop-after-commit 3% (seed 3); Retry-After: http-date"
+        );
+    }
+
+    #[test]
+    fn retry_after_spellings_round_trip() {
+        for choice in [RetryAfter::Seconds, RetryAfter::HttpDate, RetryAfter::None] {
+            assert_eq!(RetryAfter::parse(choice.as_str()), Some(choice));
+        }
+        assert_eq!(RetryAfter::parse("date"), None);
+    }
+}

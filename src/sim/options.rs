@@ -1,0 +1,365 @@
+//! Latency, limits and faults as `soarform sim` takes them: from a YAML file (`--faults FILE`)
+//! and from flags, which override the file.
+//!
+//! ```yaml
+//! latency_ms: 20
+//! rate_limit: 4              # requests per second
+//! max_concurrency: 10
+//! retry_after: http-date     # seconds | http-date | none
+//! error_rate: 0.1            # 500/502/503/504
+//! throttle_rate: 0.05        # random 429s
+//! drop_before_commit_rate: 0.0
+//! drop_after_commit_rate: 0.03
+//! seed: 7
+//! ```
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::config::check_rate;
+use super::{RetryAfter, SimConfig};
+use crate::manifest::diagnostic::did_you_mean;
+use crate::manifest::yaml::{self, Node, NodeValue};
+use crate::manifest::{Diagnostic, Report, Sources};
+
+/// The largest faults file read.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// The keys a faults file may hold.
+pub(crate) const OPTION_KEYS: [&str; 9] = [
+    "latency_ms",
+    "rate_limit",
+    "max_concurrency",
+    "retry_after",
+    "error_rate",
+    "throttle_rate",
+    "drop_before_commit_rate",
+    "drop_after_commit_rate",
+    "seed",
+];
+
+/// Latency, limits and faults, every one optional: what a faults file or the flags set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SimOptions {
+    /// Milliseconds added before every answer.
+    pub latency_ms: Option<u64>,
+    /// Requests per second (positive).
+    pub rate_limit: Option<f64>,
+    /// Requests in flight at once (at least 1).
+    pub max_concurrency: Option<usize>,
+    /// The form of `Retry-After`.
+    pub retry_after: Option<RetryAfter>,
+    /// Rate of injected 5xx answers (0 to 1).
+    pub error_rate: Option<f64>,
+    /// Rate of injected 429 answers (0 to 1).
+    pub throttle_rate: Option<f64>,
+    /// Rate of writes dropped before they are committed (0 to 1).
+    pub drop_before_commit_rate: Option<f64>,
+    /// Rate of writes committed and then dropped (0 to 1).
+    pub drop_after_commit_rate: Option<f64>,
+    /// The fault generator's seed.
+    pub seed: Option<u64>,
+}
+
+impl SimOptions {
+    /// These options with every setting that `overrides` has replaced by its value.
+    pub fn overridden_by(self, overrides: SimOptions) -> SimOptions {
+        SimOptions {
+            latency_ms: overrides.latency_ms.or(self.latency_ms),
+            rate_limit: overrides.rate_limit.or(self.rate_limit),
+            max_concurrency: overrides.max_concurrency.or(self.max_concurrency),
+            retry_after: overrides.retry_after.or(self.retry_after),
+            error_rate: overrides.error_rate.or(self.error_rate),
+            throttle_rate: overrides.throttle_rate.or(self.throttle_rate),
+            drop_before_commit_rate: overrides
+                .drop_before_commit_rate
+                .or(self.drop_before_commit_rate),
+            drop_after_commit_rate: overrides
+                .drop_after_commit_rate
+                .or(self.drop_after_commit_rate),
+            seed: overrides.seed.or(self.seed),
+        }
+    }
+
+    /// Sets every setting given in `config`, leaving the others as they are.
+    pub fn apply_to(&self, config: &mut SimConfig) {
+        if let Some(milliseconds) = self.latency_ms {
+            config.latency = Duration::from_millis(milliseconds);
+        }
+        if let Some(rate) = self.rate_limit {
+            config.limits.requests_per_second = Some(rate);
+        }
+        if let Some(concurrency) = self.max_concurrency {
+            config.limits.max_concurrency = Some(concurrency);
+        }
+        if let Some(form) = self.retry_after {
+            config.limits.retry_after = form;
+        }
+        let faults = &mut config.faults;
+        let rates = [
+            (self.error_rate, &mut faults.server_error_rate),
+            (self.throttle_rate, &mut faults.throttle_rate),
+            (
+                self.drop_before_commit_rate,
+                &mut faults.drop_before_commit_rate,
+            ),
+            (
+                self.drop_after_commit_rate,
+                &mut faults.drop_after_commit_rate,
+            ),
+        ];
+        for (given, rate) in rates {
+            if let Some(given) = given {
+                *rate = given;
+            }
+        }
+        if let Some(seed) = self.seed {
+            faults.seed = seed;
+        }
+    }
+}
+
+/// Reads a faults file: one YAML mapping whose keys are the names of the [`SimOptions`] fields
+/// (an empty file sets nothing; a `null` value leaves its setting unset). Unknown keys and bad
+/// values are reported at their position, all at once.
+pub fn load_options_file(path: &Path) -> Result<SimOptions, Report> {
+    let text = crate::manifest::read_text(path, MAX_FILE_BYTES)?;
+    let parsed = yaml::parse(path, &text);
+    let mut diagnostics = parsed.diagnostics;
+    let mut options = SimOptions::default();
+    if let Some(extra) = parsed.documents.get(1) {
+        diagnostics.push(
+            Diagnostic::at(
+                extra.start.origin(path),
+                "a faults file holds one YAML document",
+            )
+            .with_label("second document"),
+        );
+    }
+    if let Some(document) = parsed.documents.first() {
+        let root = &document.root;
+        match &root.value {
+            NodeValue::Mapping(entries) => {
+                for entry in entries {
+                    read_setting(path, &entry.key, entry.key_pos, &entry.value, &mut options)
+                        .unwrap_or_else(|diagnostic| diagnostics.push(*diagnostic));
+                }
+            }
+            NodeValue::Scalar(Value::Null) => {}
+            _ => diagnostics.push(
+                Diagnostic::at(
+                    root.pos.origin(path),
+                    format!(
+                        "a faults file must be a mapping, found {}",
+                        root.type_name()
+                    ),
+                )
+                .with_label(format!("expected keys such as `{}`", OPTION_KEYS[0])),
+            ),
+        }
+    }
+    if diagnostics.is_empty() {
+        return Ok(options);
+    }
+    crate::manifest::sort_by_position(&mut diagnostics, &[path.to_path_buf()]);
+    let mut sources = Sources::default();
+    sources.insert(path.to_path_buf(), text);
+    Err(Report {
+        diagnostics,
+        sources,
+    })
+}
+
+/// Reads one `key: value` into `options`.
+fn read_setting(
+    path: &Path,
+    key: &str,
+    key_pos: yaml::Pos,
+    value: &Node,
+    options: &mut SimOptions,
+) -> Result<(), Box<Diagnostic>> {
+    if !OPTION_KEYS.contains(&key) {
+        let diagnostic = Diagnostic::at(
+            key_pos.origin(path),
+            format!("unknown key `{key}` in the faults file"),
+        )
+        .with_label("unknown key");
+        let help = match did_you_mean(key, OPTION_KEYS) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!("keys: {}", OPTION_KEYS.join(", ")),
+        };
+        return Err(Box::new(diagnostic.with_help(help)));
+    }
+    if value.is_null() {
+        return Ok(());
+    }
+    let number = match &value.value {
+        NodeValue::Scalar(Value::Number(number)) => Some(number),
+        _ => None,
+    };
+    let bad = |expected: &str| {
+        let found = match &value.value {
+            NodeValue::Scalar(Value::Number(number)) => format!("`{number}`"),
+            NodeValue::Scalar(Value::String(text)) => format!("the string `{text}`"),
+            _ => value.type_name().to_string(),
+        };
+        Box::new(
+            Diagnostic::at(
+                value.pos.origin(path),
+                format!("`{key}` must be {expected}, found {found}"),
+            )
+            .with_label(format!("expected {expected}")),
+        )
+    };
+    let whole = || number.and_then(|number| number.as_u64());
+    let rate = || -> Result<f64, Box<Diagnostic>> {
+        let expected = "a number from 0 to 1";
+        let rate = number
+            .and_then(|number| number.as_f64())
+            .ok_or_else(|| bad(expected))?;
+        check_rate(key, rate).map_err(|_| bad(expected))?;
+        Ok(rate)
+    };
+    match key {
+        "latency_ms" => {
+            options.latency_ms =
+                Some(whole().ok_or_else(|| bad("a whole number of milliseconds"))?);
+        }
+        "rate_limit" => {
+            let expected = "a positive number of requests per second";
+            let rate = number
+                .and_then(|number| number.as_f64())
+                .filter(|rate| rate.is_finite() && *rate > 0.0)
+                .ok_or_else(|| bad(expected))?;
+            options.rate_limit = Some(rate);
+        }
+        "max_concurrency" => {
+            let concurrency = whole()
+                .and_then(|count| usize::try_from(count).ok())
+                .filter(|count| *count >= 1)
+                .ok_or_else(|| bad("a whole number of at least 1"))?;
+            options.max_concurrency = Some(concurrency);
+        }
+        "retry_after" => {
+            let form = value
+                .as_str()
+                .and_then(RetryAfter::parse)
+                .ok_or_else(|| bad("one of `seconds`, `http-date`, `none`"))?;
+            options.retry_after = Some(form);
+        }
+        "error_rate" => options.error_rate = Some(rate()?),
+        "throttle_rate" => options.throttle_rate = Some(rate()?),
+        "drop_before_commit_rate" => options.drop_before_commit_rate = Some(rate()?),
+        "drop_after_commit_rate" => options.drop_after_commit_rate = Some(rate()?),
+        "seed" => options.seed = Some(whole().ok_or_else(|| bad("a whole number"))?),
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> (Result<SimOptions, Report>, tempfile::TempDir) {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let path = directory.path().join("faults.yaml");
+        std::fs::write(&path, text).expect("write");
+        (load_options_file(&path), directory)
+    }
+
+    #[test]
+    fn reads_every_setting() {
+        let (options, _directory) = load(
+            "latency_ms: 20\nrate_limit: 4.5\nmax_concurrency: 10\nretry_after: http-date\n\
+             error_rate: 0.1\nthrottle_rate: 0.05\ndrop_before_commit_rate: 0\n\
+             drop_after_commit_rate: 1\nseed: 7\n",
+        );
+        assert_eq!(
+            options.expect("valid"),
+            SimOptions {
+                latency_ms: Some(20),
+                rate_limit: Some(4.5),
+                max_concurrency: Some(10),
+                retry_after: Some(RetryAfter::HttpDate),
+                error_rate: Some(0.1),
+                throttle_rate: Some(0.05),
+                drop_before_commit_rate: Some(0.0),
+                drop_after_commit_rate: Some(1.0),
+                seed: Some(7),
+            }
+        );
+        let (empty, _directory) = load("# nothing\n");
+        assert_eq!(empty.expect("valid"), SimOptions::default());
+        let (nulls, _directory) = load("rate_limit:\nseed: ~\n");
+        assert_eq!(nulls.expect("valid"), SimOptions::default());
+    }
+
+    #[test]
+    fn reports_every_unknown_key_and_bad_value_with_the_file() {
+        let (options, _directory) = load(
+            "error_rat: 0.1\nthrottle_rate: 1.5\nrate_limit: 0\nmax_concurrency: 0\n\
+             retry_after: later\nseed: -1\nlatency_ms: fast\n",
+        );
+        let report = options.expect_err("invalid");
+        assert_eq!(report.diagnostics.len(), 7, "{report}");
+        let rendered = report.to_string();
+        for expected in [
+            "unknown key `error_rat` in the faults file",
+            "did you mean `error_rate`?",
+            "`throttle_rate` must be a number from 0 to 1, found `1.5`",
+            "`rate_limit` must be a positive number of requests per second, found `0`",
+            "`max_concurrency` must be a whole number of at least 1, found `0`",
+            "`retry_after` must be one of `seconds`, `http-date`, `none`, found the string `later`",
+            "`seed` must be a whole number, found `-1`",
+            "`latency_ms` must be a whole number of milliseconds, found the string `fast`",
+            "faults.yaml:2:16",
+        ] {
+            assert!(
+                rendered.contains(expected),
+                "missing {expected:?} in\n{rendered}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_mapping_or_missing_is_an_error() {
+        let (options, _directory) = load("- error_rate: 0.1\n");
+        let rendered = options.expect_err("invalid").to_string();
+        assert!(
+            rendered.contains("must be a mapping, found a list"),
+            "{rendered}"
+        );
+        let missing = load_options_file(Path::new("/nonexistent/faults.yaml"))
+            .expect_err("missing")
+            .to_string();
+        assert!(missing.contains("faults.yaml"), "{missing}");
+    }
+
+    #[test]
+    fn flags_override_the_file_and_apply_sets_only_what_is_given() {
+        let file = SimOptions {
+            latency_ms: Some(5),
+            error_rate: Some(0.2),
+            seed: Some(1),
+            ..SimOptions::default()
+        };
+        let flags = SimOptions {
+            error_rate: Some(0.5),
+            max_concurrency: Some(3),
+            ..SimOptions::default()
+        };
+        let merged = file.overridden_by(flags);
+        let mut config = SimConfig::default();
+        config.faults.throttle_rate = 0.25;
+        merged.apply_to(&mut config);
+        assert_eq!(config.latency, Duration::from_millis(5));
+        assert_eq!(config.faults.server_error_rate, 0.5);
+        assert_eq!(config.faults.throttle_rate, 0.25);
+        assert_eq!(config.faults.seed, 1);
+        assert_eq!(config.limits.max_concurrency, Some(3));
+        assert_eq!(config.limits.requests_per_second, None);
+    }
+}
