@@ -301,7 +301,11 @@ fields:
     assert_eq!(planned.code, 2, "{}", planned.combined());
     // The examples were created side by side, so which id each got varies from run to run.
     let id = before["id"].as_u64().unwrap();
-    assert!(planned.stdout.contains(&format!("(id {id})")), "{}", planned.stdout);
+    assert!(
+        planned.stdout.contains(&format!("(id {id})")),
+        "{}",
+        planned.stdout
+    );
     let mut filters = crate::support::filters();
     filters.push((r"\(id \d+\)", "(id [ID])"));
     insta::with_settings!({ filters => filters }, {
