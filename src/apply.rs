@@ -170,6 +170,7 @@ pub async fn apply(
     mut progress: impl FnMut(&Outcome),
 ) -> ApplyReport {
     let mut report = ApplyReport::default();
+    let (requests_before, retries_before) = (client.request_count(), client.retry_count());
     let changes = plan.objects.iter().enumerate().filter(|(_, object)| {
         if object.action == Action::Unchanged {
             report.unchanged += 1;
@@ -188,6 +189,12 @@ pub async fn apply(
         done.push((index, outcome));
     }
     done.sort_by_key(|(index, _)| *index);
+    tracing::debug!(
+        "applied {} objects in {} requests ({} of them retries)",
+        done.len(),
+        client.request_count() - requests_before,
+        client.retry_count() - retries_before
+    );
     report.outcomes = done.into_iter().map(|(_, outcome)| outcome).collect();
     report
 }

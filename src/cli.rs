@@ -197,6 +197,23 @@ pub struct ConnectionArgs {
     /// The project file to use instead of looking for `soarform.yaml` next to PATH and upwards.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Start at most N requests per second (default: 4 on Sumo Logic hosts, Sumo's documented
+    /// limit; none elsewhere). Overrides `limits.requests_per_second` in soarform.yaml.
+    #[arg(long, value_name = "N", value_parser = positive_rate)]
+    pub requests_per_second: Option<f64>,
+
+    /// Keep at most N requests in flight (default 10, Sumo's documented limit per access key).
+    /// Overrides `limits.max_concurrency` in soarform.yaml.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_concurrency: Option<u32>,
+}
+
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err("must be a number above 0, e.g. 4 or 0.5".to_string()),
+    }
 }
 
 /// Arguments of `soarform sim`.

@@ -133,13 +133,13 @@ pub fn connection(
     };
     let client = ClientOptions {
         page_size,
-        requests_per_second: config
-            .limits
+        requests_per_second: args
             .requests_per_second
+            .or(config.limits.requests_per_second)
             .or(sumo_host.then_some(DEFAULT_REQUESTS_PER_SECOND)),
-        max_concurrency: config
-            .limits
+        max_concurrency: args
             .max_concurrency
+            .or(config.limits.max_concurrency)
             .and_then(|limit| usize::try_from(limit).ok())
             .unwrap_or(DEFAULT_MAX_CONCURRENCY),
         ..ClientOptions::default()
@@ -247,7 +247,41 @@ mod tests {
             sandbox: false,
             token_file: None,
             config: None,
+            requests_per_second: None,
+            max_concurrency: None,
         }
+    }
+
+    #[test]
+    fn sumo_limits_apply_to_sumo_hosts_and_flags_win_over_the_config() -> Result<()> {
+        let options =
+            |url: &str, flag: Option<f64>, configured: Option<f64>| -> Result<ClientOptions> {
+                let mut arguments = args();
+                arguments.url = Some(url.to_string());
+                arguments.api = Some(Dialect::V3);
+                arguments.requests_per_second = flag;
+                let mut config = ProjectConfig::default();
+                config.limits.requests_per_second = configured;
+                config.limits.max_concurrency = Some(3);
+                Ok(connection(&arguments, &config, &with_token())?.client)
+            };
+        let sumo = options("https://api.us2.sumologic.com", None, None)?;
+        assert_eq!(sumo.requests_per_second, Some(4.0));
+        assert_eq!(sumo.max_concurrency, 3);
+        assert_eq!(sumo.page_size, 500);
+        assert_eq!(
+            options("http://127.0.0.1:9", None, None)?.requests_per_second,
+            None
+        );
+        assert_eq!(
+            options("https://api.us2.sumologic.com", Some(2.0), Some(1.0))?.requests_per_second,
+            Some(2.0)
+        );
+        assert_eq!(
+            options("https://proxy.example", None, Some(1.5))?.requests_per_second,
+            Some(1.5)
+        );
+        Ok(())
     }
 
     fn with_token() -> Environment {
