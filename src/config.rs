@@ -107,6 +107,8 @@ pub struct Limits {
     pub requests_per_second: Option<f64>,
     /// Most requests in flight at once.
     pub max_concurrency: Option<u32>,
+    /// How long one request may be retried, in seconds.
+    pub retry_seconds: Option<f64>,
 }
 
 /// The project file for `start` (a directory, or a file whose directory is used): the first
@@ -274,6 +276,7 @@ fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &m
             requests_per_second: number("requests_per_second").and_then(|number| number.as_f64()),
             max_concurrency: number("max_concurrency")
                 .and_then(|number| u32::try_from(number.as_u64()?).ok()),
+            retry_seconds: number("retry_seconds").and_then(|number| number.as_f64()),
         };
     }
 }
@@ -513,6 +516,7 @@ mod tests {
                     page_size: Some(200),
                     requests_per_second: Some(2.5),
                     max_concurrency: Some(4),
+                    retry_seconds: None,
                 },
             }
         );

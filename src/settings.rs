@@ -2,12 +2,13 @@
 //! clap or the process environment.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::cli::ConnectionArgs;
 use crate::client::target::{self, Target};
 use crate::client::{
-    ClientOptions, Credential, Endpoints, Secret, DEFAULT_MAX_CONCURRENCY, DEFAULT_PAGE_SIZE,
-    DEFAULT_REQUESTS_PER_SECOND, MAX_PAGE_SIZE,
+    ClientOptions, Credential, Endpoints, RetryPolicy, Secret, DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_PAGE_SIZE, DEFAULT_REQUESTS_PER_SECOND, MAX_PAGE_SIZE,
 };
 use crate::config::{self, ProjectConfig};
 use crate::dialect::Dialect;
@@ -142,6 +143,14 @@ pub fn connection(
             .or(config.limits.max_concurrency)
             .and_then(|limit| usize::try_from(limit).ok())
             .unwrap_or(DEFAULT_MAX_CONCURRENCY),
+        retry: RetryPolicy {
+            max_elapsed: config
+                .limits
+                .retry_seconds
+                .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+                .map_or(RetryPolicy::default().max_elapsed, Duration::from_secs_f64),
+            ..RetryPolicy::default()
+        },
         ..ClientOptions::default()
     };
     Ok(ConnectionSettings {
