@@ -17,6 +17,7 @@ pub mod normalize;
 pub mod observe;
 pub mod plan;
 pub mod plan_json;
+pub mod progress;
 pub mod render;
 pub mod resolve;
 pub mod saved;

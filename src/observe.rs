@@ -6,6 +6,7 @@ use futures_util::{StreamExt as _, TryStreamExt as _};
 
 use crate::client::{Client, ClientError, RemoteObject};
 use crate::kind::Kind;
+use crate::progress::Progress;
 
 /// How many keys one search filter holds (`field:"a" OR field:"b" ...`): one less than a page, so
 /// that a complete answer always comes back as a short page and needs no second request, while a
@@ -58,6 +59,7 @@ pub async fn observe(
     keys: &[&str],
     columns: &[String],
     observed: &mut Observed,
+    progress: &Progress,
 ) -> Result<(), ClientError> {
     let wanted: BTreeSet<&str> = keys.iter().copied().collect();
     let unique: Vec<&str> = wanted.iter().copied().collect();
@@ -74,7 +76,11 @@ pub async fn observe(
     let answers: Vec<Vec<RemoteObject>> = futures_util::stream::iter(filters)
         .map(|filter| {
             let requested = &requested;
-            async move { client.search(kind, &filter, requested).await }
+            async move {
+                let found = client.search(kind, &filter, requested).await;
+                progress.step();
+                found
+            }
         })
         .buffer_unordered(options.max_concurrency.max(1))
         .try_collect()

@@ -12,6 +12,7 @@ use crate::manifest::{Manifest, Report};
 use crate::observe::{self, Observed};
 use crate::plan::{self, Conflict, Plan, PlanOptions};
 use crate::plan_json::TargetInfo;
+use crate::progress::Progress;
 use crate::resolve::{self, FieldNames, Identity, ResolvedObject};
 use crate::select::Selection;
 use crate::settings::{Connection, ConnectionSettings};
@@ -176,6 +177,12 @@ impl Session {
         let before = self.client.request_count();
         let mut observed = Observed::default();
         let mut count = 0;
+        let per_search = observe::keys_per_search(self.client.options().page_size);
+        let searches: usize = wanted
+            .iter()
+            .map(|request| request.keys.len().div_ceil(per_search))
+            .sum();
+        let progress = Progress::new("searches", searches as u64);
         for request in wanted {
             if request.keys.is_empty() {
                 continue;
@@ -190,9 +197,11 @@ impl Session {
                 &keys,
                 &columns,
                 &mut observed,
+                &progress,
             )
             .await?;
         }
+        progress.finish();
         tracing::debug!(
             "observed state of {count} objects in {} requests",
             self.client.request_count() - before

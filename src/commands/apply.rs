@@ -14,6 +14,7 @@ use crate::kind::Kind;
 use crate::manifest::{self, LoadOptions};
 use crate::plan::{Action, ObjectPlan, Plan};
 use crate::plan_json::{self, Context, Hasher, PlanDocument, TargetInfo};
+use crate::progress::Progress;
 use crate::render::{markdown, text};
 use crate::saved::{self, Verdict};
 use crate::session::{ObserveRequest, Session};
@@ -70,16 +71,25 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
             if args.format == OutputFormat::Text {
                 write_stdout("\n")?;
             }
+            let bar = Progress::new("objects applied", changes(&plan));
             report = apply::apply(session.client(), &plan, |outcome| {
-                progress(outcome, args.format, printer)
+                bar.step();
+                bar.suspend(|| progress(outcome, args.format, printer));
             })
             .await;
+            bar.finish();
         } else if args.format == OutputFormat::Text {
             return Ok(ExitStatus::Success);
         }
         let document = plan_json::plan_document(&plan, &context);
         finish(&plan, &report, document, args.format, printer)
     })
+}
+
+/// How many objects the plan creates or updates.
+fn changes(plan: &Plan) -> u64 {
+    let summary = plan.summary();
+    (summary.create + summary.update) as u64
 }
 
 /// Prints an outcome as it happens: on stdout for text, on stderr when stdout carries a document.
@@ -231,10 +241,13 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
                 write_stdout(&text::render_plan(&plan, printer.stdout_color))?;
                 write_stdout("\n")?;
             }
+            let bar = Progress::new("objects applied", changes(&plan));
             let applied = apply::apply(session.client(), &plan, |outcome| {
-                progress(outcome, args.format, printer)
+                bar.step();
+                bar.suspend(|| progress(outcome, args.format, printer));
             })
             .await;
+            bar.finish();
             report.outcomes = applied.outcomes;
         }
         finish(
