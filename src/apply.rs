@@ -220,6 +220,8 @@ async fn apply_one(client: &Client, object: &ObjectPlan) -> Outcome {
 /// create never makes a duplicate.
 async fn create(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError> {
     let template_id = object.template.as_ref().map(|template| template.id);
+    let policy = &client.options().retry;
+    let first = std::time::Instant::now();
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -231,7 +233,8 @@ async fn create(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError
             Err(error @ ClientError::OutcomeUnknown { .. }) => error,
             Err(error) => return Err(error),
         };
-        tokio::time::sleep(client.options().retry.delay(attempt, None)).await;
+        // Give the server a moment to settle (and to index the object if it was committed).
+        tokio::time::sleep(policy.delay(attempt, None)).await;
         let filter = key_filter(&object.identity_field, &[object.key.as_str()]);
         let found = client
             .search(
@@ -259,14 +262,20 @@ async fn create(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError
                 );
                 return Ok(*id);
             }
-            [] if attempt < MAX_CREATE_ATTEMPTS => {
+            [] if attempt < MAX_CREATE_ATTEMPTS && first.elapsed() < policy.max_elapsed => {
                 tracing::debug!(
                     "{} {}: the create's answer was lost and nothing carries the key; sending it again",
                     object.kind,
                     object.key
                 );
             }
-            [] => return Err(error),
+            [] => {
+                tracing::debug!("{} {}: giving up after {error}", object.kind, object.key);
+                return Err(ClientError::NotCreated {
+                    operation: crate::client::Operation::create(object.kind),
+                    attempts: attempt,
+                });
+            }
             many => {
                 return Err(ClientError::InvalidResponse {
                     operation: crate::client::Operation::create(object.kind),

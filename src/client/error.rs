@@ -69,6 +69,10 @@ pub enum ClientError {
         message: String,
     },
 
+    /// Every answer to a create was lost, and afterwards no object carried the key: not created.
+    #[error("`{operation}` was sent {attempts} times, every answer was lost, and no object carries the key: it was not created")]
+    NotCreated { operation: Operation, attempts: u32 },
+
     /// Retries ran out; `last` is the last attempt's error.
     #[error("`{operation}` failed {attempts} times in {seconds} s; the last time: {last}")]
     GaveUp {
@@ -107,7 +111,8 @@ impl ClientError {
             ClientError::GaveUp { last, .. } => last.server_message_mut(),
             ClientError::Moved { .. }
             | ClientError::BasePathNotFound { .. }
-            | ClientError::ObjectNotFound { .. } => None,
+            | ClientError::ObjectNotFound { .. }
+            | ClientError::NotCreated { .. } => None,
         }
     }
 
@@ -131,6 +136,9 @@ impl ClientError {
             ClientError::Status { status: 429, .. } => {
                 Some("the API rate limit was exceeded; wait and run the command again".into())
             }
+            ClientError::NotCreated { .. } => Some(
+                "the connection to Cloud SOAR keeps failing; run apply again later: it converges".into(),
+            ),
             ClientError::GaveUp { last, .. } => last.hint().or_else(|| {
                 Some("the service kept failing; run the command again later: it converges".into())
             }),

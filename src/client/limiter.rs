@@ -47,16 +47,16 @@ impl Limiter {
     /// Waits for a free slot and for this request's turn to start.
     pub async fn acquire(&self) -> Slot {
         let permit = Arc::clone(&self.in_flight).acquire_owned().await.ok();
-        if let Some(interval) = self.interval {
-            let start = {
-                let mut next = self.next_start.lock().await;
-                let now = Instant::now();
-                let start = (*next).max(now);
+        // Even without a rate, a pause after a 429 holds every start back.
+        let start = {
+            let mut next = self.next_start.lock().await;
+            let start = (*next).max(Instant::now());
+            if let Some(interval) = self.interval {
                 *next = start + interval;
-                start
-            };
-            tokio::time::sleep_until(start).await;
-        }
+            }
+            start
+        };
+        tokio::time::sleep_until(start).await;
         Slot { _permit: permit }
     }
 
@@ -102,6 +102,15 @@ mod tests {
         drop(first);
         let third = tokio::time::timeout(Duration::from_secs(1), limiter.acquire()).await;
         assert!(third.is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_delays_the_next_start_without_a_rate_too() {
+        let limiter = Limiter::new(None, 10);
+        limiter.pause(Duration::from_secs(2)).await;
+        let begin = Instant::now();
+        let _slot = limiter.acquire().await;
+        assert!(begin.elapsed() >= Duration::from_millis(1900));
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,7 +1,8 @@
 //! When and how long to wait before trying a request again.
 //!
 //! 429, 502, 503 and 504 answers and connection failures are retried with exponential backoff and
-//! full jitter (a random wait between zero and the doubling cap), honouring `Retry-After` in both
+//! jitter (a random wait between half the doubling cap and the cap, so retries spread out but never
+//! come back at once), honouring a non-zero `Retry-After` in both
 //! its forms (seconds, or an HTTP date). The total time spent retrying one request is bounded; past
 //! it the last error is returned, saying how many attempts were made.
 
@@ -41,9 +42,11 @@ impl RetryPolicy {
     }
 
     /// The wait before attempt `attempt + 1` (attempts count from 1): `Retry-After` when the server
-    /// sent one, else a random wait up to `base * 2^(attempt-1)`, never above `max_delay`.
+    /// sent a non-zero one, else a random wait between half of and all of `base * 2^(attempt-1)`,
+    /// never above `max_delay`. (A zero `Retry-After`, or a date in the past from clock skew, would
+    /// otherwise send the request straight back into the limit.)
     pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        if let Some(wait) = retry_after {
+        if let Some(wait) = retry_after.filter(|wait| !wait.is_zero()) {
             return wait.min(self.max_delay);
         }
         let exponent = attempt.saturating_sub(1).min(20);
@@ -52,7 +55,7 @@ impl RetryPolicy {
             .saturating_mul(1u32 << exponent)
             .min(self.max_delay);
         let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
-        Duration::from_millis(rand::thread_rng().gen_range(0..=millis))
+        Duration::from_millis(rand::thread_rng().gen_range(millis / 2..=millis))
     }
 
     /// Whether a retry that would start after `elapsed + delay` is still allowed.
@@ -104,8 +107,13 @@ mod tests {
         for attempt in 1..=8 {
             let cap = Duration::from_millis((100u64 << (attempt - 1)).min(1000));
             for _ in 0..50 {
-                assert!(policy.delay(attempt, None) <= cap);
+                let delay = policy.delay(attempt, None);
+                assert!(
+                    delay <= cap && delay >= cap / 2,
+                    "{delay:?} against {cap:?}"
+                );
             }
+            assert!(policy.delay(attempt, Some(Duration::ZERO)) >= cap / 2);
         }
         let waits: std::collections::BTreeSet<Duration> =
             (0..50).map(|_| policy.delay(5, None)).collect();

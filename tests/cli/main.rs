@@ -10,6 +10,7 @@ mod drift;
 mod formats;
 mod masking;
 mod plan_apply;
+mod reliability;
 mod saved_plan;
 mod sim_command;
 mod validate;
