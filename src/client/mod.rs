@@ -28,6 +28,9 @@ pub use remote::RemoteObject;
 pub use retry::RetryPolicy;
 pub use target::Target;
 
+/// How many times a request answered 500 is sent at most.
+const MAX_500_ATTEMPTS: u32 = 3;
+
 /// The largest page the search endpoints accept.
 pub const MAX_PAGE_SIZE: u32 = 500;
 /// The page size used when `soarform.yaml` sets none: as large as the API allows, so reading N
@@ -256,8 +259,19 @@ impl Client {
                 retry_after,
                 throttled,
             } = failure;
+            // A 500 is usually passing, but may be a bug that no retry fixes: try it a few times only.
+            let persistent_500 = matches!(error, ClientError::Status { status: 500, .. })
+                && attempt >= MAX_500_ATTEMPTS;
             if !retryable {
                 return Err(error);
+            }
+            if persistent_500 {
+                return Err(ClientError::GaveUp {
+                    operation,
+                    attempts: attempt,
+                    seconds: first.elapsed().as_secs(),
+                    last: Box::new(error),
+                });
             }
             let policy = &self.options.retry;
             let delay = policy.delay(attempt, retry_after);
@@ -381,12 +395,12 @@ impl Client {
                 retry_after,
                 throttled: true,
             },
-            // A gateway error may come after the write was committed.
-            502..=504 if operation.is_create() => final_error(ClientError::OutcomeUnknown {
+            // A server or gateway error may come after the write was committed.
+            500 | 502..=504 if operation.is_create() => final_error(ClientError::OutcomeUnknown {
                 operation,
                 message: error.to_string(),
             }),
-            502..=504 => Failed {
+            500 | 502..=504 => Failed {
                 error,
                 retryable: true,
                 retry_after,

@@ -1,6 +1,6 @@
 //! When and how long to wait before trying a request again.
 //!
-//! 429, 502, 503 and 504 answers and connection failures are retried with exponential backoff and
+//! 429, 500 (three times at most), 502, 503 and 504 answers and connection failures are retried with exponential backoff and
 //! jitter (a random wait between half the doubling cap and the cap, so retries spread out but never
 //! come back at once), honouring a non-zero `Retry-After` in both
 //! its forms (seconds, or an HTTP date). The total time spent retrying one request is bounded; past
