@@ -1,12 +1,39 @@
 //! The search filter language: `field:"value"` (exact), `field:"prefix*"` (prefix), terms joined by
 //! `OR`. Inside quotes `\"` and `\\` are the only escapes. An empty filter matches everything.
 
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 /// A parsed filter: any one matching term selects an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Filter {
     terms: Vec<Term>,
+    /// Per field, the values of its exact terms and its prefixes: an object's value of each field
+    /// is computed once and looked up, so a search for 500 keys costs one lookup per object, not
+    /// 500 comparisons.
+    by_field: BTreeMap<String, FieldTerms>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct FieldTerms {
+    exact: HashSet<String>,
+    prefixes: Vec<String>,
+}
+
+impl Filter {
+    fn new(terms: Vec<Term>) -> Filter {
+        let mut by_field: BTreeMap<String, FieldTerms> = BTreeMap::new();
+        for term in &terms {
+            let entry = by_field.entry(term.field.clone()).or_default();
+            match &term.pattern {
+                Pattern::Exact(value) => {
+                    entry.exact.insert(value.clone());
+                }
+                Pattern::Prefix(prefix) => entry.prefixes.push(prefix.clone()),
+            }
+        }
+        Filter { terms, by_field }
+    }
 }
 
 /// One `field:"..."` term.
@@ -24,15 +51,6 @@ pub(crate) enum Pattern {
     Exact(String),
     /// The display value starts with this string (a trailing `*` in the filter).
     Prefix(String),
-}
-
-impl Pattern {
-    fn matches(&self, value: &str) -> bool {
-        match self {
-            Pattern::Exact(expected) => value == expected,
-            Pattern::Prefix(prefix) => value.starts_with(prefix.as_str()),
-        }
-    }
 }
 
 /// Why a filter could not be parsed; `position` counts characters from the start.
@@ -67,8 +85,14 @@ impl Filter {
     /// unset; an unset field matches no term).
     pub(crate) fn matches(&self, display_value: impl Fn(&str) -> Option<String>) -> bool {
         self.terms.is_empty()
-            || self.terms.iter().any(|term| {
-                display_value(&term.field).is_some_and(|value| term.pattern.matches(&value))
+            || self.by_field.iter().any(|(field, terms)| {
+                display_value(field).is_some_and(|value| {
+                    terms.exact.contains(&value)
+                        || terms
+                            .prefixes
+                            .iter()
+                            .any(|prefix| value.starts_with(prefix.as_str()))
+                })
             })
     }
 }
@@ -103,13 +127,13 @@ impl Parser {
         let mut terms = Vec::new();
         self.skip_whitespace();
         if self.peek().is_none() {
-            return Ok(Filter { terms });
+            return Ok(Filter::new(terms));
         }
         loop {
             terms.push(self.term()?);
             let separated = self.skip_whitespace();
             if self.peek().is_none() {
-                return Ok(Filter { terms });
+                return Ok(Filter::new(terms));
             }
             let word = self.word();
             if word != "OR" {
