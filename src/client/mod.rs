@@ -28,7 +28,7 @@ pub use remote::RemoteObject;
 pub use retry::RetryPolicy;
 pub use target::Target;
 
-/// How many times a request answered 500 is sent at most.
+/// After this many 500 answers to one request, it is not sent again.
 const MAX_500_ATTEMPTS: u32 = 3;
 
 /// The largest page the search endpoints accept.
@@ -247,6 +247,7 @@ impl Client {
     ) -> Result<Value, ClientError> {
         let first = Instant::now();
         let mut attempt = 0u32;
+        let mut answered_500 = 0u32;
         loop {
             attempt += 1;
             let failure = match self.send_once(operation, &method, id, body).await {
@@ -260,8 +261,10 @@ impl Client {
                 throttled,
             } = failure;
             // A 500 is usually passing, but may be a bug that no retry fixes: try it a few times only.
-            let persistent_500 = matches!(error, ClientError::Status { status: 500, .. })
-                && attempt >= MAX_500_ATTEMPTS;
+            if matches!(error, ClientError::Status { status: 500, .. }) {
+                answered_500 += 1;
+            }
+            let persistent_500 = answered_500 >= MAX_500_ATTEMPTS;
             if !retryable {
                 return Err(error);
             }
