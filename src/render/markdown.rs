@@ -304,16 +304,25 @@ fn plan_section(object: &ObjectPlan, limit: usize) -> String {
             plural_noun(warnings_left_out, "warning")
         );
     }
-    let lines = change_lines(object);
+    close_section(
+        head,
+        &change_lines(object),
+        limit,
+        "see the full plan with `soarform plan` or in the CI log",
+    )
+}
+
+/// Ends a `<details>` section: as many diff lines as fit in `limit`, a note on the rest, the tag.
+fn close_section(head: String, lines: &[String], limit: usize, elsewhere: &str) -> String {
     let tail = "</details>\n\n";
     let room = limit.saturating_sub(head.len() + tail.len() + NOTE_RESERVE);
-    let (block, lines_left_out) = diff_block(&lines, room);
+    let (block, lines_left_out) = diff_block(lines, room);
     let mut section = head;
     section.push_str(&block);
     if lines_left_out > 0 {
         let _ = writeln!(
             section,
-            "_… {lines_left_out} more {} not shown; see the full plan with `soarform plan` or in the CI log._\n",
+            "_… {lines_left_out} more {} not shown; {elsewhere}._\n",
             plural_noun(lines_left_out, "line")
         );
     }
@@ -595,22 +604,9 @@ fn refusal_section(refusal: &Refusal, limit: usize) -> String {
         html(&shorten(&refusal.key, NAME_LIMIT)),
         plural_noun(drifted, "field")
     );
-    let tail = "</details>\n\n";
     head.push_str("Values when the plan was made (`-`) and now (`+`):\n\n");
     let lines: Vec<String> = refusal.drift.iter().flat_map(drift_lines).collect();
-    let room = limit.saturating_sub(head.len() + tail.len() + NOTE_RESERVE);
-    let (block, lines_left_out) = diff_block(&lines, room);
-    let mut section = head;
-    section.push_str(&block);
-    if lines_left_out > 0 {
-        let _ = writeln!(
-            section,
-            "_… {lines_left_out} more {} not shown; see the CI log._\n",
-            plural_noun(lines_left_out, "line")
-        );
-    }
-    section.push_str(tail);
-    section
+    close_section(head, &lines, limit, "see the CI log")
 }
 
 fn drift_lines(drift: &Drift) -> [String; 2] {

@@ -3,16 +3,9 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{http, simulator, Output, Test, TOKEN};
+use crate::support::{http, incident_id, is_write, run_against, simulator, Test, TOKEN};
 
 const TWO_INCIDENTS: &str = "kind: Incident\nkey: phishing/one\ntemplate: Phishing\nfields:\n  status: Open\n  priority: Low\n---\nkind: Incident\nkey: malware/two\ntemplate: Malware\nfields:\n  status: Open\n  priority: High\n";
-
-fn run(test: &Test, server: &soarform::sim::SimServer, args: &[&str]) -> Output {
-    let url = server.url();
-    let mut all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
-    all.extend(["--url".into(), url, "--api".into(), "v3".into()]);
-    test.run_args(&all)
-}
 
 /// Edits an incident through the API, as an analyst would in the UI.
 fn edit(server: &soarform::sim::SimServer, id: u64, fields: Value) {
@@ -25,18 +18,8 @@ fn edit(server: &soarform::sim::SimServer, id: u64, fields: Value) {
     assert_eq!(status, 200, "{body}");
 }
 
-fn id_of(server: &soarform::sim::SimServer, key: &str) -> u64 {
-    let incidents = server.incidents();
-    let found: Vec<&Value> = incidents
-        .iter()
-        .filter(|incident| incident["fields"]["incidentid"]["value"] == key)
-        .collect();
-    assert_eq!(found.len(), 1, "{key}: {found:?}");
-    found[0]["id"].as_u64().expect("id")
-}
-
 fn field(server: &soarform::sim::SimServer, key: &str, name: &str) -> Value {
-    let id = id_of(server, key);
+    let id = incident_id(server, key);
     server
         .incidents()
         .into_iter()
@@ -49,10 +32,7 @@ fn writes(server: &soarform::sim::SimServer) -> usize {
     server
         .requests()
         .iter()
-        .filter(|request| {
-            request.method == "PUT"
-                || (request.method == "POST" && !request.path.ends_with("/search/"))
-        })
+        .filter(|request| is_write(request))
         .count()
 }
 
@@ -63,16 +43,16 @@ fn ui_edits_show_as_updates_that_revert_them_and_fail_a_drift_check() {
         .env("SOARFORM_TOKEN", TOKEN)
         .write("incidents.yaml", TWO_INCIDENTS);
     assert_eq!(
-        run(&test, &server, &["apply", ".", "--auto-approve"]).code,
+        run_against(&test, &server, &["apply", ".", "--auto-approve"]).code,
         0
     );
-    let clean = run(&test, &server, &["plan", ".", "--expect-no-changes"]);
+    let clean = run_against(&test, &server, &["plan", ".", "--expect-no-changes"]);
     assert_eq!(clean.code, 0, "{}", clean.combined());
 
     // The two incidents were created side by side: either may have either id.
-    let one = id_of(&server, "phishing/one");
+    let one = incident_id(&server, "phishing/one");
     edit(&server, one, json!({"priority": 4}));
-    let drift = run(&test, &server, &["plan", ".", "--expect-no-changes"]);
+    let drift = run_against(&test, &server, &["plan", ".", "--expect-no-changes"]);
     assert_eq!(drift.code, 2, "{}", drift.combined());
     assert!(
         drift.stdout.contains(&format!(
@@ -89,7 +69,7 @@ fn ui_edits_show_as_updates_that_revert_them_and_fail_a_drift_check() {
         drift.stderr
     );
     // Without the flag, a plan with changes is a success.
-    assert_eq!(run(&test, &server, &["plan", "."]).code, 0);
+    assert_eq!(run_against(&test, &server, &["plan", "."]).code, 0);
 }
 
 #[test]
@@ -102,20 +82,20 @@ fn fields_in_ignore_changes_are_set_on_create_and_never_drift() {
             "incidents.yaml",
             format!("{TWO_INCIDENTS}ignore_changes: [priority]\n"),
         );
-    let applied = run(&test, &server, &["apply", ".", "--auto-approve"]);
+    let applied = run_against(&test, &server, &["apply", ".", "--auto-approve"]);
     assert_eq!(applied.code, 0, "{}", applied.combined());
     assert_eq!(field(&server, "phishing/one", "status"), "Open");
     assert_eq!(field(&server, "malware/two", "priority"), "High");
 
     // The SOC takes over: statuses change everywhere, and the second incident's priority.
-    let one = id_of(&server, "phishing/one");
+    let one = incident_id(&server, "phishing/one");
     edit(&server, one, json!({"status": 2}));
     edit(
         &server,
-        id_of(&server, "malware/two"),
+        incident_id(&server, "malware/two"),
         json!({"status": 4, "priority": 1}),
     );
-    let planned = run(&test, &server, &["plan", ".", "--detailed-exitcode"]);
+    let planned = run_against(&test, &server, &["plan", ".", "--detailed-exitcode"]);
     assert_eq!(planned.code, 0, "{}", planned.combined());
     assert!(planned
         .stdout
@@ -123,7 +103,7 @@ fn fields_in_ignore_changes_are_set_on_create_and_never_drift() {
 
     // A field not ignored still drifts.
     edit(&server, one, json!({"priority": 3}));
-    let planned = run(&test, &server, &["plan", ".", "--detailed-exitcode"]);
+    let planned = run_against(&test, &server, &["plan", ".", "--detailed-exitcode"]);
     assert_eq!(planned.code, 2, "{}", planned.combined());
     assert!(planned.stdout.contains("~ priority: \"High\" -> \"Low\""));
     assert!(!planned.stdout.contains("status"), "{}", planned.stdout);
@@ -139,7 +119,7 @@ fn unknown_fields_in_soarform_yaml_are_reported_where_they_are_written() {
             "ignore_changes: [Status, Owner]\nsensitive_fields:\n  - incidentid\n",
         )
         .write("incidents.yaml", TWO_INCIDENTS);
-    let planned = run(&test, &server, &["plan", "."]);
+    let planned = run_against(&test, &server, &["plan", "."]);
     assert_eq!(planned.code, 1, "{}", planned.combined());
     assert!(
         planned.stderr.contains("soarform.yaml:1:26"),
@@ -170,7 +150,7 @@ fn target_and_exclude_limit_plan_and_apply_to_matching_keys() {
             "triage.yaml",
             "kind: TriageItem\nkey: phishing/report-1\nfields:\n  status: New\n",
         );
-    let planned = run(&test, &server, &["plan", ".", "--target", "phishing/*"]);
+    let planned = run_against(&test, &server, &["plan", ".", "--target", "phishing/*"]);
     assert_eq!(planned.code, 0, "{}", planned.combined());
     assert!(planned.stdout.contains("+ create Incident phishing/one"));
     assert!(planned
@@ -189,7 +169,7 @@ fn target_and_exclude_limit_plan_and_apply_to_matching_keys() {
         planned.stderr
     );
 
-    let applied = run(
+    let applied = run_against(
         &test,
         &server,
         &[
@@ -216,7 +196,7 @@ fn target_and_exclude_limit_plan_and_apply_to_matching_keys() {
     assert_eq!(keys, [json!("phishing/one")]);
     assert!(server.triage_items().is_empty());
 
-    let typo = run(
+    let typo = run_against(
         &test,
         &server,
         &["plan", ".", "--expect-no-changes", "--target", "phishin/*"],
@@ -226,7 +206,7 @@ fn target_and_exclude_limit_plan_and_apply_to_matching_keys() {
         "error: `--target phishin/*` matches no declared object, and --expect-no-changes was given"
     ));
 
-    let bad = run(&test, &server, &["plan", ".", "--target", "phishing/[a"]);
+    let bad = run_against(&test, &server, &["plan", ".", "--target", "phishing/[a"]);
     assert_eq!(bad.code, 1, "{}", bad.combined());
     assert!(bad
         .stderr

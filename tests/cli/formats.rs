@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::assert_output_snapshot;
-use crate::support::{http, simulator, Output, Test, TOKEN};
+use crate::support::{http, run_against, simulator, Test, TOKEN};
 
 /// A create, an update with a multi-line description and a lookup change, an unchanged incident,
 /// and a triage item to create.
@@ -61,12 +61,6 @@ fn seeded() -> soarform::sim::SimServer {
     server
 }
 
-fn run(test: &Test, server: &soarform::sim::SimServer, args: &[&str]) -> Output {
-    let mut all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
-    all.extend(["--url".into(), server.url(), "--api".into(), "v3".into()]);
-    test.run_args(&all)
-}
-
 fn documents() -> Test {
     Test::new()
         .env("SOARFORM_TOKEN", TOKEN)
@@ -104,7 +98,7 @@ fn json_filters() -> Vec<(&'static str, &'static str)> {
 fn json_plans_follow_the_schema_and_carry_what_apply_needs() {
     let server = seeded();
     let test = documents();
-    let output = run(
+    let output = run_against(
         &test,
         &server,
         &["plan", ".", "--format", "json", "--out", "saved.json"],
@@ -136,7 +130,7 @@ fn json_plans_follow_the_schema_and_carry_what_apply_needs() {
 fn markdown_plans_snapshot() {
     let server = seeded();
     let test = documents();
-    let output = run(&test, &server, &["plan", ".", "--format", "markdown"]);
+    let output = run_against(&test, &server, &["plan", ".", "--format", "markdown"]);
     assert_eq!(output.code, 0, "{}", output.combined());
     assert!(output.stdout.starts_with("<!-- soarform:plan -->\n"));
     assert!(
@@ -150,7 +144,7 @@ fn markdown_plans_snapshot() {
 fn json_applies_report_every_outcome_and_follow_the_schema() {
     let server = seeded();
     let test = documents();
-    let refused = run(&test, &server, &["apply", ".", "--format", "json"]);
+    let refused = run_against(&test, &server, &["apply", ".", "--format", "json"]);
     assert_eq!(refused.code, 1, "{}", refused.combined());
     assert!(
         refused.stderr.contains("need `--auto-approve`"),
@@ -159,7 +153,7 @@ fn json_applies_report_every_outcome_and_follow_the_schema() {
     );
     assert!(refused.stdout.is_empty());
 
-    let output = run(
+    let output = run_against(
         &test,
         &server,
         &["apply", ".", "--format", "json", "--auto-approve"],
@@ -202,7 +196,7 @@ fn json_applies_report_every_outcome_and_follow_the_schema() {
         output.stderr
     );
 
-    let markdown = run(
+    let markdown = run_against(
         &test,
         &server,
         &["apply", ".", "--format", "markdown", "--auto-approve"],
@@ -234,7 +228,7 @@ fn a_markdown_plan_of_3000_changes_fits_one_comment_and_says_what_it_left_out() 
     let test = Test::new()
         .env("SOARFORM_TOKEN", TOKEN)
         .write("bulk.yaml", documents);
-    let output = run(&test, &server, &["plan", ".", "--format", "markdown"]);
+    let output = run_against(&test, &server, &["plan", ".", "--format", "markdown"]);
     assert_eq!(output.code, 0, "{}", output.stderr);
     let comment = &output.stdout;
     assert!(comment.len() < 65_536, "{} bytes", comment.len());

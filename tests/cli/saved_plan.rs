@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{http, simulator, Output, Test, TOKEN};
+use crate::support::{http, incident_id, is_write, run_against, simulator, Output, Test, TOKEN};
 
 /// Three incidents; `description` is what the tests change in the repository.
 fn incidents(description: &str) -> String {
@@ -26,16 +26,6 @@ fn live_field(server: &soarform::sim::SimServer, key: &str, field: &str) -> Vec<
         .collect()
 }
 
-fn id_of(server: &soarform::sim::SimServer, key: &str) -> u64 {
-    let incidents = server.incidents();
-    let found: Vec<&Value> = incidents
-        .iter()
-        .filter(|incident| incident["fields"]["incidentid"]["value"] == key)
-        .collect();
-    assert_eq!(found.len(), 1, "{key}: {found:?}");
-    found[0]["id"].as_u64().expect("id")
-}
-
 struct Setup {
     server: soarform::sim::SimServer,
     test: Test,
@@ -55,20 +45,14 @@ impl Setup {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        let url = self.server.url();
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--url", &url, "--api", "v3"]);
-        run_with(&self.test, &all)
+        run_against(&self.test, &self.server, args)
     }
 
     fn writes(&self) -> Vec<(String, String)> {
         self.server
             .requests()
             .into_iter()
-            .filter(|request| {
-                request.method == "PUT"
-                    || (request.method == "POST" && !request.path.ends_with("/search/"))
-            })
+            .filter(is_write)
             .map(|request| (request.method, request.path))
             .collect()
     }
@@ -90,7 +74,7 @@ fn objects_edited_after_the_plan_are_refused_and_kept_while_the_others_are_appli
     assert!(planned.stderr.contains("Saved the plan to `plan.json`"));
 
     // Someone closes incident b in the UI between review and apply.
-    let b = id_of(&setup.server, "saved/b");
+    let b = incident_id(&setup.server, "saved/b");
     let (status, _) = http(
         &setup.server,
         "PUT",
@@ -338,7 +322,7 @@ fn the_json_report_of_a_saved_plan_lists_refusals_with_their_drift() {
             .code,
         0
     );
-    let c = id_of(&setup.server, "saved/c");
+    let c = incident_id(&setup.server, "saved/c");
     let (status, _) = http(
         &setup.server,
         "PUT",
@@ -396,7 +380,7 @@ fn an_object_whose_planned_change_was_made_by_hand_along_with_another_edit_is_re
         0
     );
     // Someone closes a by hand (the planned change) and also rewrites its description.
-    let a = id_of(&setup.server, "saved/a");
+    let a = incident_id(&setup.server, "saved/a");
     let (status, _) = http(
         &setup.server,
         "PUT",

@@ -269,3 +269,26 @@ fn dechunk(mut text: &str) -> String {
     }
     out
 }
+
+/// Runs `soarform ARGS --url SERVER --api v3` in the test's directory.
+pub fn run_against(test: &Test, server: &SimServer, args: &[&str]) -> Output {
+    let mut all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+    all.extend(["--url".into(), server.url(), "--api".into(), "v3".into()]);
+    test.run_args(&all)
+}
+
+/// The id of the one incident carrying `key` (the test fails if there is not exactly one).
+pub fn incident_id(server: &SimServer, key: &str) -> u64 {
+    let incidents = server.incidents();
+    let found: Vec<&serde_json::Value> = incidents
+        .iter()
+        .filter(|incident| incident["fields"]["incidentid"]["value"] == key)
+        .collect();
+    assert_eq!(found.len(), 1, "{key}: {found:?}");
+    found[0]["id"].as_u64().expect("id")
+}
+
+/// Whether a request the simulator received was a create or an update.
+pub fn is_write(request: &soarform::sim::RecordedRequest) -> bool {
+    request.method == "PUT" || (request.method == "POST" && !request.path.ends_with("/search/"))
+}
