@@ -7,6 +7,7 @@
 
 pub mod diagnostic;
 mod document;
+pub mod emit;
 mod extends;
 pub(crate) mod schema;
 mod walk;
