@@ -236,69 +236,46 @@ pub fn check(
     if fingerprint == observed.fingerprint {
         return Verdict::Apply(Box::new(to_object_plan(entry, catalog)));
     }
-    let drift: Vec<Drift> = observed
+    // Every compared field whose live value differs from the one the plan was computed from.
+    let drifted: Vec<(&str, Drift)> = observed
         .fields
         .iter()
         .zip(&now)
         .filter_map(|(saved, (_, current))| {
             let column = column(&saved.field)?;
-            if saved.sensitive {
+            let drift = if saved.sensitive {
                 let same = saved.hash.as_deref() == Some(&hasher.value(&saved.field, current));
-                return (!same).then(|| Drift {
+                (!same).then(|| Drift {
                     label: saved.label.clone(),
                     planned: Normalized::Absent,
                     now: Normalized::Absent,
                     sensitive: true,
-                });
-            }
-            let planned = normalize::observed(&column, saved.value.as_ref());
-            (planned != *current).then(|| Drift {
-                label: saved.label.clone(),
-                planned,
-                now: current.clone(),
-                sensitive: false,
-            })
+                })
+            } else {
+                let planned = normalize::observed(&column, saved.value.as_ref());
+                (planned != *current).then(|| Drift {
+                    label: saved.label.clone(),
+                    planned,
+                    now: current.clone(),
+                    sensitive: false,
+                })
+            };
+            drift.map(|drift| (saved.field.as_str(), drift))
         })
         .collect();
     // Only the planned fields differ, and they hold the planned values: an earlier apply of this
     // plan made them. Any other difference is a change nobody reviewed.
-    let changed: std::collections::BTreeSet<&str> = entry
-        .changes
-        .iter()
-        .map(|change| change.field.as_str())
-        .collect();
-    let others_unchanged = observed
-        .fields
-        .iter()
-        .zip(&drift_flags(&observed.fields, &now, &column, hasher))
-        .all(|(field, drifted)| !drifted || changed.contains(field.field.as_str()));
-    if others_unchanged && changes_are_live(entry, object, &column, hasher) {
+    let only_planned_fields = drifted.iter().all(|(field, _)| {
+        entry
+            .changes
+            .iter()
+            .any(|change| change.field.as_str() == *field)
+    });
+    if only_planned_fields && changes_are_live(entry, object, &column, hasher) {
         return Verdict::AlreadyApplied;
     }
+    let drift = drifted.into_iter().map(|(_, drift)| drift).collect();
     refuse(Some(object.id), "changed since the plan".to_string(), drift)
-}
-
-/// For each saved observed field, whether its live value differs from the saved one.
-fn drift_flags(
-    saved: &[crate::plan_json::ObservedFieldEntry],
-    now: &[(String, Normalized)],
-    column: &impl Fn(&str) -> Option<Column>,
-    hasher: &Hasher,
-) -> Vec<bool> {
-    saved
-        .iter()
-        .zip(now)
-        .map(|(saved, (_, current))| {
-            let Some(column) = column(&saved.field) else {
-                return true;
-            };
-            if saved.sensitive {
-                saved.hash.as_deref() != Some(&hasher.value(&saved.field, current))
-            } else {
-                normalize::observed(&column, saved.value.as_ref()) != *current
-            }
-        })
-        .collect()
 }
 
 /// The reviewer saw names (options, template); the plan sends ids. If the tenant's catalog no longer

@@ -40,15 +40,18 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
         Ok::<_, Error>((planned, context))
     })?;
     let plan = &planned.plan;
-    if let Some(out) = &args.out {
-        super::write_json_file(out, &plan_json::plan_document(plan, &context))?;
+    // The saved file and the JSON output are one document (same salt, same fingerprints).
+    let document = (args.out.is_some() || args.format == OutputFormat::Json)
+        .then(|| plan_json::plan_document(plan, &context));
+    if let (Some(out), Some(document)) = (&args.out, &document) {
+        super::write_json_file(out, document)?;
     }
-    match args.format {
-        OutputFormat::Text => write_stdout(&text::render_plan(plan, printer.stdout_color))?,
-        OutputFormat::Json => {
-            write_stdout(&super::to_json(&plan_json::plan_document(plan, &context))?)?
+    match (args.format, &document) {
+        (OutputFormat::Json, Some(document)) => write_stdout(&super::to_json(document)?)?,
+        (OutputFormat::Text | OutputFormat::Json, _) => {
+            write_stdout(&text::render_plan(plan, printer.stdout_color))?
         }
-        OutputFormat::Markdown => write_stdout(&markdown::render_plan(
+        (OutputFormat::Markdown, _) => write_stdout(&markdown::render_plan(
             plan,
             &super::markdown_context(&context.target),
         ))?,
