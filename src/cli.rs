@@ -63,6 +63,18 @@ pub enum Command {
     /// Compute the plan, show it, ask for confirmation, then make exactly those changes.
     Apply(ApplyArgs),
 
+    /// Write the tenant's incidents and triage items as canonical desired-state YAML.
+    ///
+    /// One file per object, in folders by kind and type; a plan of the written files against the
+    /// same tenant shows no field changes. Existing files are never overwritten without `--force`.
+    Export(ExportArgs),
+
+    /// Rewrite desired-state files in the canonical form `export` writes (key order, quoting,
+    /// block scalars for multi-line text), keeping comments.
+    ///
+    /// With `--check`, nothing is written: the files that differ are listed and the exit code is 1.
+    Fmt(FmtArgs),
+
     /// Run the bundled Cloud SOAR simulator as a standalone HTTP server.
     ///
     /// It serves both base paths (`/api/csoar/v3/` and `/incmansuite_ng/api/v3/`) and prints
@@ -76,6 +88,56 @@ pub struct ValidateArgs {
     /// Files or directories of desired-state YAML (directories are walked for `*.yaml` and `*.yml`).
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
+
+    /// The project file to use instead of looking for `soarform.yaml` next to PATH and upwards.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Arguments of `soarform export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The directory to write into (created if missing); files go under `incidents/` and
+    /// `triage/` in it.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+
+    /// Export only this kind (default: both).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub kind: Option<ExportKind>,
+
+    /// Export only the objects matching QUERY, in Cloud SOAR's search syntax:
+    /// `field:"value"`, `field:"prefix*"`, `OR` between terms. Fields by API name or label.
+    #[arg(long, value_name = "QUERY")]
+    pub filter: Option<String>,
+
+    /// Overwrite files that already exist (without it, export refuses and writes nothing).
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// What `export --kind` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportKind {
+    /// Incidents only.
+    Incident,
+    /// Triage items only.
+    Triage,
+}
+
+/// Arguments of `soarform fmt`.
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Files or directories of desired-state YAML (directories are walked for `*.yaml` and `*.yml`).
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write nothing; list the files that are not in canonical form and exit with 1 if any.
+    #[arg(long)]
+    pub check: bool,
 
     /// The project file to use instead of looking for `soarform.yaml` next to PATH and upwards.
     #[arg(long, value_name = "FILE")]
@@ -108,6 +170,9 @@ pub struct PlanArgs {
     pub expect_no_changes: bool,
 
     #[command(flatten)]
+    pub lifecycle: LifecycleArgs,
+
+    #[command(flatten)]
     pub selection: SelectionArgs,
 
     #[command(flatten)]
@@ -124,7 +189,7 @@ pub struct ApplyArgs {
 
     /// Apply a plan saved by `soarform plan --out FILE`, without asking: objects that changed since
     /// the plan are refused and shown field by field; the others are applied.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "exclude"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "exclude", "prune", "no_adopt"])]
     pub plan: Option<PathBuf>,
 
     /// Apply without asking. Required when standard input is not a terminal.
@@ -137,10 +202,27 @@ pub struct ApplyArgs {
     pub format: OutputFormat,
 
     #[command(flatten)]
+    pub lifecycle: LifecycleArgs,
+
+    #[command(flatten)]
     pub selection: SelectionArgs,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// Retirement and adoption, overriding `prune:` and `adopt:` in soarform.yaml.
+#[derive(Debug, Args, Default)]
+pub struct LifecycleArgs {
+    /// Close objects in `prune_scope` whose key is no longer declared (status set to the closed
+    /// status, with a closing note; nothing is ever deleted). Same as `prune: close`.
+    #[arg(long)]
+    pub prune: bool,
+
+    /// Make it an error when a key matches an object soarform never wrote (made by hand or by
+    /// another tool), instead of adopting it. Same as `adopt: false`.
+    #[arg(long)]
+    pub no_adopt: bool,
 }
 
 /// Which declared objects a plan or apply considers.

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod dialect;
 pub mod error;
+pub mod export;
 pub mod kind;
 pub mod manifest;
 pub mod normalize;
@@ -49,6 +50,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Validate(args) => commands::validate::validate(args, printer),
         Command::Plan(args) => commands::plan::plan(args, printer),
         Command::Apply(args) => commands::apply::apply(args, printer),
+        Command::Export(args) => commands::export::export(args, printer),
+        Command::Fmt(args) => commands::fmt::fmt(args, printer),
         Command::Sim(args) => commands::sim::sim(args, printer),
     };
     match result {

@@ -2,6 +2,8 @@
 //! standard streams and exit codes.
 
 pub mod apply;
+pub mod export;
+pub mod fmt;
 pub mod plan;
 pub mod sim;
 pub mod validate;

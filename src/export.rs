@@ -1,0 +1,1 @@
+//! `soarform export`: the tenant as canonical desired-state YAML (being written, issue 5).
