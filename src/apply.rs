@@ -333,6 +333,9 @@ mod tests {
             }],
             observed: vec![],
             warnings: vec![],
+            moved_from: None,
+            adopted: None,
+            ownership_field: None,
         };
         let error = ClientError::InvalidResponse {
             operation: crate::client::Operation::update(Kind::Incident),

@@ -63,16 +63,16 @@ pub enum Command {
     /// Compute the plan, show it, ask for confirmation, then make exactly those changes.
     Apply(ApplyArgs),
 
-    /// Write the tenant's incidents and triage items as canonical desired-state YAML.
+    /// Write the tenant's incidents and triage items as desired-state YAML files.
     ///
     /// One file per object, in folders by kind and type; a plan of the written files against the
     /// same tenant shows no field changes. Existing files are never overwritten without `--force`.
     Export(ExportArgs),
 
-    /// Rewrite desired-state files in the canonical form `export` writes (key order, quoting,
-    /// block scalars for multi-line text), keeping comments.
+    /// Rewrite desired-state files in the canonical form that `export` writes, keeping comments.
     ///
-    /// With `--check`, nothing is written: the files that differ are listed and the exit code is 1.
+    /// Canonical form: keys in a fixed order, quotes only where needed, literal blocks for
+    /// multi-line text. With `--check`, nothing is written: the files that differ are listed and the exit code is 1.
     Fmt(FmtArgs),
 
     /// Run the bundled Cloud SOAR simulator as a standalone HTTP server.

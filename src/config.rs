@@ -13,7 +13,7 @@ use crate::dialect::Dialect;
 use crate::manifest::diagnostic::one_of;
 use crate::manifest::schema::{self, ProblemKind, SchemaName};
 use crate::manifest::yaml::{self, Node, NodeValue};
-use crate::manifest::{Diagnostic, NamedField, Report, Sources};
+use crate::manifest::{Diagnostic, NamedField, Origin, Report, Sources};
 
 /// File names looked for, in this order.
 pub const FILE_NAMES: [&str; 2] = ["soarform.yaml", "soarform.yml"];
@@ -87,7 +87,61 @@ pub struct ProjectConfig {
     pub sources: Sources,
     /// Paging and request limits.
     pub limits: Limits,
+    /// Whether keys may match objects soarform never wrote (`adopt:`, default true).
+    pub adopt: Option<bool>,
+    /// What to do with objects in scope whose key is no longer declared (`prune:`).
+    pub prune: Option<PruneMode>,
+    /// Glob patterns of the keys retirement considers (`prune_scope:`), with their positions.
+    pub prune_scope: Vec<NamedField>,
+    /// Renamed keys (`moved:`).
+    pub moved: Vec<Move>,
+    /// Fields where soarform records that it manages an object (`ownership:`).
+    pub ownership: IdentityConfig,
+    /// How pruning closes objects (`closing:`).
+    pub closing: ClosingConfig,
 }
+
+/// What plan and apply do with objects in `prune_scope` whose key is no longer declared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PruneMode {
+    /// List them as no longer declared; change nothing.
+    #[default]
+    Keep,
+    /// Close them: closed status and a closing note. Never delete.
+    Close,
+}
+
+/// One `moved:` entry: the object carrying `from` now has the key `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Move {
+    /// The old key.
+    pub from: String,
+    /// The new key.
+    pub to: String,
+    /// The kind, when the entry names one.
+    pub kind: Option<crate::kind::Kind>,
+    /// Where the entry was written.
+    pub origin: crate::manifest::Origin,
+}
+
+/// `closing:` of soarform.yaml; every part is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClosingConfig {
+    /// Closed status of incidents (display name or id; default `Closed`).
+    pub incident_status: Option<Value>,
+    /// Closed status of triage items (default `Dismissed`).
+    pub triage_status: Option<Value>,
+    /// Field receiving the closing note on incidents (default `Closing note`).
+    pub incident_note_field: Option<String>,
+    /// Field receiving the closing note on triage items (default `Closing note`).
+    pub triage_note_field: Option<String>,
+    /// The note (default [`DEFAULT_CLOSING_NOTE`]).
+    pub note: Option<String>,
+}
+
+/// The closing note pruning writes unless `closing.note` says otherwise.
+pub const DEFAULT_CLOSING_NOTE: &str =
+    "Closed by soarform: the key is no longer declared in the repository.";
 
 /// The fields that hold keys in the tenant (API names or labels).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -216,6 +270,8 @@ fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &m
     check_url(path, root, diagnostics);
     check_paths(path, root, diagnostics);
     check_exclude(path, root, diagnostics);
+    check_prune_scope(path, root, diagnostics);
+    check_moved(path, root, diagnostics);
     if diagnostics.len() > before {
         return;
     }
@@ -246,6 +302,44 @@ fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &m
         config.identity = IdentityConfig {
             incident: string(&identity.value, "incident"),
             triage: string(&identity.value, "triage"),
+        };
+    }
+    if let Some(ownership) = root.get("ownership") {
+        config.ownership = IdentityConfig {
+            incident: string(&ownership.value, "incident"),
+            triage: string(&ownership.value, "triage"),
+        };
+    }
+    config.adopt = match root.get("adopt").map(|entry| &entry.value.value) {
+        Some(NodeValue::Scalar(Value::Bool(adopt))) => Some(*adopt),
+        _ => None,
+    };
+    config.prune = match root.get("prune").and_then(|entry| entry.value.as_str()) {
+        Some("close") => Some(PruneMode::Close),
+        Some(_) => Some(PruneMode::Keep),
+        None => None,
+    };
+    config.prune_scope = names("prune_scope");
+    config.moved = moves(path, root);
+    if let Some(closing) = root.get("closing") {
+        let closing = &closing.value;
+        let status = |kind: &str| {
+            closing
+                .get(kind)
+                .and_then(|entry| entry.value.get("status"))
+                .map(|entry| entry.value.to_json())
+        };
+        let note_field = |kind: &str| {
+            closing
+                .get(kind)
+                .and_then(|entry| string(&entry.value, "note_field"))
+        };
+        config.closing = ClosingConfig {
+            incident_status: status("incident"),
+            triage_status: status("triage"),
+            incident_note_field: note_field("incident"),
+            triage_note_field: note_field("triage"),
+            note: string(closing, "note"),
         };
     }
     if let Some(NodeValue::Mapping(entries)) = root.get("paths").map(|entry| &entry.value.value) {
@@ -279,6 +373,29 @@ fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &m
             retry_seconds: number("retry_seconds").and_then(|number| number.as_f64()),
         };
     }
+}
+
+/// The `moved:` entries (their shape was checked by the schema).
+fn moves(path: &Path, root: &Node) -> Vec<Move> {
+    let Some(NodeValue::Sequence(items)) = root.get("moved").map(|entry| &entry.value.value) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let text = |key: &str| item.get(key).and_then(|entry| entry.value.as_str());
+            Some(Move {
+                from: text("from")?.to_string(),
+                to: text("to")?.to_string(),
+                kind: match text("kind") {
+                    Some("Incident") => Some(crate::kind::Kind::Incident),
+                    Some("TriageItem") => Some(crate::kind::Kind::TriageItem),
+                    _ => None,
+                },
+                origin: item.pos.origin(path),
+            })
+        })
+        .collect()
 }
 
 fn looks_like_credential(key: &str) -> bool {
@@ -360,6 +477,59 @@ fn check_exclude(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
                 .with_label("not a usable glob pattern")
                 .with_note("patterns are relative to the directory holding `soarform.yaml`: `*` matches within one path segment, `**` across segments, `?` one character, `[abc]` one of a set, `{a,b}` either"),
             );
+        }
+    }
+}
+
+/// Every `prune_scope` pattern compiles, with the syntax of `--target`.
+fn check_prune_scope(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(NodeValue::Sequence(items)) = root.get("prune_scope").map(|entry| &entry.value.value)
+    else {
+        return;
+    };
+    for item in items {
+        let Some(pattern) = item.as_str().filter(|pattern| !pattern.is_empty()) else {
+            continue;
+        };
+        if let Err(reason) = crate::select::Scope::new(&[pattern.to_string()]) {
+            diagnostics.push(
+                Diagnostic::at(item.pos.origin(path), format!("invalid `prune_scope`: {reason}"))
+                    .with_label("not a usable key pattern")
+                    .with_note("`*` matches within one `/` segment of a key, `**` across segments; `incident:` or `triage:` in front limits a pattern to one kind"),
+            );
+        }
+    }
+}
+
+/// A `moved:` entry renames a key to another key, and no old key is renamed twice.
+fn check_moved(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(NodeValue::Sequence(items)) = root.get("moved").map(|entry| &entry.value.value) else {
+        return;
+    };
+    let mut seen: BTreeMap<(String, Option<String>), Origin> = BTreeMap::new();
+    for item in items {
+        let text = |key: &str| item.get(key).and_then(|entry| entry.value.as_str());
+        let (Some(from), Some(to)) = (text("from"), text("to")) else {
+            continue;
+        };
+        let origin = item.pos.origin(path);
+        if from == to {
+            diagnostics.push(
+                Diagnostic::at(origin, format!("`moved` renames `{from}` to itself"))
+                    .with_label("`from` and `to` are the same key")
+                    .with_help("remove the entry"),
+            );
+            continue;
+        }
+        let kind = text("kind").map(str::to_string);
+        if let Some(first) = seen.get(&(from.to_string(), kind.clone())) {
+            diagnostics.push(
+                Diagnostic::at(origin, format!("`moved` renames `{from}` twice"))
+                    .with_label("second entry for this old key")
+                    .with_note(format!("the first is at {first}")),
+            );
+        } else {
+            seen.insert((from.to_string(), kind), origin);
         }
     }
 }
@@ -518,8 +688,51 @@ mod tests {
                     max_concurrency: Some(4),
                     retry_seconds: None,
                 },
+                ..ProjectConfig::default()
             }
         );
+    }
+
+    #[test]
+    fn lifecycle_settings_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("soarform.yaml");
+        std::fs::write(
+            &path,
+            "adopt: false\nprune: close\nprune_scope: [\"phishing/**\"]\nmoved:\n  - from: a\n    to: b\n  - {from: c, to: d, kind: TriageItem}\nownership: {incident: opt_2}\nclosing:\n  incident: {status: 4, note_field: opt_1}\n  note: Retired\n",
+        )
+        .unwrap();
+        let config = load(&path).unwrap();
+        assert_eq!(config.adopt, Some(false));
+        assert_eq!(config.prune, Some(PruneMode::Close));
+        assert_eq!(config.prune_scope[0].name, "phishing/**");
+        let moves: Vec<_> = config
+            .moved
+            .iter()
+            .map(|entry| {
+                (
+                    entry.from.as_str(),
+                    entry.to.as_str(),
+                    entry.kind,
+                    entry.origin.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            moves,
+            [
+                ("a", "b", None, 5),
+                ("c", "d", Some(crate::kind::Kind::TriageItem), 7)
+            ]
+        );
+        assert_eq!(config.ownership.incident.as_deref(), Some("opt_2"));
+        assert_eq!(config.closing.incident_status, Some(serde_json::json!(4)));
+        assert_eq!(config.closing.incident_note_field.as_deref(), Some("opt_1"));
+        assert_eq!(config.closing.note.as_deref(), Some("Retired"));
+
+        std::fs::write(&path, "prune: delete\nmoved: [{from: a}]\n").unwrap();
+        let report = load(&path).unwrap_err();
+        assert_eq!(report.diagnostics.len(), 2, "{:?}", report.diagnostics);
     }
 
     #[test]

@@ -38,14 +38,16 @@ impl Observed {
     }
 }
 
+/// A value escaped for a quoted filter term (`\\` and `\"`).
+pub fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
 /// A filter matching any of `keys` exactly in `field`.
 pub fn key_filter(field: &str, keys: &[&str]) -> String {
     let terms: Vec<String> = keys
         .iter()
-        .map(|key| {
-            let escaped = key.replace('\\', "\\\\").replace('"', "\\\"");
-            format!("{field}:\"{escaped}\"")
-        })
+        .map(|key| format!("{field}:\"{}\"", escape(key)))
         .collect();
     terms.join(" OR ")
 }

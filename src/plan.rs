@@ -3,9 +3,11 @@
 //! Only the fields a document declares are compared (as server-side apply does), so server-managed
 //! fields and fields the repository does not mention never show as changes.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::{Map, Value};
 
-use crate::catalog::{Catalog, Template};
+use crate::catalog::{Catalog, Choice, Column, Template};
 use crate::client::RemoteObject;
 use crate::kind::Kind;
 use crate::normalize::{self, Normalized};
@@ -20,9 +22,46 @@ pub enum Action {
     Create,
     /// One object carries the key and some declared fields differ: `PUT` only those.
     Update,
+    /// No object carries the key, one carries an old key of it (`moved:`): `PUT` the new key into
+    /// its identity field, with any other changed field.
+    Move,
+    /// One object carries the key but soarform never wrote it: `PUT` soarform's ownership marker,
+    /// with any changed field.
+    Adopt,
+    /// An object in `prune_scope` whose key is no longer declared: `PUT` the closed status and a
+    /// closing note. Nothing is ever deleted.
+    Close,
     /// One object carries the key and every declared field matches.
     Unchanged,
 }
+
+impl Action {
+    /// The plan header word with its sign: `+ create`, `~ update`, `- close`, ...
+    pub fn badge(self) -> &'static str {
+        match self {
+            Action::Create => "+ create",
+            Action::Update => "~ update",
+            Action::Move => "~ move",
+            Action::Adopt => "~ adopt",
+            Action::Close => "- close",
+            Action::Unchanged => "unchanged",
+        }
+    }
+
+    /// What apply reports once done: `created`, `updated`, `moved`, ...
+    pub fn done(self) -> &'static str {
+        match self {
+            Action::Create => "created",
+            Action::Update | Action::Unchanged => "updated",
+            Action::Move => "moved",
+            Action::Adopt => "adopted",
+            Action::Close => "closed",
+        }
+    }
+}
+
+/// The value soarform writes into the ownership field of the objects it manages.
+pub const OWNER_MARKER: &str = "soarform";
 
 /// One field that differs.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,14 +117,63 @@ pub struct ObjectPlan {
     pub observed: Vec<ObservedField>,
     /// Things a reviewer should know that are not changes (a template that cannot change, say).
     pub warnings: Vec<String>,
+    /// Moves: the key the object carries now; apply writes `key` in its place.
+    pub moved_from: Option<String>,
+    /// Set when soarform never wrote the object (made by hand or by another tool).
+    pub adopted: Option<Adoption>,
+    /// The API name of the field where soarform records ownership (sent on create), if tracked.
+    pub ownership_field: Option<String>,
+}
+
+/// An object soarform never wrote, coming under management.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adoption {
+    /// Who created it, as the server reports.
+    pub created_by: Option<String>,
+}
+
+/// An object in `prune_scope` that carries a key no document declares any more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undeclared {
+    /// Incident or triage item.
+    pub kind: Kind,
+    /// The key it carries.
+    pub key: String,
+    /// Its id.
+    pub remote_id: u64,
 }
 
 impl ObjectPlan {
+    /// What a header shows after the key: the template of a create, the old key of a move, the
+    /// id, and the creator of an object soarform never wrote.
+    pub fn details(&self) -> Vec<String> {
+        let mut details = Vec::new();
+        if let (Action::Create, Some(template)) = (self.action, &self.template) {
+            details.push(format!("template {}", template.name));
+        }
+        if let Some(old) = &self.moved_from {
+            details.push(format!("from {old}"));
+        }
+        if let Some(id) = self.remote_id {
+            details.push(format!("id {id}"));
+        }
+        if let Some(adoption) = &self.adopted {
+            details.push(format!(
+                "created by {}, not by soarform",
+                adoption.created_by.as_deref().unwrap_or("unknown")
+            ));
+        }
+        details
+    }
+
     /// The request body fields: every change, plus the identity field on create.
     pub fn write_fields(&self) -> Map<String, Value> {
         let mut fields = Map::new();
         if self.action == Action::Create {
             fields.insert(self.identity_field.clone(), Value::String(self.key.clone()));
+            if let Some(ownership) = &self.ownership_field {
+                fields.insert(ownership.clone(), Value::String(OWNER_MARKER.into()));
+            }
         }
         for change in &self.changes {
             fields.insert(change.field.clone(), change.write.clone());
@@ -99,13 +187,46 @@ impl ObjectPlan {
 pub struct Summary {
     pub create: usize,
     pub update: usize,
+    pub moved: usize,
+    pub adopt: usize,
+    pub close: usize,
     pub unchanged: usize,
 }
 
-/// Every declared object and what apply would do to it, ordered by kind, then key.
+/// Every declared object and what apply would do to it, ordered by kind, then key; then the
+/// objects pruning closes, and those in scope left alone although no longer declared.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
     pub objects: Vec<ObjectPlan>,
+    /// Objects in `prune_scope` no document declares, left alone (without pruning).
+    pub undeclared: Vec<Undeclared>,
+}
+
+impl Summary {
+    /// `2 to create, 1 to update, 7 unchanged`; moves, adoptions and closes appear when there
+    /// are some.
+    pub fn counts(&self) -> String {
+        let mut parts = vec![
+            format!("{} to create", self.create),
+            format!("{} to update", self.update),
+        ];
+        for (count, verb) in [
+            (self.moved, "move"),
+            (self.adopt, "adopt"),
+            (self.close, "close"),
+        ] {
+            if count > 0 {
+                parts.push(format!("{count} to {verb}"));
+            }
+        }
+        parts.push(format!("{} unchanged", self.unchanged));
+        parts.join(", ")
+    }
+
+    /// How many objects apply writes.
+    pub fn changes(&self) -> usize {
+        self.create + self.update + self.moved + self.adopt + self.close
+    }
 }
 
 impl Plan {
@@ -116,6 +237,9 @@ impl Plan {
             match object.action {
                 Action::Create => summary.create += 1,
                 Action::Update => summary.update += 1,
+                Action::Move => summary.moved += 1,
+                Action::Adopt => summary.adopt += 1,
+                Action::Close => summary.close += 1,
                 Action::Unchanged => summary.unchanged += 1,
             }
         }
@@ -130,13 +254,150 @@ impl Plan {
     }
 }
 
-/// More than one live object carries a key: soarform never guesses which one is meant.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{} objects carry the key `{key}` of this {}: ids {}", ids.len(), kind.noun(), ids.iter().map(u64::to_string).collect::<Vec<_>>().join(", "))]
+/// A key the plan cannot settle on its own: soarform never guesses which object is meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
     pub kind: Kind,
     pub key: String,
     pub ids: Vec<u64>,
+    pub reason: ConflictReason,
+}
+
+/// Why a key cannot be planned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConflictReason {
+    /// More than one live object carries the key (or its old keys).
+    Duplicates,
+    /// The key and an old key of it (`moved:`) are both carried.
+    MovedAndNew {
+        /// The old keys found.
+        old_keys: Vec<String>,
+    },
+    /// The one object carrying the key was never written by soarform, and adoption is off.
+    NotAdopted {
+        /// Who created it.
+        created_by: Option<String>,
+    },
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ids = self
+            .ids
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let noun = self.kind.noun();
+        match &self.reason {
+            ConflictReason::Duplicates => write!(
+                f,
+                "{} objects carry the key `{}` of this {noun}: ids {ids}",
+                self.ids.len(),
+                self.key
+            ),
+            ConflictReason::MovedAndNew { old_keys } => write!(
+                f,
+                "the {noun} `{}` and its old key{} {} (`moved:`) are both carried: ids {ids}",
+                self.key,
+                if old_keys.len() == 1 { "" } else { "s" },
+                old_keys
+                    .iter()
+                    .map(|key| format!("`{key}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            ConflictReason::NotAdopted { created_by } => write!(
+                f,
+                "the {noun} `{}` matches id {ids}, which soarform never wrote (created by {}), and adoption is off",
+                self.key,
+                created_by.as_deref().unwrap_or("unknown")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Conflict {}
+
+/// The field of each kind where soarform records that it manages an object; `None` when the
+/// tenant has none (then adoption cannot be told apart and is never shown).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ownership {
+    pub incident: Option<Column>,
+    pub triage: Option<Column>,
+}
+
+impl Ownership {
+    /// The ownership column of a kind.
+    pub fn column(&self, kind: Kind) -> Option<&Column> {
+        match kind {
+            Kind::Incident => self.incident.as_ref(),
+            Kind::TriageItem => self.triage.as_ref(),
+        }
+    }
+
+    /// Whether soarform wrote `live` (always true when ownership is not tracked for its kind).
+    pub fn owns(&self, kind: Kind, live: &RemoteObject) -> bool {
+        self.column(kind).is_none_or(|column| {
+            normalize::observed(column, live.fields.get(&column.field))
+                == Normalized::Text(OWNER_MARKER.into())
+        })
+    }
+}
+
+/// `moved:` entries resolved to declared objects: per kind and new key, the old keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Moves {
+    old_keys: BTreeMap<(Kind, String), Vec<String>>,
+}
+
+impl Moves {
+    /// Records that `from` was renamed to `to` (chains are followed by [`Moves::old_keys`]).
+    pub fn insert(&mut self, kind: Kind, from: String, to: String) {
+        self.old_keys.entry((kind, to)).or_default().push(from);
+    }
+
+    /// Every earlier key of `key`, following chains (`a` -> `b` -> `c` gives `b`, `a` for `c`).
+    pub fn old_keys(&self, kind: Kind, key: &str) -> Vec<String> {
+        let mut found: Vec<String> = Vec::new();
+        let mut pending = vec![key.to_string()];
+        while let Some(next) = pending.pop() {
+            for old in self.old_keys.get(&(kind, next)).into_iter().flatten() {
+                if old != key && !found.contains(old) {
+                    found.push(old.clone());
+                    pending.push(old.clone());
+                }
+            }
+        }
+        found
+    }
+
+    /// Every old key of a kind.
+    pub fn all_old_keys(&self, kind: Kind) -> BTreeSet<&str> {
+        self.old_keys
+            .iter()
+            .filter(|((of, _), _)| *of == kind)
+            .flat_map(|(_, olds)| olds.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// Whether there is no move.
+    pub fn is_empty(&self) -> bool {
+        self.old_keys.is_empty()
+    }
+}
+
+/// How pruning closes objects of one kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Closing {
+    /// The status column.
+    pub status: Column,
+    /// The closed option of it.
+    pub closed: Choice,
+    /// The column receiving the note.
+    pub note_field: Column,
+    /// The note.
+    pub note: String,
 }
 
 /// Options that change what counts as a difference and what may be shown.
@@ -147,6 +408,12 @@ pub struct PlanOptions {
     pub ignore_changes: FieldNames,
     /// Fields whose values are never shown (`sensitive_fields` in soarform.yaml).
     pub sensitive: FieldNames,
+    /// Where soarform records ownership, per kind.
+    pub ownership: Ownership,
+    /// Renamed keys.
+    pub moves: Moves,
+    /// A key matching an object soarform never wrote is an error (`--no-adopt`, `adopt: false`).
+    pub refuse_adoption: bool,
 }
 
 /// Compares desired with observed objects.
@@ -160,25 +427,83 @@ pub fn compute(
     let mut objects = Vec::with_capacity(desired.len());
     let mut conflicts = Vec::new();
     for object in desired {
-        let identity_field = identity.column(object.kind).field.clone();
-        match observed.get(object.kind, &object.key) {
-            [] => objects.push(create(object, identity_field, options)),
-            [live] => objects.push(compare(object, live, identity_field, catalog, options)),
-            many => conflicts.push(Conflict {
-                kind: object.kind,
-                key: object.key.clone(),
-                ids: many.iter().map(|live| live.id).collect(),
-            }),
+        let kind = object.kind;
+        let identity_column = identity.column(kind);
+        let old_keys = options.moves.old_keys(kind, &object.key);
+        let under_old: Vec<(&String, &RemoteObject)> = old_keys
+            .iter()
+            .flat_map(|old| observed.get(kind, old).iter().map(move |live| (old, live)))
+            .collect();
+        let conflict = |ids: Vec<u64>, reason| Conflict {
+            kind,
+            key: object.key.clone(),
+            ids,
+            reason,
+        };
+        let planned = match (observed.get(kind, &object.key), under_old.as_slice()) {
+            ([], []) => {
+                let mut planned = create(object, identity_column, options);
+                for old in &old_keys {
+                    planned.warnings.push(format!(
+                        "moved from `{old}`, but no {} carries that key: a new one is created",
+                        kind.noun()
+                    ));
+                }
+                planned
+            }
+            ([live], []) => compare(object, live, None, identity_column, catalog, options),
+            ([], [(old, live)]) => {
+                compare(object, live, Some(old), identity_column, catalog, options)
+            }
+            ([], many) => {
+                conflicts.push(conflict(
+                    many.iter().map(|(_, live)| live.id).collect(),
+                    ConflictReason::Duplicates,
+                ));
+                continue;
+            }
+            (many, []) => {
+                conflicts.push(conflict(
+                    many.iter().map(|live| live.id).collect(),
+                    ConflictReason::Duplicates,
+                ));
+                continue;
+            }
+            (new, old) => {
+                let mut found: Vec<String> = old.iter().map(|(key, _)| (*key).clone()).collect();
+                found.dedup();
+                conflicts.push(conflict(
+                    new.iter()
+                        .map(|live| live.id)
+                        .chain(old.iter().map(|(_, live)| live.id))
+                        .collect(),
+                    ConflictReason::MovedAndNew { old_keys: found },
+                ));
+                continue;
+            }
+        };
+        if let (true, Some(adoption)) = (options.refuse_adoption, &planned.adopted) {
+            conflicts.push(conflict(
+                planned.remote_id.into_iter().collect(),
+                ConflictReason::NotAdopted {
+                    created_by: adoption.created_by.clone(),
+                },
+            ));
+            continue;
         }
+        objects.push(planned);
     }
     if !conflicts.is_empty() {
         return Err(conflicts);
     }
     objects.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| a.key.cmp(&b.key)));
-    Ok(Plan { objects })
+    Ok(Plan {
+        objects,
+        undeclared: Vec::new(),
+    })
 }
 
-fn create(object: &ResolvedObject, identity_field: String, options: &PlanOptions) -> ObjectPlan {
+fn create(object: &ResolvedObject, identity: &Column, options: &PlanOptions) -> ObjectPlan {
     let changes = object
         .fields
         .iter()
@@ -199,22 +524,60 @@ fn create(object: &ResolvedObject, identity_field: String, options: &PlanOptions
         action: Action::Create,
         remote_id: None,
         template: object.template.clone(),
-        identity_field,
+        identity_field: identity.field.clone(),
         changes,
         observed: Vec::new(),
         warnings: Vec::new(),
+        moved_from: None,
+        adopted: None,
+        ownership_field: options
+            .ownership
+            .column(object.kind)
+            .map(|column| column.field.clone()),
     }
+}
+
+/// A change soarform makes for its own bookkeeping (identity or ownership field): shown and saved
+/// like any other change, compared like one when a saved plan is applied.
+fn bookkeeping(column: &Column, before: Normalized, after: &str) -> (FieldChange, ObservedField) {
+    (
+        FieldChange {
+            field: column.field.clone(),
+            label: column.label.clone(),
+            declared_name: column.label.clone(),
+            before: before.clone(),
+            after: Normalized::Text(after.to_string()),
+            write: Value::String(after.to_string()),
+            sensitive: false,
+        },
+        ObservedField {
+            field: column.field.clone(),
+            label: column.label.clone(),
+            value: before,
+            sensitive: false,
+        },
+    )
 }
 
 fn compare(
     object: &ResolvedObject,
     live: &RemoteObject,
-    identity_field: String,
+    moved_from: Option<&String>,
+    identity: &Column,
     catalog: &Catalog,
     options: &PlanOptions,
 ) -> ObjectPlan {
     let mut changes = Vec::new();
-    let mut basis = Vec::with_capacity(object.fields.len());
+    let mut basis = Vec::with_capacity(object.fields.len() + 2);
+    if moved_from.is_some() {
+        let before = normalize::observed(identity, live.fields.get(&identity.field));
+        let (change, observed) = bookkeeping(identity, before, &object.key);
+        changes.push(change);
+        basis.push(observed);
+    }
+    let adopted = (!options.ownership.owns(object.kind, live)).then(|| Adoption {
+        created_by: live.created_by.clone(),
+    });
     for field in &object.fields {
         let column = &field.column;
         if options.ignore_changes.contains(object.kind, &column.field)
@@ -242,6 +605,12 @@ fn compare(
             sensitive,
         });
     }
+    if let (Some(_), Some(column)) = (&adopted, options.ownership.column(object.kind)) {
+        let before = normalize::observed(column, live.fields.get(&column.field));
+        let (change, observed) = bookkeeping(column, before, OWNER_MARKER);
+        changes.push(change);
+        basis.push(observed);
+    }
     let mut warnings = Vec::new();
     if let (Some(wanted), Some(live_template)) = (&object.template, &live.template) {
         let same = wanted.name == *live_template
@@ -255,21 +624,145 @@ fn compare(
             ));
         }
     }
+    let action = if moved_from.is_some() {
+        Action::Move
+    } else if adopted.is_some() {
+        Action::Adopt
+    } else if changes.is_empty() {
+        Action::Unchanged
+    } else {
+        Action::Update
+    };
     ObjectPlan {
         kind: object.kind,
         key: object.key.clone(),
-        action: if changes.is_empty() {
-            Action::Unchanged
-        } else {
-            Action::Update
-        },
+        action,
         remote_id: Some(live.id),
         template: object.template.clone(),
-        identity_field,
+        identity_field: identity.field.clone(),
         changes,
         observed: basis,
         warnings,
+        moved_from: moved_from.cloned(),
+        adopted,
+        ownership_field: options
+            .ownership
+            .column(object.kind)
+            .map(|column| column.field.clone()),
     }
+}
+
+/// What retirement found among the live objects in `prune_scope`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Retirement {
+    /// Close plans (with pruning).
+    pub closes: Vec<ObjectPlan>,
+    /// Objects left alone although no longer declared (without pruning).
+    pub undeclared: Vec<Undeclared>,
+}
+
+/// Which live objects are no longer declared: in scope (`in_scope`), carrying a key no document
+/// declares and no move renames, written by soarform, and not closed already. With `closing`
+/// for their kind they get a close plan; otherwise they are listed.
+pub fn retire(
+    candidates: &[(Kind, RemoteObject)],
+    identity: &Identity,
+    declared: &BTreeSet<(Kind, String)>,
+    in_scope: impl Fn(Kind, &str) -> bool,
+    options: &PlanOptions,
+    closing: impl Fn(Kind) -> Option<Closing>,
+) -> Retirement {
+    let mut retirement = Retirement::default();
+    let mut seen = BTreeSet::new();
+    for (kind, live) in candidates {
+        let kind = *kind;
+        let column = identity.column(kind);
+        let Normalized::Text(key) = normalize::observed(column, live.fields.get(&column.field))
+        else {
+            continue;
+        };
+        if key.is_empty()
+            || !in_scope(kind, &key)
+            || declared.contains(&(kind, key.clone()))
+            || options.moves.all_old_keys(kind).contains(key.as_str())
+            || !options.ownership.owns(kind, live)
+            || !seen.insert((kind, live.id))
+        {
+            continue;
+        }
+        let Some(closing) = closing(kind) else {
+            retirement.undeclared.push(Undeclared {
+                kind,
+                key,
+                remote_id: live.id,
+            });
+            continue;
+        };
+        let status = normalize::observed(&closing.status, live.fields.get(&closing.status.field));
+        let closed = Normalized::Choice {
+            id: Some(closing.closed.id),
+            name: closing.closed.value.clone(),
+        };
+        if status == closed {
+            continue; // retired already
+        }
+        let note = normalize::observed(
+            &closing.note_field,
+            live.fields.get(&closing.note_field.field),
+        );
+        let mut changes = vec![FieldChange {
+            field: closing.status.field.clone(),
+            label: closing.status.label.clone(),
+            declared_name: closing.status.label.clone(),
+            before: status.clone(),
+            after: closed,
+            write: Value::from(closing.closed.id),
+            sensitive: false,
+        }];
+        let mut observed = vec![ObservedField {
+            field: closing.status.field.clone(),
+            label: closing.status.label.clone(),
+            value: status,
+            sensitive: false,
+        }];
+        let wanted_note = Normalized::Text(normalize::normalize_newlines(&closing.note));
+        if note != wanted_note {
+            let (change, basis) = bookkeeping(&closing.note_field, note, &closing.note);
+            changes.push(change);
+            observed.push(basis);
+        } else {
+            observed.push(ObservedField {
+                field: closing.note_field.field.clone(),
+                label: closing.note_field.label.clone(),
+                value: note,
+                sensitive: false,
+            });
+        }
+        retirement.closes.push(ObjectPlan {
+            kind,
+            key,
+            action: Action::Close,
+            remote_id: Some(live.id),
+            template: None,
+            identity_field: column.field.clone(),
+            changes,
+            observed,
+            warnings: vec!["no longer declared in the repository".to_string()],
+            moved_from: None,
+            adopted: None,
+            ownership_field: options
+                .ownership
+                .column(kind)
+                .map(|column| column.field.clone()),
+        });
+    }
+    retirement
+        .closes
+        .sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| a.key.cmp(&b.key)));
+    retirement
+        .undeclared
+        .sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| a.key.cmp(&b.key)));
+    retirement
 }
 
 #[cfg(test)]
@@ -392,8 +885,7 @@ mod tests {
             plan.summary(),
             Summary {
                 create: 1,
-                update: 0,
-                unchanged: 0
+                ..Summary::default()
             }
         );
         let fields = plan.objects[0].write_fields();
@@ -583,5 +1075,220 @@ mod tests {
             .map(|object| object.key.as_str())
             .collect();
         assert_eq!(keys, ["a", "b"]);
+    }
+
+    fn owned() -> Ownership {
+        Ownership {
+            incident: Some(text("opt_7", "Managed by")),
+            triage: None,
+        }
+    }
+
+    fn closing() -> Closing {
+        Closing {
+            status: status(),
+            closed: Choice {
+                id: 4,
+                value: "Closed".into(),
+            },
+            note_field: text("opt_8", "Closing note"),
+            note: "gone".into(),
+        }
+    }
+
+    #[test]
+    fn a_moved_key_rewrites_the_identity_field_of_the_object_carrying_the_old_key() {
+        let (catalog, identity) = fixture();
+        let mut options = PlanOptions::default();
+        options
+            .moves
+            .insert(Kind::Incident, "p/old".into(), "p/mid".into());
+        options
+            .moves
+            .insert(Kind::Incident, "p/mid".into(), "p/new".into());
+        assert_eq!(
+            options.moves.old_keys(Kind::Incident, "p/new"),
+            ["p/mid", "p/old"]
+        );
+        let wanted = [desired("p/new", &[(status(), json!("Open"))])];
+
+        let mut observed = Observed::default();
+        observed.insert(
+            Kind::Incident,
+            "p/old",
+            live(7, "p/old", &[("status", json!("Open"))]),
+        );
+        let plan = compute(&wanted, &observed, &identity, &catalog, &options).unwrap();
+        let object = &plan.objects[0];
+        assert_eq!(object.action, Action::Move);
+        assert_eq!(object.moved_from.as_deref(), Some("p/old"));
+        assert_eq!(object.remote_id, Some(7));
+        assert_eq!(
+            object.write_fields(),
+            json!({"incidentid": "p/new"}).as_object().cloned().unwrap()
+        );
+        assert_eq!(plan.summary().moved, 1);
+
+        // Already moved: an ordinary comparison.
+        let mut observed = Observed::default();
+        observed.insert(
+            Kind::Incident,
+            "p/new",
+            live(7, "p/new", &[("status", json!("Open"))]),
+        );
+        let plan = compute(&wanted, &observed, &identity, &catalog, &options).unwrap();
+        assert_eq!(plan.objects[0].action, Action::Unchanged);
+
+        // Neither key carried: created, and the reviewer is told the old key was not found.
+        let plan = compute(&wanted, &Observed::default(), &identity, &catalog, &options).unwrap();
+        assert_eq!(plan.objects[0].action, Action::Create);
+        assert!(plan.objects[0]
+            .warnings
+            .iter()
+            .any(|warning| warning.contains("`p/old`")));
+
+        // Both carried: never guess.
+        let mut observed = Observed::default();
+        observed.insert(Kind::Incident, "p/new", live(8, "p/new", &[]));
+        observed.insert(Kind::Incident, "p/old", live(7, "p/old", &[]));
+        let conflicts = compute(&wanted, &observed, &identity, &catalog, &options).unwrap_err();
+        assert_eq!(conflicts[0].ids, [8, 7]);
+        assert!(
+            conflicts[0].to_string().contains("old key `p/old`"),
+            "{}",
+            conflicts[0]
+        );
+    }
+
+    #[test]
+    fn objects_soarform_never_wrote_are_adopted_or_refused() {
+        let (catalog, identity) = fixture();
+        let mut options = PlanOptions {
+            ownership: owned(),
+            ..PlanOptions::default()
+        };
+        let wanted = [desired("p/one", &[(status(), json!("Open"))])];
+        let mut observed = Observed::default();
+        observed.insert(
+            Kind::Incident,
+            "p/one",
+            live(7, "p/one", &[("status", json!("Open"))]),
+        );
+        let plan = compute(&wanted, &observed, &identity, &catalog, &options).unwrap();
+        let object = &plan.objects[0];
+        assert_eq!(object.action, Action::Adopt);
+        assert_eq!(
+            object.adopted.as_ref().unwrap().created_by.as_deref(),
+            Some("api")
+        );
+        assert_eq!(
+            object.write_fields(),
+            json!({"opt_7": OWNER_MARKER}).as_object().cloned().unwrap()
+        );
+        assert!(object
+            .details()
+            .iter()
+            .any(|detail| detail.contains("created by api")));
+
+        // Marked objects are soarform's: nothing to adopt.
+        let mut marked = Observed::default();
+        marked.insert(
+            Kind::Incident,
+            "p/one",
+            live(
+                7,
+                "p/one",
+                &[("status", json!("Open")), ("opt_7", json!(OWNER_MARKER))],
+            ),
+        );
+        let plan = compute(&wanted, &marked, &identity, &catalog, &options).unwrap();
+        assert_eq!(plan.objects[0].action, Action::Unchanged);
+
+        // Creates carry the marker.
+        let plan = compute(&wanted, &Observed::default(), &identity, &catalog, &options).unwrap();
+        assert_eq!(plan.objects[0].write_fields()["opt_7"], json!(OWNER_MARKER));
+
+        options.refuse_adoption = true;
+        let conflicts = compute(&wanted, &observed, &identity, &catalog, &options).unwrap_err();
+        assert!(matches!(
+            conflicts[0].reason,
+            ConflictReason::NotAdopted { .. }
+        ));
+        assert!(
+            conflicts[0].to_string().contains("never wrote"),
+            "{}",
+            conflicts[0]
+        );
+    }
+
+    #[test]
+    fn retirement_closes_only_undeclared_objects_soarform_wrote_in_scope() {
+        let (_, identity) = fixture();
+        let options = PlanOptions {
+            ownership: owned(),
+            ..PlanOptions::default()
+        };
+        let mine = |id, key: &str, status: &str| {
+            (
+                Kind::Incident,
+                live(
+                    id,
+                    key,
+                    &[("status", json!(status)), ("opt_7", json!(OWNER_MARKER))],
+                ),
+            )
+        };
+        let candidates = vec![
+            mine(1, "p/kept", "Open"),
+            mine(2, "p/gone", "Open"),
+            mine(3, "p/closed", "Closed"),
+            mine(4, "other/gone", "Open"),
+            (
+                Kind::Incident,
+                live(5, "p/hand-made", &[("status", json!("Open"))]),
+            ),
+        ];
+        let declared: BTreeSet<(Kind, String)> = [(Kind::Incident, "p/kept".to_string())].into();
+        let in_scope = |_: Kind, key: &str| key.starts_with("p/");
+
+        let listed = retire(
+            &candidates,
+            &identity,
+            &declared,
+            in_scope,
+            &options,
+            |_| None,
+        );
+        assert!(listed.closes.is_empty());
+        let keys: Vec<&str> = listed
+            .undeclared
+            .iter()
+            .map(|object| object.key.as_str())
+            .collect();
+        assert_eq!(keys, ["p/closed", "p/gone"]);
+
+        let pruned = retire(
+            &candidates,
+            &identity,
+            &declared,
+            in_scope,
+            &options,
+            |_| Some(closing()),
+        );
+        assert!(pruned.undeclared.is_empty());
+        let [close] = pruned.closes.as_slice() else {
+            panic!("expected one close: {:?}", pruned.closes);
+        };
+        assert_eq!(
+            (close.key.as_str(), close.remote_id, close.action),
+            ("p/gone", Some(2), Action::Close)
+        );
+        assert_eq!(
+            close.write_fields(),
+            json!({"status": 4, "opt_8": "gone"})
+                .as_object()
+                .cloned()
+                .unwrap()
+        );
     }
 }

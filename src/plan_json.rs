@@ -51,8 +51,11 @@ pub struct PlanDocument {
     pub salt: String,
     /// How many objects each action touches.
     pub summary: SummaryInfo,
-    /// One entry per selected object, ordered by kind, then key.
+    /// One entry per selected object, ordered by kind, then key; then the objects pruning closes.
     pub objects: Vec<ObjectEntry>,
+    /// Objects in `prune_scope` whose key no document declares, left alone (no pruning).
+    #[serde(default)]
+    pub undeclared: Vec<UndeclaredEntry>,
     /// Apply documents only: what was done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<ResultInfo>,
@@ -102,7 +105,28 @@ pub struct SelectionInfo {
 pub struct SummaryInfo {
     pub create: usize,
     pub update: usize,
+    #[serde(rename = "move", default)]
+    pub moved: usize,
+    #[serde(default)]
+    pub adopt: usize,
+    #[serde(default)]
+    pub close: usize,
     pub unchanged: usize,
+}
+
+/// An object in `prune_scope` that no document declares any more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndeclaredEntry {
+    pub kind: Kind,
+    pub key: String,
+    pub remote_id: u64,
+}
+
+/// An object soarform never wrote, coming under management.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdoptionInfo {
+    /// Who created it (null when the server does not say).
+    pub created_by: Option<String>,
 }
 
 /// One object of the plan.
@@ -112,7 +136,7 @@ pub struct ObjectEntry {
     pub kind: Kind,
     /// The repository key.
     pub key: String,
-    /// `create`, `update` or `unchanged`.
+    /// `create`, `update`, `move`, `adopt`, `close` or `unchanged`.
     pub action: Action,
     /// The live object's id (null for creates).
     pub remote_id: Option<u64>,
@@ -127,6 +151,15 @@ pub struct ObjectEntry {
     pub observed: Option<ObservedInfo>,
     /// Things a reviewer should know that are not changes.
     pub warnings: Vec<String>,
+    /// Moves: the key the object carries before apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
+    /// Set when soarform never wrote the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted: Option<AdoptionInfo>,
+    /// The API name of the field where soarform records ownership, when the tenant has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ownership_field: Option<String>,
     /// Apply documents only: what happened to this object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<OutcomeInfo>,
@@ -364,12 +397,24 @@ pub fn plan_document(plan: &Plan, context: &Context) -> PlanDocument {
         summary: SummaryInfo {
             create: summary.create,
             update: summary.update,
+            moved: summary.moved,
+            adopt: summary.adopt,
+            close: summary.close,
             unchanged: summary.unchanged,
         },
         objects: plan
             .objects
             .iter()
             .map(|object| object_entry(object, &context.hasher))
+            .collect(),
+        undeclared: plan
+            .undeclared
+            .iter()
+            .map(|object| UndeclaredEntry {
+                kind: object.kind,
+                key: object.key.clone(),
+                remote_id: object.remote_id,
+            })
             .collect(),
         result: None,
     }
@@ -497,6 +542,11 @@ fn object_entry(object: &ObjectPlan, hasher: &Hasher) -> ObjectEntry {
             .collect(),
         observed,
         warnings: object.warnings.clone(),
+        moved_from: object.moved_from.clone(),
+        adopted: object.adopted.as_ref().map(|adoption| AdoptionInfo {
+            created_by: adoption.created_by.clone(),
+        }),
+        ownership_field: object.ownership_field.clone(),
         outcome: None,
     }
 }

@@ -16,7 +16,7 @@ use crate::catalog::{Catalog, Column, Template};
 use crate::client::RemoteObject;
 use crate::error::{Error, Result};
 use crate::normalize::{self, Normalized};
-use crate::plan::{Action, FieldChange, ObjectPlan, ObservedField, Plan};
+use crate::plan::{Action, Adoption, FieldChange, ObjectPlan, ObservedField, Plan, Undeclared};
 use crate::plan_json::{
     ChangeEntry, DocumentType, Hasher, ObjectEntry, PlanDocument, FORMAT_VERSION,
 };
@@ -377,6 +377,11 @@ pub fn to_object_plan(entry: &ObjectEntry, catalog: &Catalog) -> ObjectPlan {
             })
             .collect(),
         warnings: entry.warnings.clone(),
+        moved_from: entry.moved_from.clone(),
+        adopted: entry.adopted.as_ref().map(|adoption| Adoption {
+            created_by: adoption.created_by.clone(),
+        }),
+        ownership_field: entry.ownership_field.clone(),
     }
 }
 
@@ -387,6 +392,15 @@ pub fn to_plan(document: &PlanDocument, catalog: &Catalog) -> Plan {
             .objects
             .iter()
             .map(|entry| to_object_plan(entry, catalog))
+            .collect(),
+        undeclared: document
+            .undeclared
+            .iter()
+            .map(|entry| Undeclared {
+                kind: entry.kind,
+                key: entry.key.clone(),
+                remote_id: entry.remote_id,
+            })
             .collect(),
     }
 }
@@ -402,8 +416,9 @@ mod tests {
             "target": {"url": "https://api.us2.sumologic.com/api/csoar/v3/", "dialect": "v3", "sandbox": false},
             "paths": ["."], "selection": {"target": [], "exclude": []},
             "salt": "00112233445566778899aabbccddeeff",
-            "summary": {"create": 1, "update": 0, "unchanged": 0},
-            "objects": objects
+            "summary": {"create": 1, "update": 0, "move": 0, "adopt": 0, "close": 0, "unchanged": 0},
+            "objects": objects,
+            "undeclared": []
         })
     }
 
@@ -432,6 +447,10 @@ mod tests {
             (
                 "an outcome in a plan",
                 create(json!({"outcome": {"status": "created", "id": 7}})),
+            ),
+            (
+                "a move without its old key",
+                create(json!({"action": "move", "remote_id": 7})),
             ),
             (
                 "a sensitive change with its value",

@@ -97,9 +97,88 @@ impl Selection {
     }
 }
 
+/// `prune_scope` of soarform.yaml: the keys retirement may consider, with the same pattern syntax
+/// as `--target`.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    patterns: Vec<Pattern>,
+}
+
+impl Scope {
+    /// Compiles the patterns; the error names the bad one.
+    pub fn new(patterns: &[String]) -> Result<Scope, String> {
+        Ok(Scope {
+            patterns: patterns
+                .iter()
+                .map(|text| Pattern::parse(text))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Whether no pattern is given (then nothing is in scope).
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Whether a key of `kind` is in scope.
+    pub fn matches(&self, kind: Kind, key: &str) -> bool {
+        self.patterns
+            .iter()
+            .any(|pattern| pattern.matches(kind, key))
+    }
+
+    /// The literal prefixes of the patterns that apply to `kind` (the text before the first glob
+    /// character), for a server-side prefix search; an empty prefix means every key. Prefixes
+    /// covered by a shorter one are left out.
+    pub fn prefixes(&self, kind: Kind) -> Vec<String> {
+        let mut prefixes: Vec<String> = self
+            .patterns
+            .iter()
+            .filter(|pattern| pattern.kind.is_none_or(|wanted| wanted == kind))
+            .map(|pattern| {
+                let glob = pattern.matcher.glob().glob();
+                let end = glob.find(['*', '?', '[', '{', '\\']).unwrap_or(glob.len());
+                glob[..end].to_string()
+            })
+            .collect();
+        prefixes.sort();
+        prefixes.dedup();
+        let mut kept: Vec<String> = Vec::new();
+        for prefix in prefixes {
+            if !kept
+                .iter()
+                .any(|shorter| prefix.starts_with(shorter.as_str()))
+            {
+                kept.push(prefix);
+            }
+        }
+        kept
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scope_gives_the_literal_prefixes_of_its_patterns() {
+        let scope = Scope::new(&[
+            "phishing/**".to_string(),
+            "phishing/old/*".to_string(),
+            "incident:malware/x?".to_string(),
+            "triage:okta-*".to_string(),
+        ])
+        .unwrap();
+        assert_eq!(scope.prefixes(Kind::Incident), ["malware/x", "phishing/"]);
+        assert_eq!(scope.prefixes(Kind::TriageItem), ["okta-", "phishing/"]);
+        assert!(scope.matches(Kind::Incident, "phishing/a/b"));
+        assert!(!scope.matches(Kind::TriageItem, "malware/x1"));
+        assert!(!Scope::default().matches(Kind::Incident, "anything"));
+        assert_eq!(
+            Scope::new(&["*".into()]).unwrap().prefixes(Kind::Incident),
+            [""]
+        );
+    }
 
     fn select(targets: &[&str], excludes: &[&str]) -> Selection {
         let owned = |patterns: &[&str]| patterns.iter().map(|p| p.to_string()).collect::<Vec<_>>();

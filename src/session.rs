@@ -6,14 +6,17 @@ use std::net::{Ipv4Addr, SocketAddr};
 use crate::catalog::{Catalog, Columns};
 use crate::client::{Client, Credential, Secret, Target};
 use crate::config::ProjectConfig;
+use crate::config::{PruneMode, DEFAULT_CLOSING_NOTE};
 use crate::error::{Error, Result};
 use crate::kind::Kind;
+use crate::manifest::Diagnostic;
 use crate::manifest::{Manifest, Report};
 use crate::observe::{self, Observed};
-use crate::plan::{self, Conflict, Plan, PlanOptions};
+use crate::plan::{self, Closing, Conflict, ConflictReason, Moves, Ownership, Plan, PlanOptions};
 use crate::plan_json::TargetInfo;
 use crate::progress::Progress;
 use crate::resolve::{self, FieldNames, Identity, ResolvedObject};
+use crate::select::Scope;
 use crate::select::Selection;
 use crate::settings::{Connection, ConnectionSettings};
 use crate::sim::{Credentials, SimConfig, SimServer};
@@ -138,10 +141,14 @@ impl Session {
             &self.catalog,
             identity,
         );
+        let ownership = self.ownership(config)?;
         match (ignore_changes, sensitive) {
             (Ok(ignore_changes), Ok(sensitive)) => Ok(PlanOptions {
                 ignore_changes,
                 sensitive,
+                ownership,
+                moves: Moves::default(),
+                refuse_adoption: config.adopt == Some(false),
             }),
             (first, second) => {
                 let mut diagnostics = first.err().unwrap_or_default();
@@ -152,6 +159,115 @@ impl Session {
                 }))
             }
         }
+    }
+
+    /// The fields where soarform records ownership: `ownership:` of soarform.yaml, or else the
+    /// column labelled `Managed by` when the tenant has one.
+    pub fn ownership(&self, config: &ProjectConfig) -> Result<Ownership> {
+        let find =
+            |kind: Kind, configured: Option<&str>| -> Result<Option<crate::catalog::Column>> {
+                let columns = self.catalog.columns(kind);
+                match configured {
+                    Some(name) => columns
+                        .resolve(kind, name)
+                        .cloned()
+                        .map(Some)
+                        .map_err(|error| {
+                            Error::with_hint(
+                                format!("the ownership field of {}s: {error}", kind.noun()),
+                                "fix `ownership:` in soarform.yaml",
+                            )
+                        }),
+                    None => Ok(columns
+                        .all()
+                        .iter()
+                        .find(|column| column.label == DEFAULT_OWNERSHIP_LABEL)
+                        .cloned()),
+                }
+            };
+        Ok(Ownership {
+            incident: find(Kind::Incident, config.ownership.incident.as_deref())?,
+            triage: find(Kind::TriageItem, config.ownership.triage.as_deref())?,
+        })
+    }
+
+    /// How pruning closes objects of each kind (`closing:` of soarform.yaml, or the defaults).
+    fn closing(&self, config: &ProjectConfig, kind: Kind) -> Result<Closing> {
+        let columns = self.catalog.columns(kind);
+        let hint = "set `closing:` in soarform.yaml";
+        let (status, note_field) = match kind {
+            Kind::Incident => (
+                config.closing.incident_status.clone(),
+                config.closing.incident_note_field.clone(),
+            ),
+            Kind::TriageItem => (
+                config.closing.triage_status.clone(),
+                config.closing.triage_note_field.clone(),
+            ),
+        };
+        let status_column = columns
+            .resolve(kind, "status")
+            .map_err(|error| {
+                Error::with_hint(format!("cannot close {}s: {error}", kind.noun()), hint)
+            })?
+            .clone();
+        let wanted = status.unwrap_or_else(|| {
+            serde_json::Value::String(
+                match kind {
+                    Kind::Incident => "Closed",
+                    Kind::TriageItem => "Dismissed",
+                }
+                .to_string(),
+            )
+        });
+        let closed = match &wanted {
+            serde_json::Value::Number(id) => {
+                id.as_u64().and_then(|id| status_column.choice_by_id(id))
+            }
+            serde_json::Value::String(name) => status_column.choice_by_name(name),
+            _ => None,
+        }
+        .cloned()
+        .ok_or_else(|| {
+            Error::with_hint(
+                format!(
+                    "the closed status `{}` of {}s is not an option of `{}`; options: {}",
+                    match &wanted {
+                        serde_json::Value::String(name) => name.clone(),
+                        other => other.to_string(),
+                    },
+                    kind.noun(),
+                    status_column.label,
+                    status_column
+                        .options
+                        .iter()
+                        .map(|choice| format!("`{}`", choice.value))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                hint,
+            )
+        })?;
+        let note_name = note_field.unwrap_or_else(|| DEFAULT_NOTE_LABEL.to_string());
+        let note_field = columns
+            .resolve(kind, &note_name)
+            .map_err(|error| {
+                Error::with_hint(
+                    format!("the closing-note field of {}s: {error}", kind.noun()),
+                    hint,
+                )
+            })?
+            .clone();
+        Ok(Closing {
+            status: status_column,
+            closed,
+            note_field,
+            note: config
+                .closing
+                .note
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CLOSING_NOTE.to_string()),
+        })
     }
 
     /// Checks every desired object against the catalog; all problems are reported at once.
@@ -219,9 +335,14 @@ impl Session {
         selection: &Selection,
     ) -> Result<Planned> {
         let identity = self.identity(config)?;
-        let options = self.plan_options(config, &identity)?;
+        let mut options = self.plan_options(config, &identity)?;
         let mut desired = self.resolve(manifest, &identity, &options.sensitive)?;
+        options.moves = resolve_moves(config, manifest)?;
         let declared = desired.len();
+        let declared_keys: BTreeSet<(Kind, String)> = desired
+            .iter()
+            .map(|object| (object.kind, object.key.clone()))
+            .collect();
         desired.retain(|object| selection.matches(object.kind, &object.key));
         let requests: Vec<ObserveRequest> = Kind::ALL
             .into_iter()
@@ -230,19 +351,196 @@ impl Session {
                 ObserveRequest {
                     kind,
                     identity_field: identity.column(kind).field.clone(),
-                    keys: objects.clone().map(|object| object.key.clone()).collect(),
+                    keys: objects
+                        .clone()
+                        .flat_map(|object| {
+                            let mut keys = options.moves.old_keys(kind, &object.key);
+                            keys.push(object.key.clone());
+                            keys
+                        })
+                        .collect(),
                     columns: objects
                         .flat_map(|object| {
                             object.fields.iter().map(|field| field.column.field.clone())
                         })
+                        .chain(
+                            options
+                                .ownership
+                                .column(kind)
+                                .map(|column| column.field.clone()),
+                        )
                         .collect(),
                 }
             })
             .collect();
         let observed = self.observe(&requests).await?;
-        let plan = plan::compute(&desired, &observed, &identity, &self.catalog, &options)
+        let mut plan = plan::compute(&desired, &observed, &identity, &self.catalog, &options)
             .map_err(conflict_error)?;
+        let prune = config.prune.unwrap_or_default();
+        let scope = Scope::new(
+            &config
+                .prune_scope
+                .iter()
+                .map(|pattern| pattern.name.clone())
+                .collect::<Vec<_>>(),
+        )
+        .map_err(Error::message)?;
+        if prune == PruneMode::Close && scope.is_empty() {
+            return Err(Error::with_hint(
+                "pruning (`--prune` or `prune: close`) needs `prune_scope` in soarform.yaml",
+                "list the key patterns soarform may close, e.g. `prune_scope: [\"phishing/**\"]`; objects outside them are never touched",
+            ));
+        }
+        if !scope.is_empty() {
+            let closing = match prune {
+                PruneMode::Close => Some([
+                    self.closing(config, Kind::Incident)?,
+                    self.closing(config, Kind::TriageItem)?,
+                ]),
+                PruneMode::Keep => None,
+            };
+            let candidates = self
+                .in_scope(&scope, &identity, &options.ownership, closing.as_ref())
+                .await?;
+            let retirement = plan::retire(
+                &candidates,
+                &identity,
+                &declared_keys,
+                |kind, key| scope.matches(kind, key) && selection.matches(kind, key),
+                &options,
+                |kind| {
+                    closing
+                        .as_ref()
+                        .map(|closing| closing[usize::from(kind == Kind::TriageItem)].clone())
+                },
+            );
+            plan.objects.extend(retirement.closes);
+            plan.undeclared = retirement.undeclared;
+        }
         Ok(Planned { plan, declared })
+    }
+
+    /// The live objects whose key starts with the literal prefix of a `prune_scope` pattern, read
+    /// with the fields retirement needs.
+    async fn in_scope(
+        &self,
+        scope: &Scope,
+        identity: &Identity,
+        ownership: &Ownership,
+        closing: Option<&[Closing; 2]>,
+    ) -> Result<Vec<(Kind, crate::client::RemoteObject)>> {
+        let mut found = Vec::new();
+        for (index, kind) in Kind::ALL.into_iter().enumerate() {
+            let prefixes = scope.prefixes(kind);
+            if prefixes.is_empty() {
+                continue;
+            }
+            let field = &identity.column(kind).field;
+            let filter = prefixes
+                .iter()
+                .map(|prefix| format!("{field}:\"{}*\"", observe::escape(prefix)))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            let mut columns = vec![field.clone()];
+            columns.extend(ownership.column(kind).map(|column| column.field.clone()));
+            if let Some(closing) = closing {
+                columns.push(closing[index].status.field.clone());
+                columns.push(closing[index].note_field.field.clone());
+            }
+            let objects = self.client.search(kind, &filter, &columns).await?;
+            tracing::debug!(
+                "prune scope: {} {}s under {} prefixes",
+                objects.len(),
+                kind.noun(),
+                prefixes.len()
+            );
+            found.extend(objects.into_iter().map(|object| (kind, object)));
+        }
+        Ok(found)
+    }
+}
+
+/// The label of the field soarform records ownership in, unless `ownership:` names another.
+pub const DEFAULT_OWNERSHIP_LABEL: &str = "Managed by";
+/// The label of the field receiving closing notes, unless `closing:` names another.
+pub const DEFAULT_NOTE_LABEL: &str = "Closing note";
+
+/// `moved:` entries checked against the declared keys: `to` must be declared (by one kind, or the
+/// kind the entry names) and `from` must not be.
+fn resolve_moves(config: &ProjectConfig, manifest: &Manifest) -> Result<Moves> {
+    let mut moves = Moves::default();
+    let mut diagnostics = Vec::new();
+    let declares = |kind: Kind, key: &str| {
+        manifest
+            .objects
+            .iter()
+            .find(|object| object.kind == kind && object.key == key)
+    };
+    for entry in &config.moved {
+        let kinds: Vec<Kind> = Kind::ALL
+            .into_iter()
+            .filter(|kind| entry.kind.is_none_or(|wanted| wanted == *kind))
+            .filter(|kind| declares(*kind, &entry.to).is_some())
+            .collect();
+        let kind = match kinds.as_slice() {
+            [kind] => *kind,
+            [] => {
+                diagnostics.push(
+                    Diagnostic::at(
+                        entry.origin.clone(),
+                        format!(
+                            "`moved` renames `{}` to `{}`, but no {}document declares `{}`",
+                            entry.from,
+                            entry.to,
+                            entry
+                                .kind
+                                .map_or(String::new(), |kind| format!("{} ", kind.document_name())),
+                            entry.to
+                        ),
+                    )
+                    .with_label("the new key must be declared")
+                    .with_help("fix the key, or remove the entry if the object is gone"),
+                );
+                continue;
+            }
+            _ => {
+                diagnostics.push(
+                    Diagnostic::at(
+                        entry.origin.clone(),
+                        format!(
+                            "`moved` to `{}` is ambiguous: an incident and a triage item both declare it",
+                            entry.to
+                        ),
+                    )
+                    .with_label("which kind is renamed?")
+                    .with_help("add `kind: Incident` or `kind: TriageItem` to the entry"),
+                );
+                continue;
+            }
+        };
+        if let Some(still) = declares(kind, &entry.from) {
+            diagnostics.push(
+                Diagnostic::at(
+                    entry.origin.clone(),
+                    format!(
+                        "`moved` renames `{}`, but a document still declares it",
+                        entry.from
+                    ),
+                )
+                .with_label("the old key must be gone from the repository")
+                .with_note(format!("declared at {}", still.key_origin)),
+            );
+            continue;
+        }
+        moves.insert(kind, entry.from.clone(), entry.to.clone());
+    }
+    if diagnostics.is_empty() {
+        Ok(moves)
+    } else {
+        Err(Error::Diagnostics(Report {
+            diagnostics,
+            sources: config.sources.clone(),
+        }))
     }
 }
 
@@ -268,15 +566,26 @@ pub struct Planned {
     pub declared: usize,
 }
 
-/// The error for keys carried by more than one live object.
+/// The error for keys the plan cannot settle: carried by several objects, or by an object
+/// soarform never wrote while adoption is off.
 pub fn conflict_error(conflicts: Vec<Conflict>) -> Error {
-    let mut message = String::from("some keys match more than one live object");
+    let refused =
+        |conflict: &Conflict| matches!(conflict.reason, ConflictReason::NotAdopted { .. });
+    let (message, hint) = if conflicts.iter().all(refused) {
+        (
+            "some keys match objects soarform never wrote, and adoption is off (`--no-adopt` or `adopt: false`)",
+            "rename the keys, or clear the identity field of those objects in Cloud SOAR, or allow adoption",
+        )
+    } else {
+        (
+            "some keys match more than one live object",
+            "soarform never guesses: clear the identity field of the duplicates you do not want managed, then plan again",
+        )
+    };
+    let mut message = message.to_string();
     for conflict in &conflicts {
         message.push_str("\n  ");
         message.push_str(&conflict.to_string());
     }
-    Error::with_hint(
-        message,
-        "soarform never guesses: clear the identity field of the duplicates you do not want managed, then plan again",
-    )
+    Error::with_hint(message, hint)
 }

@@ -40,7 +40,8 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
         ));
     }
     let selection = super::selection(&args.selection)?;
-    let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
+    let mut config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
+    super::apply_lifecycle(&mut config, &args.lifecycle);
     let manifest = manifest::load(&args.paths, &LoadOptions::for_project(&config))
         .map_err(Error::Diagnostics)?;
     let _ = super::warn_unused_patterns(&selection, &manifest);
@@ -88,8 +89,7 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
 
 /// How many objects the plan creates or updates.
 fn changes(plan: &Plan) -> u64 {
-    let summary = plan.summary();
-    (summary.create + summary.update) as u64
+    plan.summary().changes() as u64
 }
 
 /// Prints an outcome as it happens: on stdout for text, on stderr when stdout carries a document.
@@ -210,8 +210,12 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
             if entry.action == Action::Unchanged {
                 continue;
             }
-            let live = observed.get(entry.kind, &entry.key);
-            match saved::check(entry, live, session.catalog(), &hasher) {
+            // A move is found under its old key, or under the new one once an earlier run made it.
+            let mut live = observed.get(entry.kind, &entry.key).to_vec();
+            if let Some(old) = &entry.moved_from {
+                live.extend_from_slice(observed.get(entry.kind, old));
+            }
+            match saved::check(entry, &live, session.catalog(), &hasher) {
                 Verdict::Apply(object) => fresh.push(*object),
                 Verdict::AlreadyApplied => report.already_applied += 1,
                 Verdict::Refused(refusal) => report.refused.push(refusal),
@@ -235,7 +239,10 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
                 write_stdout("\n")?;
             }
         }
-        let plan = Plan { objects: fresh };
+        let plan = Plan {
+            objects: fresh,
+            undeclared: Vec::new(),
+        };
         if plan.has_changes() {
             if text_output {
                 write_stdout(&text::render_plan(&plan, printer.stdout_color))?;
@@ -315,6 +322,7 @@ fn observe_requests(document: &PlanDocument) -> Vec<ObserveRequest> {
                 columns: BTreeSet::new(),
             });
         request.keys.insert(entry.key.clone());
+        request.keys.extend(entry.moved_from.clone());
         request
             .columns
             .extend(entry.changes.iter().map(|change| change.field.clone()));

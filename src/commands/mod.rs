@@ -11,7 +11,8 @@ pub mod validate;
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{ColorChoice, SelectionArgs};
+use crate::cli::{ColorChoice, LifecycleArgs, SelectionArgs};
+use crate::config::{ProjectConfig, PruneMode};
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::plan_json::{PlanDocument, SelectionInfo, TargetInfo};
@@ -178,5 +179,15 @@ pub fn markdown_context(target: &TargetInfo) -> MarkdownContext<'_> {
             target.url.as_str()
         },
         dialect: target.dialect.as_str(),
+    }
+}
+
+/// `--prune` and `--no-adopt` override `prune:` and `adopt:` of soarform.yaml.
+pub fn apply_lifecycle(config: &mut ProjectConfig, lifecycle: &LifecycleArgs) {
+    if lifecycle.prune {
+        config.prune = Some(PruneMode::Close);
+    }
+    if lifecycle.no_adopt {
+        config.adopt = Some(false);
     }
 }

@@ -13,7 +13,8 @@ use crate::settings::{self, Environment};
 /// `--detailed-exitcode` or `--expect-no-changes`.
 pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     let selection = super::selection(&args.selection)?;
-    let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
+    let mut config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
+    super::apply_lifecycle(&mut config, &args.lifecycle);
     let manifest = manifest::load(&args.paths, &LoadOptions::for_project(&config))
         .map_err(Error::Diagnostics)?;
     let unused = super::warn_unused_patterns(&selection, &manifest);
@@ -70,8 +71,8 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
             "{}",
             Error::with_hint(
                 format!(
-                    "the tenant differs from the desired state ({} to create, {} to update), and --expect-no-changes was given",
-                    summary.create, summary.update
+                    "the tenant differs from the desired state ({}), and --expect-no-changes was given",
+                    summary.counts()
                 ),
                 "someone changed objects outside soarform, or the repository changed without an apply: review the plan above"
             )

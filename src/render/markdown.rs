@@ -71,11 +71,7 @@ pub fn render_plan(plan: &Plan, context: &MarkdownContext) -> String {
     let _ = writeln!(out, "{PLAN_MARKER}");
     out.push_str("### soarform plan\n\n");
     if plan.has_changes() {
-        let _ = writeln!(
-            out,
-            "**Plan:** {} to create, {} to update, {} unchanged.\n",
-            summary.create, summary.update, summary.unchanged
-        );
+        let _ = writeln!(out, "**Plan:** {}.\n", summary.counts());
     } else {
         let _ = writeln!(
             out,
@@ -126,7 +122,39 @@ pub fn render_plan(plan: &Plan, context: &MarkdownContext) -> String {
             plural_noun(left_out.len(), "object"),
         );
     }
+    out.push_str(&undeclared_note(plan, limit.saturating_sub(out.len())));
     out
+}
+
+/// Objects in `prune_scope` that no document declares, left alone: named up to what fits in
+/// `room` bytes, counted beyond.
+fn undeclared_note(plan: &Plan, room: usize) -> String {
+    let count = plan.undeclared.len();
+    if count == 0 {
+        return String::new();
+    }
+    let mut note = format!(
+        "\n**{count} no longer declared**, left alone (in `prune_scope`; `--prune` or `prune: close` would close {}):\n",
+        if count == 1 { "it" } else { "them" }
+    );
+    let mut named = 0;
+    for object in &plan.undeclared {
+        let item = format!(
+            "- {} {} (id {})\n",
+            object.kind,
+            code_span(&shorten(&object.key, NAME_LIMIT)),
+            object.remote_id
+        );
+        if note.len() + item.len() + 80 > room {
+            break;
+        }
+        note.push_str(&item);
+        named += 1;
+    }
+    if named < count {
+        let _ = writeln!(note, "- … and {} more", count - named);
+    }
+    note
 }
 
 /// Renders the outcome of an apply as a pull-request comment.
@@ -333,29 +361,39 @@ fn close_section(head: String, lines: &[String], limit: usize, elsewhere: &str) 
 /// `+ create Incident phishing/one · template Phishing · 3 fields to set`
 fn plan_summary(object: &ObjectPlan) -> String {
     let mut summary = String::new();
-    let badge = match object.action {
-        Action::Create => "+ create",
-        Action::Update => "~ update",
-        Action::Unchanged => "unchanged",
-    };
+    let badge = object.action.badge();
     let _ = write!(
         summary,
         "<code>{badge}</code> {} <code>{}</code>",
         object.kind,
         html(&shorten(&object.key, NAME_LIMIT))
     );
-    match (object.action, &object.template, object.remote_id) {
-        (Action::Create, Some(template), _) => {
-            let _ = write!(
-                summary,
-                " · template <code>{}</code>",
-                html(&shorten(&template.name, NAME_LIMIT))
-            );
-        }
-        (Action::Create, None, _) | (_, _, None) => {}
-        (_, _, Some(id)) => {
-            let _ = write!(summary, " · id {id}");
-        }
+    if let (Action::Create, Some(template)) = (object.action, &object.template) {
+        let _ = write!(
+            summary,
+            " · template <code>{}</code>",
+            html(&shorten(&template.name, NAME_LIMIT))
+        );
+    }
+    if let Some(old) = &object.moved_from {
+        let _ = write!(
+            summary,
+            " · from <code>{}</code>",
+            html(&shorten(old, NAME_LIMIT))
+        );
+    }
+    if let Some(id) = object.remote_id {
+        let _ = write!(summary, " · id {id}");
+    }
+    if let Some(adoption) = &object.adopted {
+        let _ = write!(
+            summary,
+            " · created by {}, not by soarform",
+            html(&shorten(
+                adoption.created_by.as_deref().unwrap_or("unknown"),
+                NAME_LIMIT
+            ))
+        );
     }
     let fields = object.changes.len();
     match object.action {
@@ -366,7 +404,7 @@ fn plan_summary(object: &ObjectPlan) -> String {
                 plural_noun(fields, "field")
             );
         }
-        Action::Update => {
+        Action::Update | Action::Move | Action::Adopt | Action::Close => {
             let _ = write!(
                 summary,
                 " · {fields} {} to change",
@@ -534,9 +572,9 @@ fn outcome_item(outcome: &Outcome, plan: &Plan) -> String {
     );
     match (&outcome.result, outcome.action) {
         (Ok(id), Action::Create) => format!("- ✅ created {subject} (id {id})\n"),
-        (Ok(id), _) => {
+        (Ok(id), action) => {
             let fields = updated_fields(outcome, plan);
-            format!("- ✅ updated {subject} (id {id}){fields}\n")
+            format!("- ✅ {} {subject} (id {id}){fields}\n", action.done())
         }
         (Err(failure), _) => {
             let mut item = format!(
@@ -768,11 +806,17 @@ mod tests {
             changes,
             observed: vec![],
             warnings: vec![],
+            moved_from: None,
+            adopted: None,
+            ownership_field: None,
         }
     }
 
     fn plan(objects: Vec<ObjectPlan>) -> Plan {
-        Plan { objects }
+        Plan {
+            objects,
+            undeclared: vec![],
+        }
     }
 
     fn sections(markdown: &str) -> usize {

@@ -32,17 +32,38 @@ pub fn render_plan(plan: &Plan, color: bool) -> String {
         render_object(&mut out, object, &palette);
         out.push('\n');
     }
+    if !plan.undeclared.is_empty() {
+        out.push_str(&undeclared_section(plan, &palette));
+    }
     out.push_str(&summary_line(plan.summary(), &palette));
+    out
+}
+
+/// The objects in `prune_scope` that no document declares, left alone without pruning.
+fn undeclared_section(plan: &Plan, palette: &Palette) -> String {
+    let Palette {
+        bold, dim, reset, ..
+    } = *palette;
+    let mut out = format!(
+        "No longer declared, left alone ({} in `prune_scope`; `--prune` or `prune: close` would close them):\n",
+        plan.undeclared.len()
+    );
+    for object in &plan.undeclared {
+        let _ = writeln!(
+            out,
+            "{INDENT}{bold}{} {}{reset} {dim}(id {}){reset}",
+            object.kind, object.key, object.remote_id
+        );
+    }
+    out.push('\n');
     out
 }
 
 /// `Plan: 2 to create, 1 to update, 7 unchanged.`
 pub fn summary_line(summary: Summary, palette: &Palette) -> String {
     format!(
-        "{bold}Plan:{reset} {} to create, {} to update, {} unchanged.\n",
-        summary.create,
-        summary.update,
-        summary.unchanged,
+        "{bold}Plan:{reset} {}.\n",
+        summary.counts(),
         bold = palette.bold,
         reset = palette.reset
     )
@@ -57,36 +78,27 @@ fn render_object(out: &mut String, object: &ObjectPlan, palette: &Palette) {
         reset,
         ..
     } = *palette;
-    match object.action {
-        Action::Create => {
-            let template = object
-                .template
-                .as_ref()
-                .map(|template| format!(" {dim}(template {}){reset}", template.name))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "{green}+ create{reset} {bold}{} {}{reset}{template}",
-                object.kind, object.key
-            );
-        }
-        Action::Update | Action::Unchanged => {
-            let id = object
-                .remote_id
-                .map(|id| format!(" {dim}(id {id}){reset}"))
-                .unwrap_or_default();
-            let header = if object.action == Action::Update {
-                format!("{yellow}~ update{reset}")
-            } else {
-                "  unchanged".to_string()
-            };
-            let _ = writeln!(
-                out,
-                "{header} {bold}{} {}{reset}{id}",
-                object.kind, object.key
-            );
-        }
-    }
+    let color = match object.action {
+        Action::Create => green,
+        Action::Close => palette.red,
+        Action::Unchanged => "",
+        Action::Update | Action::Move | Action::Adopt => yellow,
+    };
+    let header = match object.action {
+        Action::Unchanged => "  unchanged".to_string(),
+        action => format!("{color}{}{reset}", action.badge()),
+    };
+    let details = object.details();
+    let details = if details.is_empty() {
+        String::new()
+    } else {
+        format!(" {dim}({}){reset}", details.join(", "))
+    };
+    let _ = writeln!(
+        out,
+        "{header} {bold}{} {}{reset}{details}",
+        object.kind, object.key
+    );
     for warning in &object.warnings {
         let _ = writeln!(out, "{INDENT}{yellow}! warning:{reset} {warning}");
     }
@@ -184,8 +196,9 @@ pub fn render_outcome(outcome: &Outcome, color: bool) -> String {
     let subject = format!("{bold}{} {}{reset}", outcome.kind, outcome.key);
     match (&outcome.result, outcome.action) {
         (Ok(id), Action::Create) => format!("{green}+{reset} {subject}: created (id {id})\n"),
-        (Ok(id), _) => format!(
-            "{yellow}~{reset} {subject}: updated (id {id}, {} field{})\n",
+        (Ok(id), action) => format!(
+            "{yellow}~{reset} {subject}: {} (id {id}, {} field{})\n",
+            action.done(),
             outcome.field_count,
             if outcome.field_count == 1 { "" } else { "s" }
         ),
@@ -306,7 +319,11 @@ mod tests {
                 changes,
                 observed: vec![],
                 warnings: vec![],
+                moved_from: None,
+                adopted: None,
+                ownership_field: None,
             }],
+            undeclared: vec![],
         }
     }
 

@@ -173,6 +173,8 @@ const INCIDENT_COLUMNS: &[Column] = &[
     ),
     column("opt_5", "Estimated loss (USD)", ColumnType::Number),
     column("opt_6", "Containment due", ColumnType::Datetime),
+    column("opt_7", "Managed by", ColumnType::Text),
+    column("opt_8", "Closing note", ColumnType::Textarea),
 ];
 
 const TRIAGE_COLUMNS: &[Column] = &[
@@ -203,6 +205,8 @@ const TRIAGE_COLUMNS: &[Column] = &[
     column("opt_2", "Reporter", ColumnType::Text),
     column("opt_3", "Business unit", ColumnType::Text),
     column("opt_4", "Observed at", ColumnType::Datetime),
+    column("opt_5", "Managed by", ColumnType::Text),
+    column("opt_6", "Closing note", ColumnType::Textarea),
 ];
 
 /// The columns of `kind`, in the order `GET .../columns/` lists them.

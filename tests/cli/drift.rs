@@ -63,7 +63,7 @@ fn ui_edits_show_as_updates_that_revert_them_and_fail_a_drift_check() {
     );
     assert!(
         drift.stderr.contains(
-            "error: the tenant differs from the desired state (0 to create, 1 to update), and --expect-no-changes was given"
+            "error: the tenant differs from the desired state (0 to create, 1 to update, 1 unchanged), and --expect-no-changes was given"
         ),
         "{}",
         drift.stderr

@@ -50,6 +50,8 @@ fn seeded() -> soarform::sim::SimServer {
     ] {
         let mut fields = fields;
         fields["incidentid"] = json!(key);
+        // Written by soarform earlier: its ownership marker is set.
+        fields["opt_7"] = json!("soarform");
         let (status, body) = http(
             &server,
             "POST",
@@ -111,7 +113,7 @@ fn json_plans_follow_the_schema_and_carry_what_apply_needs() {
     assert_eq!(document["target"]["dialect"], "v3");
     assert_eq!(
         document["summary"],
-        json!({"create": 2, "update": 1, "unchanged": 1})
+        json!({"create": 2, "update": 1, "move": 0, "adopt": 0, "close": 0, "unchanged": 1})
     );
     // Messages go to stderr; stdout holds nothing but the document.
     assert!(output.stderr.contains("Saved the plan to `saved.json`"));

@@ -7,6 +7,7 @@ mod support;
 mod ci_recipes;
 mod connection;
 mod drift;
+mod export;
 mod formats;
 mod masking;
 mod plan_apply;

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::assert_output_snapshot;
 use crate::support::{
-    create_through_api, simulator, Test, ACCESS_ID, ACCESS_KEY, ONE_INCIDENT, TOKEN,
+    create_through_api, incident_id, simulator, Test, ACCESS_ID, ACCESS_KEY, ONE_INCIDENT, TOKEN,
 };
 
 const EXAMPLE_INCIDENTS: usize = 12;
@@ -229,6 +229,7 @@ fn created_objects_hold_the_declared_values() {
         create.body,
         Some(json!({"template_id": 1, "fields": {
             "incidentid": "phishing/ceo-wire-fraud",
+            "opt_7": "soarform",
             "status": 1,
             "restriction": 1,
             "priority": 3,
@@ -396,10 +397,19 @@ fn an_incident_made_through_the_api_is_adopted_not_duplicated() {
         .args(["plan", "examples", "--url", &server.url(), "--api", "v3"]);
     let planned = test.run();
     assert_eq!(planned.code, 0, "{}", planned.combined());
+    // Adoption is visible: the id, the creator, and the ownership marker soarform will write.
+    let id = incident_id(&server, "phishing/ceo-wire-fraud");
+    assert!(
+        planned.stdout.contains(&format!(
+            "~ adopt Incident phishing/ceo-wire-fraud (id {id}, created by api, not by soarform)"
+        )),
+        "{}",
+        planned.stdout
+    );
     assert!(
         planned
             .stdout
-            .contains("~ update Incident phishing/ceo-wire-fraud (id "),
+            .contains("~ Managed by: (none) -> \"soarform\""),
         "{}",
         planned.stdout
     );
@@ -416,7 +426,7 @@ fn an_incident_made_through_the_api_is_adopted_not_duplicated() {
     assert!(
         planned
             .stdout
-            .contains("Plan: 15 to create, 1 to update, 0 unchanged."),
+            .contains("Plan: 15 to create, 0 to update, 1 to adopt, 0 unchanged."),
         "{}",
         planned.stdout
     );
@@ -435,10 +445,28 @@ fn an_incident_made_through_the_api_is_adopted_not_duplicated() {
     assert_eq!(applied.code, 0, "{}", applied.combined());
     let incidents = server.incidents();
     assert_eq!(incidents.len(), EXAMPLE_INCIDENTS);
-    assert_eq!(
-        by_key(&incidents, "incidentid", "phishing/ceo-wire-fraud").len(),
-        1
-    );
+    let adopted = by_key(&incidents, "incidentid", "phishing/ceo-wire-fraud");
+    assert_eq!(adopted.len(), 1);
+    assert_eq!(field(adopted[0], "opt_7"), "soarform");
+    assert!(applied.stdout.contains(&format!(
+        "Incident phishing/ceo-wire-fraud: adopted (id {id}"
+    )));
+
+    // Once adopted, it is soarform's: the next plan is empty.
+    let replanned = Test::new()
+        .with_examples()
+        .env("SOARFORM_TOKEN", TOKEN)
+        .args([
+            "plan",
+            "examples",
+            "--url",
+            &server.url(),
+            "--api",
+            "v3",
+            "--detailed-exitcode",
+        ])
+        .run();
+    assert_eq!(replanned.code, 0, "{}", replanned.combined());
 }
 
 #[test]

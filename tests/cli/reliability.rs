@@ -107,7 +107,8 @@ impl Object {
         }
     }
 
-    /// The body of a direct `POST` (option ids, API names).
+    /// The body of a direct `POST` (option ids, API names), as soarform would have sent it: with
+    /// its ownership marker.
     fn create_body(&self) -> Value {
         let id = |index: usize| index + 1;
         match self.kind {
@@ -118,6 +119,7 @@ impl Object {
                     "status": id(self.status),
                     "priority": id(self.priority),
                     "opt_3": self.text,
+                    "opt_7": "soarform",
                 }
             }),
             Kind::Triage => json!({
@@ -127,6 +129,7 @@ impl Object {
                     "status": id(self.status),
                     "priority": id(self.priority),
                     "opt_2": self.text,
+                    "opt_5": "soarform",
                 }
             }),
         }

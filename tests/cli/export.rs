@@ -1,0 +1,484 @@
+//! `soarform export`: objects made by hand through the API become canonical files that a plan
+//! against the same tenant finds unchanged.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::SystemTime;
+
+use serde_json::{json, Value};
+use sha2::{Digest as _, Sha256};
+use soarform::sim::SimServer;
+
+use crate::assert_output_snapshot;
+use crate::support::{create_through_api, run_against, simulator, Test, TOKEN};
+
+const INCIDENTS: &str = "/api/csoar/v3/incidents/";
+const TRIAGE: &str = "/api/csoar/v3/triage/";
+
+/// What an analyst would have made in the UI: lookups by id, custom fields, multi-line text, text
+/// that looks like a number, dates with offsets.
+fn seed(server: &SimServer) {
+    let incidents = [
+        json!({"template_id": 1, "fields": {
+            "incidentid": "phishing/ceo-wire-fraud",
+            "description": "Wire-fraud attempt impersonating the CEO.\nThe CEO called back.\n",
+            "starttime": "2026-11-20T10:00:00+01:00",
+            "incident_kind": 1,
+            "status": 2,
+            "opt_2": "0042",
+            "opt_3": "Finance",
+            "opt_4": 3,
+            "opt_5": 250000
+        }}),
+        json!({"template_id": 2, "fields": {
+            "incidentid": "MAL/laptop-7",
+            "incident_kind": 2,
+            "status": 1,
+            "priority": 3,
+            "opt_3": "Engineering",
+            "opt_5": 1200.5,
+            "opt_6": "2026-11-21T10:30:00Z"
+        }}),
+        json!({"template_id": 3, "fields": {
+            "incidentid": "login/odd-hours",
+            "status": 1,
+            "opt_1": "vpn-gw-2"
+        }}),
+    ];
+    for body in &incidents {
+        created(server, INCIDENTS, body);
+    }
+    let triage_items = [
+        json!({"fields": {
+            "type": 1,
+            "status": 2,
+            "opt_1": "okta-7731",
+            "opt_2": "alice@example.com",
+            "description": "Login from a new country.\n\nSecond login an hour later."
+        }}),
+        json!({"fields": {
+            "type": 3,
+            "status": 1,
+            "opt_1": "phish-report-12",
+            "opt_3": "Finance",
+            "opt_4": "2026-11-19T08:15:00Z"
+        }}),
+    ];
+    for body in &triage_items {
+        created(server, TRIAGE, body);
+    }
+}
+
+/// Creates an object through the API and returns its id.
+fn created(server: &SimServer, path: &str, body: &Value) -> u64 {
+    let answer = create_through_api(server, path, body);
+    answer["id"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("create failed: {answer}"))
+}
+
+const EXPORTED_PATHS: &str = "\
+repo/incidents/malware/mal-laptop-7.yaml
+repo/incidents/untyped/login-odd-hours.yaml
+repo/incidents/phishing/phishing-ceo-wire-fraud.yaml
+repo/triage/suspicious-login/okta-7731.yaml
+repo/triage/phishing-report/phish-report-12.yaml
+";
+
+const CEO_WIRE_FRAUD: &str = "\
+kind: Incident
+key: phishing/ceo-wire-fraud
+template: Phishing
+fields:
+  description: |
+    Wire-fraud attempt impersonating the CEO.
+    The CEO called back.
+  starttime: 2026-11-20T09:00:00.000000+00:00
+  incident_kind: Phishing
+  status: In progress
+  External ticket: \"0042\"
+  Business unit: Finance
+  Detection source: Email gateway
+  Estimated loss (USD): 250000
+";
+
+fn test() -> Test {
+    Test::new().env("SOARFORM_TOKEN", TOKEN)
+}
+
+fn export(test: &Test, server: &SimServer, args: &[&str]) -> crate::support::Output {
+    let mut all = vec!["export"];
+    all.extend_from_slice(args);
+    run_against(test, server, &all)
+}
+
+/// Asserts that a JSON plan creates and updates nothing. Objects soarform never wrote may be
+/// adopted, which changes only the ownership marker (`Managed by`); any other field change fails.
+fn assert_no_field_changes(plan: &str) {
+    let plan: Value = serde_json::from_str(plan).expect("plan JSON");
+    let objects = plan["objects"].as_array().expect("objects");
+    assert!(!objects.is_empty(), "the plan compares nothing: {plan:#}");
+    for object in objects {
+        let action = object["action"].as_str().unwrap_or_default();
+        assert!(
+            action != "create" && action != "update",
+            "{} {} would be {action}d: {object:#}",
+            object["kind"],
+            object["key"]
+        );
+        for change in object["changes"].as_array().expect("changes") {
+            assert_eq!(
+                change["label"], "Managed by",
+                "{} {} has a field change: {change:#}",
+                object["kind"], object["key"]
+            );
+        }
+    }
+}
+
+/// Every file under `directory`, by path relative to it, with its bytes and modification time.
+fn files(directory: &Path) -> BTreeMap<String, (Vec<u8>, SystemTime)> {
+    let mut found = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(directory) {
+        let entry = entry.expect("directory entry");
+        if entry.file_type().is_file() {
+            let relative = entry
+                .path()
+                .strip_prefix(directory)
+                .expect("under the directory")
+                .to_string_lossy()
+                .into_owned();
+            let metadata = entry.metadata().expect("metadata");
+            let bytes = std::fs::read(entry.path()).expect("read file");
+            found.insert(relative, (bytes, metadata.modified().expect("mtime")));
+        }
+    }
+    found
+}
+
+fn searches(server: &SimServer) -> Vec<Value> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|request| request.path.ends_with("/search/"))
+        .map(|request| request.body.unwrap_or(Value::Null))
+        .collect()
+}
+
+#[test]
+fn export_then_plan_shows_no_changes() {
+    let server = simulator();
+    seed(&server);
+    let test = test();
+    let exported = export(&test, &server, &["--out", "repo"]);
+    assert_eq!(exported.code, 0, "{}", exported.combined());
+    assert_output_snapshot!("export_of_hand_made_objects", exported);
+    assert_eq!(exported.stdout, EXPORTED_PATHS);
+    let written = std::fs::read_to_string(
+        test.path()
+            .join("repo/incidents/phishing/phishing-ceo-wire-fraud.yaml"),
+    )
+    .expect("exported file");
+    assert_eq!(written, CEO_WIRE_FRAUD);
+    let triage = std::fs::read_to_string(
+        test.path()
+            .join("repo/triage/suspicious-login/okta-7731.yaml"),
+    )
+    .expect("exported file");
+    assert_eq!(
+        triage,
+        "kind: TriageItem\nkey: okta-7731\nfields:\n  type: Suspicious login\n  status: In progress\n  description: |-\n    Login from a new country.\n\n    Second login an hour later.\n  Reporter: alice@example.com\n"
+    );
+    // One search per kind reads everything: no filter, every column.
+    let bodies = searches(&server);
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    for body in &bodies {
+        assert_eq!(body["filter"], "", "{body}");
+        assert!(body.get("columns").is_none(), "{body}");
+    }
+
+    let plan = run_against(&test, &server, &["plan", "repo", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    assert_no_field_changes(&plan.stdout);
+    let plan: Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
+    assert_eq!(plan["objects"].as_array().map(Vec::len), Some(5));
+}
+
+#[test]
+fn exporting_again_with_force_writes_the_same_bytes() {
+    let server = simulator();
+    seed(&server);
+    let test = test().write("repo/notes.txt", "kept\n");
+    let first = export(&test, &server, &["--out", "repo"]);
+    assert_eq!(first.code, 0, "{}", first.combined());
+    let before = files(&test.path().join("repo"));
+    let second = export(&test, &server, &["--out", "repo", "--force"]);
+    assert_eq!(second.code, 0, "{}", second.combined());
+    assert_eq!(second.stdout, first.stdout);
+    let after = files(&test.path().join("repo"));
+    let contents = |files: &BTreeMap<String, (Vec<u8>, SystemTime)>| -> BTreeMap<String, Vec<u8>> {
+        files
+            .iter()
+            .map(|(path, (bytes, _))| (path.clone(), bytes.clone()))
+            .collect()
+    };
+    assert_eq!(contents(&after), contents(&before));
+    // Files export does not produce are left alone.
+    assert_eq!(after["notes.txt"].0, b"kept\n");
+    // No temporary file is left behind.
+    assert_eq!(after.len(), 6, "{:?}", after.keys());
+}
+
+#[test]
+fn existing_files_are_never_overwritten_without_force() {
+    let server = simulator();
+    seed(&server);
+    let test = test();
+    assert_eq!(export(&test, &server, &["--out", "repo"]).code, 0);
+    // A hand edit, and a file removed: the refusal must leave both as they are.
+    let edited = test
+        .path()
+        .join("repo/incidents/untyped/login-odd-hours.yaml");
+    std::fs::write(&edited, "# edited by hand\n").expect("edit");
+    std::fs::remove_file(
+        test.path()
+            .join("repo/triage/suspicious-login/okta-7731.yaml"),
+    )
+    .expect("remove");
+    let before = files(&test.path().join("repo"));
+
+    let refused = export(&test, &server, &["--out", "repo"]);
+    assert_eq!(refused.code, 1, "{}", refused.combined());
+    assert_output_snapshot!("export_refuses_to_overwrite", refused);
+    assert_eq!(files(&test.path().join("repo")), before);
+}
+
+#[test]
+fn kind_and_filter_select_what_is_exported() {
+    let server = simulator();
+    seed(&server);
+    let test = test();
+
+    let triage = export(
+        &test,
+        &server,
+        &["--out", "triage-only", "--kind", "triage"],
+    );
+    assert_eq!(triage.code, 0, "{}", triage.combined());
+    assert_eq!(
+        triage.stdout,
+        "triage-only/triage/suspicious-login/okta-7731.yaml\ntriage-only/triage/phishing-report/phish-report-12.yaml\n"
+    );
+    assert!(
+        triage
+            .stderr
+            .ends_with("exported 2 triage items to `triage-only`\n"),
+        "{}",
+        triage.stderr
+    );
+    assert!(!test.path().join("triage-only/incidents").exists());
+
+    let in_progress = export(
+        &test,
+        &server,
+        &["--out", "busy", "--filter", r#"status:"In progress""#],
+    );
+    assert_eq!(in_progress.code, 0, "{}", in_progress.combined());
+    assert_eq!(
+        in_progress.stdout,
+        "busy/incidents/phishing/phishing-ceo-wire-fraud.yaml\nbusy/triage/suspicious-login/okta-7731.yaml\n"
+    );
+
+    // Labels (with spaces) become API names; prefixes and `OR` pass through.
+    let before = searches(&server).len();
+    let finance = export(
+        &test,
+        &server,
+        &[
+            "--out",
+            "finance",
+            "--filter",
+            r#"Business unit:"Fin*" OR Reporter:"nobody""#,
+        ],
+    );
+    assert_eq!(finance.code, 0, "{}", finance.combined());
+    assert_eq!(
+        finance.stdout,
+        "finance/incidents/phishing/phishing-ceo-wire-fraud.yaml\nfinance/triage/phishing-report/phish-report-12.yaml\n"
+    );
+    let mut filters: Vec<Value> = searches(&server)[before..]
+        .iter()
+        .map(|body| body["filter"].clone())
+        .collect();
+    filters.sort_by_key(ToString::to_string);
+    assert_eq!(
+        filters,
+        vec![
+            json!(r#"opt_3:"Fin*" OR opt_2:"nobody""#),
+            json!(r#"opt_3:"Fin*""#)
+        ]
+    );
+
+    // A filter on an incident-only field cannot match triage items: they are not searched.
+    let before = searches(&server).len();
+    let phishing = export(
+        &test,
+        &server,
+        &["--out", "phishing", "--filter", r#"Kind:"Phishing""#],
+    );
+    assert_eq!(phishing.code, 0, "{}", phishing.combined());
+    assert_eq!(
+        phishing.stdout,
+        "phishing/incidents/phishing/phishing-ceo-wire-fraud.yaml\n"
+    );
+    assert!(
+        phishing.stderr.contains("note: no triage item was exported: `--filter` tests only fields triage items do not have (`Kind`)"),
+        "{}",
+        phishing.stderr
+    );
+    assert_eq!(searches(&server).len(), before + 1);
+}
+
+#[test]
+fn an_unknown_filter_field_is_an_error_before_any_search() {
+    let server = simulator();
+    seed(&server);
+    let test = test();
+    let output = export(
+        &test,
+        &server,
+        &["--out", "repo", "--filter", r#"Busines unit:"Finance""#],
+    );
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert_output_snapshot!("export_unknown_filter_field", output);
+    assert!(searches(&server).is_empty());
+    assert!(!test.path().join("repo").exists());
+
+    // Known to incidents only, but only triage items are asked for.
+    let output = export(
+        &test,
+        &server,
+        &[
+            "--out",
+            "repo",
+            "--kind",
+            "triage",
+            "--filter",
+            r#"incident_kind:"Phishing""#,
+        ],
+    );
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output
+            .stderr
+            .contains("error: `--filter`: unknown triage item field `incident_kind`"),
+        "{}",
+        output.stderr
+    );
+    assert!(searches(&server).is_empty());
+
+    let output = export(
+        &test,
+        &server,
+        &[
+            "--out",
+            "repo",
+            "--filter",
+            r#"status:"Open" AND priority:"High""#,
+        ],
+    );
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output.stderr.contains(
+            "error: invalid `--filter`: expected ` OR ` between terms, found `AND` at character 15"
+        ),
+        "{}",
+        output.stderr
+    );
+    assert!(searches(&server).is_empty());
+}
+
+#[test]
+fn objects_without_a_usable_key_are_skipped_with_their_ids() {
+    let server = simulator();
+    let keyless_incident = created(
+        &server,
+        INCIDENTS,
+        &json!({"template_id": 6, "fields": {"status": 1, "opt_3": "Finance"}}),
+    );
+    let spaced_incident = created(
+        &server,
+        INCIDENTS,
+        &json!({"template_id": 6, "fields": {"incidentid": "INC 7", "status": 1}}),
+    );
+    let first_duplicate = created(
+        &server,
+        INCIDENTS,
+        &json!({"template_id": 6, "fields": {"incidentid": "dup/one", "status": 1}}),
+    );
+    let second_duplicate = created(
+        &server,
+        INCIDENTS,
+        &json!({"template_id": 1, "fields": {"incidentid": "dup/one", "status": 4}}),
+    );
+    created(
+        &server,
+        INCIDENTS,
+        &json!({"template_id": 6, "fields": {"incidentid": "kept", "status": 1}}),
+    );
+    let keyless_triage = created(
+        &server,
+        TRIAGE,
+        &json!({"fields": {"type": 2, "opt_1": ""}}),
+    );
+    let test = test();
+    let output = export(&test, &server, &["--out", "repo"]);
+    assert_eq!(output.code, 0, "{}", output.combined());
+    assert_eq!(output.stdout, "repo/incidents/untyped/kept.yaml\n");
+    for expected in [
+        format!("warning: 1 incident has no key in `Incident ID` (incidentid) and was not exported: id {keyless_incident}\n"),
+        format!("warning: 1 incident has an invalid key in `Incident ID` (incidentid) and was not exported: id {spaced_incident} (`INC 7`)\n"),
+        format!("warning: keys carried by more than one incident were not exported: `dup/one` (ids {first_duplicate} and {second_duplicate})\n"),
+        format!("warning: 1 triage item has no key in `Source reference` (opt_1) and was not exported: id {keyless_triage}\n"),
+        "exported 1 incident and 0 triage items to `repo`; skipped 5 (see the warnings above)\n".to_string(),
+    ] {
+        assert!(output.stderr.contains(&expected), "{expected}\nnot in:\n{}", output.stderr);
+    }
+    let plan = run_against(&test, &server, &["plan", "repo", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    assert_no_field_changes(&plan.stdout);
+}
+
+#[test]
+fn keys_with_the_same_file_name_get_a_hash_of_the_key() {
+    let server = simulator();
+    for key in ["Case/A-1", "case/a-1", "case-a-1x"] {
+        created(
+            &server,
+            INCIDENTS,
+            &json!({"template_id": 1, "fields": {"incidentid": key, "incident_kind": 1}}),
+        );
+    }
+    let test = test();
+    let output = export(&test, &server, &["--out", "."]);
+    assert_eq!(output.code, 0, "{}", output.combined());
+    let hash = |key: &str| hex::encode(Sha256::digest(key.as_bytes()))[..8].to_string();
+    assert_eq!(
+        output.stdout,
+        format!(
+            "incidents/phishing/case-a-1-{}.yaml\nincidents/phishing/case-a-1x.yaml\nincidents/phishing/case-a-1-{}.yaml\n",
+            hash("Case/A-1"),
+            hash("case/a-1")
+        )
+    );
+    assert!(
+        output
+            .stderr
+            .ends_with("exported 3 incidents and 0 triage items to `.`\n"),
+        "{}",
+        output.stderr
+    );
+    let plan = run_against(&test, &server, &["plan", ".", "--format", "json"]);
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    assert_no_field_changes(&plan.stdout);
+}
