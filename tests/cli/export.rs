@@ -202,6 +202,22 @@ fn export_then_plan_shows_no_changes() {
     assert_no_field_changes(&plan.stdout);
     let plan: Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
     assert_eq!(plan["objects"].as_array().map(Vec::len), Some(5));
+    // Made by hand, so each one comes under management visibly, with its creator.
+    for object in plan["objects"].as_array().into_iter().flatten() {
+        assert_eq!(object["action"], "adopt", "{object:#}");
+        assert_eq!(object["adopted"]["created_by"], "api", "{object:#}");
+    }
+
+    // Applying records ownership and nothing else; then the plan is empty.
+    let applied = run_against(&test, &server, &["apply", "repo", "--auto-approve"]);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    let clean = run_against(&test, &server, &["plan", "repo", "--detailed-exitcode"]);
+    assert_eq!(clean.code, 0, "{}", clean.combined());
+    assert!(
+        clean.stdout.contains("Plan: 0 to create, 0 to update, 5 unchanged."),
+        "{}",
+        clean.stdout
+    );
 }
 
 #[test]

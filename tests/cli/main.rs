@@ -9,6 +9,7 @@ mod connection;
 mod drift;
 mod export;
 mod formats;
+mod lifecycle;
 mod masking;
 mod plan_apply;
 mod reliability;

@@ -1,0 +1,442 @@
+//! Renames (`moved:`), retirement (`prune_scope`, `--prune`) and adoption (`~ adopt`,
+//! `--no-adopt`), against the simulator: what plan shows, what apply sends, what the tenant holds.
+
+use serde_json::{json, Value};
+
+use crate::formats::schema_violations;
+use crate::support::{
+    create_through_api, incident_id, is_write, run_against, simulator, Test, TOKEN,
+};
+
+fn incident(key: &str, status: &str) -> String {
+    format!("kind: Incident\nkey: {key}\ntemplate: Phishing\nfields:\n  status: {status}\n  priority: Low\n")
+}
+
+fn triage(key: &str) -> String {
+    format!("kind: TriageItem\nkey: {key}\nfields:\n  type: Suspicious login\n  status: New\n")
+}
+
+/// Writes `documents` as the repository's only desired-state file.
+fn declare(test: &Test, documents: &[String]) {
+    std::fs::write(test.path().join("objects.yaml"), documents.join("---\n")).unwrap();
+}
+
+fn project(test: &Test, config: &str) {
+    std::fs::write(test.path().join("soarform.yaml"), config).unwrap();
+}
+
+fn value(object: &Value, field: &str) -> Value {
+    object["fields"][field]["value"].clone()
+}
+
+fn incident_by_id(server: &soarform::sim::SimServer, id: u64) -> Value {
+    server
+        .incidents()
+        .into_iter()
+        .find(|incident| incident["id"] == id)
+        .expect("the incident")
+}
+
+fn writes(server: &soarform::sim::SimServer) -> Vec<soarform::sim::RecordedRequest> {
+    server.requests().into_iter().filter(is_write).collect()
+}
+
+fn new_test() -> Test {
+    Test::new().env("SOARFORM_TOKEN", TOKEN)
+}
+
+#[test]
+fn a_move_rewrites_the_key_in_place_without_a_duplicate() {
+    let server = simulator();
+    let test = new_test();
+    declare(
+        &test,
+        &[incident("phishing/old-name", "Open"), triage("okta-1")],
+    );
+    assert_eq!(
+        run_against(&test, &server, &["apply", ".", "--auto-approve"]).code,
+        0
+    );
+    let id = incident_id(&server, "phishing/old-name");
+
+    declare(
+        &test,
+        &[
+            incident("phishing/new-name", "In progress"),
+            triage("okta-1"),
+        ],
+    );
+    project(
+        &test,
+        "moved:\n  - from: phishing/old-name\n    to: phishing/new-name\n",
+    );
+    let planned = run_against(&test, &server, &["plan", ".", "--detailed-exitcode"]);
+    assert_eq!(planned.code, 2, "{}", planned.combined());
+    assert!(
+        planned.stdout.contains(&format!(
+            "~ move Incident phishing/new-name (from phishing/old-name, id {id})\n    ~ Incident ID: \"phishing/old-name\" -> \"phishing/new-name\"\n    ~ status: \"Open\" -> \"In progress\"\n"
+        )),
+        "{}",
+        planned.stdout
+    );
+    assert!(
+        planned
+            .stdout
+            .contains("Plan: 0 to create, 0 to update, 1 to move, 1 unchanged."),
+        "{}",
+        planned.stdout
+    );
+
+    let json = run_against(&test, &server, &["plan", ".", "--format", "json"]);
+    let document: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(schema_violations(&document), Vec::<String>::new());
+    assert_eq!(document["objects"][0]["action"], "move");
+    assert_eq!(document["objects"][0]["moved_from"], "phishing/old-name");
+
+    let before = writes(&server).len();
+    let applied = run_against(&test, &server, &["apply", ".", "--auto-approve"]);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert!(
+        applied
+            .stdout
+            .contains(&format!("Incident phishing/new-name: moved (id {id}")),
+        "{}",
+        applied.stdout
+    );
+    // One PUT to the same incident: the key and the changed field together.
+    let sent = &writes(&server)[before..];
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].method, "PUT");
+    assert!(sent[0].path.ends_with(&format!("/incidents/{id}/")));
+    assert_eq!(
+        sent[0].body,
+        Some(json!({"fields": {"incidentid": "phishing/new-name", "status": 2}}))
+    );
+    assert_eq!(server.incidents().len(), 1);
+    assert_eq!(incident_id(&server, "phishing/new-name"), id);
+
+    // The entry can stay: the next plan is empty.
+    let replanned = run_against(&test, &server, &["plan", ".", "--detailed-exitcode"]);
+    assert_eq!(replanned.code, 0, "{}", replanned.combined());
+}
+
+#[test]
+fn a_move_from_a_key_nobody_carries_is_reported_and_bad_entries_are_errors() {
+    let server = simulator();
+    let test = new_test();
+    declare(&test, &[incident("phishing/new-name", "Open")]);
+    project(
+        &test,
+        "moved:\n  - {from: phishing/typo, to: phishing/new-name}\n",
+    );
+    let planned = run_against(&test, &server, &["plan", "."]);
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    assert!(
+        planned.stdout.contains("+ create Incident phishing/new-name (template Phishing)\n    ! warning: moved from `phishing/typo`, but no incident carries that key: a new one is created\n"),
+        "{}",
+        planned.stdout
+    );
+
+    // `to` must be declared, and `from` must be gone; positions point into soarform.yaml.
+    project(
+        &test,
+        "moved:\n  - {from: phishing/a, to: phishing/undeclared}\n  - {from: phishing/new-name, to: phishing/new-name-2}\n",
+    );
+    declare(
+        &test,
+        &[
+            incident("phishing/new-name", "Open"),
+            incident("phishing/new-name-2", "Open"),
+        ],
+    );
+    let requests_before = server.requests().len();
+    let refused = run_against(&test, &server, &["plan", "."]);
+    assert_eq!(refused.code, 1, "{}", refused.combined());
+    assert!(
+        refused.stderr.contains("soarform.yaml:2:5"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("no document declares `phishing/undeclared`"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("soarform.yaml:3:5"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("`moved` renames `phishing/new-name`, but a document still declares it"),
+        "{}",
+        refused.stderr
+    );
+    assert!(writes(&server).is_empty());
+    // Refused before any search.
+    assert!(server.requests()[requests_before..]
+        .iter()
+        .all(|request| !request.path.ends_with("/search/")));
+}
+
+#[test]
+fn both_the_old_and_the_new_key_carried_is_a_conflict() {
+    let server = simulator();
+    let test = new_test();
+    declare(
+        &test,
+        &[incident("p/old", "Open"), incident("p/new", "Open")],
+    );
+    assert_eq!(
+        run_against(&test, &server, &["apply", ".", "--auto-approve"]).code,
+        0
+    );
+    declare(&test, &[incident("p/new", "Open")]);
+    project(&test, "moved: [{from: p/old, to: p/new}]\n");
+    let output = run_against(&test, &server, &["apply", ".", "--auto-approve"]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    let (old, new) = (incident_id(&server, "p/old"), incident_id(&server, "p/new"));
+    assert!(
+        output.stderr.contains(&format!(
+            "the incident `p/new` and its old key `p/old` (`moved:`) are both carried: ids {new}, {old}"
+        )),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn prune_closes_exactly_the_removed_objects_in_scope() {
+    let server = simulator();
+    let test = new_test();
+    let all = [
+        incident("team/keep", "Open"),
+        incident("team/retire-a", "Open"),
+        incident("team/retire-b", "In progress"),
+        incident("other/removed", "Open"),
+        triage("team/triage-retire"),
+    ];
+    project(&test, "prune_scope: [\"team/**\"]\n");
+    declare(&test, &all);
+    assert_eq!(
+        run_against(&test, &server, &["apply", ".", "--auto-approve"]).code,
+        0
+    );
+    // Made by hand inside the scope: never soarform's to close.
+    create_through_api(
+        &server,
+        "/api/csoar/v3/incidents/",
+        &json!({"template_id": 1, "fields": {"incidentid": "team/hand-made", "status": 1}}),
+    );
+    let kept = incident_id(&server, "team/keep");
+    let retire_a = incident_id(&server, "team/retire-a");
+    let retire_b = incident_id(&server, "team/retire-b");
+    let outside = incident_id(&server, "other/removed");
+    let hand_made = incident_id(&server, "team/hand-made");
+
+    declare(&test, &all[..1]);
+    // Without pruning: listed, nothing changes.
+    let listed = run_against(&test, &server, &["plan", ".", "--detailed-exitcode"]);
+    assert_eq!(listed.code, 0, "{}", listed.combined());
+    assert!(
+        listed.stdout.contains(&format!(
+            "No longer declared, left alone (3 in `prune_scope`; `--prune` or `prune: close` would close them):\n    Incident team/retire-a (id {retire_a})\n    Incident team/retire-b (id {retire_b})\n    TriageItem team/triage-retire (id "
+        )),
+        "{}",
+        listed.stdout
+    );
+    assert!(
+        !listed.stdout.contains("other/removed") && !listed.stdout.contains("team/hand-made"),
+        "{}",
+        listed.stdout
+    );
+
+    let planned = run_against(&test, &server, &["plan", ".", "--prune"]);
+    assert!(
+        planned.stdout.contains(&format!(
+            "- close Incident team/retire-b (id {retire_b})\n    ! warning: no longer declared in the repository\n    ~ Status: \"In progress\" -> \"Closed\"\n    ~ Closing note: (none) -> \"Closed by soarform: the key is no longer declared in the repository.\"\n"
+        )),
+        "{}",
+        planned.stdout
+    );
+    assert!(
+        planned
+            .stdout
+            .contains("Plan: 0 to create, 0 to update, 3 to close, 1 unchanged."),
+        "{}",
+        planned.stdout
+    );
+
+    let before = writes(&server).len();
+    let applied = run_against(&test, &server, &["apply", ".", "--prune", "--auto-approve"]);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    let sent = &writes(&server)[before..];
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert!(
+        sent.iter().all(|request| request.method == "PUT"),
+        "never a delete: {sent:?}"
+    );
+    for id in [retire_a, retire_b] {
+        let closed = incident_by_id(&server, id);
+        assert_eq!(value(&closed, "status"), "Closed");
+        assert_eq!(
+            value(&closed, "opt_8"),
+            "Closed by soarform: the key is no longer declared in the repository."
+        );
+    }
+    let triage_items = server.triage_items();
+    assert_eq!(triage_items.len(), 1);
+    assert_eq!(value(&triage_items[0], "status"), "Dismissed");
+    for id in [kept, outside, hand_made] {
+        assert_ne!(
+            value(&incident_by_id(&server, id), "status"),
+            "Closed",
+            "id {id} was touched"
+        );
+    }
+    assert_eq!(server.incidents().len(), 5, "nothing is deleted");
+
+    // Closed objects are retired: the next pruning plan is empty.
+    let replanned = run_against(
+        &test,
+        &server,
+        &["plan", ".", "--prune", "--detailed-exitcode"],
+    );
+    assert_eq!(replanned.code, 0, "{}", replanned.combined());
+}
+
+#[test]
+fn prune_without_a_scope_is_an_error_and_closing_is_configurable() {
+    let server = simulator();
+    let test = new_test();
+    declare(
+        &test,
+        &[incident("team/a", "Open"), incident("team/b", "Open")],
+    );
+    let output = run_against(&test, &server, &["plan", ".", "--prune"]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output
+            .stderr
+            .contains("needs `prune_scope` in soarform.yaml"),
+        "{}",
+        output.stderr
+    );
+
+    project(
+        &test,
+        "prune: close\nprune_scope: [\"incident:team/*\"]\nclosing:\n  incident: {status: Pending, note_field: External ticket}\n  note: Retired by the platform team\n",
+    );
+    assert_eq!(
+        run_against(&test, &server, &["apply", ".", "--auto-approve"]).code,
+        0
+    );
+    declare(&test, &[incident("team/a", "Open")]);
+    let applied = run_against(&test, &server, &["apply", ".", "--auto-approve"]);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    let closed = incident_by_id(&server, incident_id(&server, "team/b"));
+    assert_eq!(value(&closed, "status"), "Pending");
+    assert_eq!(value(&closed, "opt_2"), "Retired by the platform team");
+
+    project(
+        &test,
+        "prune: close\nprune_scope: [\"team/*\"]\nclosing:\n  incident: {status: Gone}\n",
+    );
+    let refused = run_against(&test, &server, &["plan", "."]);
+    assert_eq!(refused.code, 1, "{}", refused.combined());
+    assert!(
+        refused
+            .stderr
+            .contains("the closed status `Gone` of incidents is not an option of `Status`"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn no_adopt_turns_a_match_with_a_hand_made_object_into_an_error() {
+    let server = simulator();
+    create_through_api(
+        &server,
+        "/api/csoar/v3/incidents/",
+        &json!({"template_id": 1, "fields": {"incidentid": "phishing/by-hand", "status": 1, "priority": 1}}),
+    );
+    let id = incident_id(&server, "phishing/by-hand");
+    let test = new_test();
+    declare(&test, &[incident("phishing/by-hand", "Open")]);
+    for (args, config) in [
+        (vec!["plan", ".", "--no-adopt"], ""),
+        (vec!["apply", ".", "--auto-approve"], "adopt: false\n"),
+    ] {
+        project(&test, config);
+        let output = run_against(&test, &server, &args);
+        assert_eq!(output.code, 1, "{args:?}: {}", output.combined());
+        assert!(
+            output.stderr.contains(&format!(
+                "the incident `phishing/by-hand` matches id {id}, which soarform never wrote (created by api), and adoption is off"
+            )),
+            "{}",
+            output.stderr
+        );
+    }
+    assert!(writes(&server).len() == 1, "only the hand-made create");
+
+    // Adopted once, it is soarform's, and --no-adopt has nothing to refuse.
+    project(&test, "");
+    let adopted = run_against(&test, &server, &["apply", ".", "--auto-approve"]);
+    assert_eq!(adopted.code, 0, "{}", adopted.combined());
+    assert_eq!(value(&incident_by_id(&server, id), "opt_7"), "soarform");
+    let replanned = run_against(
+        &test,
+        &server,
+        &["plan", ".", "--no-adopt", "--detailed-exitcode"],
+    );
+    assert_eq!(replanned.code, 0, "{}", replanned.combined());
+}
+
+#[test]
+fn saved_plans_apply_moves_and_closes_once() {
+    let server = simulator();
+    let test = new_test();
+    project(&test, "prune_scope: [\"s/**\"]\n");
+    declare(
+        &test,
+        &[incident("s/old", "Open"), incident("s/gone", "Open")],
+    );
+    assert_eq!(
+        run_against(&test, &server, &["apply", ".", "--auto-approve"]).code,
+        0
+    );
+    let moved = incident_id(&server, "s/old");
+    let gone = incident_id(&server, "s/gone");
+
+    project(
+        &test,
+        "prune_scope: [\"s/**\"]\nprune: close\nmoved: [{from: s/old, to: s/new}]\n",
+    );
+    declare(&test, &[incident("s/new", "Open")]);
+    let planned = run_against(&test, &server, &["plan", ".", "--out", "plan.json"]);
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(test.path().join("plan.json")).unwrap())
+            .unwrap();
+    assert_eq!(schema_violations(&saved), Vec::<String>::new());
+    assert_eq!(saved["summary"]["move"], 1);
+    assert_eq!(saved["summary"]["close"], 1);
+
+    let applied = run_against(&test, &server, &["apply", "--plan", "plan.json"]);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert_eq!(incident_id(&server, "s/new"), moved);
+    assert_eq!(value(&incident_by_id(&server, gone), "status"), "Closed");
+
+    // Applying the same plan again: both already applied, nothing sent.
+    let before = writes(&server).len();
+    let again = run_against(&test, &server, &["apply", "--plan", "plan.json"]);
+    assert_eq!(again.code, 0, "{}", again.combined());
+    assert_eq!(writes(&server).len(), before);
+    assert_eq!(server.incidents().len(), 2);
+}
