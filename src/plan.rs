@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::catalog::{Catalog, Choice, Column, Template};
 use crate::client::RemoteObject;
 use crate::kind::Kind;
+use crate::manifest::Diagnostic;
 use crate::normalize::{self, Normalized};
 use crate::observe::Observed;
 use crate::resolve::{FieldNames, Identity, ResolvedObject};
@@ -384,6 +385,86 @@ impl Moves {
     /// Whether there is no move.
     pub fn is_empty(&self) -> bool {
         self.old_keys.is_empty()
+    }
+
+    /// `moved:` entries checked against the declared keys: `to` must be declared (by one kind, or the
+    /// kind the entry names) and `from` must not be.
+    pub fn resolve(
+        entries: &[crate::config::Move],
+        manifest: &crate::manifest::Manifest,
+    ) -> Result<Moves, Vec<Diagnostic>> {
+        let mut moves = Moves::default();
+        let mut diagnostics = Vec::new();
+        let declares = |kind: Kind, key: &str| {
+            manifest
+                .objects
+                .iter()
+                .find(|object| object.kind == kind && object.key == key)
+        };
+        for entry in entries {
+            let kinds: Vec<Kind> = Kind::ALL
+                .into_iter()
+                .filter(|kind| entry.kind.is_none_or(|wanted| wanted == *kind))
+                .filter(|kind| declares(*kind, &entry.to).is_some())
+                .collect();
+            let kind = match kinds.as_slice() {
+                [kind] => *kind,
+                [] => {
+                    diagnostics.push(
+                        Diagnostic::at(
+                            entry.origin.clone(),
+                            format!(
+                                "`moved` renames `{}` to `{}`, but no {}document declares `{}`",
+                                entry.from,
+                                entry.to,
+                                entry.kind.map_or(String::new(), |kind| format!(
+                                    "{} ",
+                                    kind.document_name()
+                                )),
+                                entry.to
+                            ),
+                        )
+                        .with_label("the new key must be declared")
+                        .with_help("fix the key, or remove the entry if the object is gone"),
+                    );
+                    continue;
+                }
+                _ => {
+                    diagnostics.push(
+                    Diagnostic::at(
+                        entry.origin.clone(),
+                        format!(
+                            "`moved` to `{}` is ambiguous: an incident and a triage item both declare it",
+                            entry.to
+                        ),
+                    )
+                    .with_label("which kind is renamed?")
+                    .with_help("add `kind: Incident` or `kind: TriageItem` to the entry"),
+                );
+                    continue;
+                }
+            };
+            if let Some(still) = declares(kind, &entry.from) {
+                diagnostics.push(
+                    Diagnostic::at(
+                        entry.origin.clone(),
+                        format!(
+                            "`moved` renames `{}`, but a document still declares it",
+                            entry.from
+                        ),
+                    )
+                    .with_label("the old key must be gone from the repository")
+                    .with_note(format!("declared at {}", still.key_origin)),
+                );
+                continue;
+            }
+            moves.insert(kind, entry.from.clone(), entry.to.clone());
+        }
+        if diagnostics.is_empty() {
+            Ok(moves)
+        } else {
+            Err(diagnostics)
+        }
     }
 }
 

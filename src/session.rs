@@ -191,6 +191,41 @@ impl Session {
         })
     }
 
+    /// The ownership field is soarform's bookkeeping: a document that sets it would fight it.
+    fn check_ownership_undeclared(&self, manifest: &Manifest, ownership: &Ownership) -> Result<()> {
+        let diagnostics: Vec<Diagnostic> = manifest
+            .objects
+            .iter()
+            .flat_map(|object| {
+                let reserved = ownership.column(object.kind);
+                let columns = self.catalog.columns(object.kind);
+                object.fields.iter().filter_map(move |field| {
+                    let column = columns.find(&field.name)?;
+                    (Some(&column.field) == reserved.map(|reserved| &reserved.field)).then(|| {
+                        Diagnostic::at(
+                            field.name_origin.clone(),
+                            format!(
+                                "`{}` is where soarform records that it manages {}s; documents cannot set it",
+                                field.name,
+                                object.kind.noun()
+                            ),
+                        )
+                        .with_label("remove this field")
+                        .with_help("soarform writes `soarform` into it on create and adoption; name another field with `ownership:` in soarform.yaml if this one is yours")
+                    })
+                })
+            })
+            .collect();
+        if diagnostics.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Diagnostics(Report {
+                diagnostics,
+                sources: manifest.sources.clone(),
+            }))
+        }
+    }
+
     /// How pruning closes objects of each kind (`closing:` of soarform.yaml, or the defaults).
     fn closing(&self, config: &ProjectConfig, kind: Kind) -> Result<Closing> {
         let columns = self.catalog.columns(kind);
@@ -337,6 +372,7 @@ impl Session {
         let identity = self.identity(config)?;
         let mut options = self.plan_options(config, &identity)?;
         let mut desired = self.resolve(manifest, &identity, &options.sensitive)?;
+        self.check_ownership_undeclared(manifest, &options.ownership)?;
         options.moves = resolve_moves(config, manifest)?;
         let declared = desired.len();
         let declared_keys: BTreeSet<(Kind, String)> = desired
@@ -465,83 +501,14 @@ pub const DEFAULT_OWNERSHIP_LABEL: &str = "Managed by";
 /// The label of the field receiving closing notes, unless `closing:` names another.
 pub const DEFAULT_NOTE_LABEL: &str = "Closing note";
 
-/// `moved:` entries checked against the declared keys: `to` must be declared (by one kind, or the
-/// kind the entry names) and `from` must not be.
-fn resolve_moves(config: &ProjectConfig, manifest: &Manifest) -> Result<Moves> {
-    let mut moves = Moves::default();
-    let mut diagnostics = Vec::new();
-    let declares = |kind: Kind, key: &str| {
-        manifest
-            .objects
-            .iter()
-            .find(|object| object.kind == kind && object.key == key)
-    };
-    for entry in &config.moved {
-        let kinds: Vec<Kind> = Kind::ALL
-            .into_iter()
-            .filter(|kind| entry.kind.is_none_or(|wanted| wanted == *kind))
-            .filter(|kind| declares(*kind, &entry.to).is_some())
-            .collect();
-        let kind = match kinds.as_slice() {
-            [kind] => *kind,
-            [] => {
-                diagnostics.push(
-                    Diagnostic::at(
-                        entry.origin.clone(),
-                        format!(
-                            "`moved` renames `{}` to `{}`, but no {}document declares `{}`",
-                            entry.from,
-                            entry.to,
-                            entry
-                                .kind
-                                .map_or(String::new(), |kind| format!("{} ", kind.document_name())),
-                            entry.to
-                        ),
-                    )
-                    .with_label("the new key must be declared")
-                    .with_help("fix the key, or remove the entry if the object is gone"),
-                );
-                continue;
-            }
-            _ => {
-                diagnostics.push(
-                    Diagnostic::at(
-                        entry.origin.clone(),
-                        format!(
-                            "`moved` to `{}` is ambiguous: an incident and a triage item both declare it",
-                            entry.to
-                        ),
-                    )
-                    .with_label("which kind is renamed?")
-                    .with_help("add `kind: Incident` or `kind: TriageItem` to the entry"),
-                );
-                continue;
-            }
-        };
-        if let Some(still) = declares(kind, &entry.from) {
-            diagnostics.push(
-                Diagnostic::at(
-                    entry.origin.clone(),
-                    format!(
-                        "`moved` renames `{}`, but a document still declares it",
-                        entry.from
-                    ),
-                )
-                .with_label("the old key must be gone from the repository")
-                .with_note(format!("declared at {}", still.key_origin)),
-            );
-            continue;
-        }
-        moves.insert(kind, entry.from.clone(), entry.to.clone());
-    }
-    if diagnostics.is_empty() {
-        Ok(moves)
-    } else {
-        Err(Error::Diagnostics(Report {
+/// `moved:` of soarform.yaml checked against the manifest, as one error.
+pub fn resolve_moves(config: &ProjectConfig, manifest: &Manifest) -> Result<Moves> {
+    Moves::resolve(&config.moved, manifest).map_err(|diagnostics| {
+        Error::Diagnostics(Report {
             diagnostics,
             sources: config.sources.clone(),
-        }))
-    }
+        })
+    })
 }
 
 /// What to read for one kind.

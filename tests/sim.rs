@@ -379,8 +379,15 @@ fn columns_list_the_default_catalog() {
             "opt_3",
             "opt_4",
             "opt_5",
-            "opt_6"
+            "opt_6",
+            "opt_7",
+            "opt_8"
         ]
+    );
+    // Where soarform records ownership, and where pruning writes its closing note.
+    assert_eq!(
+        incident_columns[14],
+        json!({"field": "opt_7", "label": "Managed by", "type": "text"})
     );
     assert_eq!(
         incident_columns[5],
@@ -401,7 +408,7 @@ fn columns_list_the_default_catalog() {
         triage_columns[1]["options"][3],
         json!({"id": 4, "value": "Dismissed"})
     );
-    assert_eq!(triage_columns.as_array().map(Vec::len), Some(8));
+    assert_eq!(triage_columns.as_array().map(Vec::len), Some(10));
 }
 
 #[test]

@@ -11,6 +11,8 @@ pub fn validate(args: ValidateArgs, _printer: Printer) -> Result<ExitStatus> {
     let config = settings::project_config(&args.paths, args.config.as_deref())?;
     let manifest = manifest::load(&args.paths, &LoadOptions::for_project(&config))
         .map_err(Error::Diagnostics)?;
+    // `moved:` names keys of the documents: checked here too, with no network.
+    crate::session::resolve_moves(&config, &manifest)?;
     let incidents = manifest
         .objects
         .iter()

@@ -440,3 +440,28 @@ fn saved_plans_apply_moves_and_closes_once() {
     assert_eq!(writes(&server).len(), before);
     assert_eq!(server.incidents().len(), 2);
 }
+
+#[test]
+fn documents_cannot_set_the_ownership_field() {
+    let server = simulator();
+    let test = new_test();
+    declare(
+        &test,
+        &[format!("{}  Managed by: me\n", incident("p/mine", "Open"))],
+    );
+    let output = run_against(&test, &server, &["plan", "."]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output.stderr.contains("objects.yaml:7:3"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output
+            .stderr
+            .contains("`Managed by` is where soarform records that it manages incidents"),
+        "{}",
+        output.stderr
+    );
+    assert!(writes(&server).is_empty());
+}
