@@ -143,6 +143,27 @@ impl ApplyReport {
         self.outcomes.iter().any(|outcome| outcome.result.is_err())
     }
 
+    /// ` (1 moved, 2 closed)`: which of the successful updates were moves, adoptions or closes;
+    /// empty when none were.
+    pub fn update_kinds(&self) -> String {
+        let parts: Vec<String> = [Action::Move, Action::Adopt, Action::Close]
+            .into_iter()
+            .filter_map(|action| {
+                let count = self
+                    .outcomes
+                    .iter()
+                    .filter(|outcome| outcome.action == action && outcome.result.is_ok())
+                    .count();
+                (count > 0).then(|| format!("{count} {}", action.done()))
+            })
+            .collect();
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", parts.join(", "))
+        }
+    }
+
     /// Successful creates and updates.
     pub fn counts(&self) -> (usize, usize, usize) {
         let mut created = 0;

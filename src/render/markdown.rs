@@ -170,8 +170,9 @@ pub fn render_apply(plan: &Plan, report: &ApplyReport, context: &MarkdownContext
     let complete = failed == 0 && refused == 0;
     let _ = write!(
         out,
-        "**Apply {}:** {created} created, {updated} updated, {} unchanged",
+        "**Apply {}:** {created} created, {updated} updated{}, {} unchanged",
         if complete { "complete" } else { "incomplete" },
+        report.update_kinds(),
         report.unchanged
     );
     if failed > 0 {

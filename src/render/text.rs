@@ -255,8 +255,9 @@ pub fn render_apply_summary(report: &ApplyReport, color: bool) -> String {
     let (created, updated, failed) = report.counts();
     let complete = failed == 0 && report.refused.is_empty();
     let mut line = format!(
-        "{bold}Apply {}:{reset} {created} created, {updated} updated, {} unchanged",
+        "{bold}Apply {}:{reset} {created} created, {updated} updated{}, {} unchanged",
         if complete { "complete" } else { "incomplete" },
+        report.update_kinds(),
         report.unchanged,
         bold = palette.bold,
         reset = palette.reset

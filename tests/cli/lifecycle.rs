@@ -274,6 +274,13 @@ fn prune_closes_exactly_the_removed_objects_in_scope() {
     let before = writes(&server).len();
     let applied = run_against(&test, &server, &["apply", ".", "--prune", "--auto-approve"]);
     assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert!(
+        applied
+            .stdout
+            .contains("Apply complete: 0 created, 3 updated (3 closed), 1 unchanged."),
+        "{}",
+        applied.stdout
+    );
     let sent = &writes(&server)[before..];
     assert_eq!(sent.len(), 3, "{sent:?}");
     assert!(
