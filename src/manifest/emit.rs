@@ -1,7 +1,9 @@
 //! The canonical YAML form of desired-state documents: fixed key order, plain scalars where the
 //! YAML 1.2 core schema reads them back as the same string, double quotes otherwise, literal block
-//! scalars for multi-line text. This is the form `soarform export` will write and `soarform fmt`
-//! will rewrite to (issue 5); every emitted document parses back to the same values.
+//! scalars for text with line breaks. This is the form `soarform export` writes and `soarform fmt`
+//! rewrites to (issue 5); every emitted document parses back to the same values.
+//! [`annotated_document`] writes the same form with the comments and blank lines `soarform fmt`
+//! keeps.
 
 use serde_json::Value;
 
@@ -24,35 +26,7 @@ pub struct CanonicalDocument {
 
 /// Renders one document (without the `---` separator), ending in a newline.
 pub fn document(document: &CanonicalDocument) -> String {
-    let mut out = String::new();
-    push_entry(&mut out, 0, "kind", &Value::String(document.kind.clone()));
-    let key_name = if document.kind == "Template" {
-        "name"
-    } else {
-        "key"
-    };
-    push_entry(&mut out, 0, key_name, &Value::String(document.key.clone()));
-    if let Some(template) = &document.template {
-        push_entry(&mut out, 0, "template", template);
-    }
-    if let Some(extends) = &document.extends {
-        push_entry(&mut out, 0, "extends", &Value::String(extends.clone()));
-    }
-    if !document.ignore_changes.is_empty() {
-        let items: Vec<String> = document
-            .ignore_changes
-            .iter()
-            .map(|name| inline_string(name))
-            .collect();
-        out.push_str(&format!("ignore_changes: [{}]\n", items.join(", ")));
-    }
-    if !document.fields.is_empty() {
-        out.push_str("fields:\n");
-        for (name, value) in &document.fields {
-            push_entry(&mut out, 2, name, value);
-        }
-    }
-    out
+    annotated_document(document, &Annotations::default())
 }
 
 /// Renders several documents separated by `---`.
@@ -64,37 +38,254 @@ pub fn documents(documents: &[CanonicalDocument]) -> String {
         .join("---\n")
 }
 
-fn push_entry(out: &mut String, indent: usize, key: &str, value: &Value) {
-    let pad = " ".repeat(indent);
-    let key = inline_string(key);
-    match value {
-        Value::String(text) if is_block(text) => {
-            out.push_str(&format!("{pad}{key}: {}\n", block_header(text)));
-            let inner = " ".repeat(indent + 2);
-            let body = text.strip_suffix('\n').unwrap_or(text);
-            let body = body.trim_end_matches('\n');
-            for line in body.split('\n') {
-                if line.is_empty() {
-                    out.push('\n');
-                } else {
-                    out.push_str(&format!("{inner}{line}\n"));
-                }
-            }
-            // `|+` keeps the trailing empty lines: write them.
-            let trailing = text.len() - text.trim_end_matches('\n').len();
-            for _ in 1..trailing {
-                out.push('\n');
-            }
+/// A line `soarform fmt` writes between entries: a blank line or a full-line comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line {
+    /// A blank line; several in a row are written as one, and none at the start or the end of a
+    /// document.
+    Blank,
+    /// A comment, from its `#` to the end of its line, written at the indentation of the entry
+    /// it belongs to (at the start of the line in a header or a trailer).
+    Comment(String),
+    /// In a trailer only: a comment that was indented in the source, written at the indentation
+    /// of fields when the document ends with its fields (a commented-out last field stays one).
+    IndentedComment(String),
+}
+
+/// A comment after the value, at the end of an entry's first line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndOfLineComment {
+    /// The comment, from its `#` to the end of its line.
+    pub text: String,
+    /// The column (0-based, in characters) where it started; it is written there when the
+    /// entry's line is shorter, one space after the value otherwise.
+    pub column: usize,
+}
+
+/// What is written around one entry (a top-level key or a field) besides its data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntryNotes {
+    /// Blank lines and comments above the entry.
+    pub above: Vec<Line>,
+    /// The comment at the end of the entry's first line.
+    pub end_of_line: Option<EndOfLineComment>,
+}
+
+/// Notes of the top-level entries, by key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TopLevelNotes {
+    /// `kind:`.
+    pub kind: EntryNotes,
+    /// `key:` (`name:` for templates).
+    pub key: EntryNotes,
+    /// `template:`.
+    pub template: EntryNotes,
+    /// `extends:`.
+    pub extends: EntryNotes,
+    /// `ignore_changes:`.
+    pub ignore_changes: EntryNotes,
+    /// `fields:` itself (its fields have their own notes).
+    pub fields: EntryNotes,
+}
+
+/// Everything `soarform fmt` keeps from a document's text besides the data
+/// [`CanonicalDocument`] holds: comments, blank lines, and the few shapes it has no room for.
+/// [`annotated_document`] with the default (empty) annotations writes exactly [`document`]'s text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Annotations {
+    /// Lines above the first entry (`kind`): a `# yaml-language-server:` header, say.
+    pub header: Vec<Line>,
+    /// Notes of the top-level entries.
+    pub top_level: TopLevelNotes,
+    /// Notes of the fields, in the order of [`CanonicalDocument::fields`] (a field without an
+    /// element here has none).
+    pub fields: Vec<EntryNotes>,
+    /// Lines after the last entry.
+    pub trailer: Vec<Line>,
+    /// `extends` written as a list (`extends: [a, b]`), in place of
+    /// [`CanonicalDocument::extends`].
+    pub extends_list: Option<Vec<String>>,
+    /// Whether to write `fields: {}` when there is no field.
+    pub empty_fields: bool,
+    /// Whether to write `ignore_changes: []` when the list is empty.
+    pub empty_ignore_changes: bool,
+}
+
+/// Renders one document (without the `---` separator) with its comments and blank lines,
+/// ending in a newline.
+pub fn annotated_document(document: &CanonicalDocument, annotations: &Annotations) -> String {
+    let notes = &annotations.top_level;
+    let mut writer = Writer::default();
+    writer.lines(&annotations.header, 0, 0);
+    writer.entry(
+        0,
+        "kind",
+        &Value::String(document.kind.clone()),
+        &notes.kind,
+    );
+    let key_name = if document.kind == "Template" {
+        "name"
+    } else {
+        "key"
+    };
+    writer.entry(
+        0,
+        key_name,
+        &Value::String(document.key.clone()),
+        &notes.key,
+    );
+    if let Some(template) = &document.template {
+        writer.entry(0, "template", template, &notes.template);
+    }
+    if let Some(names) = &annotations.extends_list {
+        writer.line(&format!("extends: {}", flow_list(names)), &notes.extends, 0);
+    } else if let Some(extends) = &document.extends {
+        writer.entry(
+            0,
+            "extends",
+            &Value::String(extends.clone()),
+            &notes.extends,
+        );
+    }
+    if !document.ignore_changes.is_empty() || annotations.empty_ignore_changes {
+        let line = format!("ignore_changes: {}", flow_list(&document.ignore_changes));
+        writer.line(&line, &notes.ignore_changes, 0);
+    }
+    let mut trailer_indent = 0;
+    if !document.fields.is_empty() {
+        writer.line("fields:", &notes.fields, 0);
+        let no_notes = EntryNotes::default();
+        for (index, (name, value)) in document.fields.iter().enumerate() {
+            let field_notes = annotations.fields.get(index).unwrap_or(&no_notes);
+            writer.entry(2, name, value, field_notes);
         }
-        _ => out.push_str(&format!("{pad}{key}: {}\n", inline(value))),
+        trailer_indent = 2;
+    } else if annotations.empty_fields {
+        writer.line("fields: {}", &notes.fields, 0);
+    }
+    writer.lines(&annotations.trailer, 0, trailer_indent);
+    writer.out
+}
+
+/// Renders several annotated documents separated by `---`.
+pub fn annotated_documents(documents: &[(CanonicalDocument, Annotations)]) -> String {
+    documents
+        .iter()
+        .map(|(document, annotations)| annotated_document(document, annotations))
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+/// `[a, "b, c"]`: like [`inline_string`], and quoted besides where a plain scalar would end
+/// early inside a flow collection (at `,[]{}`, or before them after a trailing `-?:`).
+fn flow_list(names: &[String]) -> String {
+    let items: Vec<String> = names
+        .iter()
+        .map(|name| {
+            if name.contains([',', '[', ']', '{', '}']) || name.ends_with(['-', '?', ':']) {
+                Value::String(name.clone()).to_string()
+            } else {
+                inline_string(name)
+            }
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// Lines of one document, with blank lines collapsed and kept off its start and end.
+#[derive(Default)]
+struct Writer {
+    out: String,
+    blank_pending: bool,
+    /// The last lines written are a `|+` block's empty lines: a blank line there would be read
+    /// as more of its text.
+    after_kept_block: bool,
+}
+
+impl Writer {
+    /// Starts a line, writing the blank line asked for before it if any.
+    fn start_line(&mut self) {
+        if self.blank_pending && !self.out.is_empty() && !self.after_kept_block {
+            self.out.push('\n');
+        }
+        self.blank_pending = false;
+        self.after_kept_block = false;
+    }
+
+    /// Blank lines and comments; `indent` for comments, `indented` for indented trailer ones.
+    fn lines(&mut self, lines: &[Line], indent: usize, indented: usize) {
+        for line in lines {
+            let (text, indent) = match line {
+                Line::Blank => {
+                    self.blank_pending = true;
+                    continue;
+                }
+                Line::Comment(text) => (text, indent),
+                Line::IndentedComment(text) => (text, indented),
+            };
+            self.start_line();
+            self.out.push_str(&" ".repeat(indent));
+            self.out.push_str(text);
+            self.out.push('\n');
+        }
+    }
+
+    /// One line of text with its notes.
+    fn line(&mut self, text: &str, notes: &EntryNotes, indent: usize) {
+        self.lines(&notes.above, indent, indent);
+        self.start_line();
+        self.out.push_str(text);
+        if let Some(comment) = &notes.end_of_line {
+            let width = text.chars().count();
+            let spaces = if width < comment.column {
+                comment.column - width
+            } else {
+                1
+            };
+            self.out.push_str(&" ".repeat(spaces));
+            self.out.push_str(&comment.text);
+        }
+        self.out.push('\n');
+    }
+
+    /// `key: value` (or a block scalar) with its notes.
+    fn entry(&mut self, indent: usize, key: &str, value: &Value, notes: &EntryNotes) {
+        let pad = " ".repeat(indent);
+        let key = inline_string(key);
+        match value {
+            Value::String(text) if is_block(text) => {
+                self.line(
+                    &format!("{pad}{key}: {}", block_header(text)),
+                    notes,
+                    indent,
+                );
+                let inner = " ".repeat(indent + 2);
+                let body = text.trim_end_matches('\n');
+                for line in body.split('\n') {
+                    if line.is_empty() {
+                        self.out.push('\n');
+                    } else {
+                        self.out.push_str(&format!("{inner}{line}\n"));
+                    }
+                }
+                // `|+` keeps the trailing empty lines: write them.
+                let trailing = text.len() - body.len();
+                for _ in 1..trailing {
+                    self.out.push('\n');
+                }
+                self.after_kept_block = trailing > 1;
+            }
+            _ => self.line(&format!("{pad}{key}: {}", inline(value)), notes, indent),
+        }
     }
 }
 
-/// Whether a string is written as a literal block: multi-line text without characters a block
-/// cannot hold.
+/// Whether a string is written as a literal block: text with a line break (a final one
+/// included) and some text besides, without characters a block cannot hold.
 fn is_block(text: &str) -> bool {
     let body = text.trim_end_matches('\n');
-    body.contains('\n')
+    text.contains('\n')
+        && !body.trim_start_matches('\n').is_empty()
         && !text
             .chars()
             .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{feff}')
@@ -102,7 +293,7 @@ fn is_block(text: &str) -> bool {
 }
 
 /// `|`, `|-` or `|+` for the string's trailing newlines, with an indentation indicator when the
-/// first line starts with a space.
+/// first line that is not empty starts with a space (a reader would take it for indentation).
 fn block_header(text: &str) -> String {
     let trailing = text.len() - text.trim_end_matches('\n').len();
     let chomp = match trailing {
@@ -110,7 +301,7 @@ fn block_header(text: &str) -> String {
         1 => "",
         _ => "+",
     };
-    let indicator = if text.starts_with([' ', '\t']) {
+    let indicator = if text.trim_start_matches('\n').starts_with([' ', '\t']) {
         "2"
     } else {
         ""
@@ -262,6 +453,11 @@ mod tests {
             "one\ntwo\n\n\n",
             " indented\nsecond\n",
             "no newline\nat end",
+            "one line\n",
+            "\n",
+            "\n\n",
+            "\n  indented after an empty line",
+            "\n\nsecond\n\n",
         ];
         let fields: Vec<(String, Value)> = awkward
             .iter()
@@ -278,6 +474,34 @@ mod tests {
         assert_eq!(
             read[0]["ignore_changes"],
             json!(["status", "Business unit"])
+        );
+    }
+
+    #[test]
+    fn names_in_flow_lists_read_back_as_themselves() {
+        let names = [
+            "plain name",
+            "a, b",
+            "[x]",
+            "{y}",
+            "ends -",
+            "ends?",
+            "a :",
+            "a - b",
+            "yes",
+            "# hash",
+        ];
+        let mut document_value = incident(Vec::new());
+        document_value.ignore_changes = names.iter().map(ToString::to_string).collect();
+        let text = document(&document_value);
+        assert!(
+            text.contains("ignore_changes: [plain name, \"a, b\", \"[x]\", "),
+            "{text}"
+        );
+        assert_eq!(
+            read_back(&text)[0]["ignore_changes"],
+            json!(names),
+            "{text}"
         );
     }
 
@@ -308,5 +532,94 @@ mod tests {
         let read = read_back(&text);
         assert_eq!(read.len(), 2);
         assert_eq!(read[1]["fields"]["status"], json!(1));
+    }
+
+    #[test]
+    fn one_line_with_a_line_break_is_a_block() {
+        let text = document(&incident(vec![
+            ("description", json!("Wire fraud.\n")),
+            ("empty lines", json!("\n\n")),
+        ]));
+        assert!(
+            text.ends_with(
+                "fields:\n  description: |\n    Wire fraud.\n  empty lines: \"\\n\\n\"\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn annotations_are_written_around_entries() {
+        let mut document = incident(vec![
+            ("description", json!("kept\n\n")),
+            ("status", json!("Open")),
+        ]);
+        document.extends = None;
+        document.ignore_changes.clear();
+        let comment = |text: &str| Line::Comment(text.to_string());
+        let annotations = Annotations {
+            header: vec![Line::Blank, comment("# header"), Line::Blank, Line::Blank],
+            top_level: TopLevelNotes {
+                kind: EntryNotes {
+                    above: vec![Line::Blank],
+                    end_of_line: Some(EndOfLineComment {
+                        text: "# aligned".into(),
+                        column: 20,
+                    }),
+                },
+                key: EntryNotes {
+                    above: Vec::new(),
+                    end_of_line: Some(EndOfLineComment {
+                        text: "# longer than its column".into(),
+                        column: 3,
+                    }),
+                },
+                ..TopLevelNotes::default()
+            },
+            fields: vec![
+                EntryNotes::default(),
+                EntryNotes {
+                    above: vec![Line::Blank, comment("# about status")],
+                    end_of_line: None,
+                },
+            ],
+            trailer: vec![
+                Line::Blank,
+                Line::IndentedComment("# status: Closed".into()),
+                Line::Blank,
+            ],
+            extends_list: Some(vec!["a".into(), "b c".into()]),
+            empty_fields: false,
+            empty_ignore_changes: true,
+        };
+        let text = annotated_document(&document, &annotations);
+        assert_eq!(
+            text,
+            concat!(
+                "# header\n",
+                "\n",
+                "kind: Incident      # aligned\n",
+                "key: phishing/ceo-wire-fraud # longer than its column\n",
+                "template: Phishing\n",
+                "extends: [a, b c]\n",
+                "ignore_changes: []\n",
+                "fields:\n",
+                "  description: |+\n",
+                "    kept\n",
+                "\n",
+                // No blank line here: it would be read as more of the kept text.
+                "  # about status\n",
+                "  status: Open\n",
+                "\n",
+                "  # status: Closed\n",
+            )
+        );
+        let read = read_back(&text);
+        assert_eq!(read[0]["fields"]["description"], json!("kept\n\n"));
+        assert_eq!(read[0]["extends"], json!(["a", "b c"]));
+        assert_eq!(
+            annotated_document(&document, &Annotations::default()),
+            super::document(&document)
+        );
     }
 }

@@ -9,6 +9,7 @@ pub mod diagnostic;
 mod document;
 pub mod emit;
 mod extends;
+pub mod format;
 pub(crate) mod schema;
 mod walk;
 pub(crate) mod yaml;

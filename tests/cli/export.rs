@@ -214,7 +214,9 @@ fn export_then_plan_shows_no_changes() {
     let clean = run_against(&test, &server, &["plan", "repo", "--detailed-exitcode"]);
     assert_eq!(clean.code, 0, "{}", clean.combined());
     assert!(
-        clean.stdout.contains("Plan: 0 to create, 0 to update, 5 unchanged."),
+        clean
+            .stdout
+            .contains("Plan: 0 to create, 0 to update, 5 unchanged."),
         "{}",
         clean.stdout
     );

@@ -8,6 +8,7 @@ mod ci_recipes;
 mod connection;
 mod drift;
 mod export;
+mod fmt;
 mod formats;
 mod lifecycle;
 mod masking;

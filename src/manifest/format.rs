@@ -1,0 +1,1293 @@
+//! `soarform fmt`: desired-state files rewritten in the canonical form [`emit`] writes (the form
+//! `soarform export` writes), with their comments kept.
+//!
+//! For each file: parse it and check every document as `validate` does (without the network and
+//! without following `extends` into other files); find the comments in the text
+//! (`find_comments`); give each a place; render the documents with
+//! [`emit::annotated_documents`]; then parse the result again and keep it only when it holds the
+//! same data, fields in the same order, and the same comments.
+//!
+//! Where comments go:
+//! - full-line comments above the first entry of a document are its header, written above
+//!   `kind`; those after its last entry are its trailer, written at its end (before the next
+//!   `---`);
+//! - full-line comments directly above a top-level key or a field move with it when keys are put
+//!   in canonical order;
+//! - a comment at the end of an entry's line stays at the end of that line, at the same column
+//!   when the new line is shorter, one space after the value otherwise;
+//! - comments inside a nested value (between the items of a block list, after the first line of
+//!   a flow mapping) belong to the entry holding that value: the first one at the end of its line
+//!   when there is room, the others on their own lines above it.
+//!
+//! Blank lines: a run of blank lines directly above an entry or a comment block (or between
+//! header or trailer comments) is kept as one blank line; other blank lines (inside lists, after
+//! `---`, at the end of a document) are dropped.
+//!
+//! Text: a UTF-8 byte-order mark is dropped; a file whose first line ends with CR LF is written
+//! with CR LF throughout, any other with LF; the text always ends with one line break.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use yaml_rust2::scanner::{Scanner, TScalarStyle, TokenType};
+
+use super::diagnostic::{Diagnostic, Report};
+use super::emit::{self, Annotations, CanonicalDocument, EndOfLineComment, EntryNotes, Line};
+use super::yaml::{self, Document, Node, NodeValue};
+use super::{document, sort_by_position, walk, LoadOptions};
+
+/// What `soarform fmt` found under the paths given; nothing is written yet.
+#[derive(Debug, Default)]
+pub struct Formatted {
+    /// Files not in canonical form, with their canonical text, in walk order.
+    pub changed: Vec<ChangedFile>,
+    /// Files already in canonical form (or holding no document).
+    pub unchanged: Vec<PathBuf>,
+    /// Project files among the files given, left alone: they are no desired-state documents.
+    pub skipped: Vec<PathBuf>,
+    /// Files left unchanged because of the problems in [`Formatted::report`].
+    pub failed: Vec<PathBuf>,
+    /// Every problem, by file and position.
+    pub report: Report,
+}
+
+/// A file and the canonical text to write in its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedFile {
+    /// The file, as it was found.
+    pub path: PathBuf,
+    /// Its text in canonical form.
+    pub text: String,
+}
+
+/// Formats every desired-state file under `paths` (files or directories, walked as `validate`
+/// walks them), skipping the project file (`project_file`, and any file with one of
+/// [`LoadOptions::exclude_file_names`] given explicitly). Writes nothing.
+pub fn format_paths(
+    paths: &[PathBuf],
+    options: &LoadOptions,
+    project_file: Option<&Path>,
+) -> Formatted {
+    let found = walk::find_files(paths, &options.exclude_file_names, &options.exclude);
+    let project_identity = project_file.map(identity);
+    let mut formatted = Formatted::default();
+    formatted.report.diagnostics = found.diagnostics;
+    for file in &found.files {
+        let named_like_project = file.file_name().is_some_and(|name| {
+            let mut names = options.exclude_file_names.iter();
+            names.any(|excluded| name == excluded.as_str())
+        });
+        if named_like_project || project_identity.as_ref() == Some(&identity(file)) {
+            formatted.skipped.push(file.clone());
+            continue;
+        }
+        let (diagnostics, text) = match walk::read_text(file, options.max_file_bytes) {
+            Ok(text) => match format_text(file, &text) {
+                Ok(None) => {
+                    formatted.unchanged.push(file.clone());
+                    continue;
+                }
+                Ok(Some(canonical)) => {
+                    formatted.changed.push(ChangedFile {
+                        path: file.clone(),
+                        text: canonical,
+                    });
+                    continue;
+                }
+                Err(diagnostics) => (diagnostics, Some(text)),
+            },
+            Err(failure) => (vec![*failure.diagnostic], failure.text),
+        };
+        formatted.report.diagnostics.extend(diagnostics);
+        if let Some(text) = text {
+            formatted.report.sources.insert(file.clone(), text);
+        }
+        formatted.failed.push(file.clone());
+    }
+    sort_by_position(&mut formatted.report.diagnostics, &found.files);
+    formatted
+}
+
+/// The path with links and `..` resolved, to recognise one file reached by two paths.
+fn identity(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Replaces the content of `path` with `text`: written to a temporary file in the same directory
+/// with the same permissions, then renamed over it, so that an interrupted write never leaves
+/// half a file. A symbolic link is followed (the file it points to is replaced, not the link);
+/// a read-only file is refused.
+pub fn write_in_place(path: &Path, text: &str) -> std::io::Result<()> {
+    let target = path.canonicalize()?;
+    let permissions = std::fs::metadata(&target)?.permissions();
+    if permissions.readonly() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the file is read-only",
+        ));
+    }
+    let file_name = target
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = target.with_file_name(format!(".{file_name}.{}.fmt.tmp", std::process::id()));
+    let written = std::fs::write(&temporary, text)
+        .and_then(|()| std::fs::set_permissions(&temporary, permissions))
+        .and_then(|()| std::fs::rename(&temporary, &target));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// The canonical text of one file: `Ok(None)` when the file is already in canonical form or
+/// holds no document; otherwise the diagnostics saying why it cannot be formatted (its documents
+/// are invalid, or, a soarform bug, the canonical text would not hold the same data and
+/// comments).
+pub fn format_text(file: &Path, text: &str) -> Result<Option<String>, Vec<Diagnostic>> {
+    let parsed = yaml::parse(file, text);
+    let mut diagnostics = parsed.diagnostics;
+    for parsed_document in &parsed.documents {
+        document::interpret(file, parsed_document, &mut diagnostics);
+    }
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    if parsed.documents.is_empty() {
+        return Ok(None);
+    }
+    let canonical = canonical_text(text)
+        .and_then(|(canonical, comments)| {
+            verify(&parsed.documents, &canonical, &comments)?;
+            Ok(canonical)
+        })
+        .map_err(|reason| {
+            vec![
+                Diagnostic::new(format!("cannot format `{}`: {reason}", file.display()))
+                    .with_note("the file was left unchanged")
+                    .with_help("this is a bug in soarform; please report it with the file"),
+            ]
+        })?;
+    Ok((canonical != text).then_some(canonical))
+}
+
+/// How a file ends its lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineEnding {
+    Lf,
+    CrLf,
+}
+
+/// The text without a byte-order mark and with LF line breaks (YAML reads CR LF and a lone CR as
+/// LF too), and the line ending the file uses: that of its first line.
+fn normalise(text: &str) -> (String, LineEnding) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let ending = match text.find('\n') {
+        Some(index) if text[..index].ends_with('\r') => LineEnding::CrLf,
+        _ => LineEnding::Lf,
+    };
+    (text.replace("\r\n", "\n").replace('\r', "\n"), ending)
+}
+
+/// The canonical text of valid documents, and the texts of their comments in the order it
+/// writes them.
+fn canonical_text(text: &str) -> Result<(String, Vec<String>), String> {
+    let (text, ending) = normalise(text);
+    let parsed = yaml::parse(Path::new("-"), &text);
+    if let Some(diagnostic) = parsed.diagnostics.first() {
+        return Err(format!(
+            "the text with LF line breaks does not parse: {}",
+            diagnostic.message
+        ));
+    }
+    let (lines, comments) = LineTable::new(&text, scan(&text)?);
+    let mut rendered = Vec::with_capacity(parsed.documents.len());
+    for (index, parsed_document) in parsed.documents.iter().enumerate() {
+        let start = if index == 0 {
+            0
+        } else {
+            parsed_document.start.offset
+        };
+        let end = parsed
+            .documents
+            .get(index + 1)
+            .map_or(text.len(), |next| next.start.offset);
+        let (canonical, mut annotations) = canonical_document(&parsed_document.root)?;
+        let places = places(&parsed_document.root, &lines)?;
+        attach(&places, start..end, &comments, &lines, &mut annotations)?;
+        rendered.push((canonical, annotations));
+    }
+    let expected: Vec<String> = rendered
+        .iter()
+        .flat_map(|(_, annotations)| comments_in_order(annotations))
+        .collect();
+    if expected.len() != comments.len() {
+        return Err(format!(
+            "{} of its {} comments found no place",
+            comments.len().saturating_sub(expected.len()),
+            comments.len()
+        ));
+    }
+    let mut output = emit::annotated_documents(&rendered);
+    if ending == LineEnding::CrLf {
+        output = output.replace('\n', "\r\n");
+    }
+    Ok((output, expected))
+}
+
+/// Checks that `output` holds the same data as `documents`, fields in the same order, and
+/// exactly the comments `expected`, in that order.
+fn verify(documents: &[Document], output: &str, expected: &[String]) -> Result<(), String> {
+    let reparsed = yaml::parse(Path::new("-"), output);
+    if let Some(diagnostic) = reparsed.diagnostics.first() {
+        return Err(format!(
+            "the canonical text does not parse: {}",
+            diagnostic.message
+        ));
+    }
+    if reparsed.documents.len() != documents.len() {
+        return Err(format!(
+            "the canonical text holds {} documents instead of {}",
+            reparsed.documents.len(),
+            documents.len()
+        ));
+    }
+    for (index, (before, after)) in documents.iter().zip(&reparsed.documents).enumerate() {
+        if before.root.to_json() != after.root.to_json() {
+            return Err(format!(
+                "document {} would not hold the same data",
+                index + 1
+            ));
+        }
+        if field_names(&before.root) != field_names(&after.root) {
+            return Err(format!(
+                "the fields of document {} would not keep their order",
+                index + 1
+            ));
+        }
+    }
+    let (normalised, _) = normalise(output);
+    let found: Vec<String> = find_comments(&normalised)?
+        .into_iter()
+        .map(|comment| comment.text)
+        .collect();
+    if found != expected {
+        return Err("its comments would not be kept as they are".to_string());
+    }
+    Ok(())
+}
+
+fn field_names(root: &Node) -> Vec<&str> {
+    match root.get("fields").map(|entry| &entry.value.value) {
+        Some(NodeValue::Mapping(entries)) => {
+            entries.iter().map(|entry| entry.key.as_str()).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The data of a valid document, and the shapes [`CanonicalDocument`] has no room for.
+fn canonical_document(root: &Node) -> Result<(CanonicalDocument, Annotations), String> {
+    let text = |name: &str| -> Result<Option<String>, String> {
+        match root.get(name) {
+            None => Ok(None),
+            Some(entry) => entry
+                .value
+                .as_str()
+                .map(|text| Some(text.to_string()))
+                .ok_or_else(|| format!("`{name}` is not a string")),
+        }
+    };
+    let strings = |node: &Node, name: &str| -> Result<Vec<String>, String> {
+        let NodeValue::Sequence(items) = &node.value else {
+            return Err(format!("`{name}` is not a list"));
+        };
+        items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("`{name}` holds something else than names"))
+            })
+            .collect()
+    };
+    let kind = text("kind")?.ok_or("the document has no `kind`")?;
+    let key = match text("key")? {
+        Some(key) => key,
+        None => text("name")?.ok_or("the document has no `key` nor `name`")?,
+    };
+    let mut annotations = Annotations::default();
+    let mut extends = None;
+    if let Some(entry) = root.get("extends") {
+        match entry.value.as_str() {
+            Some(name) => extends = Some(name.to_string()),
+            None => annotations.extends_list = Some(strings(&entry.value, "extends")?),
+        }
+    }
+    let ignore_changes = match root.get("ignore_changes") {
+        Some(entry) => strings(&entry.value, "ignore_changes")?,
+        None => Vec::new(),
+    };
+    annotations.empty_ignore_changes =
+        root.get("ignore_changes").is_some() && ignore_changes.is_empty();
+    let fields: Vec<(String, Value)> = match root.get("fields").map(|entry| &entry.value.value) {
+        None => Vec::new(),
+        Some(NodeValue::Mapping(entries)) => entries
+            .iter()
+            .map(|entry| (entry.key.clone(), entry.value.to_json()))
+            .collect(),
+        Some(_) => return Err("`fields` is not a mapping".to_string()),
+    };
+    annotations.empty_fields = root.get("fields").is_some() && fields.is_empty();
+    let document = CanonicalDocument {
+        kind,
+        key,
+        template: root.get("template").map(|entry| entry.value.to_json()),
+        extends,
+        ignore_changes,
+        fields,
+    };
+    Ok((document, annotations))
+}
+
+/// A comment found in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Comment {
+    /// Byte offset of its `#`.
+    pub offset: usize,
+    /// 0-based line.
+    pub line: usize,
+    /// 0-based column of its `#`, in characters.
+    pub column: usize,
+    /// From `#` to the end of the line, without trailing blanks.
+    pub text: String,
+    /// Whether only blanks come before it on its line.
+    pub full_line: bool,
+}
+
+/// The comments of a YAML text with LF line breaks, in text order: every `#` at the start of a
+/// line or after a blank, outside quoted scalars and the content of block scalars (which the
+/// YAML scanner finds; a plain scalar cannot hold ` #`).
+pub(crate) fn find_comments(text: &str) -> Result<Vec<Comment>, String> {
+    scan(text).map(|scan| scan.comments)
+}
+
+/// A text's comments, and where its quoted and block scalars are.
+struct Scan {
+    lines: LineStarts,
+    comments: Vec<Comment>,
+    /// Byte ranges of quoted scalars and of the content lines of block scalars, sorted.
+    scalars: Vec<Range<usize>>,
+}
+
+fn scan(text: &str) -> Result<Scan, String> {
+    let lines = LineStarts::new(text);
+    let scalars = scalar_spans(text, &lines)?;
+    let bytes = text.as_bytes();
+    let mut comments = Vec::new();
+    let mut spans = scalars.iter().peekable();
+    let mut index = 0;
+    while index < bytes.len() {
+        while spans.next_if(|span| span.end <= index).is_some() {}
+        if let Some(span) = spans.peek() {
+            if span.contains(&index) {
+                index = span.end;
+                continue;
+            }
+        }
+        // `#` is one byte and never part of another character: bytes are enough.
+        let after_blank = index == 0 || matches!(bytes[index - 1], b' ' | b'\t' | b'\n');
+        if bytes[index] != b'#' || !after_blank {
+            index += 1;
+            continue;
+        }
+        let line = lines.line_of(index);
+        let line_end = lines.end(text, line);
+        let before = &text[lines.start(line)..index];
+        comments.push(Comment {
+            offset: index,
+            line,
+            column: before.chars().count(),
+            text: text[index..line_end].trim_end().to_string(),
+            full_line: before.trim().is_empty(),
+        });
+        index = line_end;
+    }
+    Ok(Scan {
+        lines,
+        comments,
+        scalars,
+    })
+}
+
+/// Byte ranges of quoted scalars and of the content lines of block scalars, sorted.
+fn scalar_spans(text: &str, lines: &LineStarts) -> Result<Vec<Range<usize>>, String> {
+    struct Token {
+        character: usize,
+        byte: usize,
+        scalar: Option<(TScalarStyle, String)>,
+    }
+    let mut tokens = Vec::new();
+    let mut scanner = Scanner::new(text.chars());
+    loop {
+        match scanner.next_token() {
+            Ok(Some(token)) => tokens.push(Token {
+                character: token.0.index(),
+                byte: 0,
+                scalar: match token.1 {
+                    TokenType::Scalar(style, value) => Some((style, value)),
+                    _ => None,
+                },
+            }),
+            Ok(None) => break,
+            Err(error) => return Err(format!("cannot find its comments: {error}")),
+        }
+    }
+    // Markers count characters: map them to bytes in one pass.
+    let mut order: Vec<usize> = (0..tokens.len()).collect();
+    order.sort_by_key(|&index| tokens[index].character);
+    let mut characters = text
+        .char_indices()
+        .map(|(byte, _)| byte)
+        .chain([text.len()])
+        .enumerate()
+        .peekable();
+    for index in order {
+        let wanted = tokens[index].character;
+        while characters
+            .next_if(|&(character, _)| character < wanted)
+            .is_some()
+        {}
+        tokens[index].byte = characters.peek().map_or(text.len(), |&(_, byte)| byte);
+    }
+
+    let mut spans = Vec::new();
+    for (index, token) in tokens.iter().enumerate() {
+        let Some((style, value)) = &token.scalar else {
+            continue;
+        };
+        let start = token.byte;
+        match style {
+            TScalarStyle::DoubleQuoted | TScalarStyle::SingleQuoted => {
+                spans.push(start..quoted_end(text, start, *style));
+            }
+            TScalarStyle::Literal | TScalarStyle::Folded if !value.trim().is_empty() => {
+                let next = tokens
+                    .get(index + 1)
+                    .map_or(text.len(), |next| next.byte.max(start));
+                let keeps_trailing_lines = value.ends_with("\n\n");
+                spans.push(block_content(
+                    text,
+                    lines,
+                    start,
+                    next,
+                    keeps_trailing_lines,
+                ));
+            }
+            _ => {}
+        }
+    }
+    spans.sort_by_key(|span| span.start);
+    Ok(spans)
+}
+
+/// The end (after the closing quote) of the quoted scalar starting at `start`.
+fn quoted_end(text: &str, start: usize, style: TScalarStyle) -> usize {
+    let bytes = text.as_bytes();
+    let mut index = start + 1;
+    while index < bytes.len() {
+        match (style, bytes[index]) {
+            (TScalarStyle::DoubleQuoted, b'\\') => index += 2,
+            (TScalarStyle::DoubleQuoted, b'"') => return index + 1,
+            (TScalarStyle::SingleQuoted, b'\'') if bytes.get(index + 1) == Some(&b'\'') => {
+                index += 2;
+            }
+            (TScalarStyle::SingleQuoted, b'\'') => return index + 1,
+            _ => index += 1,
+        }
+    }
+    text.len()
+}
+
+/// The content lines of the block scalar whose first content character is at `start` (the
+/// scanner's marker; its column is the content's indentation), up to `next` (the next token):
+/// the lines that are blank or indented at least as much, up to the last that is not blank
+/// (through the blank ones after it when the scalar keeps them, `|+`).
+fn block_content(
+    text: &str,
+    lines: &LineStarts,
+    start: usize,
+    next: usize,
+    keeps_trailing_lines: bool,
+) -> Range<usize> {
+    let first = lines.line_of(start);
+    let indent = start - lines.start(first);
+    // The line of the next token holds no content of this scalar.
+    let bound = if next >= text.len() {
+        lines.count()
+    } else {
+        lines.line_of(next).max(first + 1)
+    };
+    let mut last = first;
+    for line in first..bound.min(lines.count()) {
+        let content = lines.text(text, line);
+        if content.trim().is_empty() {
+            if keeps_trailing_lines {
+                last = line;
+            }
+            continue;
+        }
+        if content.len() - content.trim_start_matches(' ').len() < indent {
+            break;
+        }
+        last = line;
+    }
+    lines.start(first)..lines.end(text, last)
+}
+
+/// Where each line of a text starts.
+struct LineStarts {
+    starts: Vec<usize>,
+}
+
+impl LineStarts {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.match_indices('\n')
+                .map(|(index, _)| index + 1)
+                .filter(|&start| start < text.len()),
+        );
+        LineStarts { starts }
+    }
+
+    fn count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// The 0-based line holding byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset) - 1
+    }
+
+    /// The offset where `line` starts (`usize::MAX` past the last line).
+    fn start(&self, line: usize) -> usize {
+        self.starts.get(line).copied().unwrap_or(usize::MAX)
+    }
+
+    /// The offset of the line break ending `line` (or of the end of the text).
+    fn end(&self, text: &str, line: usize) -> usize {
+        self.starts
+            .get(line + 1)
+            .map_or(text.len(), |next| next - 1)
+    }
+
+    fn text<'t>(&self, text: &'t str, line: usize) -> &'t str {
+        match self.starts.get(line) {
+            Some(&start) => &text[start..self.end(text, line)],
+            None => "",
+        }
+    }
+
+    /// The end (exclusive) of the lines of a range ending at `offset`: the line holding it,
+    /// unless `offset` is its very start.
+    fn end_line(&self, offset: usize) -> usize {
+        let line = self.line_of(offset);
+        if self.starts[line] == offset {
+            line
+        } else {
+            line + 1
+        }
+    }
+}
+
+/// What a line holds, for placing comments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineKind {
+    /// Blanks only.
+    Blank,
+    /// A full-line comment.
+    Comment,
+    /// `---`, `...` or a directive (possibly with a comment after it).
+    Marker,
+    /// Data (the lines of a block scalar included, blank ones too).
+    Content,
+}
+
+/// The lines of a text: where they start, what they hold, which comment is on each.
+struct LineTable<'t> {
+    text: &'t str,
+    starts: LineStarts,
+    kinds: Vec<LineKind>,
+    /// The index (in the text's comments) of the comment on each line that has one.
+    comments: HashMap<usize, usize>,
+}
+
+impl<'t> LineTable<'t> {
+    fn new(text: &'t str, scan: Scan) -> (Self, Vec<Comment>) {
+        let Scan {
+            lines: starts,
+            comments,
+            scalars,
+        } = scan;
+        let by_line: HashMap<usize, usize> = comments
+            .iter()
+            .enumerate()
+            .map(|(index, comment)| (comment.line, index))
+            .collect();
+        let mut kinds: Vec<LineKind> = (0..starts.count())
+            .map(|line| {
+                let comment = by_line.get(&line).map(|&index| &comments[index]);
+                let data = match comment {
+                    Some(comment) if comment.full_line => return LineKind::Comment,
+                    Some(comment) => &text[starts.start(line)..comment.offset],
+                    None => starts.text(text, line),
+                };
+                let data = data.trim_end();
+                if data.is_empty() {
+                    LineKind::Blank
+                } else if data == "---" || data == "..." || data.starts_with('%') {
+                    LineKind::Marker
+                } else {
+                    LineKind::Content
+                }
+            })
+            .collect();
+        // Blank lines inside a scalar are data, not blank lines between entries.
+        for span in &scalars {
+            let first = starts.line_of(span.start);
+            let last = starts.line_of(span.end.saturating_sub(1).max(span.start));
+            for kind in kinds.iter_mut().take(last + 1).skip(first) {
+                if *kind == LineKind::Blank {
+                    *kind = LineKind::Content;
+                }
+            }
+        }
+        let table = LineTable {
+            text,
+            starts,
+            kinds,
+            comments: by_line,
+        };
+        (table, comments)
+    }
+
+    fn kind(&self, line: usize) -> LineKind {
+        self.kinds.get(line).copied().unwrap_or(LineKind::Blank)
+    }
+}
+
+/// Where notes can go in a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Kind,
+    Key,
+    Template,
+    Extends,
+    IgnoreChanges,
+    Fields,
+    Field(usize),
+}
+
+/// A top-level key or a field, where its key was written.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    slot: Slot,
+    key_offset: usize,
+    key_line: usize,
+    /// Whether only blanks come before the key on its line.
+    first_on_line: bool,
+    /// 0 for top-level keys, 1 for fields.
+    depth: usize,
+}
+
+/// The places of a document, in text order.
+fn places(root: &Node, lines: &LineTable) -> Result<Vec<Place>, String> {
+    let NodeValue::Mapping(entries) = &root.value else {
+        return Err("a document is not a mapping".to_string());
+    };
+    let place = |slot, offset: usize, depth| {
+        let key_line = lines.starts.line_of(offset);
+        let before = lines
+            .text
+            .get(lines.starts.start(key_line)..offset)
+            .unwrap_or_default();
+        Place {
+            slot,
+            key_offset: offset,
+            key_line,
+            first_on_line: before.trim().is_empty(),
+            depth,
+        }
+    };
+    let mut places = Vec::new();
+    for entry in entries {
+        let slot = match entry.key.as_str() {
+            "kind" => Slot::Kind,
+            "key" | "name" => Slot::Key,
+            "template" => Slot::Template,
+            "extends" => Slot::Extends,
+            "ignore_changes" => Slot::IgnoreChanges,
+            "fields" => Slot::Fields,
+            other => return Err(format!("unexpected key `{other}`")),
+        };
+        places.push(place(slot, entry.key_pos.offset, 0));
+        if let (Slot::Fields, NodeValue::Mapping(fields)) = (slot, &entry.value.value) {
+            for (index, field) in fields.iter().enumerate() {
+                places.push(place(Slot::Field(index), field.key_pos.offset, 1));
+            }
+        }
+    }
+    places.sort_by_key(|place| place.key_offset);
+    Ok(places)
+}
+
+/// A comment inside an entry's value or after its first line.
+struct Trailing {
+    text: String,
+    column: usize,
+    end_of_line: bool,
+    on_key_line: bool,
+}
+
+/// Gives every comment of the document in `region` a place in `annotations` (see the module
+/// documentation), with the blank lines kept.
+fn attach(
+    places: &[Place],
+    region: Range<usize>,
+    comments: &[Comment],
+    lines: &LineTable,
+    annotations: &mut Annotations,
+) -> Result<(), String> {
+    let first = places.first().ok_or("a document has no key")?;
+    let first_line = lines.starts.line_of(region.start);
+    let end_line = lines.starts.end_line(region.end).min(lines.starts.count());
+    let mut used = HashSet::new();
+    let comment_on = |line: usize| {
+        lines
+            .comments
+            .get(&line)
+            .map(|&index| (index, &comments[index]))
+    };
+
+    // Header: everything above the first key.
+    for line in first_line..first.key_line {
+        match comment_on(line) {
+            Some((index, comment)) => {
+                annotations.header.push(Line::Comment(comment.text.clone()));
+                used.insert(index);
+            }
+            None if lines.kind(line) == LineKind::Blank => push_blank(&mut annotations.header),
+            None => {}
+        }
+    }
+
+    // Trailer: everything after the last line of data.
+    let last_content = (first.key_line..end_line)
+        .rev()
+        .find(|&line| lines.kind(line) == LineKind::Content)
+        .unwrap_or(first.key_line);
+    let mut trailer = Vec::new();
+    for line in last_content + 1..end_line {
+        match comment_on(line) {
+            Some((index, comment)) => {
+                trailer.push(if comment.column > 0 {
+                    Line::IndentedComment(comment.text.clone())
+                } else {
+                    Line::Comment(comment.text.clone())
+                });
+                used.insert(index);
+            }
+            None if lines.kind(line) == LineKind::Blank => push_blank(&mut trailer),
+            None => {}
+        }
+    }
+
+    // Blank lines and comments directly above a key.
+    let mut notes: Vec<EntryNotes> = vec![EntryNotes::default(); places.len()];
+    for (place, entry_notes) in places.iter().zip(&mut notes).skip(1) {
+        if !place.first_on_line {
+            continue;
+        }
+        let mut above = Vec::new();
+        let mut line = place.key_line;
+        while line > first_line {
+            line -= 1;
+            match (lines.kind(line), comment_on(line)) {
+                (LineKind::Blank, _) => above.push(Line::Blank),
+                (LineKind::Comment, Some((index, comment))) if !used.contains(&index) => {
+                    above.push(Line::Comment(comment.text.clone()));
+                    used.insert(index);
+                }
+                _ => break,
+            }
+        }
+        for line in above.into_iter().rev() {
+            match line {
+                Line::Blank => push_blank(&mut entry_notes.above),
+                other => entry_notes.above.push(other),
+            }
+        }
+    }
+
+    // The others: inside a value, or at the end of a line.
+    let mut trailing: Vec<Vec<Trailing>> = places.iter().map(|_| Vec::new()).collect();
+    // Comments are in text order: this document's are a slice of them.
+    let first_comment = comments.partition_point(|comment| comment.offset < region.start);
+    let end_comment = comments.partition_point(|comment| comment.offset < region.end);
+    for (index, comment) in comments
+        .iter()
+        .enumerate()
+        .take(end_comment)
+        .skip(first_comment)
+    {
+        if used.contains(&index) {
+            continue;
+        }
+        // Places are in text order: those before the comment are a prefix, and those on its
+        // line the end of that prefix.
+        let before = places.partition_point(|place| place.key_offset < comment.offset);
+        let last_before = before.checked_sub(1);
+        let owner = if comment.full_line {
+            last_before
+        } else {
+            // At the end of a line: the outermost entry whose key is on that line, if any.
+            let on_line = places[..before]
+                .iter()
+                .rev()
+                .take_while(|place| place.key_line == comment.line)
+                .count();
+            (before - on_line..before)
+                .min_by_key(|&index| places[index].depth)
+                .or(last_before)
+        };
+        let Some(owner) = owner else {
+            annotations.header.push(Line::Comment(comment.text.clone()));
+            continue;
+        };
+        trailing[owner].push(Trailing {
+            text: comment.text.clone(),
+            column: comment.column,
+            end_of_line: !comment.full_line,
+            on_key_line: comment.line == places[owner].key_line,
+        });
+    }
+    for ((entry_notes, comments), place) in notes.iter_mut().zip(trailing).zip(places) {
+        let end_of_line = comments
+            .iter()
+            .position(|comment| comment.end_of_line && comment.on_key_line)
+            .or_else(|| (comments.len() == 1 && comments[0].end_of_line).then_some(0));
+        for (index, comment) in comments.into_iter().enumerate() {
+            if Some(index) == end_of_line {
+                entry_notes.end_of_line = Some(EndOfLineComment {
+                    text: comment.text,
+                    column: comment.column,
+                });
+            } else {
+                entry_notes.above.push(Line::Comment(comment.text));
+            }
+        }
+        let target = match place.slot {
+            Slot::Kind => &mut annotations.top_level.kind,
+            Slot::Key => &mut annotations.top_level.key,
+            Slot::Template => &mut annotations.top_level.template,
+            Slot::Extends => &mut annotations.top_level.extends,
+            Slot::IgnoreChanges => &mut annotations.top_level.ignore_changes,
+            Slot::Fields => &mut annotations.top_level.fields,
+            Slot::Field(index) => {
+                if annotations.fields.len() <= index {
+                    annotations.fields.resize(index + 1, EntryNotes::default());
+                }
+                &mut annotations.fields[index]
+            }
+        };
+        *target = std::mem::take(entry_notes);
+    }
+    annotations.trailer = trailer;
+    Ok(())
+}
+
+/// Adds a blank line unless the last one is blank already.
+fn push_blank(lines: &mut Vec<Line>) {
+    if lines.last() != Some(&Line::Blank) {
+        lines.push(Line::Blank);
+    }
+}
+
+/// The comment texts of a document in the order [`emit::annotated_document`] writes them.
+fn comments_in_order(annotations: &Annotations) -> Vec<String> {
+    let top = &annotations.top_level;
+    let entries = [
+        &top.kind,
+        &top.key,
+        &top.template,
+        &top.extends,
+        &top.ignore_changes,
+        &top.fields,
+    ]
+    .into_iter()
+    .chain(&annotations.fields);
+    let mut texts = comment_texts(&annotations.header);
+    for notes in entries {
+        texts.extend(comment_texts(&notes.above));
+        texts.extend(notes.end_of_line.iter().map(|comment| comment.text.clone()));
+    }
+    texts.extend(comment_texts(&annotations.trailer));
+    texts
+}
+
+fn comment_texts(lines: &[Line]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|line| match line {
+            Line::Comment(text) | Line::IndentedComment(text) => Some(text.clone()),
+            Line::Blank => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn comments(text: &str) -> Vec<(usize, String, bool)> {
+        find_comments(text)
+            .unwrap_or_else(|reason| panic!("{reason}"))
+            .into_iter()
+            .map(|comment| (comment.line + 1, comment.text, comment.full_line))
+            .collect()
+    }
+
+    fn texts(text: &str) -> Vec<String> {
+        comments(text)
+            .into_iter()
+            .map(|(_, text, _)| text)
+            .collect()
+    }
+
+    /// The canonical text (the input itself when it is canonical already), checking that a
+    /// second run changes nothing.
+    fn format(text: &str) -> String {
+        let file = Path::new("test.yaml");
+        let once = match format_text(file, text) {
+            Ok(Some(formatted)) => formatted,
+            Ok(None) => text.to_string(),
+            Err(diagnostics) => panic!("{diagnostics:#?}\nin:\n{text}"),
+        };
+        match format_text(file, &once) {
+            Ok(None) => once,
+            Ok(Some(twice)) => panic!("not idempotent:\n{once}\n---- then ----\n{twice}"),
+            Err(diagnostics) => panic!("{diagnostics:#?}\nin:\n{once}"),
+        }
+    }
+
+    #[test]
+    fn finds_end_of_line_and_full_line_comments() {
+        assert_eq!(
+            comments("# header\nkind: Incident # the kind\n  # indented\nkey: a\t# after a tab\n"),
+            [
+                (1, "# header".to_string(), true),
+                (2, "# the kind".to_string(), false),
+                (3, "# indented".to_string(), true),
+                (4, "# after a tab".to_string(), false),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_hash_inside_a_value_is_no_comment() {
+        assert_eq!(
+            texts("url: http://x.example/#frag\nchannel: '#soc'  # quoted\nissue: a#1\n"),
+            ["# quoted"]
+        );
+    }
+
+    #[test]
+    fn quoted_scalars_hide_their_hashes() {
+        let text = concat!(
+            "a: \"x # y\" # one\n",
+            "b: 'it''s # not' # two\n",
+            "c: \"escaped \\\" # quote\" # three\n",
+            "d: \"spans\n  # lines\" # four\n",
+            "\"e # key\": 1 # five\n",
+        );
+        assert_eq!(
+            texts(text),
+            ["# one", "# two", "# three", "# four", "# five"]
+        );
+    }
+
+    #[test]
+    fn block_scalars_hide_their_hashes() {
+        let text = concat!(
+            "fields:\n",
+            "  a: |  # header comment\n",
+            "    # content\n",
+            "    more # content\n",
+            "\n",
+            "      # still content\n",
+            "  # after the block\n",
+            "  b: >-\n",
+            "    # folded content\n",
+            "# at the end\n",
+            "  c: |+\n",
+            "    kept\n",
+            "\n",
+            "  # after kept lines\n",
+            "  d: |2\n",
+            "     # indented content\n",
+            "  # after d\n",
+        );
+        assert_eq!(
+            texts(text),
+            [
+                "# header comment",
+                "# after the block",
+                "# at the end",
+                "# after kept lines",
+                "# after d"
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_block_scalars_end_at_their_header() {
+        assert_eq!(texts("a: |\n# comment\nb: 1\n"), ["# comment"]);
+    }
+
+    #[test]
+    fn writes_the_canonical_form_with_every_comment_in_place() {
+        let text = concat!(
+            "---\n",
+            "# yaml-language-server: $schema=../schemas/soarform.schema.json\n",
+            "\n",
+            "\n",
+            "# Incident about the CEO\n",
+            "key:   'phishing/ceo-wire-fraud'    # stable identity\n",
+            "fields:\n",
+            "    # what happened\n",
+            "    description: \"Wire-fraud attempt.\\nCEO called back.\\n\"\n",
+            "    starttime: 2026-11-20T09:00:00Z   # a date stays a string\n",
+            "\n",
+            "\n",
+            "    code: \"0123\"\n",
+            "    answer: yes\n",
+            "kind: Incident        # the kind\n",
+            "template: Phishing\n",
+            "# end of document one\n",
+            "\n",
+            "---   # about the template\n",
+            "kind: Template\n",
+            "name: defaults\n",
+            "extends: [base]\n",
+            "fields: {restriction: Low}\n",
+            "  # a commented-out field\n",
+        );
+        assert_eq!(
+            format(text),
+            concat!(
+                "# yaml-language-server: $schema=../schemas/soarform.schema.json\n",
+                "\n",
+                "# Incident about the CEO\n",
+                "kind: Incident        # the kind\n",
+                "key: phishing/ceo-wire-fraud        # stable identity\n",
+                "template: Phishing\n",
+                "fields:\n",
+                "  # what happened\n",
+                "  description: |\n",
+                "    Wire-fraud attempt.\n",
+                "    CEO called back.\n",
+                "  starttime: 2026-11-20T09:00:00Z     # a date stays a string\n",
+                "\n",
+                "  code: \"0123\"\n",
+                "  answer: \"yes\"\n",
+                "# end of document one\n",
+                "---\n",
+                "# about the template\n",
+                "kind: Template\n",
+                "name: defaults\n",
+                "extends: [base]\n",
+                "fields:\n",
+                "  restriction: Low\n",
+                "  # a commented-out field\n",
+            )
+        );
+    }
+
+    #[test]
+    fn comments_inside_a_value_go_with_its_entry() {
+        let text = concat!(
+            "kind: Incident\n",
+            "key: a\n",
+            "template: 1\n",
+            "ignore_changes:   # owned by the SOC\n",
+            "  - status\n",
+            "  # and the owner\n",
+            "  - owner # really\n",
+            "fields: {status: Open,  # first\n",
+            "  # before priority\n",
+            "  priority: High}\n",
+        );
+        assert_eq!(
+            format(text),
+            concat!(
+                "kind: Incident\n",
+                "key: a\n",
+                "template: 1\n",
+                "# and the owner\n",
+                "# really\n",
+                "ignore_changes: [status, owner] # owned by the SOC\n",
+                "fields:                 # first\n",
+                "  status: Open\n",
+                "  # before priority\n",
+                "  priority: High\n",
+            )
+        );
+    }
+
+    #[test]
+    fn keeps_crlf_and_drops_the_byte_order_mark() {
+        let text =
+            "\u{feff}key: a # k\r\nkind: TriageItem\r\nfields:\r\n  d: |\r\n    one\r\n    two\r\n";
+        assert_eq!(
+            format(text),
+            "kind: TriageItem\r\nkey: a # k\r\nfields:\r\n  d: |\r\n    one\r\n    two\r\n"
+        );
+        // Mixed endings follow the first line's.
+        assert_eq!(
+            format("kind: TriageItem\nkey: a\r\n"),
+            "kind: TriageItem\nkey: a\n"
+        );
+    }
+
+    #[test]
+    fn kept_trailing_lines_stay_data() {
+        let text = "kind: TriageItem\nkey: a\nfields:\n  d: |+\n    one\n\n\n  # after\n  e: 1\n\n  f: |\n    two\n\n  g: 2\n";
+        assert_eq!(format(text), text);
+    }
+
+    #[test]
+    fn tricky_documents_are_formatted_and_stay_formatted() {
+        let cases = [
+            "kind: TriageItem\nkey: a\n",
+            "# only a header\nkind: TriageItem\nkey: a\n# only a trailer\n",
+            "kind: TriageItem\nkey: a\nfields: {}\nignore_changes: []\n",
+            "kind: TriageItem\nkey: a\nfields:\n\n  # spaced\n\n  a: 1\n",
+            "kind: Incident\nkey: a\ntemplate: 1\nfields:\n  d: \"\\n  indented after an empty line\"\n",
+            "kind: Incident\nkey: a\ntemplate: 1\nfields:\n  d: >\n    folded\n    text\n\n    # content\n  e: '# not a comment'\n",
+            "%YAML 1.2\n---\nkind: TriageItem # k\nkey: a\n...\n# after the end\n---\nkind: TriageItem\nkey: b\n",
+            "kind: Incident\nkey: a\ntemplate: 1\nfields:\n  a: &low Low\n  b: *low # alias\n",
+            "{kind: TriageItem, key: a} # flow document\n",
+            "kind: TriageItem\nkey: a\nfields:\n  long: first line\n    continues # comment\n  next: 1\n",
+            "kind: TriageItem\nkey: a\nfields:\n  é: ünïcödé # ça\n  ü: \"#\" # x\n",
+            "kind: TriageItem\nkey: a\nfields:\n  n: null\n  f: 1.50\n  i: -7\n  big: 18446744073709551615\n  d: 2026-11-18\n  t: True\n  s: !!str 12\n",
+        ];
+        for case in cases {
+            let formatted = format(case);
+            let before = yaml::parse(Path::new("a"), case);
+            let after = yaml::parse(Path::new("b"), &formatted);
+            let values = |parsed: &yaml::Parsed| -> Vec<Value> {
+                parsed
+                    .documents
+                    .iter()
+                    .map(|document| document.root.to_json())
+                    .collect()
+            };
+            assert_eq!(
+                values(&before),
+                values(&after),
+                "{case}\n---- became ----\n{formatted}"
+            );
+            let mut comments_before = texts(&case.replace('\u{feff}', ""));
+            let mut comments_after = texts(&formatted);
+            comments_before.sort();
+            comments_after.sort();
+            assert_eq!(
+                comments_before, comments_after,
+                "{case}\n---- became ----\n{formatted}"
+            );
+        }
+    }
+
+    #[test]
+    fn values_keep_their_types() {
+        let formatted = format(
+            "kind: TriageItem\nkey: a\nfields:\n  zip: \"0123\"\n  answer: yes\n  yes: 'no'\n  on: true\n  day: 2026-11-18\n  count: 42\n  text: '42'\n",
+        );
+        assert_eq!(
+            formatted,
+            "kind: TriageItem\nkey: a\nfields:\n  zip: \"0123\"\n  answer: \"yes\"\n  \"yes\": \"no\"\n  \"on\": true\n  day: 2026-11-18\n  count: 42\n  text: \"42\"\n"
+        );
+    }
+
+    #[test]
+    fn invalid_documents_are_reported_not_formatted() {
+        let Err(diagnostics) = format_text(
+            Path::new("bad.yaml"),
+            "kind: Incident\nkey: a\ntemplate: 1\ntmplate: x\n",
+        ) else {
+            panic!("an unknown key was formatted");
+        };
+        let origin = diagnostics[0].origin.as_ref().map(ToString::to_string);
+        assert_eq!(origin.as_deref(), Some("bad.yaml:4:1"));
+        assert!(format_text(Path::new("bad.yaml"), "kind: [\n").is_err());
+        assert!(format_text(Path::new("bad.yaml"), "- 1\n").is_err());
+    }
+
+    #[test]
+    fn files_without_documents_are_left_alone() {
+        assert_eq!(format_text(Path::new("a.yaml"), ""), Ok(None));
+        assert_eq!(
+            format_text(Path::new("a.yaml"), "# nothing yet\n\n"),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn mangled_input_never_panics_and_what_is_formatted_stays_formatted() {
+        let samples = [
+            "\u{feff}# head\r\nkey: \"a/b\" # c\r\nkind: Incident\r\ntemplate: 'Phish''ing' #t\r\nextends: [x, y]\r\nignore_changes:\r\n  - a # i\r\n  # j\r\n  - b\r\nfields:\r\n  # f\r\n  d: |+\r\n    text # no\r\n\r\n  # after\r\n  n: 1 # one\r\n\r\n  u: http://x/#y\r\n# end\r\n---\r\nkind: Template\r\nname: t\r\nfields: {a: 1, # in\r\n  b: \"#\"}\r\n",
+            "--- # doc\nkind: TriageItem\nkey: t\nfields:\n  a: |2-\n      x # y\n    z\n  # c\n  b: >\n    f\n\n    g\n  c: \"q\n    # r\" # s\n...\n# t\n",
+        ];
+        let mut cases = Vec::new();
+        for sample in samples {
+            for (index, _) in sample.char_indices() {
+                cases.push(sample[..index].to_string());
+                for insert in [
+                    "#", " #", "\n", "\r\n", "- ", "|", "\"", "'", ":", "{", ",", "*a", "\t",
+                    "...\n", "\n  ", "\n#x\n",
+                ] {
+                    cases.push(format!("{}{insert}{}", &sample[..index], &sample[index..]));
+                }
+            }
+        }
+        let file = Path::new("mangled.yaml");
+        let mut failures = Vec::new();
+        for case in &cases {
+            match format_text(file, case) {
+                Ok(Some(formatted)) => match format_text(file, &formatted) {
+                    Ok(None) => {}
+                    other => failures.push(format!("{case:?}\n  -> {formatted:?}\n  -> {other:?}")),
+                },
+                Ok(None) => {}
+                Err(diagnostics) => {
+                    let bugs = diagnostics
+                        .iter()
+                        .filter(|diagnostic| diagnostic.message.starts_with("cannot format"));
+                    for bug in bugs {
+                        failures.push(format!("{case:?}\n  -> {}", bug.message));
+                    }
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {} cases:\n{}",
+            failures.len(),
+            cases.len(),
+            failures[..failures.len().min(8)].join("\n")
+        );
+    }
+}
