@@ -15,6 +15,7 @@ use sha2::{Digest as _, Sha256};
 use crate::catalog::{closest_names, Catalog, Column, ColumnType, Columns, UnknownName};
 use crate::client::{Client, RemoteObject};
 use crate::error::{Error, Result};
+use crate::filter::{self, FieldSyntax, Term};
 use crate::kind::Kind;
 use crate::manifest::emit::{self, CanonicalDocument};
 use crate::manifest::{TemplateRef, MAX_KEY_LENGTH};
@@ -171,7 +172,7 @@ pub fn kind_filters(
     catalog: &Catalog,
 ) -> Result<Vec<(Kind, KindFilter)>> {
     let terms = match query {
-        Some(query) => parse_filter(query).map_err(|problem| {
+        Some(query) => filter::parse(query, FieldSyntax::Label).map_err(|problem| {
             Error::with_hint(format!("invalid `--filter`: {problem}"), FILTER_SYNTAX_HINT)
         })?,
         None => Vec::new(),
@@ -210,7 +211,11 @@ pub fn kind_filters(
                 .iter()
                 .filter_map(|term| {
                     let column = columns.find(&term.field)?;
-                    Some(format!("{}:\"{}\"", column.field, term.quoted_value))
+                    let translated = Term {
+                        field: column.field.clone(),
+                        pattern: term.pattern.clone(),
+                    };
+                    Some(translated.to_string())
                 })
                 .collect();
             let filter = if terms.is_empty() || !translated.is_empty() {
@@ -253,124 +258,6 @@ fn unknown_field(name: &str, kinds: &[Kind], catalog: &Catalog) -> UnknownName {
             .iter()
             .map(|kind| catalog.columns(*kind).all().len())
             .sum(),
-    }
-}
-
-/// One `field:"value"` term of a query, as written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct FilterTerm {
-    /// An API name or a label (labels may hold spaces).
-    field: String,
-    /// What stands between the quotes, escapes kept.
-    quoted_value: String,
-}
-
-/// Splits a query into terms. Field names run up to the `:` before the quoted value, so labels
-/// with spaces need no quoting; values keep their escapes (`\"`, `\\`) for the server.
-fn parse_filter(query: &str) -> std::result::Result<Vec<FilterTerm>, String> {
-    let characters: Vec<char> = query.chars().collect();
-    let mut position = 0;
-    let skip_whitespace = |position: &mut usize| {
-        let start = *position;
-        while characters
-            .get(*position)
-            .is_some_and(|character| character.is_whitespace())
-        {
-            *position += 1;
-        }
-        *position > start
-    };
-    let at = |position: usize| format!("at character {}", position + 1);
-    let mut terms = Vec::new();
-    skip_whitespace(&mut position);
-    if position == characters.len() {
-        return Ok(terms);
-    }
-    loop {
-        let start = position;
-        while characters
-            .get(position)
-            .is_some_and(|character| !matches!(character, ':' | '"'))
-        {
-            position += 1;
-        }
-        let field: String = characters[start..position]
-            .iter()
-            .collect::<String>()
-            .trim()
-            .to_string();
-        if characters.get(position) != Some(&':') {
-            return Err(if field.is_empty() {
-                format!("expected a field name {}", at(start))
-            } else {
-                format!("expected `:` after `{field}` {}", at(position))
-            });
-        }
-        if field.is_empty() {
-            return Err(format!("expected a field name before `:` {}", at(start)));
-        }
-        position += 1;
-        skip_whitespace(&mut position);
-        if characters.get(position) != Some(&'"') {
-            return Err(format!(
-                "expected a quoted value after `{field}:` {}",
-                at(position)
-            ));
-        }
-        let opening = position;
-        position += 1;
-        let mut quoted_value = String::new();
-        loop {
-            match characters.get(position) {
-                None => {
-                    return Err(format!(
-                        "unterminated quoted value for `{field}` {}",
-                        at(opening)
-                    ))
-                }
-                Some('"') => break,
-                Some('\\') => match characters.get(position + 1) {
-                    Some(escaped @ ('"' | '\\')) => {
-                        quoted_value.push('\\');
-                        quoted_value.push(*escaped);
-                        position += 2;
-                    }
-                    _ => {
-                        return Err(format!(
-                            "unsupported escape {} (only `\\\"` and `\\\\` are allowed)",
-                            at(position)
-                        ))
-                    }
-                },
-                Some(character) => {
-                    quoted_value.push(*character);
-                    position += 1;
-                }
-            }
-        }
-        position += 1;
-        terms.push(FilterTerm {
-            field,
-            quoted_value,
-        });
-        let separated = skip_whitespace(&mut position);
-        if position == characters.len() {
-            return Ok(terms);
-        }
-        let word: String = characters[position..]
-            .iter()
-            .take_while(|character| !character.is_whitespace())
-            .collect();
-        if word != "OR" || !separated {
-            return Err(format!(
-                "expected ` OR ` between terms, found `{word}` {}",
-                at(position)
-            ));
-        }
-        position += 2;
-        if !skip_whitespace(&mut position) || position == characters.len() {
-            return Err(format!("expected a term after `OR` {}", at(position)));
-        }
     }
 }
 
@@ -1214,38 +1101,49 @@ mod tests {
 
     #[test]
     fn malformed_filters_say_where() {
-        let invalid = |query: &str| match parse_filter(query) {
-            Ok(terms) => panic!("`{query}` parsed as {terms:?}"),
-            Err(problem) => problem,
+        let invalid = |query: &str| match filters(query, &[Kind::Incident]) {
+            Ok(found) => panic!("`{query}` parsed as {found:?}"),
+            Err(error) => message(error)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
         };
-        assert_eq!(
-            invalid("status"),
-            "expected `:` after `status` at character 7"
-        );
-        assert_eq!(
-            invalid(r#"status:Open"#),
-            "expected a quoted value after `status:` at character 8"
-        );
-        assert_eq!(
-            invalid(r#"status:"Open"#),
-            "unterminated quoted value for `status` at character 8"
-        );
-        assert_eq!(
-            invalid(r#"status:"Open" AND x:"y""#),
-            "expected ` OR ` between terms, found `AND` at character 15"
-        );
-        assert_eq!(
-            invalid(r#"status:"Open" OR"#),
-            "expected a term after `OR` at character 17"
-        );
-        assert_eq!(
-            invalid(r#":"x""#),
-            "expected a field name before `:` at character 1"
-        );
-        assert_eq!(
-            invalid(r#"a:"\n""#),
-            "unsupported escape at character 4 (only `\\\"` and `\\\\` are allowed)"
-        );
+        let problems = [
+            ("status", "expected `:` after field `status` at character 7"),
+            (
+                r#"status:Open"#,
+                "expected a quoted value after `status:` at character 8",
+            ),
+            (
+                r#"status:"Open"#,
+                "unterminated quoted value for `status` at character 8",
+            ),
+            (
+                r#"status:"Open" AND x:"y""#,
+                "expected `OR` between terms, found `AND` at character 15",
+            ),
+            (
+                r#"status:"Open" OR"#,
+                "expected whitespace after `OR` at character 17",
+            ),
+            (
+                r#"status:"Open" OR "#,
+                "expected a field name, found the end of the filter at character 18",
+            ),
+            (r#":"x""#, "expected a field name, found `:` at character 1"),
+            (
+                r#"a:"\n""#,
+                r#"unsupported escape `\n` (only `\"` and `\\` are allowed) at character 4"#,
+            ),
+        ];
+        for (query, problem) in problems {
+            assert_eq!(
+                invalid(query),
+                format!("error: invalid `--filter`: {problem}"),
+                "{query}"
+            );
+        }
     }
 
     #[test]

@@ -408,7 +408,7 @@ fn an_unknown_filter_field_is_an_error_before_any_search() {
     assert_eq!(output.code, 1, "{}", output.combined());
     assert!(
         output.stderr.contains(
-            "error: invalid `--filter`: expected ` OR ` between terms, found `AND` at character 15"
+            "error: invalid `--filter`: expected `OR` between terms, found `AND` at character 15"
         ),
         "{}",
         output.stderr

@@ -76,12 +76,19 @@ fn first_plan_of_the_examples() {
         .run();
     assert_eq!(output.code, 2);
     assert_output_snapshot!("first_plan_of_the_examples", output);
-    // A plan only reads: the catalog, then one batched search per kind.
+    // A plan only reads: the catalog, one batched search per kind, and one search of the keys
+    // under the `prune_scope` prefixes (for objects no longer declared).
     let requests = server.requests();
     assert!(requests
         .iter()
         .all(|request| request.method == "GET" || request.path.ends_with("/search/")));
-    assert_eq!(requests.len(), 5, "{requests:?}");
+    assert_eq!(requests.len(), 6, "{requests:?}");
+    assert_eq!(
+        requests[5].body.as_ref().map(|body| body["filter"].clone()),
+        Some(serde_json::json!(
+            "incidentid:\"data/*\" OR incidentid:\"identity/*\" OR incidentid:\"malware/*\" OR incidentid:\"phishing/*\""
+        ))
+    );
 }
 
 /// Runs the full cycle against one dialect and credential and returns the plan text.
