@@ -328,7 +328,7 @@ fn build_documents(
         match object.fields.get(&identity_column.field) {
             None | Some(Value::Null) => without_key.push(object.id),
             Some(Value::String(key)) if key.is_empty() => without_key.push(object.id),
-            Some(Value::String(key)) if is_declarable_key(key) => {
+            Some(Value::String(key)) if crate::manifest::is_valid_key(key) => {
                 by_key.entry(key.clone()).or_default().push(object)
             }
             Some(other) => invalid_keys.push(format!("id {} (`{}`)", object.id, shown(other))),
@@ -607,19 +607,6 @@ fn type_folder(kind: Kind, object: &RemoteObject, columns: &Columns) -> String {
     }
 }
 
-/// Whether a key can be written in a document: what the `key` pattern of the document schema
-/// (`manifest::KEY_PATTERN`) accepts, at most `MAX_KEY_LENGTH` characters.
-fn is_declarable_key(key: &str) -> bool {
-    let mut characters = key.chars();
-    characters
-        .next()
-        .is_some_and(|first| first.is_ascii_alphanumeric())
-        && characters.all(|character| {
-            character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '/' | '-')
-        })
-        && key.chars().count() <= MAX_KEY_LENGTH
-}
-
 /// A file or folder name for `text`: lowercase ASCII letters, digits, `.`, `_` and `-` kept, every
 /// other run of characters (`/` included) one `-`, no `-` or `.` at either end. May be empty.
 pub fn slug(text: &str) -> String {
@@ -784,33 +771,8 @@ pub fn write(
 /// Writes `text` next to `path` and renames it into place, so that a failure never leaves half a
 /// file behind.
 fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let cannot = |error: &std::io::Error| {
-        Error::caused_by(format!("cannot write `{}`", path.display()), error)
-    };
-    if let Some(parent) = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent).map_err(|error| {
-            Error::caused_by(
-                format!("cannot create the directory `{}`", parent.display()),
-                &error,
-            )
-        })?;
-    }
-    let file_name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "export".to_string());
-    let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, text).map_err(|error| {
-        let _ = std::fs::remove_file(&temporary);
-        cannot(&error)
-    })?;
-    std::fs::rename(&temporary, path).map_err(|error| {
-        let _ = std::fs::remove_file(&temporary);
-        cannot(&error)
-    })
+    crate::files::write_atomically(path, text)
+        .map_err(|error| Error::caused_by(format!("cannot write `{}`", path.display()), &error))
 }
 
 /// `3 incidents`, `1 triage item`.
@@ -944,14 +906,16 @@ mod tests {
 
     #[test]
     fn keys_follow_the_document_pattern() {
-        assert!(is_declarable_key("phishing/ceo-wire-fraud"));
-        assert!(is_declarable_key("INC-0042"));
-        assert!(!is_declarable_key("has space"));
-        assert!(!is_declarable_key("/leading"));
-        assert!(!is_declarable_key("a*"));
-        assert!(!is_declarable_key(""));
-        assert!(!is_declarable_key(&"a".repeat(MAX_KEY_LENGTH + 1)));
-        assert!(is_declarable_key(&"a".repeat(MAX_KEY_LENGTH)));
+        assert!(crate::manifest::is_valid_key("phishing/ceo-wire-fraud"));
+        assert!(crate::manifest::is_valid_key("INC-0042"));
+        assert!(!crate::manifest::is_valid_key("has space"));
+        assert!(!crate::manifest::is_valid_key("/leading"));
+        assert!(!crate::manifest::is_valid_key("a*"));
+        assert!(!crate::manifest::is_valid_key(""));
+        assert!(!crate::manifest::is_valid_key(
+            &"a".repeat(MAX_KEY_LENGTH + 1)
+        ));
+        assert!(crate::manifest::is_valid_key(&"a".repeat(MAX_KEY_LENGTH)));
     }
 
     fn exportable(kind: Kind, key: &str, folder: &str) -> Exportable {

@@ -12,6 +12,7 @@ pub mod config;
 pub mod dialect;
 pub mod error;
 pub mod export;
+pub mod files;
 pub mod filter;
 pub mod kind;
 pub mod manifest;

@@ -35,7 +35,7 @@ pub fn fmt(args: FmtArgs, printer: Printer) -> Result<ExitStatus> {
         write_stdout(&listing)?;
     } else {
         for changed in &formatted.changed {
-            match format::write_in_place(&changed.path, &changed.text) {
+            match crate::files::write_atomically(&changed.path, &changed.text) {
                 Ok(()) => write_stdout(&format!("{}\n", changed.path.display()))?,
                 Err(error) => {
                     write_failures += 1;

@@ -106,16 +106,7 @@ pub fn write_json_file(path: &Path, document: &PlanDocument) -> Result<()> {
             error,
         )
     };
-    let file_name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "plan".to_string());
-    let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, text).map_err(|error| cannot(&error))?;
-    std::fs::rename(&temporary, path).map_err(|error| {
-        let _ = std::fs::remove_file(&temporary);
-        cannot(&error)
-    })
+    crate::files::write_atomically(path, text).map_err(|error| cannot(&error))
 }
 
 /// `--target` / `--exclude`, compiled.

@@ -115,33 +115,6 @@ fn identity(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// Replaces the content of `path` with `text`: written to a temporary file in the same directory
-/// with the same permissions, then renamed over it, so that an interrupted write never leaves
-/// half a file. A symbolic link is followed (the file it points to is replaced, not the link);
-/// a read-only file is refused.
-pub fn write_in_place(path: &Path, text: &str) -> std::io::Result<()> {
-    let target = path.canonicalize()?;
-    let permissions = std::fs::metadata(&target)?.permissions();
-    if permissions.readonly() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::PermissionDenied,
-            "the file is read-only",
-        ));
-    }
-    let file_name = target
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = target.with_file_name(format!(".{file_name}.{}.fmt.tmp", std::process::id()));
-    let written = std::fs::write(&temporary, text)
-        .and_then(|()| std::fs::set_permissions(&temporary, permissions))
-        .and_then(|()| std::fs::rename(&temporary, &target));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written
-}
-
 /// The canonical text of one file: `Ok(None)` when the file is already in canonical form or
 /// holds no document; otherwise the diagnostics saying why it cannot be formatted (its documents
 /// are invalid, or, a soarform bug, the canonical text would not hold the same data and

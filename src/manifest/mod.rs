@@ -32,6 +32,19 @@ pub const KEY_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._/-]*$";
 /// Longest key accepted, in characters.
 pub const MAX_KEY_LENGTH: usize = 200;
 
+/// Whether a key can be written in a document: what the `key` pattern of the document schema
+/// ([`KEY_PATTERN`]) accepts, at most [`MAX_KEY_LENGTH`] characters.
+pub fn is_valid_key(key: &str) -> bool {
+    let mut characters = key.chars();
+    characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphanumeric())
+        && characters.all(|character| {
+            character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | '/' | '-')
+        })
+        && key.chars().count() <= MAX_KEY_LENGTH
+}
+
 /// The desired state: every object the files describe, and the files' texts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Manifest {

@@ -7,7 +7,6 @@ use std::io;
 use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, Timelike, Utc};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -397,31 +396,7 @@ impl Store {
     /// Writes the state file atomically (a temporary file renamed over it), creating missing
     /// parent directories.
     pub(crate) fn save(&self, path: &Path) -> io::Result<()> {
-        let directory = path
-            .parent()
-            .filter(|parent| !parent.as_os_str().is_empty());
-        if let Some(directory) = directory {
-            fs::create_dir_all(directory)?;
-        }
-        let file_name = path
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "state".into());
-        let temporary_name = format!(
-            ".{file_name}.{}.{:08x}.tmp",
-            std::process::id(),
-            rand::thread_rng().gen::<u32>()
-        );
-        let temporary = match directory {
-            Some(directory) => directory.join(temporary_name),
-            None => temporary_name.into(),
-        };
-        let text = self.to_json()?;
-        let result = fs::write(&temporary, text).and_then(|()| fs::rename(&temporary, path));
-        if result.is_err() {
-            let _ = fs::remove_file(&temporary);
-        }
-        result
+        crate::files::write_atomically(path, self.to_json()?)
     }
 
     /// The state file's text.
