@@ -402,10 +402,34 @@ impl Moves {
                 .find(|object| object.kind == kind && object.key == key)
         };
         for entry in entries {
+            // A chain (`a` -> `b`, `b` -> `c`) ends at the key a document declares.
+            let mut latest = &entry.to;
+            let mut visited = vec![&entry.from];
+            while let Some(next) = entries.iter().find(|other| {
+                other.from == *latest
+                    && (other.kind.is_none() || entry.kind.is_none() || other.kind == entry.kind)
+            }) {
+                if visited.contains(&latest) {
+                    break;
+                }
+                visited.push(latest);
+                latest = &next.to;
+            }
+            if visited.contains(&latest) {
+                diagnostics.push(
+                    Diagnostic::at(
+                        entry.origin.clone(),
+                        format!("`moved` entries rename `{}` in a circle", entry.from),
+                    )
+                    .with_label("this rename leads back to an old key")
+                    .with_help("keep only the renames that lead to the key a document declares"),
+                );
+                continue;
+            }
             let kinds: Vec<Kind> = Kind::ALL
                 .into_iter()
                 .filter(|kind| entry.kind.is_none_or(|wanted| wanted == *kind))
-                .filter(|kind| declares(*kind, &entry.to).is_some())
+                .filter(|kind| declares(*kind, latest).is_some())
                 .collect();
             let kind = match kinds.as_slice() {
                 [kind] => *kind,
@@ -421,7 +445,7 @@ impl Moves {
                                     "{} ",
                                     kind.document_name()
                                 )),
-                                entry.to
+                                latest
                             ),
                         )
                         .with_label("the new key must be declared")
@@ -468,17 +492,15 @@ impl Moves {
     }
 }
 
-/// How pruning closes objects of one kind.
+/// How pruning closes objects of one kind, and how a closed one is recognised.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Closing {
     /// The status column.
     pub status: Column,
     /// The closed option of it.
     pub closed: Choice,
-    /// The column receiving the note.
-    pub note_field: Column,
-    /// The note.
-    pub note: String,
+    /// The column receiving the closing note, and the note (needed only to close).
+    pub note: Option<(Column, String)>,
 }
 
 /// Options that change what counts as a difference and what may be shown.
@@ -743,8 +765,9 @@ pub struct Retirement {
 }
 
 /// Which live objects are no longer declared: in scope (`in_scope`), carrying a key no document
-/// declares and no move renames, written by soarform, and not closed already. With `closing`
-/// for their kind they get a close plan; otherwise they are listed.
+/// declares and no move renames, written by soarform, and not closed already (when `closing`
+/// knows the closed status of their kind). With `close` they get a close plan; otherwise they
+/// are listed.
 pub fn retire(
     candidates: &[(Kind, RemoteObject)],
     identity: &Identity,
@@ -752,6 +775,7 @@ pub fn retire(
     in_scope: impl Fn(Kind, &str) -> bool,
     options: &PlanOptions,
     closing: impl Fn(Kind) -> Option<Closing>,
+    close: bool,
 ) -> Retirement {
     let mut retirement = Retirement::default();
     let mut seen = BTreeSet::new();
@@ -771,7 +795,19 @@ pub fn retire(
         {
             continue;
         }
-        let Some(closing) = closing(kind) else {
+        let closing = closing(kind);
+        let status = closing.as_ref().map(|closing| {
+            normalize::observed(&closing.status, live.fields.get(&closing.status.field))
+        });
+        let closed = closing.as_ref().map(|closing| Normalized::Choice {
+            id: Some(closing.closed.id),
+            name: closing.closed.value.clone(),
+        });
+        if status.is_some() && status == closed {
+            continue; // retired already
+        }
+        let (Some(closing), Some(status), Some(closed), true) = (closing, status, closed, close)
+        else {
             retirement.undeclared.push(Undeclared {
                 kind,
                 key,
@@ -779,18 +815,6 @@ pub fn retire(
             });
             continue;
         };
-        let status = normalize::observed(&closing.status, live.fields.get(&closing.status.field));
-        let closed = Normalized::Choice {
-            id: Some(closing.closed.id),
-            name: closing.closed.value.clone(),
-        };
-        if status == closed {
-            continue; // retired already
-        }
-        let note = normalize::observed(
-            &closing.note_field,
-            live.fields.get(&closing.note_field.field),
-        );
         let mut changes = vec![FieldChange {
             field: closing.status.field.clone(),
             label: closing.status.label.clone(),
@@ -806,18 +830,20 @@ pub fn retire(
             value: status,
             sensitive: false,
         }];
-        let wanted_note = Normalized::Text(normalize::normalize_newlines(&closing.note));
-        if note != wanted_note {
-            let (change, basis) = bookkeeping(&closing.note_field, note, &closing.note);
-            changes.push(change);
-            observed.push(basis);
-        } else {
-            observed.push(ObservedField {
-                field: closing.note_field.field.clone(),
-                label: closing.note_field.label.clone(),
-                value: note,
-                sensitive: false,
-            });
+        if let Some((note_field, text)) = &closing.note {
+            let note = normalize::observed(note_field, live.fields.get(&note_field.field));
+            if note == Normalized::Text(normalize::normalize_newlines(text)) {
+                observed.push(ObservedField {
+                    field: note_field.field.clone(),
+                    label: note_field.label.clone(),
+                    value: note,
+                    sensitive: false,
+                });
+            } else {
+                let (change, basis) = bookkeeping(note_field, note, text);
+                changes.push(change);
+                observed.push(basis);
+            }
         }
         retirement.closes.push(ObjectPlan {
             kind,
@@ -1172,8 +1198,7 @@ mod tests {
                 id: 4,
                 value: "Closed".into(),
             },
-            note_field: text("opt_8", "Closing note"),
-            note: "gone".into(),
+            note: Some((text("opt_8", "Closing note"), "gone".into())),
         }
     }
 
@@ -1338,7 +1363,8 @@ mod tests {
             &declared,
             in_scope,
             &options,
-            |_| None,
+            |_| Some(closing()),
+            false,
         );
         assert!(listed.closes.is_empty());
         let keys: Vec<&str> = listed
@@ -1346,7 +1372,18 @@ mod tests {
             .iter()
             .map(|object| object.key.as_str())
             .collect();
-        assert_eq!(keys, ["p/closed", "p/gone"]);
+        // Closed already: retired, not listed (unless the closed status is unknown).
+        assert_eq!(keys, ["p/gone"]);
+        let unknown = retire(
+            &candidates,
+            &identity,
+            &declared,
+            in_scope,
+            &options,
+            |_| None,
+            false,
+        );
+        assert_eq!(unknown.undeclared.len(), 2);
 
         let pruned = retire(
             &candidates,
@@ -1355,6 +1392,7 @@ mod tests {
             in_scope,
             &options,
             |_| Some(closing()),
+            true,
         );
         assert!(pruned.undeclared.is_empty());
         let [close] = pruned.closes.as_slice() else {

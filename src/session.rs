@@ -226,8 +226,9 @@ impl Session {
         }
     }
 
-    /// How pruning closes objects of each kind (`closing:` of soarform.yaml, or the defaults).
-    fn closing(&self, config: &ProjectConfig, kind: Kind) -> Result<Closing> {
+    /// How pruning closes objects of a kind (`closing:` of soarform.yaml, or the defaults); the
+    /// closing-note field is resolved only `with_note` (to close, not to recognise closed ones).
+    fn closing(&self, config: &ProjectConfig, kind: Kind, with_note: bool) -> Result<Closing> {
         let columns = self.catalog.columns(kind);
         let hint = "set `closing:` in soarform.yaml";
         let (status, note_field) = match kind {
@@ -283,6 +284,13 @@ impl Session {
                 hint,
             )
         })?;
+        if !with_note {
+            return Ok(Closing {
+                status: status_column,
+                closed,
+                note: None,
+            });
+        }
         let note_name = note_field.unwrap_or_else(|| DEFAULT_NOTE_LABEL.to_string());
         let note_field = columns
             .resolve(kind, &note_name)
@@ -293,15 +301,15 @@ impl Session {
                 )
             })?
             .clone();
+        let note = config
+            .closing
+            .note
+            .clone()
+            .unwrap_or_else(|| DEFAULT_CLOSING_NOTE.to_string());
         Ok(Closing {
             status: status_column,
             closed,
-            note_field,
-            note: config
-                .closing
-                .note
-                .clone()
-                .unwrap_or_else(|| DEFAULT_CLOSING_NOTE.to_string()),
+            note: Some((note_field, note)),
         })
     }
 
@@ -428,15 +436,19 @@ impl Session {
             ));
         }
         if !scope.is_empty() {
-            let closing = match prune {
-                PruneMode::Close => Some([
-                    self.closing(config, Kind::Incident)?,
-                    self.closing(config, Kind::TriageItem)?,
-                ]),
-                PruneMode::Keep => None,
-            };
+            // To close, everything must resolve; to list, a closed status that does not resolve
+            // only means closed objects cannot be told apart (they are listed too).
+            let close = prune == PruneMode::Close;
+            let closing: Vec<Option<Closing>> = Kind::ALL
+                .into_iter()
+                .map(|kind| match self.closing(config, kind, close) {
+                    Ok(closing) => Ok(Some(closing)),
+                    Err(_) if !close => Ok(None),
+                    Err(error) => Err(error),
+                })
+                .collect::<Result<_>>()?;
             let candidates = self
-                .in_scope(&scope, &identity, &options.ownership, closing.as_ref())
+                .in_scope(&scope, &identity, &options.ownership, &closing)
                 .await?;
             let retirement = plan::retire(
                 &candidates,
@@ -444,11 +456,8 @@ impl Session {
                 &declared_keys,
                 |kind, key| scope.matches(kind, key) && selection.matches(kind, key),
                 &options,
-                |kind| {
-                    closing
-                        .as_ref()
-                        .map(|closing| closing[usize::from(kind == Kind::TriageItem)].clone())
-                },
+                |kind| closing[usize::from(kind == Kind::TriageItem)].clone(),
+                close,
             );
             plan.objects.extend(retirement.closes);
             plan.undeclared = retirement.undeclared;
@@ -463,7 +472,7 @@ impl Session {
         scope: &Scope,
         identity: &Identity,
         ownership: &Ownership,
-        closing: Option<&[Closing; 2]>,
+        closing: &[Option<Closing>],
     ) -> Result<Vec<(Kind, crate::client::RemoteObject)>> {
         let mut found = Vec::new();
         for (index, kind) in Kind::ALL.into_iter().enumerate() {
@@ -479,9 +488,9 @@ impl Session {
                 .join(" OR ");
             let mut columns = vec![field.clone()];
             columns.extend(ownership.column(kind).map(|column| column.field.clone()));
-            if let Some(closing) = closing {
-                columns.push(closing[index].status.field.clone());
-                columns.push(closing[index].note_field.field.clone());
+            if let Some(Some(closing)) = closing.get(index) {
+                columns.push(closing.status.field.clone());
+                columns.extend(closing.note.as_ref().map(|(field, _)| field.field.clone()));
             }
             let objects = self.client.search(kind, &filter, &columns).await?;
             tracing::debug!(

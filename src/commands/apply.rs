@@ -59,7 +59,7 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
         if args.format == OutputFormat::Text {
             write_stdout(&text::render_plan(&plan, printer.stdout_color))?;
         }
-        super::note_selection(&selection, plan.objects.len(), planned.declared);
+        super::note_selection(&selection, &plan, planned.declared);
         let mut report = ApplyReport {
             unchanged: plan.summary().unchanged,
             ..ApplyReport::default()

@@ -152,8 +152,14 @@ pub fn warn_unused_patterns(selection: &Selection, manifest: &Manifest) -> Vec<S
     unused
 }
 
-/// On stderr: how much of the repository a targeted plan covered.
-pub fn note_selection(selection: &Selection, selected: usize, declared: usize) {
+/// On stderr: how much of the repository a targeted plan covered (objects pruning closes are not
+/// declared, so they do not count).
+pub fn note_selection(selection: &Selection, plan: &crate::plan::Plan, declared: usize) {
+    let selected = plan
+        .objects
+        .iter()
+        .filter(|object| object.action != crate::plan::Action::Close)
+        .count();
     if !selection.is_everything() {
         eprintln!(
             "Note: --target/--exclude limited this plan to {selected} of {declared} declared objects; the others were not compared."

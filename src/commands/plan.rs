@@ -57,7 +57,7 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
             &super::markdown_context(&context.target),
         ))?,
     }
-    super::note_selection(&selection, plan.objects.len(), planned.declared);
+    super::note_selection(&selection, plan, planned.declared);
     if let Some(out) = &args.out {
         eprintln!(
             "Saved the plan to `{}`; apply exactly this plan with `soarform apply --plan {}`.",

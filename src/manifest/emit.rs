@@ -60,6 +60,10 @@ pub struct EndOfLineComment {
     /// The column (0-based, in characters) where it started; it is written there when the
     /// entry's line is shorter, one space after the value otherwise.
     pub column: usize,
+    /// How many characters of content came before it in the source. When the entry's line is
+    /// less than half as long now (a flow mapping written out as a block, say), the comment
+    /// follows the value after one space instead of keeping a column far to the right.
+    pub content_width: usize,
 }
 
 /// What is written around one entry (a top-level key or a field) besides its data.
@@ -237,7 +241,7 @@ impl Writer {
         self.out.push_str(text);
         if let Some(comment) = &notes.end_of_line {
             let width = text.chars().count();
-            let spaces = if width < comment.column {
+            let spaces = if width < comment.column && width * 2 >= comment.content_width {
                 comment.column - width
             } else {
                 1
@@ -565,6 +569,7 @@ mod tests {
                     end_of_line: Some(EndOfLineComment {
                         text: "# aligned".into(),
                         column: 20,
+                        content_width: 13,
                     }),
                 },
                 key: EntryNotes {
@@ -572,6 +577,7 @@ mod tests {
                     end_of_line: Some(EndOfLineComment {
                         text: "# longer than its column".into(),
                         column: 3,
+                        content_width: 2,
                     }),
                 },
                 ..TopLevelNotes::default()

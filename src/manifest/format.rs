@@ -334,6 +334,8 @@ pub(crate) struct Comment {
     pub line: usize,
     /// 0-based column of its `#`, in characters.
     pub column: usize,
+    /// Characters of content before it on its line (without the blanks before the `#`).
+    pub content_width: usize,
     /// From `#` to the end of the line, without trailing blanks.
     pub text: String,
     /// Whether only blanks come before it on its line.
@@ -383,6 +385,7 @@ fn scan(text: &str) -> Result<Scan, String> {
             offset: index,
             line,
             column: before.chars().count(),
+            content_width: before.trim_end().chars().count(),
             text: text[index..line_end].trim_end().to_string(),
             full_line: before.trim().is_empty(),
         });
@@ -721,6 +724,7 @@ fn places(root: &Node, lines: &LineTable) -> Result<Vec<Place>, String> {
 struct Trailing {
     text: String,
     column: usize,
+    content_width: usize,
     end_of_line: bool,
     on_key_line: bool,
 }
@@ -843,6 +847,7 @@ fn attach(
         trailing[owner].push(Trailing {
             text: comment.text.clone(),
             column: comment.column,
+            content_width: comment.content_width,
             end_of_line: !comment.full_line,
             on_key_line: comment.line == places[owner].key_line,
         });
@@ -857,6 +862,7 @@ fn attach(
                 entry_notes.end_of_line = Some(EndOfLineComment {
                     text: comment.text,
                     column: comment.column,
+                    content_width: comment.content_width,
                 });
             } else {
                 entry_notes.above.push(Line::Comment(comment.text));
@@ -1112,7 +1118,7 @@ mod tests {
                 "# and the owner\n",
                 "# really\n",
                 "ignore_changes: [status, owner] # owned by the SOC\n",
-                "fields:                 # first\n",
+                "fields: # first\n",
                 "  status: Open\n",
                 "  # before priority\n",
                 "  priority: High\n",

@@ -134,7 +134,7 @@ fn undeclared_note(plan: &Plan, room: usize) -> String {
         return String::new();
     }
     let mut note = format!(
-        "\n**{count} no longer declared**, left alone (in `prune_scope`; `--prune` or `prune: close` would close {}):\n",
+        "**{count} no longer declared**, left alone (in `prune_scope`; `--prune` or `prune: close` would close {}):\n",
         if count == 1 { "it" } else { "them" }
     );
     let mut named = 0;

@@ -93,7 +93,7 @@ fields:
   description: |
     Wire-fraud attempt impersonating the CEO.
     The CEO called back.
-  starttime: 2026-11-20T09:00:00.000000+00:00
+  starttime: 2026-11-20T09:00:00Z
   incident_kind: Phishing
   status: In progress
   External ticket: \"0042\"

@@ -314,6 +314,14 @@ fn prune_closes_exactly_the_removed_objects_in_scope() {
         &["plan", ".", "--prune", "--detailed-exitcode"],
     );
     assert_eq!(replanned.code, 0, "{}", replanned.combined());
+    // Nor are they listed any more without pruning: closed is retired.
+    let listed = run_against(&test, &server, &["plan", "."]);
+    assert_eq!(listed.code, 0, "{}", listed.combined());
+    assert!(
+        !listed.stdout.contains("No longer declared"),
+        "{}",
+        listed.stdout
+    );
 }
 
 #[test]
@@ -471,4 +479,47 @@ fn documents_cannot_set_the_ownership_field() {
         output.stderr
     );
     assert!(writes(&server).is_empty());
+}
+
+#[test]
+fn chained_moves_lead_to_the_declared_key_and_circles_are_refused() {
+    let server = simulator();
+    let test = new_test();
+    declare(&test, &[incident("c/first", "Open")]);
+    assert_eq!(
+        run_against(&test, &server, &["apply", ".", "--auto-approve"]).code,
+        0
+    );
+    let id = incident_id(&server, "c/first");
+    // Renamed twice; the tenant still carries the first key.
+    declare(&test, &[incident("c/third", "Open")]);
+    project(
+        &test,
+        "moved:\n  - {from: c/first, to: c/second}\n  - {from: c/second, to: c/third}\n",
+    );
+    let applied = run_against(&test, &server, &["apply", ".", "--auto-approve"]);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert!(
+        applied
+            .stdout
+            .contains("~ move Incident c/third (from c/first, id "),
+        "{}",
+        applied.stdout
+    );
+    assert_eq!(incident_id(&server, "c/third"), id);
+    assert_eq!(server.incidents().len(), 1);
+
+    project(
+        &test,
+        "moved:\n  - {from: c/x, to: c/y}\n  - {from: c/y, to: c/x}\n",
+    );
+    let refused = test.run_args(&["validate".to_string(), ".".to_string()]);
+    assert_eq!(refused.code, 1, "{}", refused.combined());
+    assert!(
+        refused
+            .stderr
+            .contains("`moved` entries rename `c/x` in a circle"),
+        "{}",
+        refused.stderr
+    );
 }
