@@ -711,25 +711,126 @@ pub fn output_path(out: &Path, relative: &Path) -> PathBuf {
     }
 }
 
-/// The files that already exist (or are something else, such as a folder) under `out`.
-pub fn existing(out: &Path, files: &[ExportedFile]) -> Vec<PathBuf> {
-    files
-        .iter()
-        .map(|file| output_path(out, &file.path))
-        .filter(|path| path.symlink_metadata().is_ok())
-        .collect()
+/// Where documents under `out` already declare keys: (kind, key) -> (file, how many documents the
+/// file holds). Hidden entries and project files are skipped; a file that does not parse declares
+/// nothing here (plan and validate report it).
+fn declared_under(out: &Path) -> HashMap<(Kind, String), (PathBuf, usize)> {
+    let mut declared = HashMap::new();
+    let walker = walkdir::WalkDir::new(out)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|entry| {
+            entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.')
+        });
+    for entry in walker.flatten() {
+        let name = entry.file_name().to_string_lossy();
+        let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+        if !entry.file_type().is_file()
+            || !is_yaml
+            || crate::config::FILE_NAMES.contains(&name.as_ref())
+        {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        let parsed = crate::manifest::yaml::parse(entry.path(), &text);
+        let count = parsed.documents.len();
+        for document in &parsed.documents {
+            let text_of = |key: &str| {
+                document
+                    .root
+                    .get(key)
+                    .and_then(|entry| entry.value.as_str())
+            };
+            let kind = match text_of("kind") {
+                Some("Incident") => Kind::Incident,
+                Some("TriageItem") => Kind::TriageItem,
+                _ => continue,
+            };
+            if let Some(key) = text_of("key") {
+                declared
+                    .entry((kind, key.to_string()))
+                    .or_insert_with(|| (entry.path().to_path_buf(), count));
+            }
+        }
+    }
+    declared
+}
+
+/// The path each file is written to: its own, or with `force` the existing one-document file
+/// that already declares its key (so a re-export updates files wherever the repository keeps
+/// them). A key already declared elsewhere is an error without `force`, and with it when that
+/// file holds other documents too: writing both would declare the key twice.
+fn targets(out: &Path, files: &[ExportedFile], force: bool) -> Result<Vec<PathBuf>> {
+    let declared = declared_under(out);
+    let mut targets = Vec::with_capacity(files.len());
+    let mut problems = Vec::new();
+    for file in files {
+        let own = output_path(out, &file.path);
+        let target = match declared.get(&(file.kind, file.key.clone())) {
+            Some((existing, _)) if same_file(existing, &own) => own,
+            Some((existing, 1)) if force => existing.clone(),
+            Some((existing, _)) => {
+                problems.push(format!(
+                    "  {} `{}` is declared in {} (export would write {})",
+                    file.kind,
+                    file.key,
+                    existing.display(),
+                    own.display()
+                ));
+                own
+            }
+            None => own,
+        };
+        targets.push(target);
+    }
+    if problems.is_empty() {
+        return Ok(targets);
+    }
+    let count = problems.len();
+    problems.truncate(LISTED_NAMES);
+    let mut message = format!(
+        "{count} exported {} already declared elsewhere under `{}`; nothing was written\n{}",
+        if count == 1 { "key is" } else { "keys are" },
+        out.display(),
+        problems.join("\n")
+    );
+    if count > LISTED_NAMES {
+        message.push_str(&format!("\n  and {} more", count - LISTED_NAMES));
+    }
+    Err(Error::with_hint(
+        message,
+        if force {
+            "those files hold other documents too: move the documents of these keys into files of their own, or export to another directory with `--out DIR`"
+        } else {
+            "pass `--force` to update those files where they are, or export to another directory with `--out DIR`"
+        },
+    ))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 /// Writes every file under `out`, each atomically (a temporary file renamed into place), calling
-/// `on_written` after each. Without `force`, nothing is written when any of them exists.
+/// `on_written` after each. Without `force`, nothing is written when any of them exists, or when
+/// a document under `out` already declares one of the keys in another file.
 pub fn write(
     out: &Path,
     files: &[ExportedFile],
     force: bool,
     mut on_written: impl FnMut(&Path),
 ) -> Result<()> {
+    let targets = targets(out, files, force)?;
     if !force {
-        let existing = existing(out, files);
+        let existing: Vec<&PathBuf> = targets
+            .iter()
+            .filter(|path| path.symlink_metadata().is_ok())
+            .collect();
         if !existing.is_empty() {
             let shown: Vec<String> = existing
                 .iter()
@@ -759,10 +860,9 @@ pub fn write(
             ));
         }
     }
-    for file in files {
-        let path = output_path(out, &file.path);
-        write_atomically(&path, &file.text)?;
-        on_written(&path);
+    for (file, path) in files.iter().zip(&targets) {
+        write_atomically(path, &file.text)?;
+        on_written(path);
     }
     Ok(())
 }
@@ -822,9 +922,10 @@ fn quoted_list(names: &[String]) -> String {
     quoted.join(", ")
 }
 
+/// A value from the server as a warning may quote it (control characters escaped).
 fn shown(value: &Value) -> String {
     match value {
-        Value::String(text) => text.clone(),
+        Value::String(text) => crate::plan::shown(text),
         other => other.to_string(),
     }
 }

@@ -61,6 +61,16 @@ impl Action {
     }
 }
 
+/// Text from the server as it may be shown on a line: as is when it is printable, quoted with
+/// escapes when it holds control characters (which could fake output lines or colours).
+pub fn shown(text: &str) -> String {
+    if text.chars().any(char::is_control) {
+        format!("{text:?}")
+    } else {
+        text.to_string()
+    }
+}
+
 /// The value soarform writes into the ownership field of the objects it manages.
 pub const OWNER_MARKER: &str = "soarform";
 
@@ -161,7 +171,10 @@ impl ObjectPlan {
         if let Some(adoption) = &self.adopted {
             details.push(format!(
                 "created by {}, not by soarform",
-                adoption.created_by.as_deref().unwrap_or("unknown")
+                adoption
+                    .created_by
+                    .as_deref()
+                    .map_or_else(|| "unknown".to_string(), shown)
             ));
         }
         details
@@ -274,10 +287,18 @@ pub enum ConflictReason {
         /// The old keys found.
         old_keys: Vec<String>,
     },
+    /// The object is also what another declared key matches (through `moved:`): one object cannot
+    /// carry two keys.
+    ClaimedTwice {
+        /// The other key.
+        other_key: String,
+    },
     /// The one object carrying the key was never written by soarform, and adoption is off.
     NotAdopted {
         /// Who created it.
         created_by: Option<String>,
+        /// The old key it was found under (`moved:`), if any.
+        old_key: Option<String>,
     },
 }
 
@@ -308,11 +329,22 @@ impl std::fmt::Display for Conflict {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            ConflictReason::NotAdopted { created_by } => write!(
+            ConflictReason::ClaimedTwice { other_key } => write!(
                 f,
-                "the {noun} `{}` matches id {ids}, which soarform never wrote (created by {}), and adoption is off",
+                "the {noun}s `{other_key}` and `{}` both match id {ids}; one object cannot carry two keys",
+                self.key
+            ),
+            ConflictReason::NotAdopted {
+                created_by,
+                old_key,
+            } => write!(
+                f,
+                "the {noun} `{}` matches id {ids}{}, which soarform never wrote (created by {}), and adoption is off",
                 self.key,
-                created_by.as_deref().unwrap_or("unknown")
+                old_key
+                    .as_ref()
+                    .map_or(String::new(), |old| format!(" under its old key `{old}`")),
+                created_by.as_deref().map_or_else(|| "unknown".to_string(), shown)
             ),
         }
     }
@@ -401,21 +433,39 @@ impl Moves {
                 .iter()
                 .find(|object| object.kind == kind && object.key == key)
         };
+        let mut renamed: BTreeMap<(Kind, &str), &crate::manifest::Origin> = BTreeMap::new();
         for entry in entries {
-            // A chain (`a` -> `b`, `b` -> `c`) ends at the key a document declares.
+            // A chain (`a` -> `b`, `b` -> `c`) is followed to the first key a document of a
+            // compatible kind declares; an entry naming a kind narrows the chain to that kind.
+            let mut kind_wanted = entry.kind;
+            let compatible = |wanted: Option<Kind>, kind: Kind| wanted.is_none_or(|k| k == kind);
+            let declared_kinds = |wanted: Option<Kind>, key: &str| -> Vec<Kind> {
+                Kind::ALL
+                    .into_iter()
+                    .filter(|kind| compatible(wanted, *kind) && declares(*kind, key).is_some())
+                    .collect()
+            };
             let mut latest = &entry.to;
             let mut visited = vec![&entry.from];
-            while let Some(next) = entries.iter().find(|other| {
-                other.from == *latest
-                    && (other.kind.is_none() || entry.kind.is_none() || other.kind == entry.kind)
-            }) {
+            let mut circle = false;
+            while declared_kinds(kind_wanted, latest).is_empty() {
+                let Some(next) = entries.iter().find(|other| {
+                    other.from == *latest
+                        && (other.kind.is_none()
+                            || kind_wanted.is_none()
+                            || other.kind == kind_wanted)
+                }) else {
+                    break;
+                };
+                visited.push(latest);
+                kind_wanted = kind_wanted.or(next.kind);
+                latest = &next.to;
                 if visited.contains(&latest) {
+                    circle = true;
                     break;
                 }
-                visited.push(latest);
-                latest = &next.to;
             }
-            if visited.contains(&latest) {
+            if circle {
                 diagnostics.push(
                     Diagnostic::at(
                         entry.origin.clone(),
@@ -426,11 +476,7 @@ impl Moves {
                 );
                 continue;
             }
-            let kinds: Vec<Kind> = Kind::ALL
-                .into_iter()
-                .filter(|kind| entry.kind.is_none_or(|wanted| wanted == *kind))
-                .filter(|kind| declares(*kind, latest).is_some())
-                .collect();
+            let kinds = declared_kinds(kind_wanted, latest);
             let kind = match kinds.as_slice() {
                 [kind] => *kind,
                 [] => {
@@ -482,6 +528,19 @@ impl Moves {
                 );
                 continue;
             }
+            // One old key renamed to two new ones would move one object twice.
+            if let Some(first) = renamed.get(&(kind, entry.from.as_str())) {
+                diagnostics.push(
+                    Diagnostic::at(
+                        entry.origin.clone(),
+                        format!("`moved` renames the {} `{}` twice", kind.noun(), entry.from),
+                    )
+                    .with_label("second entry for this old key")
+                    .with_note(format!("the first is at {first}")),
+                );
+                continue;
+            }
+            renamed.insert((kind, entry.from.as_str()), &entry.origin);
             moves.insert(kind, entry.from.clone(), entry.to.clone());
         }
         if diagnostics.is_empty() {
@@ -590,11 +649,29 @@ pub fn compute(
                 planned.remote_id.into_iter().collect(),
                 ConflictReason::NotAdopted {
                     created_by: adoption.created_by.clone(),
+                    old_key: planned.moved_from.clone(),
                 },
             ));
             continue;
         }
         objects.push(planned);
+    }
+    // A safety net under `moved:` checks: never plan two writes of different keys to one object.
+    let mut claimed: BTreeMap<(Kind, u64), &str> = BTreeMap::new();
+    for object in &objects {
+        let Some(id) = object.remote_id else {
+            continue;
+        };
+        if let Some(other) = claimed.insert((object.kind, id), &object.key) {
+            conflicts.push(Conflict {
+                kind: object.kind,
+                key: object.key.clone(),
+                ids: vec![id],
+                reason: ConflictReason::ClaimedTwice {
+                    other_key: other.to_string(),
+                },
+            });
+        }
     }
     if !conflicts.is_empty() {
         return Err(conflicts);
@@ -642,7 +719,12 @@ fn create(object: &ResolvedObject, identity: &Column, options: &PlanOptions) -> 
 
 /// A change soarform makes for its own bookkeeping (identity or ownership field): shown and saved
 /// like any other change, compared like one when a saved plan is applied.
-fn bookkeeping(column: &Column, before: Normalized, after: &str) -> (FieldChange, ObservedField) {
+fn bookkeeping(
+    column: &Column,
+    before: Normalized,
+    after: &str,
+    sensitive: bool,
+) -> (FieldChange, ObservedField) {
     (
         FieldChange {
             field: column.field.clone(),
@@ -651,15 +733,31 @@ fn bookkeeping(column: &Column, before: Normalized, after: &str) -> (FieldChange
             before: before.clone(),
             after: Normalized::Text(after.to_string()),
             write: Value::String(after.to_string()),
-            sensitive: false,
+            sensitive,
         },
         ObservedField {
             field: column.field.clone(),
             label: column.label.clone(),
             value: before,
-            sensitive: false,
+            sensitive,
         },
     )
+}
+
+/// The ownership field's live value, recorded (not changed) so that a saved plan is refused if
+/// someone else took the object over in the meantime.
+fn ownership_basis(
+    kind: Kind,
+    live: &RemoteObject,
+    options: &PlanOptions,
+) -> Option<ObservedField> {
+    let column = options.ownership.column(kind)?;
+    Some(ObservedField {
+        field: column.field.clone(),
+        label: column.label.clone(),
+        value: normalize::observed(column, live.fields.get(&column.field)),
+        sensitive: options.sensitive.contains(kind, &column.field),
+    })
 }
 
 fn compare(
@@ -674,7 +772,7 @@ fn compare(
     let mut basis = Vec::with_capacity(object.fields.len() + 2);
     if moved_from.is_some() {
         let before = normalize::observed(identity, live.fields.get(&identity.field));
-        let (change, observed) = bookkeeping(identity, before, &object.key);
+        let (change, observed) = bookkeeping(identity, before, &object.key, false);
         changes.push(change);
         basis.push(observed);
     }
@@ -708,11 +806,15 @@ fn compare(
             sensitive,
         });
     }
-    if let (Some(_), Some(column)) = (&adopted, options.ownership.column(object.kind)) {
-        let before = normalize::observed(column, live.fields.get(&column.field));
-        let (change, observed) = bookkeeping(column, before, OWNER_MARKER);
-        changes.push(change);
-        basis.push(observed);
+    match (&adopted, options.ownership.column(object.kind)) {
+        (Some(_), Some(column)) => {
+            let before = normalize::observed(column, live.fields.get(&column.field));
+            let sensitive = options.sensitive.contains(object.kind, &column.field);
+            let (change, observed) = bookkeeping(column, before, OWNER_MARKER, sensitive);
+            changes.push(change);
+            basis.push(observed);
+        }
+        _ => basis.extend(ownership_basis(object.kind, live, options)),
     }
     let mut warnings = Vec::new();
     if let (Some(wanted), Some(live_template)) = (&object.template, &live.template) {
@@ -815,6 +917,7 @@ pub fn retire(
             });
             continue;
         };
+        let status_sensitive = options.sensitive.contains(kind, &closing.status.field);
         let mut changes = vec![FieldChange {
             field: closing.status.field.clone(),
             label: closing.status.label.clone(),
@@ -822,29 +925,31 @@ pub fn retire(
             before: status.clone(),
             after: closed,
             write: Value::from(closing.closed.id),
-            sensitive: false,
+            sensitive: status_sensitive,
         }];
         let mut observed = vec![ObservedField {
             field: closing.status.field.clone(),
             label: closing.status.label.clone(),
             value: status,
-            sensitive: false,
+            sensitive: status_sensitive,
         }];
         if let Some((note_field, text)) = &closing.note {
+            let note_sensitive = options.sensitive.contains(kind, &note_field.field);
             let note = normalize::observed(note_field, live.fields.get(&note_field.field));
             if note == Normalized::Text(normalize::normalize_newlines(text)) {
                 observed.push(ObservedField {
                     field: note_field.field.clone(),
                     label: note_field.label.clone(),
                     value: note,
-                    sensitive: false,
+                    sensitive: note_sensitive,
                 });
             } else {
-                let (change, basis) = bookkeeping(note_field, note, text);
+                let (change, basis) = bookkeeping(note_field, note, text, note_sensitive);
                 changes.push(change);
                 observed.push(basis);
             }
         }
+        observed.extend(ownership_basis(kind, live, options));
         retirement.closes.push(ObjectPlan {
             kind,
             key,
@@ -1408,6 +1513,40 @@ mod tests {
                 .as_object()
                 .cloned()
                 .unwrap()
+        );
+    }
+
+    #[test]
+    fn one_object_is_never_planned_under_two_keys() {
+        let (catalog, identity) = fixture();
+        let mut options = PlanOptions::default();
+        options
+            .moves
+            .insert(Kind::Incident, "p/old".into(), "p/one".into());
+        options
+            .moves
+            .insert(Kind::Incident, "p/old".into(), "p/two".into());
+        let mut observed = Observed::default();
+        observed.insert(Kind::Incident, "p/old", live(7, "p/old", &[]));
+        let wanted = [desired("p/one", &[]), desired("p/two", &[])];
+        let conflicts = compute(&wanted, &observed, &identity, &catalog, &options).unwrap_err();
+        assert!(matches!(
+            conflicts[0].reason,
+            ConflictReason::ClaimedTwice { .. }
+        ));
+        assert!(
+            conflicts[0].to_string().contains("both match id 7"),
+            "{}",
+            conflicts[0]
+        );
+    }
+
+    #[test]
+    fn server_text_with_control_characters_is_quoted() {
+        assert_eq!(shown("alice"), "alice");
+        assert_eq!(
+            shown("x\u{1b}[31m\nwarning: fake"),
+            "\"x\\u{1b}[31m\\nwarning: fake\""
         );
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr};
 
-use crate::catalog::{Catalog, Columns};
+use crate::catalog::{Catalog, Column, ColumnType, Columns};
 use crate::client::{Client, Credential, Secret, Target};
 use crate::config::ProjectConfig;
 use crate::config::{PruneMode, DEFAULT_CLOSING_NOTE};
@@ -141,7 +141,7 @@ impl Session {
             &self.catalog,
             identity,
         );
-        let ownership = self.ownership(config)?;
+        let ownership = self.ownership(config, identity)?;
         match (ignore_changes, sensitive) {
             (Ok(ignore_changes), Ok(sensitive)) => Ok(PlanOptions {
                 ignore_changes,
@@ -163,28 +163,39 @@ impl Session {
 
     /// The fields where soarform records ownership: `ownership:` of soarform.yaml, or else the
     /// column labelled `Managed by` when the tenant has one.
-    pub fn ownership(&self, config: &ProjectConfig) -> Result<Ownership> {
-        let find =
-            |kind: Kind, configured: Option<&str>| -> Result<Option<crate::catalog::Column>> {
-                let columns = self.catalog.columns(kind);
-                match configured {
-                    Some(name) => columns
-                        .resolve(kind, name)
-                        .cloned()
-                        .map(Some)
-                        .map_err(|error| {
-                            Error::with_hint(
-                                format!("the ownership field of {}s: {error}", kind.noun()),
-                                "fix `ownership:` in soarform.yaml",
-                            )
-                        }),
-                    None => Ok(columns
-                        .all()
-                        .iter()
-                        .find(|column| column.label == DEFAULT_OWNERSHIP_LABEL)
-                        .cloned()),
-                }
+    pub fn ownership(&self, config: &ProjectConfig, identity: &Identity) -> Result<Ownership> {
+        let hint = "name a text field of its own with `ownership:` in soarform.yaml";
+        let find = |kind: Kind, configured: Option<&str>| -> Result<Option<Column>> {
+            let columns = self.catalog.columns(kind);
+            let column = match configured {
+                Some(name) => columns.resolve(kind, name).cloned().map_err(|error| {
+                    Error::with_hint(
+                        format!("the ownership field of {}s: {error}", kind.noun()),
+                        hint,
+                    )
+                })?,
+                None => match columns
+                    .all()
+                    .iter()
+                    .find(|column| column.label == DEFAULT_OWNERSHIP_LABEL)
+                {
+                    Some(column) => column.clone(),
+                    None => return Ok(None),
+                },
             };
+            // soarform writes the text `soarform` into it, and the key lives in the identity field.
+            if !is_text(&column) || column.field == identity.column(kind).field {
+                return Err(Error::with_hint(
+                    format!(
+                        "`{}` cannot record ownership of {}s: it must be a text field other than the identity field",
+                        column.label,
+                        kind.noun()
+                    ),
+                    hint,
+                ));
+            }
+            Ok(Some(column))
+        };
         Ok(Ownership {
             incident: find(Kind::Incident, config.ownership.incident.as_deref())?,
             triage: find(Kind::TriageItem, config.ownership.triage.as_deref())?,
@@ -228,7 +239,13 @@ impl Session {
 
     /// How pruning closes objects of a kind (`closing:` of soarform.yaml, or the defaults); the
     /// closing-note field is resolved only `with_note` (to close, not to recognise closed ones).
-    fn closing(&self, config: &ProjectConfig, kind: Kind, with_note: bool) -> Result<Closing> {
+    fn closing(
+        &self,
+        config: &ProjectConfig,
+        kind: Kind,
+        with_note: bool,
+        reserved: &[&Column],
+    ) -> Result<Closing> {
         let columns = self.catalog.columns(kind);
         let hint = "set `closing:` in soarform.yaml";
         let (status, note_field) = match kind {
@@ -301,6 +318,21 @@ impl Session {
                 )
             })?
             .clone();
+        // The note must not land in the key or the ownership marker, and must be free text.
+        if !is_text(&note_field)
+            || reserved
+                .iter()
+                .any(|column| column.field == note_field.field)
+        {
+            return Err(Error::with_hint(
+                format!(
+                    "`{}` cannot receive the closing note of {}s: it must be a text field other than the identity and ownership fields",
+                    note_field.label,
+                    kind.noun()
+                ),
+                hint,
+            ));
+        }
         let note = config
             .closing
             .note
@@ -436,17 +468,33 @@ impl Session {
             ));
         }
         if !scope.is_empty() {
-            // To close, everything must resolve; to list, a closed status that does not resolve
-            // only means closed objects cannot be told apart (they are listed too).
+            // To close, everything must resolve for the kinds in scope; to list, a closed status
+            // that does not resolve only means closed objects are listed too.
             let close = prune == PruneMode::Close;
-            let closing: Vec<Option<Closing>> = Kind::ALL
-                .into_iter()
-                .map(|kind| match self.closing(config, kind, close) {
-                    Ok(closing) => Ok(Some(closing)),
-                    Err(_) if !close => Ok(None),
-                    Err(error) => Err(error),
-                })
-                .collect::<Result<_>>()?;
+            let mut closing: Vec<Option<Closing>> = Vec::new();
+            for kind in Kind::ALL {
+                if scope.prefixes(kind).is_empty() {
+                    closing.push(None);
+                    continue;
+                }
+                if close && options.ownership.column(kind).is_none() {
+                    return Err(Error::with_hint(
+                        format!(
+                            "cannot prune {}s: the tenant has no field where soarform records which {}s it wrote, so hand-made ones in `prune_scope` could be closed",
+                            kind.noun(),
+                            kind.noun()
+                        ),
+                        "create a text field `Managed by` for them in Cloud SOAR (or name one with `ownership:` in soarform.yaml), and apply once so soarform's objects carry it",
+                    ));
+                }
+                let mut reserved = vec![identity.column(kind)];
+                reserved.extend(options.ownership.column(kind));
+                match self.closing(config, kind, close, &reserved) {
+                    Ok(found) => closing.push(Some(found)),
+                    Err(_) if !close => closing.push(None),
+                    Err(error) => return Err(error),
+                }
+            }
             let candidates = self
                 .in_scope(&scope, &identity, &options.ownership, &closing)
                 .await?;
@@ -503,6 +551,11 @@ impl Session {
         }
         Ok(found)
     }
+}
+
+/// Whether soarform can write free text into `column`.
+fn is_text(column: &Column) -> bool {
+    matches!(column.column_type, ColumnType::Text | ColumnType::Textarea)
 }
 
 /// The label of the field soarform records ownership in, unless `ownership:` names another.

@@ -391,7 +391,10 @@ fn plan_summary(object: &ObjectPlan) -> String {
             summary,
             " · created by {}, not by soarform",
             html(&shorten(
-                adoption.created_by.as_deref().unwrap_or("unknown"),
+                &adoption
+                    .created_by
+                    .as_deref()
+                    .map_or_else(|| "unknown".to_string(), crate::plan::shown),
                 NAME_LIMIT
             ))
         );

@@ -45,8 +45,9 @@ fn undeclared_section(plan: &Plan, palette: &Palette) -> String {
         bold, dim, reset, ..
     } = *palette;
     let mut out = format!(
-        "No longer declared, left alone ({} in `prune_scope`; `--prune` or `prune: close` would close them):\n",
-        plan.undeclared.len()
+        "No longer declared, left alone ({} in `prune_scope`; `--prune` or `prune: close` would close {}):\n",
+        plan.undeclared.len(),
+        if plan.undeclared.len() == 1 { "it" } else { "them" }
     );
     for object in &plan.undeclared {
         let _ = writeln!(

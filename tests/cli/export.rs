@@ -500,3 +500,47 @@ fn keys_with_the_same_file_name_get_a_hash_of_the_key() {
     assert_eq!(plan.code, 0, "{}", plan.combined());
     assert_no_field_changes(&plan.stdout);
 }
+
+#[test]
+fn a_key_already_exported_elsewhere_is_updated_in_place_never_written_twice() {
+    let server = simulator();
+    let id = created(
+        &server,
+        INCIDENTS,
+        &json!({"template_id": 1, "fields": {"incidentid": "k/1", "incident_kind": 1, "status": 1}}),
+    );
+    let test = test();
+    assert_eq!(export(&test, &server, &["--out", "repo"]).code, 0);
+    let first = test.path().join("repo/incidents/phishing/k-1.yaml");
+    assert!(first.is_file());
+    // The team moved the file, and the incident's kind changed in the tenant since.
+    let kept = test.path().join("repo/incidents/kept-here.yaml");
+    std::fs::rename(&first, &kept).unwrap();
+    let (status, body) = crate::support::http(
+        &server,
+        "PUT",
+        &format!("{INCIDENTS}{id}/"),
+        Some(&json!({"fields": {"incident_kind": 2}})),
+    );
+    assert_eq!(status, 200, "{body}");
+
+    let refused = export(&test, &server, &["--out", "repo"]);
+    assert_eq!(refused.code, 1, "{}", refused.combined());
+    assert!(
+        refused.stderr.contains(
+            "Incident `k/1` is declared in repo/incidents/kept-here.yaml (export would write repo/incidents/malware/k-1.yaml)"
+        ),
+        "{}",
+        refused.stderr
+    );
+    assert!(!test.path().join("repo/incidents/malware").exists());
+
+    let forced = export(&test, &server, &["--out", "repo", "--force"]);
+    assert_eq!(forced.code, 0, "{}", forced.combined());
+    assert!(!test.path().join("repo/incidents/malware").exists());
+    assert!(std::fs::read_to_string(&kept)
+        .unwrap()
+        .contains("incident_kind: Malware"));
+    let validated = test.run_args(&["validate".to_string(), "repo".to_string()]);
+    assert_eq!(validated.code, 0, "{}", validated.combined());
+}

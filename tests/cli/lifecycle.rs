@@ -523,3 +523,176 @@ fn chained_moves_lead_to_the_declared_key_and_circles_are_refused() {
         refused.stderr
     );
 }
+
+#[test]
+fn one_old_key_cannot_be_renamed_twice_nor_a_chain_cross_kinds() {
+    let server = simulator();
+    let test = new_test();
+    declare(
+        &test,
+        &[
+            incident("d/one", "Open"),
+            incident("d/two", "Open"),
+            triage("d/x"),
+        ],
+    );
+    // The same old key, once without and once with a kind: still one incident renamed twice.
+    project(
+        &test,
+        "moved:\n  - {from: d/old, to: d/one}\n  - {from: d/old, to: d/two, kind: Incident}\n",
+    );
+    let twice = test.run_args(&["validate".to_string(), ".".to_string()]);
+    assert_eq!(twice.code, 1, "{}", twice.combined());
+    assert!(
+        twice
+            .stderr
+            .contains("`moved` renames the incident `d/old` twice"),
+        "{}",
+        twice.stderr
+    );
+
+    // `d/one` is declared by an incident: the chain ends there and never reaches the triage item.
+    create_through_api(
+        &server,
+        "/api/csoar/v3/incidents/",
+        &json!({"template_id": 1, "fields": {"incidentid": "d/a", "status": 1, "opt_7": "soarform"}}),
+    );
+    let id = incident_id(&server, "d/a");
+    project(
+        &test,
+        "moved:\n  - {from: d/a, to: d/one}\n  - {from: d/one, to: d/x, kind: TriageItem}\n",
+    );
+    let planned = run_against(&test, &server, &["plan", "."]);
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    assert!(
+        planned
+            .stdout
+            .contains(&format!("~ move Incident d/one (from d/a, id {id})")),
+        "{}",
+        planned.stdout
+    );
+}
+
+#[test]
+fn bookkeeping_fields_must_be_text_fields_of_their_own() {
+    let server = simulator();
+    let test = new_test();
+    declare(&test, &[incident("b/one", "Open"), triage("b/t")]);
+    for (config, message) in [
+        (
+            "ownership: {triage: Source reference}\n",
+            "`Source reference` cannot record ownership of triage items: it must be a text field other than the identity field",
+        ),
+        (
+            "ownership: {incident: Detection source}\n",
+            "`Detection source` cannot record ownership of incidents",
+        ),
+        (
+            "prune: close\nprune_scope: [\"b/**\"]\nclosing: {incident: {note_field: Incident ID}}\n",
+            "`Incident ID` cannot receive the closing note of incidents",
+        ),
+    ] {
+        project(&test, config);
+        let output = run_against(&test, &server, &["apply", ".", "--auto-approve"]);
+        assert_eq!(output.code, 1, "{config}: {}", output.combined());
+        assert!(output.stderr.contains(message), "{config}: {}", output.stderr);
+    }
+    assert!(writes(&server).is_empty());
+
+    // A scope of incidents only does not need the triage closing fields.
+    project(
+        &test,
+        "prune: close\nprune_scope: [\"incident:b/**\"]\nclosing: {triage: {note_field: No such field}}\n",
+    );
+    let output = run_against(&test, &server, &["plan", "."]);
+    assert_eq!(output.code, 0, "{}", output.combined());
+}
+
+#[test]
+fn closes_mask_sensitive_fields_and_a_takeover_makes_a_saved_close_stale() {
+    let server = simulator();
+    let test = new_test();
+    project(&test, "prune_scope: [\"m/**\"]\n");
+    declare(
+        &test,
+        &[incident("m/keep", "Open"), incident("m/gone", "Open")],
+    );
+    assert_eq!(
+        run_against(&test, &server, &["apply", ".", "--auto-approve"]).code,
+        0
+    );
+    let gone = incident_id(&server, "m/gone");
+    let (status, body) = crate::support::http(
+        &server,
+        "PUT",
+        &format!("/api/csoar/v3/incidents/{gone}/"),
+        Some(&json!({"fields": {"opt_8": "analyst secret: hunter2"}})),
+    );
+    assert_eq!(status, 200, "{body}");
+    declare(&test, &[incident("m/keep", "Open")]);
+    project(
+        &test,
+        "prune_scope: [\"m/**\"]\nsensitive_fields: [Closing note]\n",
+    );
+    let planned = run_against(
+        &test,
+        &server,
+        &[
+            "plan",
+            ".",
+            "--prune",
+            "--out",
+            "close.json",
+            "--format",
+            "markdown",
+        ],
+    );
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    let saved = std::fs::read_to_string(test.path().join("close.json")).unwrap();
+    for text in [&planned.stdout, &planned.stderr, &saved] {
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+    assert!(
+        planned.stdout.contains("Closing note: (sensitive)"),
+        "{}",
+        planned.stdout
+    );
+
+    // Someone else takes the object over after the review: the saved close is refused.
+    let (status, body) = crate::support::http(
+        &server,
+        "PUT",
+        &format!("/api/csoar/v3/incidents/{gone}/"),
+        Some(&json!({"fields": {"opt_7": "alice"}})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let applied = run_against(&test, &server, &["apply", "--plan", "close.json"]);
+    assert_eq!(applied.code, 4, "{}", applied.combined());
+    assert_ne!(value(&incident_by_id(&server, gone), "status"), "Closed");
+}
+
+#[test]
+fn no_adopt_names_the_old_key_a_move_found_the_object_under() {
+    let server = simulator();
+    create_through_api(
+        &server,
+        "/api/csoar/v3/incidents/",
+        &json!({"template_id": 1, "fields": {"incidentid": "h/four", "status": 1}}),
+    );
+    let id = incident_id(&server, "h/four");
+    let test = new_test();
+    declare(&test, &[incident("h/cuatro", "Open")]);
+    project(
+        &test,
+        "adopt: false\nmoved: [{from: h/four, to: h/cuatro}]\n",
+    );
+    let output = run_against(&test, &server, &["plan", "."]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output.stderr.contains(&format!(
+            "the incident `h/cuatro` matches id {id} under its old key `h/four`, which soarform never wrote (created by api)"
+        )),
+        "{}",
+        output.stderr
+    );
+}
