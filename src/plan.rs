@@ -881,6 +881,15 @@ pub fn retire(
 ) -> Retirement {
     let mut retirement = Retirement::default();
     let mut seen = BTreeSet::new();
+    let old_keys: Vec<(Kind, BTreeSet<&str>)> = Kind::ALL
+        .into_iter()
+        .map(|kind| (kind, options.moves.all_old_keys(kind)))
+        .collect();
+    let renamed = |kind: Kind, key: &str| {
+        old_keys
+            .iter()
+            .any(|(of, keys)| *of == kind && keys.contains(key))
+    };
     for (kind, live) in candidates {
         let kind = *kind;
         let column = identity.column(kind);
@@ -891,7 +900,7 @@ pub fn retire(
         if key.is_empty()
             || !in_scope(kind, &key)
             || declared.contains(&(kind, key.clone()))
-            || options.moves.all_old_keys(kind).contains(key.as_str())
+            || renamed(kind, &key)
             || !options.ownership.owns(kind, live)
             || !seen.insert((kind, live.id))
         {

@@ -409,6 +409,7 @@ impl Session {
         config: &ProjectConfig,
         selection: &Selection,
     ) -> Result<Planned> {
+        let scope = prune_scope(config)?;
         let identity = self.identity(config)?;
         let mut options = self.plan_options(config, &identity)?;
         let mut desired = self.resolve(manifest, &identity, &options.sensitive)?;
@@ -452,65 +453,72 @@ impl Session {
         let observed = self.observe(&requests).await?;
         let mut plan = plan::compute(&desired, &observed, &identity, &self.catalog, &options)
             .map_err(conflict_error)?;
-        let prune = config.prune.unwrap_or_default();
-        let scope = Scope::new(
-            &config
-                .prune_scope
-                .iter()
-                .map(|pattern| pattern.name.clone())
-                .collect::<Vec<_>>(),
-        )
-        .map_err(Error::message)?;
-        if prune == PruneMode::Close && scope.is_empty() {
-            return Err(Error::with_hint(
-                "pruning (`--prune` or `prune: close`) needs `prune_scope` in soarform.yaml",
-                "list the key patterns soarform may close, e.g. `prune_scope: [\"phishing/**\"]`; objects outside them are never touched",
-            ));
-        }
         if !scope.is_empty() {
-            // To close, everything must resolve for the kinds in scope; to list, a closed status
-            // that does not resolve only means closed objects are listed too.
-            let close = prune == PruneMode::Close;
-            let mut closing: Vec<Option<Closing>> = Vec::new();
-            for kind in Kind::ALL {
-                if scope.prefixes(kind).is_empty() {
-                    closing.push(None);
-                    continue;
-                }
-                if close && options.ownership.column(kind).is_none() {
-                    return Err(Error::with_hint(
-                        format!(
-                            "cannot prune {}s: the tenant has no field where soarform records which {}s it wrote, so hand-made ones in `prune_scope` could be closed",
-                            kind.noun(),
-                            kind.noun()
-                        ),
-                        "create a text field `Managed by` for them in Cloud SOAR (or name one with `ownership:` in soarform.yaml), and apply once so soarform's objects carry it",
-                    ));
-                }
-                let mut reserved = vec![identity.column(kind)];
-                reserved.extend(options.ownership.column(kind));
-                match self.closing(config, kind, close, &reserved) {
-                    Ok(found) => closing.push(Some(found)),
-                    Err(_) if !close => closing.push(None),
-                    Err(error) => return Err(error),
-                }
-            }
-            let candidates = self
-                .in_scope(&scope, &identity, &options.ownership, &closing)
+            let retirement = self
+                .retirement(
+                    config,
+                    &scope,
+                    &identity,
+                    &options,
+                    &declared_keys,
+                    selection,
+                )
                 .await?;
-            let retirement = plan::retire(
-                &candidates,
-                &identity,
-                &declared_keys,
-                |kind, key| scope.matches(kind, key) && selection.matches(kind, key),
-                &options,
-                |kind| closing[usize::from(kind == Kind::TriageItem)].clone(),
-                close,
-            );
             plan.objects.extend(retirement.closes);
             plan.undeclared = retirement.undeclared;
         }
         Ok(Planned { plan, declared })
+    }
+
+    /// The objects in `prune_scope` no document declares: closes with pruning, a list without.
+    async fn retirement(
+        &self,
+        config: &ProjectConfig,
+        scope: &Scope,
+        identity: &Identity,
+        options: &PlanOptions,
+        declared: &BTreeSet<(Kind, String)>,
+        selection: &Selection,
+    ) -> Result<plan::Retirement> {
+        // To close, everything must resolve for the kinds in scope; to list, a closed status that
+        // does not resolve only means closed objects are listed too.
+        let close = config.prune.unwrap_or_default() == PruneMode::Close;
+        let mut closing: Vec<Option<Closing>> = Vec::new();
+        for kind in Kind::ALL {
+            if scope.prefixes(kind).is_empty() {
+                closing.push(None);
+                continue;
+            }
+            if close && options.ownership.column(kind).is_none() {
+                return Err(Error::with_hint(
+                    format!(
+                        "cannot prune {}s: the tenant has no field where soarform records which {}s it wrote, so hand-made ones in `prune_scope` could be closed",
+                        kind.noun(),
+                        kind.noun()
+                    ),
+                    "create a text field `Managed by` for them in Cloud SOAR (or name one with `ownership:` in soarform.yaml), and apply once so soarform's objects carry it",
+                ));
+            }
+            let mut reserved = vec![identity.column(kind)];
+            reserved.extend(options.ownership.column(kind));
+            match self.closing(config, kind, close, &reserved) {
+                Ok(found) => closing.push(Some(found)),
+                Err(_) if !close => closing.push(None),
+                Err(error) => return Err(error),
+            }
+        }
+        let candidates = self
+            .in_scope(scope, identity, &options.ownership, &closing)
+            .await?;
+        Ok(plan::retire(
+            &candidates,
+            identity,
+            declared,
+            |kind, key| scope.matches(kind, key) && selection.matches(kind, key),
+            options,
+            |kind| closing[usize::from(kind == Kind::TriageItem)].clone(),
+            close,
+        ))
     }
 
     /// The live objects whose key starts with the literal prefix of a `prune_scope` pattern, read
@@ -562,6 +570,23 @@ fn is_text(column: &Column) -> bool {
 pub const DEFAULT_OWNERSHIP_LABEL: &str = "Managed by";
 /// The label of the field receiving closing notes, unless `closing:` names another.
 pub const DEFAULT_NOTE_LABEL: &str = "Closing note";
+
+/// `prune_scope` compiled; pruning without one is an error (it would have no bounds).
+fn prune_scope(config: &ProjectConfig) -> Result<Scope> {
+    let patterns: Vec<String> = config
+        .prune_scope
+        .iter()
+        .map(|pattern| pattern.name.clone())
+        .collect();
+    let scope = Scope::new(&patterns).map_err(Error::message)?;
+    if config.prune.unwrap_or_default() == PruneMode::Close && scope.is_empty() {
+        return Err(Error::with_hint(
+            "pruning (`--prune` or `prune: close`) needs `prune_scope` in soarform.yaml",
+            "list the key patterns soarform may close, e.g. `prune_scope: [\"phishing/**\"]`; objects outside them are never touched",
+        ));
+    }
+    Ok(scope)
+}
 
 /// `moved:` of soarform.yaml checked against the manifest, as one error.
 pub fn resolve_moves(config: &ProjectConfig, manifest: &Manifest) -> Result<Moves> {
