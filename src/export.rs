@@ -54,6 +54,8 @@ pub struct ExportRequest {
     pub filter: Option<String>,
     /// API names per kind never to write (ownership markers, sensitive fields).
     pub omit: FieldNames,
+    /// Where soarform records ownership, to count the exported objects it never wrote.
+    pub ownership: crate::plan::Ownership,
 }
 
 /// What export found: the files to write, and what was left out and why.
@@ -67,6 +69,8 @@ pub struct Export {
     pub notes: Vec<String>,
     /// How many objects were read but not exported.
     pub skipped: usize,
+    /// How many exported objects soarform never wrote: the next plan adopts them.
+    pub unowned: usize,
 }
 
 impl Export {
@@ -141,13 +145,25 @@ pub async fn collect(
     }))
     .await?;
     let mut documents = Vec::new();
+    let mut unowned = std::collections::HashSet::new();
     for ((kind, _), objects) in searches.iter().zip(answers) {
+        unowned.extend(
+            objects
+                .iter()
+                .filter(|object| !request.ownership.owns(*kind, object))
+                .map(|object| (*kind, object.id)),
+        );
         let built = build_documents(*kind, objects, catalog, identity, &request.omit);
         documents.extend(built.documents);
         export.warnings.extend(built.warnings);
         export.skipped += built.skipped;
     }
     export.files = assign_paths(documents)?;
+    export.unowned = export
+        .files
+        .iter()
+        .filter(|file| unowned.contains(&(file.kind, file.remote_id)))
+        .count();
     Ok(export)
 }
 

@@ -37,6 +37,7 @@ pub fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
             kinds: kinds.clone(),
             filter: args.filter.clone(),
             omit,
+            ownership: options.ownership,
         };
         export::collect(session.client(), session.catalog(), &identity, &request).await
     })?;
@@ -82,6 +83,13 @@ pub fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
         ));
     }
     eprintln!("{summary}");
+    if exported.unowned > 0 {
+        eprintln!(
+            "note: soarform never wrote {} of them: the next plan shows {} as `~ adopt` (soarform records its ownership; no other field changes), and after one apply it is empty",
+            exported.unowned,
+            if exported.unowned == 1 { "it" } else { "them" }
+        );
+    }
     Ok(ExitStatus::Success)
 }
 
