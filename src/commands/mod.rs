@@ -162,7 +162,7 @@ pub fn note_selection(selection: &Selection, plan: &crate::plan::Plan, declared:
         .count();
     if !selection.is_everything() {
         eprintln!(
-            "Note: --target/--exclude limited this plan to {selected} of {declared} declared objects; the others were not compared."
+            "note: --target/--exclude limited this plan to {selected} of {declared} declared objects; the others were not compared"
         );
     }
 }

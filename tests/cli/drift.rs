@@ -164,7 +164,7 @@ fn target_and_exclude_limit_plan_and_apply_to_matching_keys() {
     assert!(
         planned
             .stderr
-            .contains("Note: --target/--exclude limited this plan to 2 of 3 declared objects"),
+            .contains("note: --target/--exclude limited this plan to 2 of 3 declared objects"),
         "{}",
         planned.stderr
     );
