@@ -66,7 +66,8 @@ pub enum Command {
     /// Write the tenant's incidents and triage items as desired-state YAML files.
     ///
     /// One file per object, in folders by kind and type; a plan of the written files against the
-    /// same tenant shows no field changes. Existing files are never overwritten without `--force`.
+    /// same tenant shows no field changes (objects soarform never wrote show as `~ adopt` until
+    /// one apply records its ownership). Existing files are never overwritten without `--force`.
     Export(ExportArgs),
 
     /// Rewrite desired-state files in the canonical form that `export` writes, keeping comments.
@@ -111,7 +112,8 @@ pub struct ExportArgs {
     #[arg(long, value_name = "QUERY")]
     pub filter: Option<String>,
 
-    /// Overwrite files that already exist (without it, export refuses and writes nothing).
+    /// Overwrite files that already exist, and update in place the files under DIR that already
+    /// declare an exported key (without it, export refuses either and writes nothing).
     #[arg(long)]
     pub force: bool,
 
