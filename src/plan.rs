@@ -617,16 +617,10 @@ pub fn compute(
             ([], [(old, live)]) => {
                 compare(object, live, Some(old), identity_column, catalog, options)
             }
-            ([], many) => {
+            (new, old) if new.is_empty() || old.is_empty() => {
+                let ids = new.iter().chain(old.iter().map(|(_, live)| *live));
                 conflicts.push(conflict(
-                    many.iter().map(|(_, live)| live.id).collect(),
-                    ConflictReason::Duplicates,
-                ));
-                continue;
-            }
-            (many, []) => {
-                conflicts.push(conflict(
-                    many.iter().map(|live| live.id).collect(),
+                    ids.map(|live| live.id).collect(),
                     ConflictReason::Duplicates,
                 ));
                 continue;
