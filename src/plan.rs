@@ -738,6 +738,42 @@ fn bookkeeping(
     )
 }
 
+/// What soarform writes into `field` for its own bookkeeping (the closed status and closing note
+/// of a close, the ownership marker), or `None` when the field is not one of those: how a saved
+/// plan, which holds only hashes of sensitive values, gets them back.
+pub fn bookkeeping_value(
+    field: &str,
+    closing: Option<&Closing>,
+    ownership: Option<&Column>,
+) -> Option<(Normalized, Value)> {
+    if let Some(closing) = closing {
+        if closing.status.field == field {
+            let closed = &closing.closed;
+            return Some((
+                Normalized::Choice {
+                    id: Some(closed.id),
+                    name: closed.value.clone(),
+                },
+                Value::from(closed.id),
+            ));
+        }
+        if let Some((note_field, note)) = &closing.note {
+            if note_field.field == field {
+                return Some((
+                    Normalized::Text(normalize::normalize_newlines(note)),
+                    Value::String(note.clone()),
+                ));
+            }
+        }
+    }
+    ownership.filter(|column| column.field == field).map(|_| {
+        (
+            Normalized::Text(OWNER_MARKER.to_string()),
+            Value::String(OWNER_MARKER.to_string()),
+        )
+    })
+}
+
 /// The ownership field's live value, recorded (not changed) so that a saved plan is refused if
 /// someone else took the object over in the meantime.
 fn ownership_basis(

@@ -239,13 +239,16 @@ impl Session {
 
     /// How pruning closes objects of a kind (`closing:` of soarform.yaml, or the defaults); the
     /// closing-note field is resolved only `with_note` (to close, not to recognise closed ones).
-    fn closing(
+    pub fn closing(
         &self,
         config: &ProjectConfig,
         kind: Kind,
         with_note: bool,
-        reserved: &[&Column],
+        identity: &Identity,
+        ownership: &Ownership,
     ) -> Result<Closing> {
+        let mut reserved = vec![identity.column(kind)];
+        reserved.extend(ownership.column(kind));
         let columns = self.catalog.columns(kind);
         let hint = "set `closing:` in soarform.yaml";
         let (status, note_field) = match kind {
@@ -499,9 +502,7 @@ impl Session {
                     "create a text field `Managed by` for them in Cloud SOAR (or name one with `ownership:` in soarform.yaml), and apply once so soarform's objects carry it",
                 ));
             }
-            let mut reserved = vec![identity.column(kind)];
-            reserved.extend(options.ownership.column(kind));
-            match self.closing(config, kind, close, &reserved) {
+            match self.closing(config, kind, close, identity, &options.ownership) {
                 Ok(found) => closing.push(Some(found)),
                 Err(_) if !close => closing.push(None),
                 Err(error) => return Err(error),

@@ -371,17 +371,29 @@ async fn fill_sensitive_writes(
         .collect();
     let mut kept = Vec::with_capacity(fresh.len());
     for mut object in fresh.drain(..) {
+        // What soarform writes for its own bookkeeping comes from soarform.yaml, not the files.
+        let closing = match object.action {
+            Action::Close => {
+                Some(session.closing(config, object.kind, true, &identity, &options.ownership)?)
+            }
+            _ => None,
+        };
+        let ownership = options.ownership.column(object.kind);
         let mut problem = None;
         for change in object.changes.iter_mut().filter(|change| change.sensitive) {
-            let value = declared
+            let declared_value = declared
                 .get(&(object.kind, object.key.as_str()))
                 .and_then(|declared| {
                     declared
                         .fields
                         .iter()
                         .find(|field| field.column.field == change.field)
-                });
-            let Some(field) = value else {
+                })
+                .map(|field| (field.value.normalized.clone(), field.value.write.clone()));
+            let value = declared_value.or_else(|| {
+                crate::plan::bookkeeping_value(&change.field, closing.as_ref(), ownership)
+            });
+            let Some((normalized, write)) = value else {
                 problem = Some(format!(
                     "the desired-state files no longer declare its sensitive field `{}`",
                     change.label
@@ -390,21 +402,15 @@ async fn fill_sensitive_writes(
             };
             let planned =
                 planned_hashes.get(&(object.kind, object.key.as_str(), change.field.as_str()));
-            if planned
-                != Some(
-                    &hasher
-                        .value(&change.field, &field.value.normalized)
-                        .as_str(),
-                )
-            {
+            if planned != Some(&hasher.value(&change.field, &normalized).as_str()) {
                 problem = Some(format!(
                     "the desired value of its sensitive field `{}` differs from the planned one",
                     change.label
                 ));
                 break;
             }
-            change.after = field.value.normalized.clone();
-            change.write = field.value.write.clone();
+            change.after = normalized;
+            change.write = write;
         }
         match problem {
             None => kept.push(object),

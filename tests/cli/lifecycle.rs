@@ -669,6 +669,25 @@ fn closes_mask_sensitive_fields_and_a_takeover_makes_a_saved_close_stale() {
     let applied = run_against(&test, &server, &["apply", "--plan", "close.json"]);
     assert_eq!(applied.code, 4, "{}", applied.combined());
     assert_ne!(value(&incident_by_id(&server, gone), "status"), "Closed");
+
+    // Handed back, the reviewed close applies: the sensitive note it writes comes from
+    // soarform.yaml (the saved plan holds only its hash).
+    let (status, body) = crate::support::http(
+        &server,
+        "PUT",
+        &format!("/api/csoar/v3/incidents/{gone}/"),
+        Some(&json!({"fields": {"opt_7": "soarform"}})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let applied = run_against(&test, &server, &["apply", "--plan", "close.json"]);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert!(!applied.combined().contains("hunter2"));
+    let closed = incident_by_id(&server, gone);
+    assert_eq!(value(&closed, "status"), "Closed");
+    assert_eq!(
+        value(&closed, "opt_8"),
+        "Closed by soarform: the key is no longer declared in the repository."
+    );
 }
 
 #[test]
