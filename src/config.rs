@@ -99,6 +99,26 @@ pub struct ProjectConfig {
     pub ownership: IdentityConfig,
     /// How pruning closes objects (`closing:`).
     pub closing: ClosingConfig,
+    /// Where the field names and values that are checked against the tenant's catalog were
+    /// written, by dotted path (`identity.triage`, `closing.incident.note_field`), so that a
+    /// name the tenant does not know is reported at its position.
+    pub origins: BTreeMap<String, Origin>,
+}
+
+impl ProjectConfig {
+    /// An error about the setting at `path` (`ownership.incident`): a diagnostic at its position
+    /// in the file when it was written there, a plain error (a default) otherwise.
+    pub fn error_at(&self, path: &str, message: String, help: &str) -> crate::error::Error {
+        match self.origins.get(path) {
+            Some(origin) => crate::error::Error::Diagnostics(Report {
+                diagnostics: vec![Diagnostic::at(origin.clone(), message)
+                    .with_label(format!("`{path}`"))
+                    .with_help(help)],
+                sources: self.sources.clone(),
+            }),
+            None => crate::error::Error::with_hint(message, help),
+        }
+    }
 }
 
 /// What plan and apply do with objects in `prune_scope` whose key is no longer declared.
@@ -341,6 +361,25 @@ fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &m
             triage_note_field: note_field("triage"),
             note: string(closing, "note"),
         };
+    }
+    for setting in [
+        "identity.incident",
+        "identity.triage",
+        "ownership.incident",
+        "ownership.triage",
+        "closing.incident.status",
+        "closing.incident.note_field",
+        "closing.triage.status",
+        "closing.triage.note_field",
+    ] {
+        let found = setting
+            .split('.')
+            .try_fold(root, |node, key| node.get(key).map(|entry| &entry.value));
+        if let Some(node) = found {
+            config
+                .origins
+                .insert(setting.to_string(), node.pos.origin(path));
+        }
     }
     if let Some(NodeValue::Mapping(entries)) = root.get("paths").map(|entry| &entry.value.value) {
         for entry in entries {
@@ -688,9 +727,20 @@ mod tests {
                     max_concurrency: Some(4),
                     retry_seconds: None,
                 },
+                origins: config.origins.clone(),
                 ..ProjectConfig::default()
             }
         );
+        // Names checked against the tenant later are reported where they were written.
+        let origins: Vec<(&str, usize)> = config
+            .origins
+            .iter()
+            .map(|(setting, origin)| (setting.as_str(), origin.line))
+            .collect();
+        assert_eq!(origins.len(), 2, "{origins:?}");
+        assert!(origins
+            .iter()
+            .all(|(setting, line)| setting.starts_with("identity.") && *line > 0));
     }
 
     #[test]

@@ -28,18 +28,24 @@ impl Identity {
         }
     }
 
-    /// Finds the configured identity fields (API name or label) in the catalog.
+    /// Finds the configured identity fields (API name or label) in the catalog; the error names
+    /// the kind whose field is unknown.
     pub fn resolve(
         catalog: &Catalog,
         incident: Option<&str>,
         triage: Option<&str>,
-    ) -> Result<Identity, String> {
+    ) -> Result<Identity, (Kind, String)> {
         let find = |kind: Kind, name: &str| {
             catalog
                 .columns(kind)
                 .resolve(kind, name)
                 .cloned()
-                .map_err(|error| format!("the identity field of {}s: {error}", kind.noun()))
+                .map_err(|error| {
+                    (
+                        kind,
+                        format!("the identity field of {}s: {error}", kind.noun()),
+                    )
+                })
         };
         Ok(Identity {
             incident: find(Kind::Incident, incident.unwrap_or("incidentid"))?,

@@ -124,7 +124,13 @@ impl Session {
             config.identity.incident.as_deref(),
             config.identity.triage.as_deref(),
         )
-        .map_err(|message| Error::with_hint(message, "fix `identity:` in soarform.yaml"))
+        .map_err(|(kind, message)| {
+            config.error_at(
+                &format!("identity.{}", setting_kind(kind)),
+                message,
+                "fix `identity:` in soarform.yaml",
+            )
+        })
     }
 
     /// `ignore_changes` and `sensitive_fields` of `soarform.yaml`, resolved against the catalog.
@@ -169,7 +175,8 @@ impl Session {
             let columns = self.catalog.columns(kind);
             let column = match configured {
                 Some(name) => columns.resolve(kind, name).cloned().map_err(|error| {
-                    Error::with_hint(
+                    config.error_at(
+                        &format!("ownership.{}", setting_kind(kind)),
                         format!("the ownership field of {}s: {error}", kind.noun()),
                         hint,
                     )
@@ -185,7 +192,8 @@ impl Session {
             };
             // soarform writes the text `soarform` into it, and the key lives in the identity field.
             if !is_text(&column) || column.field == identity.column(kind).field {
-                return Err(Error::with_hint(
+                return Err(config.error_at(
+                    &format!("ownership.{}", setting_kind(kind)),
                     format!(
                         "`{}` cannot record ownership of {}s: it must be a text field other than the identity field",
                         column.label,
@@ -285,7 +293,8 @@ impl Session {
         }
         .cloned()
         .ok_or_else(|| {
-            Error::with_hint(
+            config.error_at(
+                &format!("closing.{}.status", setting_kind(kind)),
                 format!(
                     "the closed status `{}` of {}s is not an option of `{}`; options: {}",
                     match &wanted {
@@ -315,7 +324,8 @@ impl Session {
         let note_field = columns
             .resolve(kind, &note_name)
             .map_err(|error| {
-                Error::with_hint(
+                config.error_at(
+                    &format!("closing.{}.note_field", setting_kind(kind)),
                     format!("the closing-note field of {}s: {error}", kind.noun()),
                     hint,
                 )
@@ -327,7 +337,8 @@ impl Session {
                 .iter()
                 .any(|column| column.field == note_field.field)
         {
-            return Err(Error::with_hint(
+            return Err(config.error_at(
+                &format!("closing.{}.note_field", setting_kind(kind)),
                 format!(
                     "`{}` cannot receive the closing note of {}s: it must be a text field other than the identity and ownership fields",
                     note_field.label,
@@ -559,6 +570,14 @@ impl Session {
             found.extend(objects.into_iter().map(|object| (kind, object)));
         }
         Ok(found)
+    }
+}
+
+/// How soarform.yaml names a kind in settings per kind (`identity.triage`).
+fn setting_kind(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Incident => "incident",
+        Kind::TriageItem => "triage",
     }
 }
 

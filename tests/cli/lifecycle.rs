@@ -596,6 +596,13 @@ fn bookkeeping_fields_must_be_text_fields_of_their_own() {
         let output = run_against(&test, &server, &["apply", ".", "--auto-approve"]);
         assert_eq!(output.code, 1, "{config}: {}", output.combined());
         assert!(output.stderr.contains(message), "{config}: {}", output.stderr);
+        // Reported where the setting is written.
+        let line = if config.starts_with("prune") { 3 } else { 1 };
+        assert!(
+            output.stderr.contains(&format!("soarform.yaml:{line}:")),
+            "{config}: {}",
+            output.stderr
+        );
     }
     assert!(writes(&server).is_empty());
 
