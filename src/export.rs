@@ -730,27 +730,22 @@ pub fn output_path(out: &Path, relative: &Path) -> PathBuf {
 /// Where documents under `out` already declare keys: (kind, key) -> (file, how many documents the
 /// file holds). Hidden entries and project files are skipped; a file that does not parse declares
 /// nothing here (plan and validate report it).
-fn declared_under(out: &Path) -> HashMap<(Kind, String), (PathBuf, usize)> {
+fn declared_under(
+    out: &Path,
+    options: &crate::manifest::LoadOptions,
+) -> HashMap<(Kind, String), (PathBuf, usize)> {
     let mut declared = HashMap::new();
-    let walker = walkdir::WalkDir::new(out)
-        .follow_links(false)
-        .into_iter()
-        .filter_entry(|entry| {
-            entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.')
-        });
-    for entry in walker.flatten() {
-        let name = entry.file_name().to_string_lossy();
-        let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-        if !entry.file_type().is_file()
-            || !is_yaml
-            || crate::config::FILE_NAMES.contains(&name.as_ref())
-        {
-            continue;
-        }
-        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+    // The files `plan` would read there; a missing `out` simply declares nothing yet.
+    let found = crate::manifest::find_files(
+        &[out.to_path_buf()],
+        &options.exclude_file_names,
+        &options.exclude,
+    );
+    for file in &found.files {
+        let Ok(text) = std::fs::read_to_string(file) else {
             continue;
         };
-        let parsed = crate::manifest::yaml::parse(entry.path(), &text);
+        let parsed = crate::manifest::yaml::parse(file, &text);
         let count = parsed.documents.len();
         for document in &parsed.documents {
             let text_of = |key: &str| {
@@ -767,7 +762,7 @@ fn declared_under(out: &Path) -> HashMap<(Kind, String), (PathBuf, usize)> {
             if let Some(key) = text_of("key") {
                 declared
                     .entry((kind, key.to_string()))
-                    .or_insert_with(|| (entry.path().to_path_buf(), count));
+                    .or_insert_with(|| (file.clone(), count));
             }
         }
     }
@@ -778,8 +773,13 @@ fn declared_under(out: &Path) -> HashMap<(Kind, String), (PathBuf, usize)> {
 /// that already declares its key (so a re-export updates files wherever the repository keeps
 /// them). A key already declared elsewhere is an error without `force`, and with it when that
 /// file holds other documents too: writing both would declare the key twice.
-fn targets(out: &Path, files: &[ExportedFile], force: bool) -> Result<Vec<PathBuf>> {
-    let declared = declared_under(out);
+fn targets(
+    out: &Path,
+    files: &[ExportedFile],
+    force: bool,
+    options: &crate::manifest::LoadOptions,
+) -> Result<Vec<PathBuf>> {
+    let declared = declared_under(out, options);
     let mut targets = Vec::with_capacity(files.len());
     let mut problems = Vec::new();
     for file in files {
@@ -839,9 +839,10 @@ pub fn write(
     out: &Path,
     files: &[ExportedFile],
     force: bool,
+    options: &crate::manifest::LoadOptions,
     mut on_written: impl FnMut(&Path),
 ) -> Result<()> {
-    let targets = targets(out, files, force)?;
+    let targets = targets(out, files, force, options)?;
     if !force {
         let existing: Vec<&PathBuf> = targets
             .iter()

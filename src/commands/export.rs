@@ -59,7 +59,8 @@ pub fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
         eprint!("{}", render_warning(warning, printer.stderr_color));
     }
     let mut write_error = None;
-    export::write(&args.out, &exported.files, args.force, |path| {
+    let options = crate::manifest::LoadOptions::for_project(&config);
+    export::write(&args.out, &exported.files, args.force, &options, |path| {
         if let Err(error) = write_stdout(&format!("{}\n", path.display())) {
             write_error.get_or_insert(error);
         }

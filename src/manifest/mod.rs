@@ -24,7 +24,7 @@ use crate::kind::Kind;
 
 pub use diagnostic::{Diagnostic, Origin, Report, Sources};
 pub use schema::{DOCUMENT_SCHEMA, PROJECT_SCHEMA};
-pub(crate) use walk::exclude_glob;
+pub(crate) use walk::{exclude_glob, find_files};
 pub use walk::{Exclusions, InvalidPattern};
 
 /// Pattern every object key and template name matches (see the contract).
