@@ -9,8 +9,10 @@ use futures_util::StreamExt as _;
 use crate::client::{Client, ClientError};
 use crate::kind::Kind;
 use crate::normalize::Normalized;
-use crate::observe::key_filter;
-use crate::plan::{Action, ObjectPlan, Plan};
+use crate::observe::{key_filter, Observed};
+use crate::plan::{Action, Conflict, ConflictReason, ObjectPlan, Plan, PlanOptions};
+use crate::resolve::Identity;
+use crate::stop::Stop;
 
 /// What happened to one object.
 #[derive(Debug)]
@@ -135,6 +137,11 @@ pub struct ApplyReport {
     /// Saved plans only: objects whose planned changes were already live (an earlier apply of the
     /// same plan made them), so nothing was sent.
     pub already_applied: usize,
+    /// Changes never started because the run was asked to stop ([`Stop`]).
+    pub not_started: usize,
+    /// Writes still in flight when the wait for them after a stop ran out: their outcome is
+    /// unknown (a re-run settles them).
+    pub abandoned: usize,
 }
 
 impl ApplyReport {
@@ -146,17 +153,22 @@ impl ApplyReport {
     /// ` (1 moved, 2 closed)`: which of the successful updates were moves, adoptions or closes;
     /// empty when none were.
     pub fn update_kinds(&self) -> String {
-        let parts: Vec<String> = [Action::Move, Action::Adopt, Action::Close]
-            .into_iter()
-            .filter_map(|action| {
-                let count = self
-                    .outcomes
-                    .iter()
-                    .filter(|outcome| outcome.action == action && outcome.result.is_ok())
-                    .count();
-                (count > 0).then(|| format!("{count} {}", action.done()))
-            })
-            .collect();
+        let parts: Vec<String> = [
+            Action::Move,
+            Action::Adopt,
+            Action::Close,
+            Action::RetireDuplicate,
+        ]
+        .into_iter()
+        .filter_map(|action| {
+            let count = self
+                .outcomes
+                .iter()
+                .filter(|outcome| outcome.action == action && outcome.result.is_ok())
+                .count();
+            (count > 0).then(|| format!("{count} {}", action.done()))
+        })
+        .collect();
         if parts.is_empty() {
             String::new()
         } else {
@@ -183,11 +195,18 @@ impl ApplyReport {
 /// How many times one create is sent at most when its outcome keeps being unknown.
 const MAX_CREATE_ATTEMPTS: u32 = 5;
 
+/// How long writes in flight are waited for once the run was asked to stop.
+pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// Applies every change of the plan, up to the client's concurrency limit at once, reporting each
 /// outcome through `progress` as it happens; the report lists them in plan order.
+///
+/// Once `stop` is set, no new write starts; the writes in flight are waited for up to
+/// [`STOP_GRACE`], and counted as abandoned if they take longer.
 pub async fn apply(
     client: &Client,
     plan: &Plan,
+    stop: &Stop,
     mut progress: impl FnMut(&Outcome),
 ) -> ApplyReport {
     let mut report = ApplyReport::default();
@@ -201,14 +220,47 @@ pub async fn apply(
         }
     });
     let changes: Vec<(usize, &ObjectPlan)> = changes.collect();
+    let in_flight = std::sync::atomic::AtomicUsize::new(0);
+    let in_flight = &in_flight;
     let mut running = futures_util::stream::iter(changes)
-        .map(|(index, object)| async move { (index, apply_one(client, object).await) })
+        .map(|(index, object)| async move {
+            if stop.reason().is_some() {
+                return (index, None);
+            }
+            in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let outcome = apply_one(client, object).await;
+            in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            (index, Some(outcome))
+        })
         .buffer_unordered(client.options().max_concurrency.max(1));
     let mut done = Vec::new();
-    while let Some((index, outcome)) = running.next().await {
-        progress(&outcome);
-        done.push((index, outcome));
+    let mut deadline = None;
+    loop {
+        let next = if stop.reason().is_some() {
+            let until = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + STOP_GRACE);
+            match tokio::time::timeout_at(until, running.next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    report.abandoned = in_flight.load(std::sync::atomic::Ordering::Relaxed);
+                    break;
+                }
+            }
+        } else {
+            tokio::select! {
+                next = running.next() => next,
+                () = stop.stopped() => continue,
+            }
+        };
+        match next {
+            Some((index, Some(outcome))) => {
+                progress(&outcome);
+                done.push((index, outcome));
+            }
+            Some((_, None)) => report.not_started += 1,
+            None => break,
+        }
     }
+    drop(running);
     done.sort_by_key(|(index, _)| *index);
     tracing::debug!(
         "applied {} objects in {} requests ({} of them retries)",
@@ -217,7 +269,82 @@ pub async fn apply(
         client.retry_count() - retries_before
     );
     report.outcomes = done.into_iter().map(|(_, outcome)| outcome).collect();
+    let finished = report.outcomes.len() + report.not_started + report.abandoned;
+    report.not_started += plan.summary().changes().saturating_sub(finished);
     report
+}
+
+/// The duplicates soarform made of the keys this run created, found by searching them again
+/// (batched) after the creates: another run may have created the same keys at the same time, or
+/// a create may have been committed after its answer was lost. For each key carried by several
+/// objects that soarform all made, every one but the oldest (lowest id) is to be retired; a key
+/// also carried by an object soarform never wrote is a conflict left alone.
+pub async fn find_twins(
+    client: &Client,
+    created: &[&Outcome],
+    identity: &Identity,
+    options: &PlanOptions,
+) -> Result<Twins, ClientError> {
+    let mut twins = Twins::default();
+    for kind in Kind::ALL {
+        let keys: Vec<&str> = created
+            .iter()
+            .filter(|outcome| outcome.kind == kind)
+            .map(|outcome| outcome.key.as_str())
+            .collect();
+        if keys.is_empty() {
+            continue;
+        }
+        let column = identity.column(kind);
+        let mut columns = vec![column.field.clone()];
+        columns.extend(
+            options
+                .ownership
+                .column(kind)
+                .map(|column| column.field.clone()),
+        );
+        if let Some(closing) = options.closing(kind) {
+            columns.push(closing.status.field.clone());
+            columns.extend(closing.note.as_ref().map(|(note, _)| note.field.clone()));
+        }
+        let mut observed = Observed::default();
+        crate::observe::observe(
+            client,
+            kind,
+            &column.field,
+            &keys,
+            &columns,
+            &mut observed,
+            &crate::progress::Progress::new("searches", 0),
+        )
+        .await?;
+        for key in keys {
+            match observed.get(kind, key) {
+                [] | [_] => {}
+                [kept, rest @ ..] if options.ownership.made_all(kind, rest, kept) => {
+                    twins.retire.extend(rest.iter().map(|twin| {
+                        crate::plan::retire_duplicate(kind, key, twin, kept.id, column, options)
+                    }));
+                }
+                all => twins.conflicts.push(Conflict {
+                    kind,
+                    key: key.to_string(),
+                    ids: all.iter().map(|live| live.id).collect(),
+                    reason: ConflictReason::Duplicates,
+                }),
+            }
+        }
+    }
+    Ok(twins)
+}
+
+/// What [`find_twins`] found.
+#[derive(Debug, Default)]
+pub struct Twins {
+    /// Retirements of the duplicates soarform made.
+    pub retire: Vec<ObjectPlan>,
+    /// Keys also carried by objects soarform never wrote: left alone, reported.
+    pub conflicts: Vec<Conflict>,
 }
 
 async fn apply_one(client: &Client, object: &ObjectPlan) -> Outcome {
@@ -236,9 +363,12 @@ async fn apply_one(client: &Client, object: &ObjectPlan) -> Outcome {
     }
 }
 
-/// Creates the object. When the answer is lost (the create may or may not have been committed),
-/// the key is searched first and the create is sent again only if nothing carries it: a retried
-/// create never makes a duplicate.
+/// Creates the object. When the answer is lost (the create may or may not have been committed,
+/// and a server may commit it late), the key is searched for over a bounded window
+/// ([`crate::client::ClientOptions::create_settle`]) first, and the create is sent again only if
+/// nothing carries it by then: a retried create never makes a duplicate of one that committed
+/// within the window. One that commits later still is found by the search after the creates
+/// ([`crate::apply`]'s duplicate check) and retired.
 async fn create(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError> {
     let template_id = object.template.as_ref().map(|template| template.id);
     let policy = &client.options().retry;
@@ -254,64 +384,72 @@ async fn create(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError
             Err(error @ ClientError::OutcomeUnknown { .. }) => error,
             Err(error) => return Err(error),
         };
-        // Give the server a moment to settle (and to index the object if it was committed).
-        tokio::time::sleep(policy.delay(attempt, None)).await;
-        let filter = key_filter(&object.identity_field, &[object.key.as_str()]);
-        let found = client
-            .search(
+        let ids = settle(client, object).await?;
+        if let Some(id) = ids.first() {
+            tracing::debug!(
+                "{} {}: the create's answer was lost, but it was committed as id {id}",
                 object.kind,
-                &filter,
-                std::slice::from_ref(&object.identity_field),
-            )
-            .await?;
-        let ids: Vec<u64> = found
-            .iter()
-            .filter(|live| {
-                live.fields
-                    .get(&object.identity_field)
-                    .and_then(|value| value.as_str())
-                    == Some(object.key.as_str())
-            })
-            .map(|live| live.id)
-            .collect();
-        match ids.as_slice() {
-            [id] => {
-                tracing::debug!(
-                    "{} {}: the create's answer was lost, but it was committed as id {id}",
-                    object.kind,
-                    object.key
-                );
-                return Ok(*id);
-            }
-            [] if attempt < MAX_CREATE_ATTEMPTS && first.elapsed() < policy.max_elapsed => {
-                tracing::debug!(
-                    "{} {}: the create's answer was lost and nothing carries the key; sending it again",
-                    object.kind,
-                    object.key
-                );
-            }
-            [] => {
-                tracing::debug!("{} {}: giving up after {error}", object.kind, object.key);
-                return Err(ClientError::NotCreated {
-                    operation: crate::client::Operation::create(object.kind),
-                    attempts: attempt,
-                });
-            }
-            many => {
-                return Err(ClientError::InvalidResponse {
-                    operation: crate::client::Operation::create(object.kind),
-                    message: format!(
-                        "after a lost answer, {} objects carry the key (ids {})",
-                        many.len(),
-                        many.iter()
-                            .map(u64::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                })
-            }
+                object.key
+            );
+            return Ok(*id);
         }
+        if attempt < MAX_CREATE_ATTEMPTS && first.elapsed() < policy.max_elapsed {
+            tracing::debug!(
+                "{} {}: the create's answer was lost and nothing carries the key; sending it again",
+                object.kind,
+                object.key
+            );
+            continue;
+        }
+        tracing::debug!("{} {}: giving up after {error}", object.kind, object.key);
+        return Err(ClientError::NotCreated {
+            operation: crate::client::Operation::create(object.kind),
+            attempts: attempt,
+            last: Box::new(error),
+        });
     }
+}
+
+/// The ids of the objects carrying the key of `object`, searched for until one shows or the
+/// settle window has passed (waits of 0.5 s, 1 s, 2 s, ... within the window).
+async fn settle(client: &Client, object: &ObjectPlan) -> Result<Vec<u64>, ClientError> {
+    // Never longer than the retry budget: `limits.retry_seconds` says how long to keep trying.
+    let options = client.options();
+    let window = options.create_settle.min(options.retry.max_elapsed);
+    let started = std::time::Instant::now();
+    let mut wait = std::time::Duration::from_millis(500);
+    loop {
+        tokio::time::sleep(wait.min(window.saturating_sub(started.elapsed()))).await;
+        let ids = carrying_key(client, object).await?;
+        if !ids.is_empty() || started.elapsed() >= window {
+            return Ok(ids);
+        }
+        wait = wait.saturating_mul(2);
+    }
+}
+
+/// The ids of the objects whose identity field holds the key of `object`, lowest first.
+async fn carrying_key(client: &Client, object: &ObjectPlan) -> Result<Vec<u64>, ClientError> {
+    let filter = key_filter(&object.identity_field, &[object.key.as_str()]);
+    let found = client
+        .search(
+            object.kind,
+            &filter,
+            std::slice::from_ref(&object.identity_field),
+        )
+        .await?;
+    let mut ids: Vec<u64> = found
+        .iter()
+        .filter(|live| {
+            live.fields
+                .get(&object.identity_field)
+                .and_then(|value| value.as_str())
+                == Some(object.key.as_str())
+        })
+        .map(|live| live.id)
+        .collect();
+    ids.sort_unstable();
+    Ok(ids)
 }
 
 async fn update(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError> {

@@ -175,6 +175,9 @@ pub struct PlanArgs {
     pub lifecycle: LifecycleArgs,
 
     #[command(flatten)]
+    pub lock: LockArgs,
+
+    #[command(flatten)]
     pub selection: SelectionArgs,
 
     #[command(flatten)]
@@ -207,10 +210,43 @@ pub struct ApplyArgs {
     pub lifecycle: LifecycleArgs,
 
     #[command(flatten)]
+    pub lock: LockArgs,
+
+    #[command(flatten)]
     pub selection: SelectionArgs,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// The apply lease (`lock:` in soarform.yaml says where it lives).
+#[derive(Debug, Args, Clone)]
+pub struct LockArgs {
+    /// Take the apply lease in the tenant before the first write, so that concurrent applies
+    /// take turns; `--lock=false` skips it (as in Terraform). `plan` only waits for a lease held
+    /// by a running apply. The sandbox has no lease.
+    #[arg(
+        long,
+        env = "SOARFORM_LOCK",
+        value_name = "BOOL",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub lock: bool,
+
+    /// How long to wait for a lease another run holds before giving up: `0s` (the default: give
+    /// up at once), `30s`, `5m`, `1h30m`.
+    #[arg(
+        long,
+        env = "SOARFORM_LOCK_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "0s",
+        value_parser = parse_duration
+    )]
+    pub lock_timeout: std::time::Duration,
 }
 
 /// Retirement and adoption, overriding `prune:` and `adopt:` in soarform.yaml.
@@ -373,6 +409,41 @@ pub struct SimArgs {
     /// [default: 0].
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+
+    /// Answer at most N objects per search page, whatever `page_size` asks (Sumo's own scripts
+    /// use pages of 150 and 50).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub page_cap: Option<u64>,
+
+    /// With `--page-cap`: start page N at `(N - 1) * page_size` as asked, not as answered.
+    #[arg(long)]
+    pub page_offset_by_requested: bool,
+
+    /// Answer the first page of every search, whatever `page_number` says.
+    #[arg(long)]
+    pub ignore_page_number: bool,
+
+    /// Start every search page after the first N objects early, so they show on two pages.
+    #[arg(long, value_name = "N")]
+    pub page_overlap: Option<u64>,
+
+    /// Add BYTES of padding to every object of a search answer.
+    #[arg(long, value_name = "BYTES")]
+    pub pad_objects: Option<u64>,
+
+    /// Echo the request's `Authorization` header and body in every error answer (as sent,
+    /// JSON-escaped, URL-encoded and lower-cased), as misconfigured gateways do.
+    #[arg(long)]
+    pub echo_errors: bool,
+
+    /// Drop the connection of the first N creates at once and commit them `--late-commit-ms`
+    /// later.
+    #[arg(long, value_name = "N")]
+    pub late_commits: Option<u64>,
+
+    /// How late `--late-commits` commits, in milliseconds [default: 0].
+    #[arg(long, value_name = "MS")]
+    pub late_commit_ms: Option<u64>,
 }
 
 /// The form of the simulator's `Retry-After` header.
@@ -387,6 +458,44 @@ pub enum RetryAfterForm {
 }
 
 /// A fault rate: a number from 0 to 1.
+/// A duration as Terraform writes them: a number with a unit (`ms`, `s`, `m`, `h`), several of
+/// them in a row (`1h30m`), or `0`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let invalid = || {
+        format!(
+            "`{text}` is not a duration: write a number with a unit, e.g. `30s`, `5m` or `1h30m`"
+        )
+    };
+    if text == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    let mut total = std::time::Duration::ZERO;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(invalid());
+    }
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|character: char| !(character.is_ascii_digit() || character == '.'))
+            .ok_or_else(invalid)?;
+        let number: f64 = rest[..digits].parse().map_err(|_| invalid())?;
+        rest = &rest[digits..];
+        let unit_length = rest
+            .find(|character: char| character.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_length] {
+            "ms" => number / 1000.0,
+            "s" => number,
+            "m" => number * 60.0,
+            "h" => number * 3600.0,
+            _ => return Err(invalid()),
+        };
+        rest = &rest[unit_length..];
+        total += std::time::Duration::try_from_secs_f64(seconds).map_err(|_| invalid())?;
+    }
+    Ok(total)
+}
+
 fn parse_rate(text: &str) -> Result<f64, String> {
     text.trim()
         .parse::<f64>()
@@ -411,4 +520,45 @@ fn parse_max_concurrency(text: &str) -> Result<usize, String> {
         .ok()
         .filter(|count| *count >= 1)
         .ok_or_else(|| "must be a whole number of at least 1".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_as_terraform_writes_them() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        for bad in ["", "30", "5x", "m", "1h-2m", "ten"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lock_takes_terraform_spelling() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args.iter().copied());
+        let Ok(cli) = parse(&["soarform", "apply", "--lock=false", "--lock-timeout", "2m"]) else {
+            panic!("`--lock=false` parses");
+        };
+        let Command::Apply(apply) = cli.command else {
+            panic!("apply");
+        };
+        assert!(!apply.lock.lock);
+        assert_eq!(apply.lock.lock_timeout, Duration::from_secs(120));
+        let Ok(cli) = parse(&["soarform", "plan"]) else {
+            panic!("plan parses");
+        };
+        let Command::Plan(plan) = cli.command else {
+            panic!("plan");
+        };
+        assert!(plan.lock.lock);
+        assert_eq!(plan.lock.lock_timeout, Duration::ZERO);
+    }
 }

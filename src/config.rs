@@ -99,6 +99,8 @@ pub struct ProjectConfig {
     pub ownership: IdentityConfig,
     /// How pruning closes objects (`closing:`).
     pub closing: ClosingConfig,
+    /// Where the apply lease lives (`lock:`).
+    pub lock: LockConfig,
     /// Where the field names and values that are checked against the tenant's catalog were
     /// written, by dotted path (`identity.triage`, `closing.incident.note_field`), so that a
     /// name the tenant does not know is reported at its position.
@@ -183,7 +185,33 @@ pub struct Limits {
     pub max_concurrency: Option<u32>,
     /// How long one request may be retried, in seconds.
     pub retry_seconds: Option<f64>,
+    /// The largest answer read, in MiB.
+    pub max_response_mb: Option<f64>,
+    /// The most objects one search may return.
+    pub max_search_objects: Option<u64>,
+    /// How long a create whose answer was lost is searched for before it is sent again.
+    pub create_settle_seconds: Option<f64>,
 }
+
+/// `lock:` of soarform.yaml: where `apply` keeps its lease. Every part is optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LockConfig {
+    /// The lease object's kind (default incident).
+    pub kind: Option<crate::kind::Kind>,
+    /// Its key (default [`DEFAULT_LOCK_KEY`]).
+    pub key: Option<String>,
+    /// The text field holding the lease record (default `description` for incidents).
+    pub field: Option<String>,
+    /// The template of an incident lease object (name or id).
+    pub template: Option<Value>,
+    /// How long a lease lasts unless renewed.
+    pub ttl_seconds: Option<f64>,
+    /// How long to wait after writing the lease before reading it back.
+    pub settle_seconds: Option<f64>,
+}
+
+/// The key of the lease object unless `lock.key` says otherwise.
+pub const DEFAULT_LOCK_KEY: &str = "soarform/lock";
 
 /// The project file for `start` (a directory, or a file whose directory is used): the first
 /// `soarform.yaml` (or `.yml`) in it or its ancestors, stopping after the first directory that
@@ -371,6 +399,9 @@ fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &m
         "closing.incident.note_field",
         "closing.triage.status",
         "closing.triage.note_field",
+        "lock.key",
+        "lock.field",
+        "lock.template",
     ] {
         let found = setting
             .split('.')
@@ -410,6 +441,31 @@ fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &m
             max_concurrency: number("max_concurrency")
                 .and_then(|number| u32::try_from(number.as_u64()?).ok()),
             retry_seconds: number("retry_seconds").and_then(|number| number.as_f64()),
+            max_response_mb: number("max_response_mb").and_then(|number| number.as_f64()),
+            max_search_objects: number("max_search_objects").and_then(|number| number.as_u64()),
+            create_settle_seconds: number("create_settle_seconds")
+                .and_then(|number| number.as_f64()),
+        };
+    }
+    if let Some(lock) = root.get("lock") {
+        let lock = &lock.value;
+        let number = |key: &str| {
+            lock.get(key).and_then(|entry| match &entry.value.value {
+                NodeValue::Scalar(Value::Number(number)) => number.as_f64(),
+                _ => None,
+            })
+        };
+        config.lock = LockConfig {
+            kind: match string(lock, "kind").as_deref() {
+                Some("TriageItem") => Some(crate::kind::Kind::TriageItem),
+                Some(_) => Some(crate::kind::Kind::Incident),
+                None => None,
+            },
+            key: string(lock, "key"),
+            field: string(lock, "field"),
+            template: lock.get("template").map(|entry| entry.value.to_json()),
+            ttl_seconds: number("ttl_seconds"),
+            settle_seconds: number("settle_seconds"),
         };
     }
 }
@@ -726,6 +782,7 @@ mod tests {
                     requests_per_second: Some(2.5),
                     max_concurrency: Some(4),
                     retry_seconds: None,
+                    ..Limits::default()
                 },
                 origins: config.origins.clone(),
                 ..ProjectConfig::default()

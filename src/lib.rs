@@ -15,6 +15,7 @@ pub mod export;
 pub mod files;
 pub mod filter;
 pub mod kind;
+pub mod lease;
 pub mod manifest;
 pub mod normalize;
 pub mod observe;
@@ -28,6 +29,7 @@ pub mod select;
 pub mod session;
 pub mod settings;
 pub mod sim;
+pub mod stop;
 
 use std::ffi::OsString;
 

@@ -17,7 +17,7 @@ use crate::resolve::{FieldNames, Identity, ResolvedObject};
 
 /// What apply will do to one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     /// No object carries the key: `POST` it with every declared field.
     Create,
@@ -32,6 +32,11 @@ pub enum Action {
     /// An object in `prune_scope` whose key is no longer declared: `PUT` the closed status and a
     /// closing note. Nothing is ever deleted.
     Close,
+    /// Several objects carry the key and soarform wrote every one of them (two runs at once, or
+    /// a create committed after its answer was lost): every one but the oldest gets its identity
+    /// rewritten so that it no longer matches, the closed status and a note naming the one kept.
+    /// Nothing is ever deleted.
+    RetireDuplicate,
     /// One object carries the key and every declared field matches.
     Unchanged,
 }
@@ -45,6 +50,7 @@ impl Action {
             Action::Move => "~ move",
             Action::Adopt => "~ adopt",
             Action::Close => "- close",
+            Action::RetireDuplicate => "- retire duplicate",
             Action::Unchanged => "unchanged",
         }
     }
@@ -57,6 +63,7 @@ impl Action {
             Action::Move => "moved",
             Action::Adopt => "adopted",
             Action::Close => "closed",
+            Action::RetireDuplicate => "retired",
         }
     }
 }
@@ -204,6 +211,7 @@ pub struct Summary {
     pub moved: usize,
     pub adopt: usize,
     pub close: usize,
+    pub retire: usize,
     pub unchanged: usize,
 }
 
@@ -228,6 +236,7 @@ impl Summary {
             (self.moved, "move"),
             (self.adopt, "adopt"),
             (self.close, "close"),
+            (self.retire, "retire as duplicates"),
         ] {
             if count > 0 {
                 parts.push(format!("{count} to {verb}"));
@@ -239,7 +248,7 @@ impl Summary {
 
     /// How many objects apply writes.
     pub fn changes(&self) -> usize {
-        self.create + self.update + self.moved + self.adopt + self.close
+        self.create + self.update + self.moved + self.adopt + self.close + self.retire
     }
 }
 
@@ -254,6 +263,7 @@ impl Plan {
                 Action::Move => summary.moved += 1,
                 Action::Adopt => summary.adopt += 1,
                 Action::Close => summary.close += 1,
+                Action::RetireDuplicate => summary.retire += 1,
                 Action::Unchanged => summary.unchanged += 1,
             }
         }
@@ -367,6 +377,16 @@ impl Ownership {
             Kind::Incident => self.incident.as_ref(),
             Kind::TriageItem => self.triage.as_ref(),
         }
+    }
+
+    /// Whether soarform provably made `kept` and every one of `twins`: ownership is tracked for
+    /// the kind and each carries the marker. Without tracking, nothing proves who made them.
+    pub fn made_all(&self, kind: Kind, twins: &[RemoteObject], kept: &RemoteObject) -> bool {
+        self.column(kind).is_some()
+            && !twins.is_empty()
+            && std::iter::once(kept)
+                .chain(twins)
+                .all(|live| self.owns(kind, live))
     }
 
     /// Whether soarform wrote `live` (always true when ownership is not tracked for its kind).
@@ -576,6 +596,16 @@ pub struct PlanOptions {
     pub moves: Moves,
     /// A key matching an object soarform never wrote is an error (`--no-adopt`, `adopt: false`).
     pub refuse_adoption: bool,
+    /// How retired duplicates are closed, per kind (incidents, triage items), where the tenant's
+    /// catalog allows it; `None` retires them by identity alone.
+    pub duplicate_closing: [Option<Closing>; 2],
+}
+
+impl PlanOptions {
+    /// How retired duplicates of `kind` are closed, if they can be.
+    pub fn closing(&self, kind: Kind) -> Option<&Closing> {
+        self.duplicate_closing[usize::from(kind == Kind::TriageItem)].as_ref()
+    }
 }
 
 /// Compares desired with observed objects.
@@ -587,6 +617,7 @@ pub fn compute(
     options: &PlanOptions,
 ) -> Result<Plan, Vec<Conflict>> {
     let mut objects = Vec::with_capacity(desired.len());
+    let mut retirements = Vec::new();
     let mut conflicts = Vec::new();
     for object in desired {
         let kind = object.kind;
@@ -614,6 +645,20 @@ pub fn compute(
                 planned
             }
             ([live], []) => compare(object, live, None, identity_column, catalog, options),
+            ([kept, twins @ ..], []) if options.ownership.made_all(kind, twins, kept) => {
+                // soarform made every one of them: keep the oldest, retire the others.
+                for twin in twins {
+                    retirements.push(retire_duplicate(
+                        kind,
+                        &object.key,
+                        twin,
+                        kept.id,
+                        identity_column,
+                        options,
+                    ));
+                }
+                compare(object, kept, None, identity_column, catalog, options)
+            }
             ([], [(old, live)]) => {
                 compare(object, live, Some(old), identity_column, catalog, options)
             }
@@ -671,10 +716,97 @@ pub fn compute(
         return Err(conflicts);
     }
     objects.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| a.key.cmp(&b.key)));
+    objects.extend(retirements);
     Ok(Plan {
         objects,
         undeclared: Vec::new(),
     })
+}
+
+/// What a retired duplicate's identity field holds instead of the key: text that no key can be
+/// (keys never hold `#`), naming the object that keeps the key.
+pub fn retired_identity(key: &str, kept_id: u64) -> String {
+    format!("{key}#duplicate-of-{kept_id}")
+}
+
+/// The retirement of `twin`, a second object soarform made under `key` while `kept_id` keeps
+/// it: the identity rewritten, and, where the tenant's catalog allows ([`PlanOptions::closing`]),
+/// the closed status and a note naming the kept object.
+pub fn retire_duplicate(
+    kind: Kind,
+    key: &str,
+    twin: &RemoteObject,
+    kept_id: u64,
+    identity: &Column,
+    options: &PlanOptions,
+) -> ObjectPlan {
+    let sensitive = |column: &Column| options.sensitive.contains(kind, &column.field);
+    let observed_value =
+        |column: &Column| normalize::observed(column, twin.fields.get(&column.field));
+    let (identity_change, identity_basis) = bookkeeping(
+        identity,
+        observed_value(identity),
+        &retired_identity(key, kept_id),
+        sensitive(identity),
+    );
+    let mut changes = vec![identity_change];
+    let mut observed = vec![identity_basis];
+    if let Some(closing) = options.closing(kind) {
+        let before = observed_value(&closing.status);
+        changes.push(FieldChange {
+            field: closing.status.field.clone(),
+            label: closing.status.label.clone(),
+            declared_name: closing.status.label.clone(),
+            before: before.clone(),
+            after: Normalized::Choice {
+                id: Some(closing.closed.id),
+                name: closing.closed.value.clone(),
+            },
+            write: Value::from(closing.closed.id),
+            sensitive: sensitive(&closing.status),
+        });
+        observed.push(ObservedField {
+            field: closing.status.field.clone(),
+            label: closing.status.label.clone(),
+            value: before,
+            sensitive: sensitive(&closing.status),
+        });
+        if let Some((note_field, _)) = &closing.note {
+            let note = format!(
+                "Retired by soarform: a duplicate of {} {kept_id}, which keeps the key `{key}`.",
+                kind.noun()
+            );
+            let (change, basis) = bookkeeping(
+                note_field,
+                observed_value(note_field),
+                &note,
+                sensitive(note_field),
+            );
+            changes.push(change);
+            observed.push(basis);
+        }
+    }
+    observed.extend(ownership_basis(kind, twin, options));
+    ObjectPlan {
+        kind,
+        key: key.to_string(),
+        action: Action::RetireDuplicate,
+        remote_id: Some(twin.id),
+        template: None,
+        identity_field: identity.field.clone(),
+        changes,
+        observed,
+        warnings: vec![format!(
+            "a second {} soarform made under this key; {kept_id} is older and keeps it",
+            kind.noun()
+        )],
+        moved_from: None,
+        adopted: None,
+        ownership_field: options
+            .ownership
+            .column(kind)
+            .map(|column| column.field.clone()),
+    }
 }
 
 fn create(object: &ResolvedObject, identity: &Column, options: &PlanOptions) -> ObjectPlan {

@@ -111,7 +111,14 @@ pub struct SummaryInfo {
     pub adopt: usize,
     #[serde(default)]
     pub close: usize,
+    /// Retired duplicates; written only when there are some.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retire_duplicate: usize,
     pub unchanged: usize,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// An object in `prune_scope` that no document declares any more.
@@ -400,6 +407,7 @@ pub fn plan_document(plan: &Plan, context: &Context) -> PlanDocument {
             moved: summary.moved,
             adopt: summary.adopt,
             close: summary.close,
+            retire_duplicate: summary.retire,
             unchanged: summary.unchanged,
         },
         objects: plan

@@ -81,7 +81,9 @@ pub fn parse(text: &str) -> std::result::Result<PlanDocument, String> {
     }
     let mut seen = std::collections::BTreeSet::new();
     for entry in &document.objects {
-        if !seen.insert((entry.kind, entry.key.as_str())) {
+        // Retired duplicates share their key with the object kept; each is one object by id.
+        let twin = (entry.action == Action::RetireDuplicate).then_some(entry.remote_id);
+        if !seen.insert((entry.kind, entry.key.as_str(), twin)) {
             return Err(format!(
                 "it lists {} `{}` twice; a plan holds each object once",
                 entry.kind.noun(),

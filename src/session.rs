@@ -9,6 +9,7 @@ use crate::config::ProjectConfig;
 use crate::config::{PruneMode, DEFAULT_CLOSING_NOTE};
 use crate::error::{Error, Result};
 use crate::kind::Kind;
+use crate::lease::LeaseSpec;
 use crate::manifest::Diagnostic;
 use crate::manifest::{Manifest, Report};
 use crate::observe::{self, Observed};
@@ -148,6 +149,12 @@ impl Session {
             identity,
         );
         let ownership = self.ownership(config, identity)?;
+        // Duplicates are closed where the catalog allows; otherwise their identity alone moves.
+        let duplicate_closing = Kind::ALL.map(|kind| {
+            self.closing(config, kind, true, identity, &ownership)
+                .or_else(|_| self.closing(config, kind, false, identity, &ownership))
+                .ok()
+        });
         match (ignore_changes, sensitive) {
             (Ok(ignore_changes), Ok(sensitive)) => Ok(PlanOptions {
                 ignore_changes,
@@ -155,6 +162,7 @@ impl Session {
                 ownership,
                 moves: Moves::default(),
                 refuse_adoption: config.adopt == Some(false),
+                duplicate_closing,
             }),
             (first, second) => {
                 let mut diagnostics = first.err().unwrap_or_default();
@@ -460,6 +468,10 @@ impl Session {
                                 .column(kind)
                                 .map(|column| column.field.clone()),
                         )
+                        .chain(options.closing(kind).into_iter().flat_map(|closing| {
+                            std::iter::once(closing.status.field.clone())
+                                .chain(closing.note.as_ref().map(|(note, _)| note.field.clone()))
+                        }))
                         .collect(),
                 }
             })
@@ -481,7 +493,107 @@ impl Session {
             plan.objects.extend(retirement.closes);
             plan.undeclared = retirement.undeclared;
         }
-        Ok(Planned { plan, declared })
+        Ok(Planned {
+            plan,
+            declared,
+            identity,
+            options,
+        })
+    }
+
+    /// Where the apply lease lives (`lock:` of soarform.yaml, or the defaults), found in the
+    /// catalog; `None` for the sandbox, which one process owns.
+    pub fn lease_spec(&self, config: &ProjectConfig) -> Result<Option<LeaseSpec>> {
+        if self.sandbox.is_some() {
+            return Ok(None);
+        }
+        let lock = &config.lock;
+        let kind = lock.kind.unwrap_or(Kind::Incident);
+        let identity = self.identity(config)?;
+        let ownership = self.ownership(config, &identity)?;
+        let columns = self.catalog.columns(kind);
+        let hint = "set `lock:` in soarform.yaml (see the README, \"Concurrent applies\")";
+        let field_name = match (&lock.field, kind) {
+            (Some(field), _) => field.clone(),
+            (None, Kind::Incident) => "description".to_string(),
+            (None, Kind::TriageItem) => {
+                return Err(Error::with_hint(
+                    "the apply lease is a triage item, but `lock.field` names no field to hold its record",
+                    "name a text field of triage items with `lock.field`, or pass `--lock=false`",
+                ))
+            }
+        };
+        let record = columns.resolve(kind, &field_name).map_err(|error| {
+            config.error_at(
+                "lock.field",
+                format!("the field holding the apply lease: {error}"),
+                hint,
+            )
+        })?;
+        if !is_text(record) || record.field == identity.column(kind).field {
+            return Err(config.error_at(
+                "lock.field",
+                format!(
+                    "`{}` cannot hold the apply lease: it must be a text field other than the identity field",
+                    record.label
+                ),
+                hint,
+            ));
+        }
+        let template_id = match kind {
+            Kind::TriageItem => None,
+            Kind::Incident => Some(match &lock.template {
+                None => self
+                    .catalog
+                    .templates
+                    .first()
+                    .map(|template| template.id)
+                    .ok_or_else(|| {
+                        Error::with_hint(
+                            "the tenant has no incident template to create the apply lease with",
+                            hint,
+                        )
+                    })?,
+                Some(reference) => {
+                    let reference = match reference {
+                        serde_json::Value::Number(id) => {
+                            crate::manifest::TemplateRef::Id(id.as_u64().unwrap_or_default())
+                        }
+                        other => crate::manifest::TemplateRef::Name(
+                            other.as_str().unwrap_or_default().to_string(),
+                        ),
+                    };
+                    self.catalog
+                        .template(&reference)
+                        .map_err(|error| {
+                            config.error_at(
+                                "lock.template",
+                                format!("the template of the apply lease: {error}"),
+                                hint,
+                            )
+                        })?
+                        .id
+                }
+            }),
+        };
+        let seconds = |value: Option<f64>, default: std::time::Duration| {
+            value
+                .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+                .map_or(default, std::time::Duration::from_secs_f64)
+        };
+        Ok(Some(LeaseSpec {
+            kind,
+            key: lock
+                .key
+                .clone()
+                .unwrap_or_else(|| crate::config::DEFAULT_LOCK_KEY.to_string()),
+            identity_field: identity.column(kind).field.clone(),
+            record_field: record.field.clone(),
+            ownership_field: ownership.column(kind).map(|column| column.field.clone()),
+            template_id,
+            ttl: seconds(lock.ttl_seconds, crate::lease::DEFAULT_TTL),
+            settle: seconds(lock.settle_seconds, crate::lease::DEFAULT_SETTLE),
+        }))
     }
 
     /// The objects in `prune_scope` no document declares: closes with pruning, a list without.
@@ -638,6 +750,10 @@ pub struct Planned {
     pub plan: Plan,
     /// How many objects the files declare.
     pub declared: usize,
+    /// The identity fields the plan used.
+    pub identity: Identity,
+    /// The options the plan was computed with.
+    pub options: PlanOptions,
 }
 
 /// The error for keys the plan cannot settle: carried by several objects, or by an object

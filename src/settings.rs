@@ -7,7 +7,8 @@ use std::time::Duration;
 use crate::cli::ConnectionArgs;
 use crate::client::target::{self, Target};
 use crate::client::{
-    ClientOptions, Credential, Endpoints, RetryPolicy, Secret, DEFAULT_MAX_CONCURRENCY,
+    ClientOptions, Credential, Endpoints, RetryPolicy, Secret, DEFAULT_CREATE_SETTLE,
+    DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_SEARCH_OBJECTS,
     DEFAULT_PAGE_SIZE, DEFAULT_REQUESTS_PER_SECOND, MAX_PAGE_SIZE,
 };
 use crate::config::{self, ProjectConfig};
@@ -151,6 +152,22 @@ pub fn connection(
                 .map_or(RetryPolicy::default().max_elapsed, Duration::from_secs_f64),
             ..RetryPolicy::default()
         },
+        max_response_bytes: config
+            .limits
+            .max_response_mb
+            .filter(|megabytes| megabytes.is_finite() && *megabytes > 0.0)
+            .map_or(DEFAULT_MAX_RESPONSE_BYTES, |megabytes| {
+                (megabytes * 1024.0 * 1024.0) as u64
+            }),
+        max_search_objects: config
+            .limits
+            .max_search_objects
+            .unwrap_or(DEFAULT_MAX_SEARCH_OBJECTS),
+        create_settle: config
+            .limits
+            .create_settle_seconds
+            .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+            .map_or(DEFAULT_CREATE_SETTLE, Duration::from_secs_f64),
         ..ClientOptions::default()
     };
     Ok(ConnectionSettings {
@@ -198,6 +215,10 @@ fn remote_url(
 }
 
 /// The credential: `--token-file`, then `SOARFORM_TOKEN`, then `SUMO_ACCESS_ID` + `SUMO_ACCESS_KEY`.
+///
+/// A credential that cannot be valid (a byte-order mark, a control character, a space inside, a
+/// character outside ASCII) is refused here, before any request: a server would answer 401 to
+/// every retry, or the request could not even be built.
 pub fn credential(token_file: Option<&Path>, environment: &Environment) -> Result<Credential> {
     if let Some(path) = token_file {
         let text = std::fs::read_to_string(path).map_err(|error| {
@@ -219,22 +240,29 @@ pub fn credential(token_file: Option<&Path>, environment: &Environment) -> Resul
                 path.display()
             )));
         }
+        let source = format!("`--token-file {}`", path.display());
+        check_secret(&format!("the token in {source}"), token)?;
         return Ok(Credential::Bearer {
             token: Secret::new(token),
-            source: format!("`--token-file {}`", path.display()),
+            source,
         });
     }
     if let Some(token) = &environment.token {
+        check_secret("`SOARFORM_TOKEN`", token.expose())?;
         return Ok(Credential::Bearer {
             token: token.clone(),
             source: "`SOARFORM_TOKEN`".into(),
         });
     }
     match (&environment.access_id, &environment.access_key) {
-        (Some(access_id), Some(access_key)) => Ok(Credential::Basic {
-            access_id: access_id.clone(),
-            access_key: access_key.clone(),
-        }),
+        (Some(access_id), Some(access_key)) => {
+            check_secret("`SUMO_ACCESS_ID`", access_id)?;
+            check_secret("`SUMO_ACCESS_KEY`", access_key.expose())?;
+            Ok(Credential::Basic {
+                access_id: access_id.clone(),
+                access_key: access_key.clone(),
+            })
+        }
         (Some(_), None) => Err(Error::message("`SUMO_ACCESS_ID` is set but `SUMO_ACCESS_KEY` is not")),
         (None, Some(_)) => Err(Error::message("`SUMO_ACCESS_KEY` is set but `SUMO_ACCESS_ID` is not")),
         (None, None) => Err(Error::with_hint(
@@ -242,6 +270,50 @@ pub fn credential(token_file: Option<&Path>, environment: &Environment) -> Resul
             "set `SOARFORM_TOKEN` (or pass `--token-file FILE`) for a Bearer token, or `SUMO_ACCESS_ID` and `SUMO_ACCESS_KEY` for an access key; `--sandbox` needs none",
         )),
     }
+}
+
+/// Refuses a credential that no server can accept, naming where it came from and the position
+/// of the offending character, never the credential itself.
+fn check_secret(what: &str, value: &str) -> Result<()> {
+    let refuse =
+        |problem: String, hint: &str| Err(Error::with_hint(format!("{what} {problem}"), hint));
+    if value.is_empty() {
+        return refuse("is empty".into(), "set it to the credential, or unset it");
+    }
+    for (index, character) in value.chars().enumerate() {
+        let position = index + 1;
+        if character == '\u{feff}' {
+            return refuse(
+                format!("holds a byte-order mark (U+FEFF) at character {position}"),
+                "the file or variable was probably saved by an editor that adds one: save it as UTF-8 without BOM, or copy the credential again",
+            );
+        }
+        if character.is_control() {
+            return refuse(
+                format!(
+                    "holds a control character (U+{:04X}) at character {position}",
+                    u32::from(character)
+                ),
+                "copy the credential again: it must hold only the characters Sumo Logic showed",
+            );
+        }
+        if character.is_whitespace() {
+            return refuse(
+                format!("holds a space at character {position}"),
+                "copy the credential again: it must hold only the characters Sumo Logic showed",
+            );
+        }
+        if !character.is_ascii() {
+            return refuse(
+                format!(
+                    "holds a character outside ASCII (U+{:04X}) at character {position}",
+                    u32::from(character)
+                ),
+                "copy the credential again: it must hold only the characters Sumo Logic showed",
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

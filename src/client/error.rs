@@ -4,7 +4,7 @@ use super::endpoints::Operation;
 use crate::dialect::Dialect;
 
 /// A failed request to Cloud SOAR.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ClientError {
     /// 401: the credential was refused.
     #[error("Cloud SOAR refused {credential} (401 Unauthorized) on `{operation}`: {message}")]
@@ -22,9 +22,12 @@ pub enum ClientError {
         message: String,
     },
 
-    /// 301: the host redirects elsewhere, which means the region or host is wrong.
-    #[error("`{url}` answered 301 Moved Permanently{}", location_suffix(.location))]
+    /// 301, 302, 303, 307 or 308: the host redirects elsewhere, which means the region or host is
+    /// wrong (redirects are never followed: a POST would turn into a GET, and the credential would
+    /// go to another host).
+    #[error("`{url}` answered {status} {}{}", redirect_reason(*.status), location_suffix(.location))]
     Moved {
+        status: u16,
         url: String,
         location: Option<String>,
     },
@@ -69,9 +72,39 @@ pub enum ClientError {
         message: String,
     },
 
-    /// Every answer to a create was lost, and afterwards no object carried the key: not created.
-    #[error("`{operation}` was sent {attempts} times, every answer was lost, and no object carries the key: it was not created")]
-    NotCreated { operation: Operation, attempts: u32 },
+    /// A create failed without a usable answer each time it was sent, and afterwards no object
+    /// carried the key: not created. `last` says how the last attempt failed.
+    #[error("`{operation}` was sent {attempts} times, {}, and no object carries the key: it was not created", not_created_reason(.last))]
+    NotCreated {
+        operation: Operation,
+        attempts: u32,
+        last: Box<ClientError>,
+    },
+
+    /// The host could not be reached for a reason that waiting does not fix.
+    #[error("`{operation}` could not reach `{url}`: {reason} ({message})")]
+    Unreachable {
+        operation: Operation,
+        url: String,
+        reason: &'static str,
+        message: String,
+    },
+
+    /// An answer was larger than `limits.max_response_mb`; reading stopped at the limit.
+    #[error("the answer of `{operation}` from `{url}` is larger than the limit of {} (`limits.max_response_mb`); reading stopped there", megabytes(*.limit))]
+    TooLarge {
+        operation: Operation,
+        url: String,
+        limit: u64,
+    },
+
+    /// A search whose pages never end: a page repeating the previous one, or more objects than
+    /// any tenant holds.
+    #[error("`{operation}` was stopped: {message}")]
+    EndlessSearch {
+        operation: Operation,
+        message: String,
+    },
 
     /// Retries ran out; `last` is the last attempt's error.
     #[error("`{operation}` failed {attempts} times in {seconds} s; the last time: {last}")]
@@ -88,6 +121,39 @@ pub enum ClientError {
         operation: Operation,
         message: String,
     },
+}
+
+fn not_created_reason(last: &ClientError) -> String {
+    // The answer of a create that got a 5xx is an `OutcomeUnknown` holding the status' error.
+    match last {
+        ClientError::OutcomeUnknown { message, .. } if message.contains("failed with 5") => {
+            format!("the last answer was an error ({message})")
+        }
+        ClientError::OutcomeUnknown { .. } | ClientError::Transport { .. } => {
+            "every answer was lost".to_string()
+        }
+        other => format!("the last time: {other}"),
+    }
+}
+
+fn redirect_reason(status: u16) -> &'static str {
+    match status {
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        _ => "Redirect",
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    let mebibytes = bytes as f64 / (1024.0 * 1024.0);
+    if mebibytes >= 1.0 && mebibytes.fract() == 0.0 {
+        format!("{mebibytes} MiB")
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 fn location_suffix(location: &Option<String>) -> String {
@@ -107,12 +173,42 @@ impl ClientError {
             | ClientError::Status { message, .. }
             | ClientError::Transport { message, .. }
             | ClientError::InvalidResponse { message, .. }
+            | ClientError::Unreachable { message, .. }
+            | ClientError::EndlessSearch { message, .. }
             | ClientError::OutcomeUnknown { message, .. } => Some(message),
-            ClientError::GaveUp { last, .. } => last.server_message_mut(),
+            ClientError::GaveUp { last, .. } | ClientError::NotCreated { last, .. } => {
+                last.server_message_mut()
+            }
             ClientError::Moved { .. }
             | ClientError::BasePathNotFound { .. }
             | ClientError::ObjectNotFound { .. }
-            | ClientError::NotCreated { .. } => None,
+            | ClientError::TooLarge { .. } => None,
+        }
+    }
+
+    /// The HTTP status the server answered, when it answered one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Unauthorized { .. } => Some(401),
+            ClientError::Forbidden { .. } => Some(403),
+            ClientError::Moved { status, .. } | ClientError::Status { status, .. } => Some(*status),
+            ClientError::BasePathNotFound { .. } | ClientError::ObjectNotFound { .. } => Some(404),
+            ClientError::GaveUp { last, .. } => last.status(),
+            _ => None,
+        }
+    }
+
+    /// A few words for a retry line: the status, or what went wrong on the way.
+    pub fn short_reason(&self) -> String {
+        match self {
+            ClientError::Transport { message, .. } => {
+                message.split(": ").next().unwrap_or(message).to_string()
+            }
+            ClientError::OutcomeUnknown { .. } => "the answer was lost".to_string(),
+            other => match other.status() {
+                Some(status) => status.to_string(),
+                None => "failed".to_string(),
+            },
         }
     }
 
@@ -137,7 +233,20 @@ impl ClientError {
                 Some("the API rate limit was exceeded; wait and run the command again".into())
             }
             ClientError::NotCreated { .. } => Some(
-                "the connection to Cloud SOAR keeps failing; run apply again later: it converges".into(),
+                "Cloud SOAR kept failing this create; run apply again later: it converges".into(),
+            ),
+            ClientError::Unreachable { reason, url, .. } => Some(match *reason {
+                "its host name does not resolve" => format!(
+                    "check the host in `{url}` (`--url`, `--region`, `SOARFORM_URL` or `url:` in soarform.yaml) and this machine's DNS"
+                ),
+                "the TLS handshake failed" => "check that the URL names the Cloud SOAR API host over `https://`; a proxy that inspects TLS needs its certificate authority trusted".into(),
+                _ => format!("check the host and port in `{url}`, and any proxy or firewall between here and it"),
+            }),
+            ClientError::TooLarge { .. } => Some(
+                "raise `limits.max_response_mb` in soarform.yaml if the tenant really sends answers this large, or lower `limits.page_size`".into(),
+            ),
+            ClientError::EndlessSearch { .. } => Some(
+                "the server's paging is not what soarform expects: check `paths:` and `limits.page_size` in soarform.yaml, or raise `limits.max_search_objects`".into(),
             ),
             ClientError::GaveUp { last, .. } => last.hint().or_else(|| {
                 Some("the service kept failing; run the command again later: it converges".into())

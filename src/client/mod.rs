@@ -4,11 +4,15 @@ pub mod credential;
 pub mod endpoints;
 pub mod error;
 pub mod limiter;
+pub mod paging;
 pub mod remote;
 pub mod retry;
 pub mod target;
+pub mod transport;
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{
@@ -28,8 +32,21 @@ pub use remote::RemoteObject;
 pub use retry::RetryPolicy;
 pub use target::Target;
 
+use paging::{PageKnowledge, PageVerdict};
+
 /// After this many 500 answers to one request, it is not sent again.
 const MAX_500_ATTEMPTS: u32 = 3;
+
+/// The largest answer read, unless `limits.max_response_mb` says otherwise.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+/// The most objects one search may return before it is taken for a server that never ends its
+/// pages, unless `limits.max_search_objects` says otherwise.
+pub const DEFAULT_MAX_SEARCH_OBJECTS: u64 = 1_000_000;
+/// How long a create whose answer was lost is searched for before it is sent again, unless
+/// `limits.create_settle_seconds` says otherwise.
+pub const DEFAULT_CREATE_SETTLE: Duration = Duration::from_secs(15);
+/// How much of an error answer is read: enough for any message, never a flood.
+const MAX_ERROR_BODY_BYTES: u64 = 64 * 1024;
 
 /// The largest page the search endpoints accept.
 pub const MAX_PAGE_SIZE: u32 = 500;
@@ -50,6 +67,13 @@ pub struct ClientOptions {
     pub max_concurrency: usize,
     /// How failed requests are retried.
     pub retry: RetryPolicy,
+    /// The largest answer read; a larger one is an error naming the endpoint.
+    pub max_response_bytes: u64,
+    /// The most objects one search may return.
+    pub max_search_objects: u64,
+    /// How long a create whose answer was lost is searched for (a server may commit it late)
+    /// before it is sent again.
+    pub create_settle: Duration,
 }
 
 impl Default for ClientOptions {
@@ -61,6 +85,9 @@ impl Default for ClientOptions {
             requests_per_second: Some(DEFAULT_REQUESTS_PER_SECOND),
             max_concurrency: DEFAULT_MAX_CONCURRENCY,
             retry: RetryPolicy::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_search_objects: DEFAULT_MAX_SEARCH_OBJECTS,
+            create_settle: DEFAULT_CREATE_SETTLE,
         }
     }
 }
@@ -75,6 +102,10 @@ pub struct Client {
     limiter: Limiter,
     requests: AtomicU64,
     retries: AtomicU64,
+    /// What each search endpoint's pages were found to hold (incidents, triage items).
+    paging: [PageKnowledge; 2],
+    /// Operations whose first retry was already reported without `-v`.
+    retry_reported: Mutex<HashSet<Operation>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -118,6 +149,8 @@ impl Client {
             limiter,
             requests: AtomicU64::new(0),
             retries: AtomicU64::new(0),
+            paging: Default::default(),
+            retry_reported: Mutex::new(HashSet::new()),
         })
     }
 
@@ -156,7 +189,23 @@ impl Client {
         parse(operation, body)
     }
 
-    /// Runs a search and reads every page until a short one.
+    /// The page size searches of `kind` use: the configured one, or the server's cap once found.
+    pub fn page_size(&self, kind: Kind) -> u32 {
+        self.paging_of(kind)
+            .page_size(self.options.page_size.clamp(1, MAX_PAGE_SIZE))
+    }
+
+    fn paging_of(&self, kind: Kind) -> &PageKnowledge {
+        &self.paging[usize::from(kind == Kind::TriageItem)]
+    }
+
+    /// Runs a search and reads every page, each object once.
+    ///
+    /// A short page ends the search only when the server has shown it would have filled it (see
+    /// [`paging`]); an object seen on an earlier page is not counted twice (pages shift when
+    /// objects are created meanwhile). A page that repeats the previous one, a full page with no
+    /// new object, or more objects than `max_search_objects` is an error: such a server would
+    /// otherwise be read forever.
     pub async fn search(
         &self,
         kind: Kind,
@@ -164,9 +213,17 @@ impl Client {
         columns: &[String],
     ) -> Result<Vec<RemoteObject>, ClientError> {
         let operation = Operation::search(kind);
-        let page_size = self.options.page_size.clamp(1, MAX_PAGE_SIZE);
+        let paging = self.paging_of(kind);
+        let mut page_size = self.page_size(kind);
         let mut found = Vec::new();
-        for page_number in 1u64.. {
+        let mut seen: HashSet<u64> = HashSet::new();
+        let mut previous: Vec<u64> = Vec::new();
+        let mut received: u64 = 0;
+        // Set while reading on in pages of the size a possibly capping server answered.
+        let mut probing = false;
+        let mut probe_turn = None;
+        let mut page_number: u64 = 1;
+        loop {
             let mut request = json!({
                 "page_number": page_number,
                 "page_size": page_size,
@@ -184,13 +241,86 @@ impl Client {
                     message: format!("expected a JSON array, found {}", remote::type_name(&body)),
                 });
             };
-            let count = items.len();
-            for item in &items {
-                found.push(object(operation, item)?);
+            let objects = items
+                .iter()
+                .map(|item| object(operation, item))
+                .collect::<Result<Vec<_>, _>>()?;
+            let ids: Vec<u64> = objects.iter().map(|object| object.id).collect();
+            let count = objects.len();
+            received += count as u64;
+            if count > 0 && ids == previous {
+                return Err(ClientError::EndlessSearch {
+                    operation,
+                    message: format!("page {page_number} repeats page {} object for object; the server may ignore `page_number`", page_number - 1),
+                });
             }
-            if count < page_size as usize {
-                break;
+            let mut fresh = 0;
+            for object in objects {
+                if seen.insert(object.id) {
+                    found.push(object);
+                    fresh += 1;
+                }
             }
+            if count >= page_size as usize && fresh == 0 {
+                return Err(ClientError::EndlessSearch {
+                    operation,
+                    message: format!(
+                        "every object of the full page {page_number} was on an earlier page"
+                    ),
+                });
+            }
+            if received > self.options.max_search_objects {
+                return Err(ClientError::EndlessSearch {
+                    operation,
+                    message: format!(
+                        "it returned more than {} objects (`limits.max_search_objects`)",
+                        self.options.max_search_objects
+                    ),
+                });
+            }
+            if probing && count == 0 {
+                paging.record_complete(page_size);
+            }
+            if probing {
+                // The page after the ambiguous one is read: let the next search have its turn.
+                drop(probe_turn.take());
+            }
+            if probing && count > 0 {
+                // The page after a short one held objects: the server caps pages at this size.
+                paging.set_cap(page_size);
+                tracing::info!(
+                    "{operation}: the server answers at most {page_size} objects per page; searches use pages of {page_size}"
+                );
+                probing = false;
+            }
+            match paging.record(page_size, count) {
+                PageVerdict::Full => {}
+                PageVerdict::Last => break,
+                PageVerdict::MaybeCapped if page_number == 1 => {
+                    let turn = paging.probe_turn().await;
+                    match paging.reconsider(count) {
+                        PageVerdict::Last => break,
+                        PageVerdict::Full => {
+                            // Another search found the cap to be this page's size.
+                            page_size = u32::try_from(count).unwrap_or(u32::MAX);
+                        }
+                        PageVerdict::MaybeCapped => {
+                            // Page 2 in pages of `count` starts right after this one, whether
+                            // the server offsets pages by the size asked or by the size answered.
+                            tracing::debug!(
+                                "{operation}: asked for {page_size} objects, got {count}: reading on in pages of {count} in case the server caps pages"
+                            );
+                            page_size = u32::try_from(count).unwrap_or(u32::MAX);
+                            probing = true;
+                            probe_turn = Some(turn);
+                        }
+                    }
+                }
+                // After full pages of this size, the server has shown it honours it.
+                PageVerdict::MaybeCapped => break,
+            }
+            previous = ids;
+            page_number += 1;
         }
         Ok(found)
     }
@@ -237,7 +367,8 @@ impl Client {
     }
 
     /// Sends a request, retrying what may be retried (see [`retry`]), and turns every non-2xx
-    /// answer into a typed error.
+    /// answer into a typed error. The first retry of each operation is reported on stderr
+    /// without `-v`, so that a slow or failing tenant never leaves a run silent.
     async fn send(
         &self,
         operation: Operation,
@@ -246,8 +377,11 @@ impl Client {
         body: Option<&Value>,
     ) -> Result<Value, ClientError> {
         let first = Instant::now();
+        let policy = &self.options.retry;
         let mut attempt = 0u32;
         let mut answered_500 = 0u32;
+        // Throttled attempts were refused before any work: they count against time, not attempts.
+        let mut failed_attempts = 0u32;
         loop {
             attempt += 1;
             let failure = match self.send_once(operation, &method, id, body).await {
@@ -260,39 +394,55 @@ impl Client {
                 retry_after,
                 throttled,
             } = failure;
-            // A 500 is usually passing, but may be a bug that no retry fixes: try it a few times only.
-            if matches!(error, ClientError::Status { status: 500, .. }) {
-                answered_500 += 1;
-            }
-            let persistent_500 = answered_500 >= MAX_500_ATTEMPTS;
             if !retryable {
                 return Err(error);
             }
-            if persistent_500 {
-                return Err(ClientError::GaveUp {
-                    operation,
-                    attempts: attempt,
-                    seconds: first.elapsed().as_secs(),
-                    last: Box::new(error),
-                });
+            let status = error.status();
+            // A 500 is usually passing, but may be a bug that no retry fixes: try it a few times only.
+            let limit = if status == Some(500) {
+                answered_500 += 1;
+                MAX_500_ATTEMPTS
+            } else {
+                policy.max_attempts
+            };
+            if !throttled {
+                failed_attempts += 1;
             }
-            let policy = &self.options.retry;
+            let count = if status == Some(500) {
+                answered_500
+            } else {
+                failed_attempts
+            };
+            let gave_up = |error: ClientError| ClientError::GaveUp {
+                operation,
+                attempts: attempt,
+                seconds: first.elapsed().as_secs(),
+                last: Box::new(error),
+            };
+            if count >= limit {
+                return Err(gave_up(error));
+            }
             let delay = policy.delay(attempt, retry_after);
             if !policy.allows(first.elapsed(), delay) {
-                return Err(if attempt == 1 {
-                    error
-                } else {
-                    ClientError::GaveUp {
-                        operation,
-                        attempts: attempt,
-                        seconds: first.elapsed().as_secs(),
-                        last: Box::new(error),
-                    }
-                });
+                return Err(if attempt == 1 { error } else { gave_up(error) });
             }
             if throttled {
                 // The server asked this client to slow down: every request waits, not just this one.
                 self.limiter.pause(delay).await;
+            }
+            let what = error.short_reason();
+            let of = if throttled {
+                format!("attempt {}; the server asks to slow down", attempt + 1)
+            } else {
+                format!("attempt {} of {limit}", count + 1)
+            };
+            let first_time = self
+                .retry_reported
+                .lock()
+                .map(|mut reported| reported.insert(operation))
+                .unwrap_or(false);
+            if first_time {
+                tracing::warn!("retrying {operation}: {what} ({of})");
             }
             tracing::debug!(
                 "{method} {operation}: {error}; retrying in {} ms (attempt {})",
@@ -337,10 +487,20 @@ impl Client {
         let _slot = self.limiter.acquire().await;
         self.requests.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        // A failure before anything was sent may always be retried; after, a create's outcome is
-        // unknown and must be settled by the caller, never by sending it again.
+        // A failure before anything was sent may be retried (unless waiting cannot fix it); after,
+        // a create's outcome is unknown and must be settled by the caller, never by sending it
+        // again.
         let lost = |error: &reqwest::Error, sent: bool| {
-            let message = describe_transport(error);
+            let cause = transport::classify(error);
+            let message = transport::describe(error);
+            if let Some(reason) = cause.permanent(&url) {
+                return final_error(ClientError::Unreachable {
+                    operation,
+                    url: url.to_string(),
+                    reason,
+                    message,
+                });
+            }
             if sent && operation.is_create() {
                 final_error(ClientError::OutcomeUnknown { operation, message })
             } else {
@@ -356,7 +516,7 @@ impl Client {
                 }
             }
         };
-        let response = request
+        let mut response = request
             .send()
             .await
             .map_err(|error| lost(&error, !error.is_connect()))?;
@@ -377,18 +537,44 @@ impl Client {
             .get(RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| retry::parse_retry_after(value, chrono::Utc::now()));
-        let text = response.text().await.map_err(|error| lost(&error, true))?;
         if status.is_success() {
-            if text.trim().is_empty() {
+            let limit = self.options.max_response_bytes;
+            let bytes = match read_body(&mut response, limit).await {
+                Ok(Body::Complete(bytes)) => bytes,
+                Ok(Body::TooLarge) => {
+                    let error = ClientError::TooLarge {
+                        operation,
+                        url: url.to_string(),
+                        limit,
+                    };
+                    // The write was made; only its answer is unreadable.
+                    return Err(final_error(if operation.is_create() {
+                        ClientError::OutcomeUnknown {
+                            operation,
+                            message: error.to_string(),
+                        }
+                    } else {
+                        error
+                    }));
+                }
+                Err(error) => return Err(lost(&error, true)),
+            };
+            if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Value::Null);
             }
-            return serde_json::from_str(&text).map_err(|error| {
+            return serde_json::from_slice(&bytes).map_err(|error| {
                 final_error(ClientError::InvalidResponse {
                     operation,
                     message: format!("the body is not JSON ({error})"),
                 })
             });
         }
+        // An error answer only needs its message: read the start of it, never a flood.
+        let text = match read_body(&mut response, MAX_ERROR_BODY_BYTES).await {
+            Ok(Body::Complete(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            Ok(Body::TooLarge) => String::new(),
+            Err(error) => return Err(lost(&error, true)),
+        };
         let error = self.error_for(operation, status, id, &url, location, &text);
         Err(match status.as_u16() {
             // Rejected before processing: safe to send again, creates included.
@@ -424,7 +610,8 @@ impl Client {
     ) -> ClientError {
         let message = server_message(status, body);
         match status.as_u16() {
-            301 | 302 | 307 | 308 => ClientError::Moved {
+            301 | 302 | 303 | 307 | 308 => ClientError::Moved {
+                status: status.as_u16(),
                 url: url.to_string(),
                 location,
             },
@@ -521,21 +708,32 @@ fn server_message(status: StatusCode, body: &str) -> String {
     }
 }
 
-fn describe_transport(error: &reqwest::Error) -> String {
-    let mut message = if error.is_timeout() {
-        "the request timed out".to_string()
-    } else if error.is_connect() {
-        "the connection failed".to_string()
-    } else {
-        "the request failed".to_string()
-    };
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
+/// An answer's body, read up to a limit.
+enum Body {
+    /// The whole body.
+    Complete(Vec<u8>),
+    /// The body is larger than the limit; reading stopped there.
+    TooLarge,
+}
+
+/// Reads the body chunk by chunk, stopping as soon as it would pass `limit` bytes, so that memory
+/// is bounded by the limit and not by what the server sends.
+async fn read_body(response: &mut reqwest::Response, limit: u64) -> Result<Body, reqwest::Error> {
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit)
+    {
+        return Ok(Body::TooLarge);
     }
-    message
+    let capacity = response.content_length().unwrap_or(0).min(limit);
+    let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await? {
+        if bytes.len() as u64 + chunk.len() as u64 > limit {
+            return Ok(Body::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Body::Complete(bytes))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! When and how long to wait before trying a request again.
 //!
-//! 429, 500 (three times at most), 502, 503 and 504 answers and connection failures are retried with exponential backoff and
+//! 429, 500 (three attempts at most), 502, 503 and 504 answers and connection failures (six
+//! attempts at most) are retried with exponential backoff and
 //! jitter (a random wait between half the doubling cap and the cap, so retries spread out but never
 //! come back at once), honouring a non-zero `Retry-After` in both
 //! its forms (seconds, or an HTTP date). The total time spent retrying one request is bounded; past
@@ -20,6 +21,9 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// No retry starts after this much time has passed since the first attempt.
     pub max_elapsed: Duration,
+    /// The most attempts at one request that failed (a 429 refused it before any work and does
+    /// not count; a 500 counts against its own, smaller limit).
+    pub max_attempts: u32,
 }
 
 impl Default for RetryPolicy {
@@ -28,6 +32,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(30),
             max_elapsed: Duration::from_secs(120),
+            max_attempts: 6,
         }
     }
 }
@@ -103,6 +108,7 @@ mod tests {
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(1000),
             max_elapsed: Duration::from_secs(10),
+            max_attempts: 6,
         };
         for attempt in 1..=8 {
             let cap = Duration::from_millis((100u64 << (attempt - 1)).min(1000));

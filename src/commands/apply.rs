@@ -4,13 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::{runtime, write_stdout, ExitStatus, Printer};
 use crate::apply::{self, ApplyReport, Outcome, Refusal};
-use crate::cli::{ApplyArgs, OutputFormat};
+use crate::cli::{ApplyArgs, LockArgs, OutputFormat};
 use crate::config::ProjectConfig;
 use crate::error::{Error, Result};
 use crate::kind::Kind;
+use crate::lease::{Holder, Lease};
 use crate::manifest::{self, LoadOptions};
 use crate::plan::{Action, ObjectPlan, Plan};
 use crate::plan_json::{self, Context, Hasher, PlanDocument, TargetInfo};
@@ -19,6 +21,7 @@ use crate::render::{markdown, text};
 use crate::saved::{self, Verdict};
 use crate::session::{ObserveRequest, Session};
 use crate::settings::{self, Connection, ConnectionSettings, Environment};
+use crate::stop::{Stop, StopReason};
 
 /// Applies the desired state (after confirmation) or a saved plan.
 pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
@@ -48,43 +51,262 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
     runtime()?.block_on(async {
         let session = Session::open(connection).await?;
-        let planned = session.plan(&manifest, &config, &selection).await?;
-        let plan = planned.plan;
-        let context = Context {
-            target: session.target_info(),
-            paths: super::path_strings(&args.paths),
-            selection: super::selection_info(&args.selection),
-            hasher: Hasher::random(),
-        };
-        if args.format == OutputFormat::Text {
-            write_stdout(&text::render_plan(&plan, printer.stdout_color))?;
-        }
-        super::note_selection(&selection, &plan, planned.declared);
-        let mut report = ApplyReport {
-            unchanged: plan.summary().unchanged,
-            ..ApplyReport::default()
-        };
-        if plan.has_changes() {
-            if !args.auto_approve && !confirm(session.target().base_url().as_ref())? {
-                eprintln!("Apply cancelled; nothing was changed.");
-                return Ok(ExitStatus::Failure);
-            }
+        let stop = Arc::new(Stop::default());
+        listen_for_signals(Arc::clone(&stop));
+        let lease = take_lease(&session, &config, &args.lock).await?;
+        let work = async {
+            let planned = session.plan(&manifest, &config, &selection).await?;
+            let plan = &planned.plan;
+            let context = Context {
+                target: session.target_info(),
+                paths: super::path_strings(&args.paths),
+                selection: super::selection_info(&args.selection),
+                hasher: Hasher::random(),
+            };
             if args.format == OutputFormat::Text {
-                write_stdout("\n")?;
+                write_stdout(&text::render_plan(plan, printer.stdout_color))?;
             }
-            let bar = Progress::new("objects applied", changes(&plan));
-            report = apply::apply(session.client(), &plan, |outcome| {
-                bar.step();
-                bar.suspend(|| progress(outcome, args.format, printer));
-            })
-            .await;
-            bar.finish();
-        } else if args.format == OutputFormat::Text {
-            return Ok(ExitStatus::Success);
-        }
-        let document = plan_json::plan_document(&plan, &context);
-        finish(&plan, &report, document, args.format, printer)
+            super::note_selection(&selection, plan, planned.declared);
+            let mut report = ApplyReport {
+                unchanged: plan.summary().unchanged,
+                ..ApplyReport::default()
+            };
+            if plan.has_changes() {
+                if !args.auto_approve
+                    && !confirm_unless_stopped(session.target().base_url().as_ref(), &stop).await?
+                {
+                    eprintln!("Apply cancelled; nothing was changed.");
+                    return Ok(stopped_status(&stop).unwrap_or(ExitStatus::Failure));
+                }
+                if args.format == OutputFormat::Text {
+                    write_stdout("\n")?;
+                }
+                report = write_changes(&session, plan, &stop, args.format, printer).await;
+                retire_twins(
+                    &session,
+                    &mut report,
+                    &planned.identity,
+                    &planned.options,
+                    &stop,
+                    args.format,
+                    printer,
+                )
+                .await?;
+            } else if args.format == OutputFormat::Text {
+                return Ok(stopped_status(&stop).unwrap_or(ExitStatus::Success));
+            }
+            let document = plan_json::plan_document(plan, &context);
+            let status = finish(plan, &report, document, args.format, printer)?;
+            Ok(interrupted(&report, &stop).unwrap_or(status))
+        };
+        let result = hold(&session, lease.as_ref(), &stop, work).await;
+        release(&session, lease).await;
+        result
     })
+}
+
+/// Applies `plan` with a progress bar, printing each outcome as it happens.
+async fn write_changes(
+    session: &Session,
+    plan: &Plan,
+    stop: &Stop,
+    format: OutputFormat,
+    printer: Printer,
+) -> ApplyReport {
+    let bar = Progress::new("objects applied", changes(plan));
+    let report = apply::apply(session.client(), plan, stop, |outcome| {
+        bar.step();
+        bar.suspend(|| progress(outcome, format, printer));
+    })
+    .await;
+    bar.finish();
+    report
+}
+
+/// After the creates: searches the keys this run created and retires the duplicates soarform
+/// made of them (another run at the same time, a create committed late); a key also carried by
+/// an object soarform never wrote is reported as a failure and left alone.
+async fn retire_twins(
+    session: &Session,
+    report: &mut ApplyReport,
+    identity: &crate::resolve::Identity,
+    options: &crate::plan::PlanOptions,
+    stop: &Stop,
+    format: OutputFormat,
+    printer: Printer,
+) -> Result<()> {
+    let created: Vec<&Outcome> = report
+        .outcomes
+        .iter()
+        .filter(|outcome| outcome.action == Action::Create && outcome.result.is_ok())
+        .collect();
+    if created.is_empty() || stop.reason().is_some() {
+        return Ok(());
+    }
+    let twins = apply::find_twins(session.client(), &created, identity, options).await?;
+    let mut failures: Vec<Outcome> = twins
+        .conflicts
+        .iter()
+        .map(|conflict| Outcome {
+            kind: conflict.kind,
+            key: conflict.key.clone(),
+            action: Action::RetireDuplicate,
+            remote_id: None,
+            field_count: 0,
+            result: Err(apply::Failure {
+                message: format!("left alone: {conflict}"),
+                hint: Some("soarform never guesses: clear the identity field of the objects you do not want managed, then plan again".into()),
+            }),
+        })
+        .collect();
+    for failure in &failures {
+        progress(failure, format, printer);
+    }
+    if !twins.retire.is_empty() {
+        let plan = Plan {
+            objects: twins.retire,
+            undeclared: Vec::new(),
+        };
+        if format == OutputFormat::Text {
+            write_stdout(&format!(
+                "\nAnother run or a late commit made {} duplicate(s) of keys this run created; retiring them:\n\n",
+                plan.objects.len()
+            ))?;
+            write_stdout(&text::render_plan(&plan, printer.stdout_color))?;
+            write_stdout("\n")?;
+        }
+        let retired = write_changes(session, &plan, stop, format, printer).await;
+        report.outcomes.extend(retired.outcomes);
+        report.not_started += retired.not_started;
+        report.abandoned += retired.abandoned;
+    }
+    report.outcomes.append(&mut failures);
+    Ok(())
+}
+
+/// Listens for SIGINT and SIGTERM while the command runs: the first asks every later write not
+/// to start (those in flight finish), the second ends the process at once.
+fn listen_for_signals(stop: Arc<Stop>) {
+    tokio::spawn(async move {
+        let Some(first) = next_signal().await else {
+            return;
+        };
+        stop.request(first);
+        eprintln!(
+            "\n{}: no new write starts; waiting up to {} s for those in flight (press Ctrl-C again to stop at once)",
+            first.describe(),
+            apply::STOP_GRACE.as_secs()
+        );
+        if let Some(second) = next_signal().await {
+            eprintln!(
+                "{}: stopping at once; run `soarform apply` again to converge",
+                second.describe()
+            );
+            std::process::exit(second.exit_code());
+        }
+    });
+}
+
+/// The next SIGINT or SIGTERM; `None` if signals cannot be listened for.
+async fn next_signal() -> Option<StopReason> {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok()?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.ok().map(|()| StopReason::Interrupted),
+            _ = terminate.recv() => Some(StopReason::Terminated),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .ok()
+            .map(|()| StopReason::Interrupted)
+    }
+}
+
+/// The exit status of a stop, if one was asked for.
+fn stopped_status(stop: &Stop) -> Option<ExitStatus> {
+    stop.reason().map(|reason| match reason {
+        StopReason::Interrupted => ExitStatus::Interrupted,
+        StopReason::Terminated => ExitStatus::Terminated,
+        StopReason::LeaseLost => ExitStatus::Failure,
+    })
+}
+
+/// After a stop: what was done and what was not, on stderr, and the status to exit with.
+fn interrupted(report: &ApplyReport, stop: &Stop) -> Option<ExitStatus> {
+    let reason = stop.reason()?;
+    let (created, updated, failed) = report.counts();
+    let mut line = format!(
+        "soarform was {}: {created} created, {updated} updated, {failed} failed before it stopped; {} change(s) not started",
+        reason.describe(),
+        report.not_started
+    );
+    if report.abandoned > 0 {
+        line.push_str(&format!(
+            "; {} write(s) were still in flight, their outcome is unknown",
+            report.abandoned
+        ));
+    }
+    eprintln!("{line}.\nRun `soarform apply` again: it converges, with no duplicate.");
+    stopped_status(stop)
+}
+
+/// Takes the apply lease unless `--lock=false` or the sandbox.
+async fn take_lease(
+    session: &Session,
+    config: &ProjectConfig,
+    lock: &LockArgs,
+) -> Result<Option<Lease>> {
+    if !lock.lock {
+        return Ok(None);
+    }
+    let Some(spec) = session.lease_spec(config)? else {
+        return Ok(None);
+    };
+    let holder = Holder::this_process();
+    Lease::take(session.client(), &spec, &holder, lock.lock_timeout)
+        .await
+        .map(Some)
+        .map_err(|error| match error.hint() {
+            Some(hint) => Error::with_hint(error.to_string(), hint),
+            None => Error::message(error.to_string()),
+        })
+}
+
+/// Runs `work`, renewing the lease meanwhile when there is one.
+async fn hold<T>(
+    session: &Session,
+    lease: Option<&Lease>,
+    stop: &Stop,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    match lease {
+        Some(lease) => lease.hold_while(session.client(), stop, work).await,
+        None => work.await,
+    }
+}
+
+/// Releases the lease; a failure only means it expires by itself.
+async fn release(session: &Session, lease: Option<Lease>) {
+    if let Some(lease) = lease {
+        if let Err(error) = lease.release(session.client()).await {
+            eprintln!("warning: could not release the apply lease (it expires by itself): {error}");
+        }
+    }
+}
+
+/// Asks for confirmation; a stop asked for meanwhile answers no.
+async fn confirm_unless_stopped(target: &str, stop: &Stop) -> Result<bool> {
+    let target = target.to_string();
+    let answer = tokio::task::spawn_blocking(move || confirm(&target));
+    tokio::select! {
+        answer = answer => answer.map_err(|error| Error::caused_by("cannot ask for confirmation", &error))?,
+        () = stop.stopped() => Ok(false),
+    }
 }
 
 /// How many objects the plan creates or updates.
@@ -181,6 +403,10 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
     }
     runtime()?.block_on(async {
         let session = Session::open(connection).await?;
+        let stop = Arc::new(Stop::default());
+        listen_for_signals(Arc::clone(&stop));
+        let lease = take_lease(&session, &config, &args.lock).await?;
+        let work = async {
         let identity = session.identity(&config)?;
         if let Some(entry) = document
             .objects
@@ -205,6 +431,12 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
             unchanged: document.summary.unchanged,
             ..ApplyReport::default()
         };
+        let retired: BTreeSet<(Kind, u64)> = document
+            .objects
+            .iter()
+            .filter(|entry| entry.action == Action::RetireDuplicate)
+            .filter_map(|entry| Some((entry.kind, entry.remote_id?)))
+            .collect();
         let mut fresh = Vec::new();
         for entry in &document.objects {
             if entry.action == Action::Unchanged {
@@ -214,6 +446,17 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
             let mut live = observed.get(entry.kind, &entry.key).to_vec();
             if let Some(old) = &entry.moved_from {
                 live.extend_from_slice(observed.get(entry.kind, old));
+            }
+            // A retired duplicate is one object by id; the object kept is checked without the
+            // duplicates this plan retires.
+            if entry.action == Action::RetireDuplicate {
+                live.retain(|object| Some(object.id) == entry.remote_id);
+                if live.is_empty() {
+                    report.already_applied += 1;
+                    continue;
+                }
+            } else {
+                live.retain(|object| !retired.contains(&(entry.kind, object.id)));
             }
             match saved::check(entry, &live, session.catalog(), &hasher) {
                 Verdict::Apply(object) => fresh.push(*object),
@@ -248,22 +491,34 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
                 write_stdout(&text::render_plan(&plan, printer.stdout_color))?;
                 write_stdout("\n")?;
             }
-            let bar = Progress::new("objects applied", changes(&plan));
-            let applied = apply::apply(session.client(), &plan, |outcome| {
-                bar.step();
-                bar.suspend(|| progress(outcome, args.format, printer));
-            })
-            .await;
-            bar.finish();
+            let applied = write_changes(&session, &plan, &stop, args.format, printer).await;
             report.outcomes = applied.outcomes;
+            report.not_started = applied.not_started;
+            report.abandoned = applied.abandoned;
+            let options = session.plan_options(&config, &identity)?;
+            retire_twins(
+                &session,
+                &mut report,
+                &identity,
+                &options,
+                &stop,
+                args.format,
+                printer,
+            )
+            .await?;
         }
-        finish(
+        let status = finish(
             &saved::to_plan(&document, session.catalog()),
             &report,
             document.clone(),
             args.format,
             printer,
-        )
+        )?;
+        Ok(interrupted(&report, &stop).unwrap_or(status))
+        };
+        let result = hold(&session, lease.as_ref(), &stop, work).await;
+        release(&session, lease).await;
+        result
     })
 }
 

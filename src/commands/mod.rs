@@ -33,6 +33,10 @@ pub enum ExitStatus {
     /// `apply --plan`: some objects changed since the plan and were refused; the others were
     /// applied. Plan again and review.
     Stale = 4,
+    /// `apply` stopped by SIGINT (Ctrl-C): writes in flight finished, none started after.
+    Interrupted = 130,
+    /// `apply` stopped by SIGTERM: writes in flight finished, none started after.
+    Terminated = 143,
 }
 
 impl From<ExitStatus> for i32 {

@@ -3,6 +3,7 @@
 use super::{runtime, write_stdout, ExitStatus, Printer};
 use crate::cli::{OutputFormat, PlanArgs};
 use crate::error::{Error, Result};
+use crate::lease::Lease;
 use crate::manifest::{self, LoadOptions};
 use crate::plan_json::{self, Context, Hasher};
 use crate::render::{markdown, text};
@@ -31,6 +32,18 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
     let (planned, context) = runtime()?.block_on(async {
         let session = Session::open(connection).await?;
+        if args.lock.lock {
+            if let Some(spec) = session.lease_spec(&config)? {
+                let waited = Lease::wait_free(session.client(), &spec, args.lock.lock_timeout).await?;
+                if let Some(record) = waited {
+                    eprintln!(
+                        "note: an apply by {} holds the lease since {}: this plan may show changes it is making",
+                        record.holder,
+                        record.started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    );
+                }
+            }
+        }
         let planned = session.plan(&manifest, &config, &selection).await?;
         let context = Context {
             target: session.target_info(),

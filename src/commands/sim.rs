@@ -79,6 +79,15 @@ fn options(args: &SimArgs, printer: Printer) -> Result<SimOptions> {
         drop_before_commit_rate: args.drop_before_commit_rate,
         drop_after_commit_rate: args.drop_after_commit_rate,
         seed: args.seed,
+        page_cap: args.page_cap,
+        // A switch on the command line can only turn a quirk on; the file may set either.
+        page_offset_by_requested: args.page_offset_by_requested.then_some(true),
+        ignore_page_number: args.ignore_page_number.then_some(true),
+        page_overlap: args.page_overlap,
+        pad_objects: args.pad_objects,
+        echo_errors: args.echo_errors.then_some(true),
+        late_commits: args.late_commits,
+        late_commit_ms: args.late_commit_ms,
     };
     Ok(from_file.overridden_by(from_flags))
 }

@@ -408,7 +408,7 @@ fn plan_summary(object: &ObjectPlan) -> String {
                 plural_noun(fields, "field")
             );
         }
-        Action::Update | Action::Move | Action::Adopt | Action::Close => {
+        Action::Update | Action::Move | Action::Adopt | Action::Close | Action::RetireDuplicate => {
             let _ = write!(
                 summary,
                 " · {fields} {} to change",

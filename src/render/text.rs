@@ -81,7 +81,7 @@ fn render_object(out: &mut String, object: &ObjectPlan, palette: &Palette) {
     } = *palette;
     let color = match object.action {
         Action::Create => green,
-        Action::Close => palette.red,
+        Action::Close | Action::RetireDuplicate => palette.red,
         Action::Unchanged => "",
         Action::Update | Action::Move | Action::Adopt => yellow,
     };

@@ -25,6 +25,73 @@ pub struct SimConfig {
     pub limits: Limits,
     /// Faults injected into API requests (none by default).
     pub faults: Faults,
+    /// Behaviours the evidence leaves open or that hostile servers show (none by default).
+    pub quirks: Quirks,
+}
+
+/// Behaviours a real server or a proxy in front of it may show, which the API profile leaves
+/// open: capped search pages, paging that ignores `page_number`, huge answers, error bodies that
+/// echo what was sent, creates committed late. Each is off by default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Quirks {
+    /// Search pages hold at most this many objects, whatever `page_size` asks.
+    pub page_cap: Option<u64>,
+    /// With `page_cap`: page `n` starts at `(n - 1) * page_size` as asked, not as capped (so a
+    /// client that asks for page 2 with the size it asked for page 1 skips objects).
+    pub page_offset_by_requested: bool,
+    /// Every search answers its first page, whatever `page_number` says.
+    pub ignore_page_number: bool,
+    /// Every page after the first starts this many objects early, so that they show on two
+    /// pages (as when objects are created while a client pages through a search).
+    pub page_overlap: u64,
+    /// Bytes of padding added to every object of a search answer (`"padding": "xxx..."`).
+    pub pad_objects: usize,
+    /// Error answers (4xx and 5xx) echo the request's `Authorization` header and body in their
+    /// `description`: as sent, JSON-escaped (`\uXXXX` for every non-ASCII character),
+    /// URL-encoded and lower-cased, as misconfigured gateways and debug pages do.
+    pub echo_errors: bool,
+    /// The first this-many creates lose their connection at once and are committed only
+    /// `late_commit_delay` later, as by a server that commits after the client gave up.
+    pub late_commits: u64,
+    /// How long after its dropped connection a late create is committed.
+    pub late_commit_delay: Duration,
+}
+
+impl Quirks {
+    /// Each active quirk in a few words.
+    fn describe(&self) -> Vec<String> {
+        let mut parts = Vec::new();
+        if let Some(cap) = self.page_cap {
+            parts.push(format!(
+                "pages of at most {cap} (offset by the size {})",
+                if self.page_offset_by_requested {
+                    "asked"
+                } else {
+                    "answered"
+                }
+            ));
+        }
+        if self.ignore_page_number {
+            parts.push("page_number ignored".to_string());
+        }
+        if self.page_overlap > 0 {
+            parts.push(format!("pages overlap by {}", self.page_overlap));
+        }
+        if self.pad_objects > 0 {
+            parts.push(format!("{} bytes of padding per object", self.pad_objects));
+        }
+        if self.echo_errors {
+            parts.push("errors echo the request".to_string());
+        }
+        if self.late_commits > 0 {
+            parts.push(format!(
+                "first {} creates committed {} ms late",
+                self.late_commits,
+                self.late_commit_delay.as_millis()
+            ));
+        }
+        parts
+    }
 }
 
 impl SimConfig {
@@ -46,6 +113,9 @@ impl SimConfig {
                     "the rate limit must be a positive number of requests per second, got `{rate}`"
                 ));
             }
+        }
+        if self.quirks.page_cap == Some(0) {
+            return Err("the page cap must be at least 1, got `0`".to_string());
         }
         if self.limits.max_concurrency == Some(0) {
             return Err("the concurrency limit must be at least 1, got `0`".to_string());
@@ -100,6 +170,10 @@ impl SimConfig {
             );
         }
         let _ = write!(out, "; Retry-After: {}", limits.retry_after.as_str());
+        let quirks = self.quirks.describe();
+        if !quirks.is_empty() {
+            let _ = write!(out, "; quirks: {}", quirks.join(", "));
+        }
         out
     }
 }

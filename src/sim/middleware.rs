@@ -2,6 +2,7 @@
 //! added latency and fault injection (see `app` in `mod.rs` for their order), so handlers never
 //! need to know about them.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -129,7 +130,25 @@ pub(crate) async fn inject_faults(
     request: Request,
     next: Next,
 ) -> Response {
-    if !state.faults.active() || !is_api_path(request.uri().path()) {
+    if !is_api_path(request.uri().path()) {
+        return next.run(request).await;
+    }
+    if is_create(request.method(), request.uri().path())
+        && state.quirks.late_commits > 0
+        && state.late_commits_made.fetch_add(1, Ordering::Relaxed) < state.quirks.late_commits
+    {
+        let Some(connection) = connection(&request) else {
+            return cannot_drop();
+        };
+        let delay = state.quirks.late_commit_delay;
+        // The write runs on after its connection is gone, as on a server that commits late.
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let _ = next.run(request).await;
+        });
+        return dropped(&connection, DropKind::CommittedLate);
+    }
+    if !state.faults.active() {
         return next.run(request).await;
     }
     let write = is_write(request.method(), request.uri().path());
@@ -177,6 +196,93 @@ pub(crate) async fn inject_faults(
             dropped(&connection, DropKind::AfterCommit)
         }
     }
+}
+
+/// Whether the request creates an object (a POST that is not a search).
+fn is_create(method: &axum::http::Method, path: &str) -> bool {
+    is_write(method, path) && *method == axum::http::Method::POST
+}
+
+/// With [`super::Quirks::echo_errors`]: an error answer's message echoes the request's
+/// `Authorization` header and body as sent, JSON-escaped, URL-encoded and lower-cased, as
+/// misconfigured gateways and debug pages do. Other answers pass unchanged.
+pub(crate) async fn echo_errors(
+    State(state): State<Arc<SimState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !state.quirks.echo_errors {
+        return next.run(request).await;
+    }
+    let authorization = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return ApiError::bad_request("the request body could not be read").into_response();
+    };
+    let sent = String::from_utf8_lossy(&bytes).into_owned();
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<DropKind>().is_some()
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return ApiError::internal("the error answer could not be read").into_response();
+    };
+    let mut answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_else(
+        |_| serde_json::json!({"error": status.canonical_reason().unwrap_or("Error")}),
+    );
+    let echo = format!(
+        "you sent `Authorization: {authorization}` and `{sent}`; escaped: `{}` `{}`; url-encoded: `{}` `{}`; lower-cased: `{}` `{}`",
+        json_ascii(&authorization),
+        json_ascii(&sent),
+        url_encoded(&authorization),
+        url_encoded(&sent),
+        authorization.to_lowercase(),
+        sent.to_lowercase()
+    );
+    let key = if answer.get("message").is_some() {
+        "message"
+    } else {
+        "description"
+    };
+    let before = answer
+        .get(key)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    answer[key] = serde_json::Value::String(format!("{before} ({echo})"));
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(answer.to_string()))
+}
+
+/// `text` with every character outside printable ASCII written as a JSON `\uXXXX` escape.
+fn json_ascii(text: &str) -> String {
+    let mut out = String::new();
+    for character in text.chars() {
+        if character.is_ascii() && !character.is_ascii_control() {
+            out.push(character);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in character.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+/// `text` percent-encoded as in a form or query string.
+fn url_encoded(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
 /// The connection the request arrived on.

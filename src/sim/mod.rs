@@ -26,7 +26,7 @@ mod routes;
 mod state;
 mod store;
 
-pub use config::{Faults, Limits, RetryAfter, SimConfig};
+pub use config::{Faults, Limits, Quirks, RetryAfter, SimConfig};
 pub use options::{load_options_file, SimOptions};
 
 use std::fmt;
@@ -108,6 +108,8 @@ pub enum DropKind {
     BeforeCommit,
     /// The write was committed (and saved to the state file); only the answer was lost.
     AfterCommit,
+    /// The create is committed later ([`Quirks::late_commits`]), after its answer was lost.
+    CommittedLate,
 }
 
 /// Counters of what the simulator did, cheap to read at any time.
@@ -309,7 +311,7 @@ async fn wait_until_stopped(mut stopped: watch::Receiver<bool>) {
 /// The routes wrapped in the request layers. Layers run outermost first:
 ///
 /// 1. the request log sees every request and records what was answered (or that the connection
-///    was dropped);
+///    was dropped); with [`Quirks::echo_errors`], error answers then echo what was sent;
 /// 2. the limits (API paths only) admit the request or answer 429 after the latency; an
 ///    admitted request counts as in flight from here until its answer is ready;
 /// 3. latency is added;
@@ -334,6 +336,10 @@ fn app(state: Arc<SimState>) -> Router {
         .layer(from_fn_with_state(
             Arc::clone(&state),
             middleware::enforce_limits,
+        ))
+        .layer(from_fn_with_state(
+            Arc::clone(&state),
+            middleware::echo_errors,
         ))
         .layer(from_fn_with_state(
             Arc::clone(&state),

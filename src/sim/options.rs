@@ -11,6 +11,14 @@
 //! drop_before_commit_rate: 0.0
 //! drop_after_commit_rate: 0.03
 //! seed: 7
+//! page_cap: 150             # quirks: see `Quirks`
+//! page_offset_by_requested: false
+//! ignore_page_number: false
+//! page_overlap: 0
+//! pad_objects: 0
+//! echo_errors: false
+//! late_commits: 0
+//! late_commit_ms: 0
 //! ```
 
 use std::path::Path;
@@ -28,7 +36,7 @@ use crate::manifest::{Diagnostic, Report, Sources};
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// The keys a faults file may hold.
-pub(crate) const OPTION_KEYS: [&str; 9] = [
+pub(crate) const OPTION_KEYS: [&str; 17] = [
     "latency_ms",
     "rate_limit",
     "max_concurrency",
@@ -38,6 +46,14 @@ pub(crate) const OPTION_KEYS: [&str; 9] = [
     "drop_before_commit_rate",
     "drop_after_commit_rate",
     "seed",
+    "page_cap",
+    "page_offset_by_requested",
+    "ignore_page_number",
+    "page_overlap",
+    "pad_objects",
+    "echo_errors",
+    "late_commits",
+    "late_commit_ms",
 ];
 
 /// Latency, limits and faults, every one optional: what a faults file or the flags set.
@@ -61,6 +77,22 @@ pub struct SimOptions {
     pub drop_after_commit_rate: Option<f64>,
     /// The fault generator's seed.
     pub seed: Option<u64>,
+    /// Search pages hold at most this many objects.
+    pub page_cap: Option<u64>,
+    /// With a page cap, pages start where the size asked puts them.
+    pub page_offset_by_requested: Option<bool>,
+    /// Every search answers its first page.
+    pub ignore_page_number: Option<bool>,
+    /// Pages after the first start this many objects early.
+    pub page_overlap: Option<u64>,
+    /// Bytes of padding added to every object of a search answer.
+    pub pad_objects: Option<u64>,
+    /// Error answers echo the request's credentials and body.
+    pub echo_errors: Option<bool>,
+    /// The first this-many creates are committed late, after their connection is dropped.
+    pub late_commits: Option<u64>,
+    /// How late, in milliseconds.
+    pub late_commit_ms: Option<u64>,
 }
 
 impl SimOptions {
@@ -80,6 +112,16 @@ impl SimOptions {
                 .drop_after_commit_rate
                 .or(self.drop_after_commit_rate),
             seed: overrides.seed.or(self.seed),
+            page_cap: overrides.page_cap.or(self.page_cap),
+            page_offset_by_requested: overrides
+                .page_offset_by_requested
+                .or(self.page_offset_by_requested),
+            ignore_page_number: overrides.ignore_page_number.or(self.ignore_page_number),
+            page_overlap: overrides.page_overlap.or(self.page_overlap),
+            pad_objects: overrides.pad_objects.or(self.pad_objects),
+            echo_errors: overrides.echo_errors.or(self.echo_errors),
+            late_commits: overrides.late_commits.or(self.late_commits),
+            late_commit_ms: overrides.late_commit_ms.or(self.late_commit_ms),
         }
     }
 
@@ -117,6 +159,31 @@ impl SimOptions {
         }
         if let Some(seed) = self.seed {
             faults.seed = seed;
+        }
+        let quirks = &mut config.quirks;
+        if let Some(cap) = self.page_cap {
+            quirks.page_cap = Some(cap);
+        }
+        if let Some(by_requested) = self.page_offset_by_requested {
+            quirks.page_offset_by_requested = by_requested;
+        }
+        if let Some(ignore) = self.ignore_page_number {
+            quirks.ignore_page_number = ignore;
+        }
+        if let Some(overlap) = self.page_overlap {
+            quirks.page_overlap = overlap;
+        }
+        if let Some(bytes) = self.pad_objects {
+            quirks.pad_objects = usize::try_from(bytes).unwrap_or(usize::MAX);
+        }
+        if let Some(echo) = self.echo_errors {
+            quirks.echo_errors = echo;
+        }
+        if let Some(count) = self.late_commits {
+            quirks.late_commits = count;
+        }
+        if let Some(milliseconds) = self.late_commit_ms {
+            quirks.late_commit_delay = Duration::from_millis(milliseconds);
         }
     }
 }
@@ -254,6 +321,37 @@ fn read_setting(
         "drop_before_commit_rate" => options.drop_before_commit_rate = Some(rate()?),
         "drop_after_commit_rate" => options.drop_after_commit_rate = Some(rate()?),
         "seed" => options.seed = Some(whole().ok_or_else(|| bad("a whole number"))?),
+        "page_cap" => {
+            options.page_cap = Some(
+                whole()
+                    .filter(|cap| *cap >= 1)
+                    .ok_or_else(|| bad("a whole number of at least 1"))?,
+            );
+        }
+        "page_overlap" => {
+            options.page_overlap = Some(whole().ok_or_else(|| bad("a whole number"))?);
+        }
+        "pad_objects" => {
+            options.pad_objects = Some(whole().ok_or_else(|| bad("a whole number of bytes"))?);
+        }
+        "late_commits" => {
+            options.late_commits = Some(whole().ok_or_else(|| bad("a whole number"))?);
+        }
+        "late_commit_ms" => {
+            options.late_commit_ms =
+                Some(whole().ok_or_else(|| bad("a whole number of milliseconds"))?);
+        }
+        "page_offset_by_requested" | "ignore_page_number" | "echo_errors" => {
+            let NodeValue::Scalar(Value::Bool(flag)) = value.value else {
+                return Err(bad("`true` or `false`"));
+            };
+            let slot = match key {
+                "page_offset_by_requested" => &mut options.page_offset_by_requested,
+                "ignore_page_number" => &mut options.ignore_page_number,
+                _ => &mut options.echo_errors,
+            };
+            *slot = Some(flag);
+        }
         _ => {}
     }
     Ok(())
@@ -275,7 +373,9 @@ mod tests {
         let (options, _directory) = load(
             "latency_ms: 20\nrate_limit: 4.5\nmax_concurrency: 10\nretry_after: http-date\n\
              error_rate: 0.1\nthrottle_rate: 0.05\ndrop_before_commit_rate: 0\n\
-             drop_after_commit_rate: 1\nseed: 7\n",
+             drop_after_commit_rate: 1\nseed: 7\npage_cap: 150\npage_offset_by_requested: true\n\
+             ignore_page_number: false\npad_objects: 10\necho_errors: true\nlate_commits: 2\n\
+             late_commit_ms: 300\n",
         );
         assert_eq!(
             options.expect("valid"),
@@ -289,6 +389,14 @@ mod tests {
                 drop_before_commit_rate: Some(0.0),
                 drop_after_commit_rate: Some(1.0),
                 seed: Some(7),
+                page_cap: Some(150),
+                page_offset_by_requested: Some(true),
+                ignore_page_number: Some(false),
+                page_overlap: None,
+                pad_objects: Some(10),
+                echo_errors: Some(true),
+                late_commits: Some(2),
+                late_commit_ms: Some(300),
             }
         );
         let (empty, _directory) = load("# nothing\n");

@@ -269,11 +269,38 @@ async fn search(
         None => None,
         Some(value) => Some(search_columns(kind, value)?),
     };
+    let quirks = &state.quirks;
+    let page_number = if quirks.ignore_page_number {
+        1
+    } else {
+        page_number
+    };
+    // A capped server answers fewer objects than asked; where its pages start is its own choice.
+    let answered = quirks.page_cap.map_or(page_size, |cap| page_size.min(cap));
+    let skip = page_number
+        .saturating_sub(1)
+        .saturating_mul(if quirks.page_offset_by_requested {
+            page_size
+        } else {
+            answered
+        })
+        .saturating_sub(if page_number > 1 {
+            quirks.page_overlap
+        } else {
+            0
+        });
+    let padding = "x".repeat(quirks.pad_objects);
     let page = state.read(|store| {
         store
-            .search(kind, &filter, page_number, page_size)
+            .search(kind, &filter, skip, answered)
             .into_iter()
-            .map(|object| object.render(kind, columns.as_deref()))
+            .map(|object| {
+                let mut rendered = object.render(kind, columns.as_deref());
+                if !padding.is_empty() {
+                    rendered["padding"] = Value::String(padding.clone());
+                }
+                rendered
+            })
             .collect::<Vec<_>>()
     });
     Ok(Json(Value::Array(page)))

@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::faults::FaultInjector;
 use super::limits::Admission;
 use super::store::Store;
-use super::{Credentials, DropKind, Limits, RecordedRequest, SimConfig, SimStats};
+use super::{Credentials, DropKind, Limits, Quirks, RecordedRequest, SimConfig, SimStats};
 
 /// Everything a handler or middleware may need; shared behind an `Arc`. Every lock is held
 /// briefly and never across an `.await`.
@@ -22,6 +22,9 @@ pub(crate) struct SimState {
     pub(crate) limits: Limits,
     pub(crate) admission: Admission,
     pub(crate) faults: FaultInjector,
+    pub(crate) quirks: Quirks,
+    /// How many creates were made late so far (see [`Quirks::late_commits`]).
+    pub(crate) late_commits_made: AtomicU64,
     pub(crate) counters: Counters,
     state_file: Option<PathBuf>,
     store: Mutex<Store>,
@@ -76,6 +79,8 @@ impl SimState {
                 config.limits.max_concurrency,
             ),
             faults: FaultInjector::new(config.faults),
+            quirks: config.quirks,
+            late_commits_made: AtomicU64::new(0),
             counters: Counters::default(),
             state_file: config.state_file,
             store: Mutex::new(store),

@@ -351,15 +351,15 @@ impl Store {
         self.collection(kind).objects.values()
     }
 
-    /// Page `page_number` (1-based) of the objects matching `filter`, by id ascending.
+    /// At most `take` of the objects matching `filter`, by id ascending, after the first `skip`.
     pub(crate) fn search(
         &self,
         kind: Kind,
         filter: &Filter,
-        page_number: u64,
-        page_size: u64,
+        skip: u64,
+        take: u64,
     ) -> Vec<&StoredObject> {
-        let skip = page_number.saturating_sub(1).saturating_mul(page_size);
+        let page_size = take;
         self.all(kind)
             .filter(|object| filter.matches(|field| object.display_value(kind, field)))
             .skip(usize::try_from(skip).unwrap_or(usize::MAX))
@@ -672,7 +672,12 @@ mod tests {
         let keys = |filter: &str, page_number: u64, page_size: u64| -> Vec<u64> {
             let filter = Filter::parse(filter).expect("valid filter");
             store
-                .search(Kind::Incident, &filter, page_number, page_size)
+                .search(
+                    Kind::Incident,
+                    &filter,
+                    page_number.saturating_sub(1).saturating_mul(page_size),
+                    page_size,
+                )
                 .iter()
                 .map(|object| object.id)
                 .collect()

@@ -150,7 +150,11 @@ impl Test {
             .env_remove("SUMO_ACCESS_ID")
             .env_remove("SUMO_ACCESS_KEY")
             .env_remove("CLICOLOR_FORCE")
+            .env_remove("SOARFORM_LOCK_TIMEOUT")
             .env("NO_COLOR", "1")
+            // The apply lease has tests of its own (`concurrency.rs`, which set `SOARFORM_LOCK`);
+            // elsewhere it would add an object and a settle delay to every apply.
+            .env("SOARFORM_LOCK", "false")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -1,0 +1,152 @@
+//! What the client has learnt, during one run, about how a search endpoint pages.
+//!
+//! The API profile says a page shorter than asked is the last one. A server that caps its pages
+//! below the size asked (Sumo's own scripts use 150 and 50) breaks that rule: its first page of a
+//! larger answer is short too, and taking it as the last would miss every object after it (and
+//! then create them again). So a short page ends a search only when the server has shown that it
+//! would have filled it: when the page holds fewer objects than some earlier page of this run did
+//! (a capped server fills every page up to its cap). A short page that ties the largest page seen
+//! is ambiguous; the client then asks for the next page *in pages of the size it got*, which starts
+//! right after it whether the server offsets pages by the size asked or by the size it answered.
+//! If that page holds objects, the server caps its pages at that size: the cap is kept and used
+//! for every later search of the run, so it is discovered once, by a request that also reads data.
+//!
+//! If that next page is empty instead, the answer was complete, and so is any later short page
+//! no larger (a server capping at exactly that size, with exactly that many objects matching the
+//! first time, is the one case this cannot tell apart). So a run makes one extra request for the
+//! first short page, and another only for a short page larger than every one before it.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Paging facts of one search endpoint, shared by every search of a run.
+#[derive(Debug, Default)]
+pub struct PageKnowledge {
+    /// The most objects one page has held so far in this run.
+    largest: AtomicU32,
+    /// The page size the server was found to cap pages at (0: none found).
+    cap: AtomicU32,
+    /// The most objects a short page held whose next page, read in pages of that size, came
+    /// back empty: the answer was complete, so the server does not cap pages below that size.
+    complete: AtomicU32,
+    /// Held while a search reads on after an ambiguous page, so that searches side by side make
+    /// that extra request one at a time and learn from each other's.
+    probing: tokio::sync::Mutex<()>,
+}
+
+/// What a page means for the search it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageVerdict {
+    /// As many objects as asked: read the next page.
+    Full,
+    /// The last page.
+    Last,
+    /// Short, but possibly because the server caps its pages at this size.
+    MaybeCapped,
+}
+
+impl PageKnowledge {
+    /// The page size to ask for when `wanted` is configured: the discovered cap if it is smaller.
+    pub fn page_size(&self, wanted: u32) -> u32 {
+        match self.cap.load(Ordering::Relaxed) {
+            0 => wanted,
+            cap => cap.min(wanted),
+        }
+    }
+
+    /// The cap found, if any.
+    pub fn cap(&self) -> Option<u32> {
+        Some(self.cap.load(Ordering::Relaxed)).filter(|cap| *cap > 0)
+    }
+
+    /// Records that the server caps pages at `cap` objects.
+    pub fn set_cap(&self, cap: u32) {
+        self.cap.store(cap.max(1), Ordering::Relaxed);
+    }
+
+    /// The most objects one page has held so far.
+    pub fn largest(&self) -> u32 {
+        self.largest.load(Ordering::Relaxed)
+    }
+
+    /// Waits for the turn to read on after an ambiguous page; hold the guard until that page is
+    /// read.
+    pub async fn probe_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.probing.lock().await
+    }
+
+    /// What an ambiguous page of `count` objects means once another search may have learnt more:
+    /// `Full` when the server caps pages at exactly `count` (read on in pages of that size).
+    pub fn reconsider(&self, count: usize) -> PageVerdict {
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        match self.cap() {
+            Some(cap) if cap == count => PageVerdict::Full,
+            Some(cap) if cap > count => PageVerdict::Last,
+            _ if count <= self.complete.load(Ordering::Relaxed) => PageVerdict::Last,
+            _ => PageVerdict::MaybeCapped,
+        }
+    }
+
+    /// Records that a short page of `count` objects was followed by an empty one.
+    pub fn record_complete(&self, count: u32) {
+        self.complete.fetch_max(count, Ordering::Relaxed);
+    }
+
+    /// Records a page of `count` objects asked as `asked`, and says what it means.
+    pub fn record(&self, asked: u32, count: usize) -> PageVerdict {
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        let largest_before = self.largest.fetch_max(count, Ordering::Relaxed);
+        verdict(
+            asked,
+            count,
+            largest_before,
+            self.complete.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// A page of `count` objects asked as `asked`, when the largest page seen before held
+/// `largest_before` objects and the largest short page found complete held `complete`.
+fn verdict(asked: u32, count: u32, largest_before: u32, complete: u32) -> PageVerdict {
+    if count >= asked {
+        PageVerdict::Full
+    } else if count == 0 || count < largest_before || count <= complete {
+        // Nothing at all, fewer than the server has put in one page before (it would have
+        // filled this one if more matched), or no more than a short page that was complete.
+        PageVerdict::Last
+    } else {
+        PageVerdict::MaybeCapped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_short_page_is_last_only_when_the_server_has_filled_a_larger_one() {
+        assert_eq!(verdict(500, 500, 0, 0), PageVerdict::Full);
+        assert_eq!(verdict(500, 0, 0, 0), PageVerdict::Last);
+        assert_eq!(verdict(500, 499, 500, 0), PageVerdict::Last);
+        assert_eq!(verdict(500, 150, 0, 0), PageVerdict::MaybeCapped);
+        assert_eq!(verdict(500, 150, 150, 0), PageVerdict::MaybeCapped);
+        assert_eq!(verdict(500, 149, 150, 0), PageVerdict::Last);
+        assert_eq!(verdict(150, 40, 150, 0), PageVerdict::Last);
+        assert_eq!(verdict(500, 3, 3, 3), PageVerdict::Last);
+        assert_eq!(verdict(500, 4, 3, 3), PageVerdict::MaybeCapped);
+    }
+
+    #[test]
+    fn the_largest_page_and_the_cap_are_remembered() {
+        let knowledge = PageKnowledge::default();
+        assert_eq!(knowledge.page_size(500), 500);
+        assert_eq!(knowledge.record(500, 3), PageVerdict::MaybeCapped);
+        assert_eq!(knowledge.record(500, 2), PageVerdict::Last);
+        assert_eq!(knowledge.record(500, 3), PageVerdict::MaybeCapped);
+        knowledge.record_complete(3);
+        assert_eq!(knowledge.record(500, 3), PageVerdict::Last);
+        knowledge.set_cap(150);
+        assert_eq!(knowledge.page_size(500), 150);
+        assert_eq!(knowledge.page_size(100), 100);
+        assert_eq!(knowledge.cap(), Some(150));
+    }
+}

@@ -1,0 +1,88 @@
+//! Why a run stops starting new writes: an interrupt, a termination request, or a lost lease.
+//!
+//! Set once by whoever notices (the signal listener, the lease renewal); read by apply before
+//! every write. Writes already sent finish; nothing new starts.
+
+use std::sync::Mutex;
+
+use tokio::sync::Notify;
+
+/// Why no new write may start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// SIGINT (Ctrl-C).
+    Interrupted,
+    /// SIGTERM.
+    Terminated,
+    /// Another run took over the apply lease.
+    LeaseLost,
+}
+
+impl StopReason {
+    /// The process exit code that reports it: 128 + the signal number for signals.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            StopReason::Interrupted => 130,
+            StopReason::Terminated => 143,
+            StopReason::LeaseLost => 1,
+        }
+    }
+
+    /// What happened, for the closing message.
+    pub fn describe(self) -> &'static str {
+        match self {
+            StopReason::Interrupted => "interrupted (SIGINT)",
+            StopReason::Terminated => "terminated (SIGTERM)",
+            StopReason::LeaseLost => "stopped: another run took over the apply lease",
+        }
+    }
+}
+
+/// A flag that is set once and read often.
+#[derive(Debug, Default)]
+pub struct Stop {
+    reason: Mutex<Option<StopReason>>,
+    notify: Notify,
+}
+
+impl Stop {
+    /// Asks every later write not to start; the first reason given is kept.
+    pub fn request(&self, reason: StopReason) {
+        if let Ok(mut current) = self.reason.lock() {
+            current.get_or_insert(reason);
+        }
+        self.notify.notify_waiters();
+    }
+
+    /// Resolves once a stop was requested (at once if it already was).
+    pub async fn stopped(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.reason().is_some() {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Why writes must stop, if they must.
+    pub fn reason(&self) -> Option<StopReason> {
+        self.reason.lock().ok().and_then(|reason| *reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_reason_is_kept() {
+        let stop = Stop::default();
+        assert_eq!(stop.reason(), None);
+        stop.request(StopReason::Terminated);
+        stop.request(StopReason::Interrupted);
+        assert_eq!(stop.reason(), Some(StopReason::Terminated));
+        assert_eq!(StopReason::Terminated.exit_code(), 143);
+        assert_eq!(StopReason::Interrupted.exit_code(), 130);
+    }
+}
