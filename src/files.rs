@@ -112,11 +112,9 @@ fn replace_after_check(
     };
     let permissions = match std::fs::metadata(&target) {
         Ok(metadata) if metadata.permissions().readonly() => {
-            return Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                "the file is read-only",
+            return Err(
+                io::Error::new(io::ErrorKind::PermissionDenied, "the file is read-only").into(),
             )
-            .into())
         }
         Ok(metadata) => Some(metadata.permissions()),
         Err(_) => None,
@@ -358,7 +356,9 @@ impl UnsafePath {
     pub fn is_link(&self) -> bool {
         matches!(
             self,
-            UnsafePath::LeavesRoot { .. } | UnsafePath::Outside { .. } | UnsafePath::Dangling { .. }
+            UnsafePath::LeavesRoot { .. }
+                | UnsafePath::Outside { .. }
+                | UnsafePath::Dangling { .. }
         )
     }
 
@@ -384,6 +384,14 @@ pub fn confined(root: &Path, path: &Path) -> Result<PathBuf, UnsafePath> {
         move |source| UnsafePath::Unreadable { path, source }
     };
     check_lengths(path)?;
+    if let Ok(metadata) = std::fs::symlink_metadata(root) {
+        if metadata.file_type().is_symlink() && std::fs::metadata(root).is_err() {
+            return Err(UnsafePath::Dangling {
+                link: root.to_path_buf(),
+                points_to: std::fs::read_link(root).unwrap_or_default(),
+            });
+        }
+    }
     let real_root = real_location(root).map_err(unreadable(root))?;
     match std::fs::metadata(&real_root) {
         Ok(metadata) if !metadata.is_dir() => {
@@ -642,12 +650,19 @@ mod tests {
     fn temporary_names_stay_within_the_name_limit() {
         let long = "x".repeat(NAME_MAX - ".yaml".len()) + ".yaml";
         let temporary = temporary_path(&Path::new("/d").join(&long));
-        let name = temporary.file_name().unwrap().to_string_lossy().into_owned();
+        let name = temporary
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         assert!(name.len() <= NAME_MAX, "{} bytes", name.len());
         assert!(name.starts_with(&format!(".{}", "x".repeat(TEMPORARY_NAME_KEPT))));
         let short = temporary_path(Path::new("/d/a.yaml"));
         let name = short.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.len() <= "a.yaml".len() + TEMPORARY_NAME_EXTRA, "{name}");
+        assert!(
+            name.len() <= "a.yaml".len() + TEMPORARY_NAME_EXTRA,
+            "{name}"
+        );
         assert_eq!(truncated("éé", 3), "é");
         assert_eq!(truncated("ab", 5), "ab");
     }
@@ -824,8 +839,16 @@ mod tests {
         let (_directory, out, elsewhere) = tree();
         let real_elsewhere = elsewhere.canonicalize().unwrap();
         symlink(&elsewhere, out.join("triage")).unwrap();
-        symlink(elsewhere.join("x.yaml"), out.join("incidents/phishing/x.yaml")).unwrap();
-        symlink("../../../elsewhere/y.yaml", out.join("incidents/phishing/y.yaml")).unwrap();
+        symlink(
+            elsewhere.join("x.yaml"),
+            out.join("incidents/phishing/x.yaml"),
+        )
+        .unwrap();
+        symlink(
+            "../../../elsewhere/y.yaml",
+            out.join("incidents/phishing/y.yaml"),
+        )
+        .unwrap();
         symlink("../..", out.join("incidents/up")).unwrap();
         let refused = |relative: &str| match confined(&out, &out.join(relative)) {
             Ok(real) => panic!("{relative} was allowed as {}", real.display()),
@@ -878,7 +901,10 @@ mod tests {
             "`OUT/incidents/phishing` is not a regular file"
         );
         assert!(matches!(
-            confined(&out.join("incidents/file"), &out.join("incidents/file/a.yaml")),
+            confined(
+                &out.join("incidents/file"),
+                &out.join("incidents/file/a.yaml")
+            ),
             Err(UnsafePath::NotADirectory { .. })
         ));
     }
@@ -897,7 +923,10 @@ mod tests {
         assert!(confined(root, &root.join("n".repeat(NAME_MAX))).is_ok());
         let deep: PathBuf = std::iter::repeat_n("d".repeat(200), 21).collect();
         let problem = confined(root, &root.join(deep).join("a.yaml")).unwrap_err();
-        assert!(matches!(problem, UnsafePath::PathTooLong { .. }), "{problem}");
+        assert!(
+            matches!(problem, UnsafePath::PathTooLong { .. }),
+            "{problem}"
+        );
     }
 
     #[test]
@@ -915,6 +944,9 @@ mod tests {
             relative_to(Path::new("repo"), &cwd.join("repo/a.yaml")),
             Some(PathBuf::from("a.yaml"))
         );
-        assert_eq!(relative_to(Path::new("repo"), Path::new("other/a.yaml")), None);
+        assert_eq!(
+            relative_to(Path::new("repo"), Path::new("other/a.yaml")),
+            None
+        );
     }
 }
