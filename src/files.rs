@@ -362,6 +362,15 @@ impl UnsafePath {
         )
     }
 
+    /// Where the path leads outside the directory, when that is the problem.
+    pub fn leads_to(&self) -> Option<&Path> {
+        match self {
+            UnsafePath::LeavesRoot { points_to, .. } => Some(points_to),
+            UnsafePath::Outside { real, .. } => Some(real),
+            _ => None,
+        }
+    }
+
     /// Whether a name or the path is too long.
     pub fn is_length(&self) -> bool {
         matches!(
@@ -555,7 +564,8 @@ pub fn real_location(path: &Path) -> io::Result<PathBuf> {
                 return Ok(real);
             }
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                let (Some(parent), Some(last)) = (existing.parent(), existing.components().last())
+                let (Some(parent), Some(last)) =
+                    (existing.parent(), existing.components().next_back())
                 else {
                     return Err(error);
                 };
