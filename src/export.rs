@@ -4,6 +4,14 @@
 //! end, and only when none of them exists yet or overwriting was asked for. Every exported value
 //! is checked to read back as the live value, so a plan of the written files against the same
 //! tenant shows no field changes.
+//!
+//! Every path is checked before the first write, so a refusal leaves the tree as it was: each
+//! must stay inside `--out` once symbolic links are resolved (a linked folder or file leading
+//! outside, or to nothing, is refused; one staying inside is followed), fit the file system
+//! (names of at most 255 bytes, paths of at most [`crate::files::MAX_PATH_BYTES`]), find folders
+//! where folders go and no folder where the file goes, and be a file of its own. Names that
+//! would be too long are cut and end with a hash (of the key for files, of the type for
+//! folders), so they depend only on what is exported.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
