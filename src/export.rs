@@ -4,6 +4,14 @@
 //! end, and only when none of them exists yet or overwriting was asked for. Every exported value
 //! is checked to read back as the live value, so a plan of the written files against the same
 //! tenant shows no field changes.
+//!
+//! Every path is checked before the first write, so a refusal leaves the tree as it was: each
+//! must stay inside `--out` once symbolic links are resolved (a linked folder or file leading
+//! outside, or to nothing, is refused; one staying inside is followed), fit the file system
+//! (names of at most 255 bytes, paths of at most [`crate::files::MAX_PATH_BYTES`]), find folders
+//! where folders go and no folder where the file goes, and be a file of its own. Names that
+//! would be too long are cut and end with a hash (of the key for files, of the type for
+//! folders), so they depend only on what is exported.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -40,6 +48,12 @@ pub const UNTYPED_FOLDER: &str = "untyped";
 /// Hex digits of the key's SHA-256 appended to file names that collide; more are used only in the
 /// (astronomically unlikely) case that a suffixed name collides again.
 const COLLISION_SUFFIX_DIGITS: [usize; 3] = [8, 16, 64];
+
+/// Hex digits of a SHA-256 that end a name cut to fit the file system's limit.
+const SHORTENED_SUFFIX_DIGITS: usize = 8;
+
+/// The longest file or folder name export writes.
+const NAME_MAX: usize = crate::files::NAME_MAX;
 
 /// How many names a warning lists before saying "and N more".
 const LISTED_NAMES: usize = 10;
@@ -614,12 +628,42 @@ fn type_folder(kind: Kind, object: &RemoteObject, columns: &Columns) -> String {
         Normalized::Choice { name, .. } | Normalized::Text(name) => name,
         _ => String::new(),
     };
-    let folder = slug(&name);
+    folder_name(&name)
+}
+
+/// The folder for a type name: its slug, [`UNTYPED_FOLDER`] when that is empty, cut to the file
+/// system's limit when too long.
+fn folder_name(name: &str) -> String {
+    let folder = slug(name);
     if folder.is_empty() {
         UNTYPED_FOLDER.to_string()
+    } else if folder.len() > NAME_MAX {
+        // Too long for a file system: cut, with a hash of the whole name to keep it apart from
+        // other long names that start alike.
+        let hash = hex::encode(Sha256::digest(name.as_bytes()));
+        shortened(&folder, &hash[..SHORTENED_SUFFIX_DIGITS], "", NAME_MAX)
     } else {
         folder
     }
+}
+
+/// `stem` cut so that `stem-suffix` followed by `extension` fits in `limit` bytes, without a
+/// `-` or `.` left at the cut.
+fn shortened(stem: &str, suffix: &str, extension: &str, limit: usize) -> String {
+    let room = limit.saturating_sub(1 + suffix.len() + extension.len());
+    let cut = crate::files::truncated(stem, room).trim_end_matches(['-', '.']);
+    format!("{cut}-{suffix}{extension}")
+}
+
+/// Whether `name` is one export makes: lowercase ASCII letters, digits, `.`, `_` and `-`, not
+/// starting with `.` or `-`, at most [`NAME_MAX`] bytes.
+fn is_exported_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= NAME_MAX
+        && !name.starts_with(['.', '-'])
+        && name.bytes().all(|byte| {
+            byte.is_ascii_lowercase() || byte.is_ascii_digit() || matches!(byte, b'.' | b'_' | b'-')
+        })
 }
 
 /// A file or folder name for `text`: lowercase ASCII letters, digits, `.`, `_` and `-` kept, every
@@ -653,7 +697,7 @@ pub fn kind_folder(kind: Kind) -> &'static str {
 /// hex digits of their key's SHA-256, so every name depends only on the set of keys.
 fn assign_paths(mut documents: Vec<Exportable>) -> Result<Vec<ExportedFile>> {
     documents.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| a.key.cmp(&b.key)));
-    let stems: Vec<String> = documents
+    let stems: Vec<(String, String)> = documents
         .iter()
         .map(|document| {
             let name = slug(&document.key);
@@ -662,7 +706,10 @@ fn assign_paths(mut documents: Vec<Exportable>) -> Result<Vec<ExportedFile>> {
             } else {
                 name
             };
-            format!("{}/{}/{name}", kind_folder(document.kind), document.folder)
+            (
+                format!("{}/{}", kind_folder(document.kind), document.folder),
+                name,
+            )
         })
         .collect();
     let hashes: Vec<String> = documents
@@ -670,13 +717,22 @@ fn assign_paths(mut documents: Vec<Exportable>) -> Result<Vec<ExportedFile>> {
         .map(|document| hex::encode(Sha256::digest(document.key.as_bytes())))
         .collect();
     let mut digits = vec![0usize; documents.len()];
-    let name = |index: usize, digits: usize| match digits {
-        0 => format!("{}.yaml", stems[index]),
-        digits => format!(
-            "{}-{}.yaml",
-            stems[index],
-            &hashes[index][..digits.min(hashes[index].len())]
-        ),
+    let name = |index: usize, digits: usize| {
+        let (folder, stem) = &stems[index];
+        let hash = &hashes[index];
+        let file = match digits {
+            0 => format!("{stem}.yaml"),
+            digits => format!("{stem}-{}.yaml", &hash[..digits.min(hash.len())]),
+        };
+        // Too long for a file system: cut, and always with a hash of the key, so that keys
+        // starting alike keep names of their own.
+        let file = if file.len() > NAME_MAX {
+            let digits = digits.max(SHORTENED_SUFFIX_DIGITS).min(hash.len());
+            shortened(stem, &hash[..digits], ".yaml", NAME_MAX)
+        } else {
+            file
+        };
+        format!("{folder}/{file}")
     };
     for round in 0..=COLLISION_SUFFIX_DIGITS.len() {
         let names: Vec<String> = (0..documents.len())
@@ -694,6 +750,14 @@ fn assign_paths(mut documents: Vec<Exportable>) -> Result<Vec<ExportedFile>> {
             })
             .collect();
         if colliding.is_empty() {
+            if let Some(name) = names
+                .iter()
+                .find(|name| !name.split('/').all(is_exported_name))
+            {
+                return Err(Error::message(format!(
+                    "cannot export to the file name `{name}`: it has characters or a length that file systems refuse (a bug in soarform; please report it)"
+                )));
+            }
             return Ok(documents
                 .into_iter()
                 .zip(names)
@@ -833,8 +897,10 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Writes every file under `out`, each atomically (a temporary file renamed into place), calling
-/// `on_written` after each. Without `force`, nothing is written when any of them exists, or when
-/// a document under `out` already declares one of the keys in another file.
+/// `on_written` after each. Nothing is written when any path would leave `out` through a symbolic
+/// link, is too long for the file system, or meets something in the way (every path is checked
+/// first); without `force`, nor when any of them exists, or when a document under `out` already
+/// declares one of the keys in another file.
 pub fn write(
     out: &Path,
     files: &[ExportedFile],
@@ -843,6 +909,7 @@ pub fn write(
     mut on_written: impl FnMut(&Path),
 ) -> Result<()> {
     let targets = targets(out, files, force, options)?;
+    check_targets(out, &targets)?;
     if !force {
         let existing: Vec<&PathBuf> = targets
             .iter()
@@ -878,16 +945,90 @@ pub fn write(
         }
     }
     for (file, path) in files.iter().zip(&targets) {
-        write_atomically(path, &file.text)?;
+        // Checked again just before the write: a link put on the way since is still refused.
+        let real = crate::files::confined(out, path).map_err(|problem| {
+            Error::with_hint(
+                format!(
+                    "refusing to write `{}`: {problem}; the files listed before it were written",
+                    path.display()
+                ),
+                unsafe_hint(&problem),
+            )
+        })?;
+        write_atomically(&real, path, &file.text)?;
         on_written(path);
     }
     Ok(())
 }
 
-/// Writes `text` next to `path` and renames it into place, so that a failure never leaves half a
-/// file behind.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    crate::files::write_atomically(path, text)
+/// Refuses, before anything is written, a target that would land outside `out` (through a
+/// symbolic link, or a link to nothing), whose name or path is too long for the file system,
+/// that has a file where a folder must be (or a folder where the file goes), or that is the same
+/// file as another target.
+fn check_targets(out: &Path, targets: &[PathBuf]) -> Result<()> {
+    let mut problems: Vec<String> = Vec::new();
+    let mut hint = None;
+    let mut seen: HashMap<PathBuf, &PathBuf> = HashMap::new();
+    for target in targets {
+        match crate::files::confined(out, target) {
+            Ok(real) => match seen.entry(real) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    problems.push(format!(
+                        "`{}` and `{}` are the same file",
+                        first.get().display(),
+                        target.display()
+                    ));
+                    hint.get_or_insert("two exported objects would share one file: give the documents of these keys files of their own, or export to another directory with `--out DIR`");
+                }
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    entry.insert(target);
+                }
+            },
+            Err(problem) => {
+                // Every file under a folder that leads outside has the same problem: say it once.
+                let text = problem.to_string();
+                if !problems.contains(&text) {
+                    problems.push(text);
+                }
+                hint.get_or_insert(unsafe_hint(&problem));
+            }
+        }
+    }
+    let Some(hint) = hint else {
+        return Ok(());
+    };
+    let count = problems.len();
+    problems.truncate(LISTED_NAMES);
+    let listed: Vec<String> = problems
+        .iter()
+        .map(|problem| format!("  {problem}"))
+        .collect();
+    let mut message = format!(
+        "cannot write the export under `{}`; nothing was written\n{}",
+        out.display(),
+        listed.join("\n")
+    );
+    if count > LISTED_NAMES {
+        message.push_str(&format!("\n  and {} more", count - LISTED_NAMES));
+    }
+    Err(Error::with_hint(message, hint))
+}
+
+/// What to do about a path export may not write.
+fn unsafe_hint(problem: &crate::files::UnsafePath) -> &'static str {
+    if problem.is_link() {
+        "export writes only inside `--out` (links are followed only where they stay inside): remove the link, or export to another directory with `--out DIR`"
+    } else if problem.is_length() {
+        "export to a directory with a shorter path (`--out DIR`)"
+    } else {
+        "move what is in the way, or export to another directory with `--out DIR`"
+    }
+}
+
+/// Writes `text` to `real` (where `path` leads) through a temporary file renamed into place, so
+/// that a failure never leaves half a file behind; errors name `path`.
+fn write_atomically(real: &Path, path: &Path, text: &str) -> Result<()> {
+    crate::files::write_atomically(real, text)
         .map_err(|error| Error::caused_by(format!("cannot write `{}`", path.display()), &error))
 }
 
@@ -1103,6 +1244,63 @@ mod tests {
         let unique: std::collections::BTreeSet<&String> = found.iter().collect();
         assert_eq!(unique.len(), 3, "{found:?}");
         assert!(found.contains(&format!("incidents/t/x-y-{}.yaml", &hash("x/y")[..16])));
+    }
+
+    #[test]
+    fn names_too_long_for_a_file_system_are_cut_with_a_hash() {
+        let hash = |text: &str| hex::encode(Sha256::digest(text.as_bytes()));
+        assert_eq!(folder_name("Suspicious login"), "suspicious-login");
+        assert_eq!(folder_name("???"), UNTYPED_FOLDER);
+        let long = format!("{} type", "Very long ".repeat(40));
+        let folder = folder_name(&long);
+        assert_eq!(folder.len(), NAME_MAX, "{folder}");
+        assert!(folder.starts_with("very-long-very-long"), "{folder}");
+        assert!(
+            folder.ends_with(&format!("-{}", &hash(&long)[..8])),
+            "{folder}"
+        );
+        assert!(is_exported_name(&folder));
+        // Another long name starting alike gets a folder of its own; the same name, the same one.
+        assert_ne!(folder_name(&format!("{long}!")), folder);
+        assert_eq!(folder_name(&long), folder);
+        // No `-` or `.` is left at the cut.
+        assert_eq!(shortened("ab-.cd", "f00d", ".yaml", 13), "ab-f00d.yaml");
+        assert_eq!(shortened("abcdef", "f00d", ".yaml", 12), "ab-f00d.yaml");
+    }
+
+    #[test]
+    fn file_names_stay_within_the_file_system_limit() {
+        // The longest keys, colliding: suffixed, and still short enough.
+        let upper = "A".repeat(MAX_KEY_LENGTH);
+        let lower = "a".repeat(MAX_KEY_LENGTH);
+        let found = paths(vec![
+            exportable(Kind::Incident, &upper, "t"),
+            exportable(Kind::Incident, &lower, "t"),
+        ]);
+        for path in &found {
+            let name = Path::new(path).file_name().unwrap().to_string_lossy();
+            assert!(name.len() <= NAME_MAX, "{name}");
+            assert!(is_exported_name(&name), "{name}");
+        }
+        assert_ne!(found[0], found[1]);
+        // What the last collision round would make of them: cut, with the whole hash.
+        let hash = hex::encode(Sha256::digest(upper.as_bytes()));
+        let name = shortened(&lower, &hash, ".yaml", NAME_MAX);
+        assert_eq!(name.len(), NAME_MAX);
+        assert!(name.ends_with(&format!("-{hash}.yaml")));
+    }
+
+    #[test]
+    fn only_plain_names_are_written() {
+        for name in ["a.yaml", "phishing", "a_b-c.d"] {
+            assert!(is_exported_name(name), "{name}");
+        }
+        let long = "a".repeat(NAME_MAX + 1);
+        for name in [
+            "", ".", "..", ".hidden", "-x", "A.yaml", "a b", "a\\b", &long,
+        ] {
+            assert!(!is_exported_name(name), "{name}");
+        }
     }
 
     #[test]

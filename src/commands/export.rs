@@ -9,7 +9,8 @@ use crate::session::Session;
 use crate::settings::{self, Environment};
 
 /// Reads the tenant, then writes one file per object under `--out` (all or nothing without
-/// `--force`); written paths go to stdout, warnings and the summary to stderr.
+/// `--force`, and nothing when a path would leave `--out` through a link or is too long);
+/// written paths go to stdout, warnings and the summary to stderr.
 pub fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
     let config = settings::project_config(
         std::slice::from_ref(&args.out),

@@ -555,3 +555,170 @@ fn a_key_already_exported_elsewhere_is_updated_in_place_never_written_twice() {
     let validated = test.run_args(&["validate".to_string(), "repo".to_string()]);
     assert_eq!(validated.code, 0, "{}", validated.combined());
 }
+
+/// Files and links under `directory` by relative path: bytes for files, the target for links.
+#[cfg(unix)]
+fn entries(directory: &Path) -> BTreeMap<String, String> {
+    let mut found = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(directory) {
+        let entry = entry.expect("directory entry");
+        let relative = entry
+            .path()
+            .strip_prefix(directory)
+            .expect("under the directory")
+            .to_string_lossy()
+            .into_owned();
+        if entry.path_is_symlink() {
+            let target = std::fs::read_link(entry.path()).expect("read link");
+            found.insert(relative, format!("-> {}", target.display()));
+        } else if entry.file_type().is_file() {
+            let text = std::fs::read_to_string(entry.path()).expect("read file");
+            found.insert(relative, text);
+        }
+    }
+    found
+}
+
+#[cfg(unix)]
+#[test]
+fn a_folder_linked_outside_out_is_refused_and_nothing_is_written() {
+    let server = simulator();
+    seed(&server);
+    let test = test();
+    std::fs::create_dir_all(test.path().join("elsewhere")).expect("create directory");
+    std::fs::create_dir_all(test.path().join("repo")).expect("create directory");
+    std::os::unix::fs::symlink("../elsewhere", test.path().join("repo/incidents"))
+        .expect("symlink");
+    let before = entries(test.path());
+
+    let refused = export(&test, &server, &["--out", "repo"]);
+    assert_eq!(refused.code, 1, "{}", refused.combined());
+    assert_eq!(refused.stdout, "");
+    let real_elsewhere = test
+        .path()
+        .join("elsewhere")
+        .canonicalize()
+        .expect("canonical path");
+    assert!(
+        refused.stderr.contains(&format!(
+            "error: cannot write the export under `repo`; nothing was written\n  `repo/incidents` is a symbolic link to `{}`, outside `repo`\nhint: export writes only inside `--out`",
+            real_elsewhere.display()
+        )),
+        "{}",
+        refused.stderr
+    );
+    // Said once for the folder, not once per file below it.
+    assert_eq!(refused.stderr.matches("symbolic link").count(), 1);
+    // Nothing outside, and no triage folder either: the refusal came before any write.
+    assert_eq!(entries(test.path()), before);
+    assert!(!test.path().join("repo/triage").exists());
+
+    // A link that stays inside `--out` is followed.
+    std::fs::remove_file(test.path().join("repo/incidents")).expect("remove link");
+    std::fs::create_dir_all(test.path().join("repo/kept/incidents")).expect("create directory");
+    std::os::unix::fs::symlink("kept/incidents", test.path().join("repo/incidents"))
+        .expect("symlink");
+    let exported = export(&test, &server, &["--out", "repo"]);
+    assert_eq!(exported.code, 0, "{}", exported.combined());
+    assert_eq!(exported.stdout, EXPORTED_PATHS);
+    assert_eq!(
+        std::fs::read_to_string(
+            test.path()
+                .join("repo/kept/incidents/phishing/phishing-ceo-wire-fraud.yaml")
+        )
+        .expect("exported through the link"),
+        CEO_WIRE_FRAUD
+    );
+    assert!(std::fs::read_dir(test.path().join("elsewhere"))
+        .expect("read directory")
+        .next()
+        .is_none());
+}
+
+#[cfg(unix)]
+#[test]
+fn force_never_overwrites_the_file_a_link_points_to_outside_out() {
+    let server = simulator();
+    seed(&server);
+    let test = test().write("outside/secret.yaml", "not soarform's\n");
+    assert_eq!(export(&test, &server, &["--out", "repo"]).code, 0);
+    let exported = test
+        .path()
+        .join("repo/incidents/phishing/phishing-ceo-wire-fraud.yaml");
+    std::fs::remove_file(&exported).expect("remove");
+    std::os::unix::fs::symlink("../../../outside/secret.yaml", &exported).expect("symlink");
+    let before = entries(test.path());
+    let real_secret = test
+        .path()
+        .join("outside/secret.yaml")
+        .canonicalize()
+        .expect("canonical path");
+
+    for args in [&["--out", "repo", "--force"][..], &["--out", "repo"][..]] {
+        let refused = export(&test, &server, args);
+        assert_eq!(refused.code, 1, "{args:?}: {}", refused.combined());
+        assert_eq!(refused.stdout, "");
+        assert!(
+            refused.stderr.contains(&format!(
+                "  `repo/incidents/phishing/phishing-ceo-wire-fraud.yaml` is a symbolic link to `{}`, outside `repo`\n",
+                real_secret.display()
+            )),
+            "{args:?}: {}",
+            refused.stderr
+        );
+        // The target, the link and every other exported file are as they were.
+        assert_eq!(entries(test.path()), before, "{args:?}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&real_secret).expect("read"),
+        "not soarform's\n"
+    );
+}
+
+#[test]
+fn a_path_too_long_for_the_file_system_is_refused_before_anything_is_written() {
+    let server = simulator();
+    for key in ["a/short".to_string(), "k".repeat(200)] {
+        created(
+            &server,
+            INCIDENTS,
+            &json!({"template_id": 1, "fields": {"incidentid": key, "incident_kind": 1}}),
+        );
+    }
+    let test = test();
+    // Deep enough that the short key's file fits and the longest key's does not.
+    let base = test
+        .path()
+        .canonicalize()
+        .expect("canonical path")
+        .as_os_str()
+        .len();
+    let short = "/incidents/phishing/a-short.yaml".len();
+    let long = "/incidents/phishing/".len() + 200 + ".yaml".len();
+    let limit = soarform::files::MAX_PATH_BYTES;
+    let length = (limit - base - short + limit - base - long) / 2;
+    let mut out = String::new();
+    while out.len() < length {
+        let room = (length - out.len()).min(201);
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(&"d".repeat(room.saturating_sub(1).max(1)));
+    }
+
+    let refused = export(&test, &server, &["--out", &out]);
+    assert_eq!(refused.code, 1, "{}", refused.combined());
+    assert_eq!(refused.stdout, "");
+    for fragment in [
+        "; nothing was written\n",
+        "bytes long; soarform writes paths of at most 4070 bytes\n",
+        "hint: export to a directory with a shorter path (`--out DIR`)\n",
+    ] {
+        assert!(
+            refused.stderr.contains(fragment),
+            "{fragment}\nnot in:\n{}",
+            refused.stderr
+        );
+    }
+    assert!(!test.path().join("d").exists(), "a folder was created");
+}

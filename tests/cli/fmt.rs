@@ -375,3 +375,98 @@ fn crlf_files_keep_crlf_and_lose_their_byte_order_mark() {
     let check = run(&test, &["fmt", "--check"]);
     assert_eq!(check.code, 0, "{}", check.combined());
 }
+
+#[cfg(unix)]
+fn is_link(test: &Test, path: &str) -> bool {
+    std::fs::symlink_metadata(test.path().join(path))
+        .expect("metadata")
+        .file_type()
+        .is_symlink()
+}
+
+#[cfg(unix)]
+#[test]
+fn links_leading_outside_the_directory_given_are_never_written_through() {
+    use std::os::unix::fs::symlink;
+    let test = Test::new()
+        .write("outside/x.yaml", MESSY)
+        .write("outside/folder/y.yaml", MESSY)
+        .write("project/b.yaml", MESSY)
+        .write("project/real/c.yaml", MESSY);
+    symlink("../outside/x.yaml", test.path().join("project/a.yaml")).expect("symlink");
+    symlink("../outside/folder", test.path().join("project/linked")).expect("symlink");
+    symlink("real/c.yaml", test.path().join("project/alias.yaml")).expect("symlink");
+    let outside = test
+        .path()
+        .join("outside")
+        .canonicalize()
+        .expect("canonical");
+
+    let walked = run(&test, &["fmt", "project"]);
+    assert_eq!(walked.code, 1, "{}", walked.combined());
+    // The link that stays inside is followed: the file it points to is formatted, once.
+    assert_eq!(walked.stdout, "project/alias.yaml\nproject/b.yaml\n");
+    for expected in [
+        format!(
+            "error: refusing to write `project/a.yaml`: `project/a.yaml` is a symbolic link to `{}`, outside `project`; it was left unchanged\nhint: fmt writes only inside the directory a file was found under (the project's, when it is in one): format the file where it is, `soarform fmt {}`\n",
+            outside.join("x.yaml").display(),
+            outside.join("x.yaml").display()
+        ),
+        format!(
+            "error: refusing to write `project/linked/y.yaml`: `project/linked` is a symbolic link to `{}`, outside `project`; it was left unchanged\n",
+            outside.join("folder").display()
+        ),
+        "error: 2 files were left unchanged\n".to_string(),
+    ] {
+        assert!(
+            walked.stderr.contains(&expected),
+            "{expected}\nnot in:\n{}",
+            walked.stderr
+        );
+    }
+    assert_eq!(read(&test, "outside/x.yaml"), MESSY);
+    assert_eq!(read(&test, "outside/folder/y.yaml"), MESSY);
+    assert!(is_link(&test, "project/a.yaml"));
+    assert!(is_link(&test, "project/alias.yaml"));
+    assert_eq!(read(&test, "project/real/c.yaml"), MESSY_FORMATTED);
+    assert_eq!(read(&test, "project/b.yaml"), MESSY_FORMATTED);
+
+    // Named on the command line, the link is refused the same way.
+    let named = run(&test, &["fmt", "project/a.yaml"]);
+    assert_eq!(named.code, 1, "{}", named.combined());
+    assert_eq!(named.stdout, "");
+    assert!(
+        named.stderr.contains(
+            "error: refusing to write `project/a.yaml`: `project/a.yaml` is a symbolic link to"
+        ),
+        "{}",
+        named.stderr
+    );
+    assert_eq!(read(&test, "outside/x.yaml"), MESSY);
+    assert!(is_link(&test, "project/a.yaml"));
+
+    // `--check` only reads, as `validate` does.
+    let check = run(&test, &["fmt", "--check", "project"]);
+    assert_eq!(
+        check.stdout,
+        "project/a.yaml\nproject/linked/y.yaml\n",
+        "{}",
+        check.combined()
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn inside_a_project_the_boundary_is_the_project_directory() {
+    let test = Test::new()
+        .write("soarform.yaml", "region: us2\n")
+        .write("shared/x.yaml", MESSY)
+        .write("incidents/b.yaml", CANONICAL);
+    std::os::unix::fs::symlink("../shared/x.yaml", test.path().join("incidents/a.yaml"))
+        .expect("symlink");
+    let output = run(&test, &["fmt", "incidents"]);
+    assert_eq!(output.code, 0, "{}", output.combined());
+    assert_eq!(output.stdout, "incidents/a.yaml\n");
+    assert_eq!(read(&test, "shared/x.yaml"), MESSY_FORMATTED);
+    assert!(is_link(&test, "incidents/a.yaml"));
+}
