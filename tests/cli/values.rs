@@ -127,6 +127,18 @@ fn numbers_and_booleans_in_a_custom_text_field_are_refused_at_plan_time() {
 }
 
 #[test]
+fn null_spelled_otherwise_than_null_is_refused() {
+    refused_without_the_tenant(
+        &incident("  status: Open\n  Business unit: NULL\n"),
+        &[
+            "error: field `Business unit` is `NULL`, which YAML reads as null",
+            &format!("--> {FILE}:6:18"),
+            "= help: write `null` to remove an inherited field, or quote it to send the text exactly: `\"NULL\"`",
+        ],
+    );
+}
+
+#[test]
 fn quoted_they_are_sent_as_the_text_written() {
     let server = simulator();
     let test = Test::new()
