@@ -299,7 +299,7 @@ fn not_text(column: &Column, value: &Value, written: &str) -> InvalidValue {
 /// A number written with more digits than a double holds.
 fn inexact(column: &Column, number: &Number, written: &str) -> InvalidValue {
     InvalidValue::new(format!(
-        "`{}`: the number `{written}` cannot be sent exactly: it would be `{}`",
+        "the number `{written}` in field `{}` cannot be sent exactly: it would be `{}`",
         column.label,
         value::shown_number(number)
     ))
@@ -686,7 +686,7 @@ mod tests {
         };
         assert_eq!(
             refused(json!(1.2345678901234568e29), Some("123456789012345678901234567890")),
-            "`Field`: the number `123456789012345678901234567890` cannot be sent exactly: it would be `123456789012345680000000000000`"
+            "the number `123456789012345678901234567890` in field `Field` cannot be sent exactly: it would be `123456789012345680000000000000`"
         );
         assert!(
             refused(json!(0.1), Some("0.1000000000000000055511151231257827"))
