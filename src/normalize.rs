@@ -7,9 +7,10 @@
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
-use serde_json::{json, Value};
+use serde_json::{json, Number, Value};
 
 use crate::catalog::{closest_names, Column, ColumnType};
+use crate::manifest::value;
 
 /// A field value in comparable form.
 #[derive(Debug, Clone)]
@@ -120,23 +121,79 @@ pub struct DesiredValue {
     pub write: Value,
 }
 
-/// Converts a document's value for a column; the error says what was expected.
-pub fn desired(column: &Column, value: &Value) -> Result<DesiredValue, String> {
+/// Why a desired value cannot be sent as it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidValue {
+    /// What is wrong; it may quote the value.
+    pub message: String,
+    /// What to do about it; it may quote the value.
+    pub help: Option<String>,
+    /// What to do about it without quoting the value, for fields whose values are never shown.
+    pub help_without_value: Option<String>,
+}
+
+impl InvalidValue {
+    fn new(message: String) -> Self {
+        InvalidValue {
+            message,
+            help: None,
+            help_without_value: None,
+        }
+    }
+
+    fn with_help(mut self, help: String, help_without_value: &str) -> Self {
+        self.help = Some(help);
+        self.help_without_value = Some(help_without_value.to_string());
+        self
+    }
+}
+
+impl fmt::Display for InvalidValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Converts a document's value for a column; the error says what was expected. Without the
+/// text as written, a number is checked as the value it was read as.
+pub fn desired(column: &Column, value: &Value) -> Result<DesiredValue, InvalidValue> {
+    desired_as_written(column, value, None)
+}
+
+/// Converts a document's value for a column, checking that what is sent is exactly what was
+/// written (`written`: the scalar's text when YAML read it as a number or a boolean): text fields
+/// take strings only, without control characters but tab and line break; number fields take
+/// numbers that a double holds exactly; select fields take option names or ids written in
+/// decimal; datetimes have `:60` seconds only at real leap seconds.
+pub fn desired_as_written(
+    column: &Column,
+    value: &Value,
+    written: Option<&str>,
+) -> Result<DesiredValue, InvalidValue> {
     if value.is_null() {
         return Ok(DesiredValue {
             normalized: Normalized::Absent,
             write: Value::Null,
         });
     }
+    let written_text = written.map_or_else(|| shown_bare(value), str::to_string);
     match &column.column_type {
-        ColumnType::Select => desired_choice(column, value),
+        ColumnType::Select => desired_choice(column, value, &written_text),
         ColumnType::Datetime => {
             let instant = value.as_str().and_then(parse_instant).ok_or_else(|| {
-                format!(
+                InvalidValue::new(format!(
                     "`{}` is a date and time field: expected an RFC 3339 timestamp such as `2026-11-20T09:00:00Z` or a date such as `2026-11-20`, found {}",
                     column.label,
-                    shown(value)
-                )
+                    shown(value, written)
+                ))
+            })?;
+            value::check_leap_second(&instant.fixed_offset()).map_err(|help| {
+                InvalidValue::new(format!(
+                    "`{}` is a date and time field: {} is not a real leap second",
+                    column.label,
+                    shown(value, written)
+                ))
+                .with_help(help.clone(), &help)
             })?;
             Ok(DesiredValue {
                 write: json!(format_instant(&instant)),
@@ -145,59 +202,174 @@ pub fn desired(column: &Column, value: &Value) -> Result<DesiredValue, String> {
         }
         ColumnType::Number => {
             let number = match value {
-                Value::Number(number) => number.as_f64(),
-                Value::String(text) => text.trim().parse::<f64>().ok(),
+                Value::Number(number) => Some(number.clone()),
+                // Quoted digits in a number field are that number, if they are one exactly.
+                Value::String(text) => text.trim().parse::<f64>().ok().and_then(Number::from_f64),
                 _ => None,
             }
-            .filter(|number| number.is_finite())
             .ok_or_else(|| {
-                format!(
+                InvalidValue::new(format!(
                     "`{}` is a number field: expected a number, found {}",
                     column.label,
-                    shown(value)
-                )
+                    shown(value, written)
+                ))
             })?;
-            Ok(DesiredValue {
-                write: json!(number),
-                normalized: Normalized::Number(number),
-            })
-        }
-        ColumnType::Text | ColumnType::Textarea | ColumnType::Other(_) => {
-            let text = match value {
-                Value::String(text) => normalize_newlines(text),
-                Value::Number(number) => number.to_string(),
-                Value::Bool(flag) => flag.to_string(),
-                other => {
-                    return Err(format!(
-                        "`{}` is a text field: expected a string, found {}",
-                        column.label,
-                        shown(other)
-                    ))
-                }
+            let literal = match value {
+                Value::String(text) => text.trim().to_string(),
+                _ => written_text.clone(),
             };
+            let double = exact_double(column, &number, &literal)?;
             Ok(DesiredValue {
-                write: json!(text),
-                normalized: Normalized::Text(text),
+                write: json!(double),
+                normalized: Normalized::Number(double),
             })
         }
+        ColumnType::Text | ColumnType::Textarea => match value {
+            Value::String(text) => desired_text(column, text),
+            Value::Number(_) | Value::Bool(_) => Err(not_text(column, value, &written_text)),
+            other => Err(InvalidValue::new(format!(
+                "`{}` is a text field: expected a string, found {}",
+                column.label,
+                shown(other, written)
+            ))),
+        },
+        // A type soarform does not know: the value is sent as the type YAML read it as (a
+        // checkbox takes `true`), never turned into text.
+        ColumnType::Other(_) => match value {
+            Value::String(text) => desired_text(column, text),
+            Value::Bool(flag) => Ok(DesiredValue {
+                write: json!(flag),
+                normalized: Normalized::Bool(*flag),
+            }),
+            Value::Number(number) => {
+                if written.is_some_and(|written| !value::is_exact(written, number)) {
+                    return Err(inexact(column, number, &written_text));
+                }
+                let double = number
+                    .as_f64()
+                    .ok_or_else(|| inexact(column, number, &written_text))?;
+                Ok(DesiredValue {
+                    write: Value::Number(number.clone()),
+                    normalized: Normalized::Number(double),
+                })
+            }
+            other => Err(InvalidValue::new(format!(
+                "`{}` takes a string, a number or a boolean, found {}",
+                column.label,
+                shown(other, written)
+            ))),
+        },
     }
 }
 
-fn desired_choice(column: &Column, value: &Value) -> Result<DesiredValue, String> {
+/// Text for a text field: line endings normalised; control characters refused.
+fn desired_text(column: &Column, text: &str) -> Result<DesiredValue, InvalidValue> {
+    if let Some((character, position)) = value::control_character(text) {
+        return Err(InvalidValue::new(format!(
+            "`{}` cannot hold the control character `{}` (character {position} of the value)",
+            column.label,
+            value::escaped(&character.to_string())
+        ))
+        .with_help(CONTROL_CHARACTER_HELP.to_string(), CONTROL_CHARACTER_HELP));
+    }
+    let text = normalize_newlines(text);
+    Ok(DesiredValue {
+        write: json!(text),
+        normalized: Normalized::Text(text),
+    })
+}
+
+const CONTROL_CHARACTER_HELP: &str =
+    "remove it: text may hold tabs and line breaks, but no other control characters";
+
+/// A number or a boolean for a text field: the text YAML would give back (`42` for `0042`) is
+/// not what was written.
+fn not_text(column: &Column, value: &Value, written: &str) -> InvalidValue {
+    InvalidValue::new(format!(
+        "`{}` is a text field, but YAML reads `{written}` as {}",
+        column.label,
+        value::read_as(value)
+    ))
+    .with_help(
+        value::quote_help(written),
+        "quote the value to send the text exactly",
+    )
+}
+
+/// A number written with more digits than a double holds.
+fn inexact(column: &Column, number: &Number, written: &str) -> InvalidValue {
+    InvalidValue::new(format!(
+        "the number `{written}` in field `{}` cannot be sent exactly: it would be `{}`",
+        column.label,
+        value::shown_number(number)
+    ))
+    .with_help(
+        "write a number that a double holds exactly (about 15 significant digits)".to_string(),
+        "write a number that a double holds exactly (about 15 significant digits)",
+    )
+}
+
+/// The double a number field sends, when it is the number written: the written value survives
+/// the round trip through a double, and an integer is at most 2^53 (beyond it, integers are
+/// rounded to even ones, and more).
+fn exact_double(column: &Column, number: &Number, literal: &str) -> Result<f64, InvalidValue> {
+    let double = number
+        .as_f64()
+        .filter(|double| double.is_finite())
+        .ok_or_else(|| inexact(column, number, literal))?;
+    let double_number = Number::from_f64(double).ok_or_else(|| inexact(column, number, literal))?;
+    if !value::is_exact(literal, &double_number) {
+        return Err(inexact(column, &double_number, literal));
+    }
+    let integer = value::is_integer_literal(literal) || !number.is_f64();
+    if integer && double.abs() > value::MAX_EXACT_INTEGER as f64 {
+        return Err(InvalidValue::new(format!(
+            "`{}` is a number field: `{literal}` is beyond {}, the largest integer a double holds with all its digits",
+            column.label,
+            value::MAX_EXACT_INTEGER
+        ))
+        .with_help(
+            "keep identifiers this long in a text field (quoted), or round the number".to_string(),
+            "keep identifiers this long in a text field (quoted), or round the number",
+        ));
+    }
+    Ok(double)
+}
+
+fn desired_choice(
+    column: &Column,
+    value: &Value,
+    written: &str,
+) -> Result<DesiredValue, InvalidValue> {
     let choice = match value {
         Value::Number(number) => {
             let id = number.as_u64().ok_or_else(|| {
-                format!(
-                    "`{}` takes an option name or a whole-number option id, found {number}",
+                InvalidValue::new(format!(
+                    "`{}` takes an option name or a whole-number option id, found `{written}`",
                     column.label
-                )
+                ))
             })?;
+            // An id is sent as the number it is; `0042` or `0x2A` may have meant an option
+            // named so.
+            if written.trim() != id.to_string() {
+                return Err(InvalidValue::new(format!(
+                    "`{}` takes an option name or an id written in decimal, found `{written}` (read as the id {id})",
+                    column.label
+                ))
+                .with_help(
+                    format!(
+                        "write the id as `{id}`, or quote the option's name: `{}`",
+                        Value::String(written.to_string())
+                    ),
+                    "write the id in decimal, or quote the option's name",
+                ));
+            }
             column.choice_by_id(id).ok_or_else(|| {
-                format!(
+                InvalidValue::new(format!(
                     "`{}` has no option with id {id}; valid options: {}",
                     column.label,
                     list_choices(column)
-                )
+                ))
             })?
         }
         Value::String(name) => column.choice_by_name(name).ok_or_else(|| {
@@ -205,20 +377,35 @@ fn desired_choice(column: &Column, value: &Value) -> Result<DesiredValue, String
                 name,
                 column.options.iter().map(|choice| choice.value.as_str()),
             );
-            let mut message = format!("`{}` has no option `{name}`", column.label);
+            let mut message = format!(
+                "`{}` has no option `{}`",
+                column.label,
+                value::escaped(name)
+            );
             if !closest.is_empty() {
                 let names: Vec<String> = closest.iter().map(|name| format!("`{name}`")).collect();
                 message.push_str(&format!("; did you mean {}?", names.join(" or ")));
             }
             message.push_str(&format!(" (valid options: {})", list_choices(column)));
-            message
+            InvalidValue::new(message)
         })?,
-        other => {
-            return Err(format!(
+        Value::Bool(_) => {
+            return Err(InvalidValue::new(format!(
                 "`{}` takes an option name or id, found {}",
                 column.label,
-                shown(other)
+                value::read_as(value)
             ))
+            .with_help(
+                value::quote_help(written),
+                "quote the value to name an option",
+            ))
+        }
+        other => {
+            return Err(InvalidValue::new(format!(
+                "`{}` takes an option name or id, found {}",
+                column.label,
+                shown(other, Some(written))
+            )))
         }
     };
     Ok(DesiredValue {
@@ -239,10 +426,23 @@ fn list_choices(column: &Column) -> String {
     names.join(", ")
 }
 
-fn shown(value: &Value) -> String {
+/// `` `text` `` for a string, `number `0042`` otherwise: the value as written, escaped.
+fn shown(value: &Value, written: Option<&str>) -> String {
     match value {
-        Value::String(text) => format!("`{text}`"),
-        other => format!("{} `{other}`", crate::client::remote::type_name(other)),
+        Value::String(text) => format!("`{}`", value::escaped(text)),
+        other => format!(
+            "{} `{}`",
+            crate::client::remote::type_name(other),
+            written.map_or_else(|| other.to_string(), str::to_string)
+        ),
+    }
+}
+
+/// A scalar's text for messages when its written form is not known.
+fn shown_bare(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
     }
 }
 
@@ -294,6 +494,11 @@ pub fn observed(column: &Column, value: Option<&Value>) -> Normalized {
         ColumnType::Other(_) if value.is_boolean() => {
             Normalized::Bool(value.as_bool().unwrap_or_default())
         }
+        // Desired numbers of unknown types are numbers too (never turned into text).
+        ColumnType::Other(_) if value.is_number() => value
+            .as_f64()
+            .map(Normalized::Number)
+            .unwrap_or_else(as_text),
         ColumnType::Text | ColumnType::Textarea | ColumnType::Other(_) => match value {
             Value::Number(number) => Normalized::Text(number.to_string()),
             _ => as_text(),
@@ -373,9 +578,13 @@ mod tests {
         assert_eq!(by_name.normalized, observed_value(&column, "Closed"));
         assert_ne!(by_name.normalized, observed_value(&column, "Open"));
         let unknown = desired(&column, &json!("Closd")).unwrap_err();
-        assert!(unknown.contains("did you mean `Closed`"), "{unknown}");
+        assert!(
+            unknown.message.contains("did you mean `Closed`"),
+            "{unknown}"
+        );
         assert!(desired(&column, &json!(9))
             .unwrap_err()
+            .message
             .contains("no option with id 9"));
     }
 
@@ -391,11 +600,181 @@ mod tests {
     }
 
     #[test]
-    fn text_fields_accept_numbers_as_text() {
-        let column = column(ColumnType::Text);
-        let desired = desired(&column, &json!(7731)).unwrap();
-        assert_eq!(desired.write, json!("7731"));
-        assert_eq!(desired.normalized, observed_value(&column, "7731"));
+    fn text_fields_refuse_numbers_and_booleans_with_the_text_as_written() {
+        for column_type in [ColumnType::Text, ColumnType::Textarea] {
+            let column = column(column_type);
+            for (value, written, read_as) in [
+                (json!(42), "0042", "the number `42`"),
+                (json!(31), "0x1F", "the number `31`"),
+                (json!(1.5), "1.50", "the number `1.5`"),
+                (json!(1000.0), "1e3", "the number `1000`"),
+                (json!(true), "true", "the boolean `true`"),
+                (json!(false), "False", "the boolean `false`"),
+            ] {
+                let invalid = desired_as_written(&column, &value, Some(written)).unwrap_err();
+                assert_eq!(
+                    invalid.message,
+                    format!("`Field` is a text field, but YAML reads `{written}` as {read_as}")
+                );
+                assert_eq!(
+                    invalid.help,
+                    Some(format!(
+                        "quote it to send the text exactly: `\"{written}\"`"
+                    ))
+                );
+                assert_eq!(
+                    invalid.help_without_value.as_deref(),
+                    Some("quote the value to send the text exactly")
+                );
+            }
+            // Without the written text, the value read is quoted.
+            let invalid = desired(&column, &json!(7731)).unwrap_err();
+            assert_eq!(
+                invalid.help.as_deref(),
+                Some("quote it to send the text exactly: `\"7731\"`")
+            );
+            // Quoted, it is text, sent as written.
+            let desired = desired(&column, &json!("0042")).unwrap();
+            assert_eq!(desired.write, json!("0042"));
+            assert_eq!(desired.normalized, observed_value(&column, "0042"));
+        }
+    }
+
+    #[test]
+    fn text_refuses_control_characters_but_tabs_and_line_breaks() {
+        let column = column(ColumnType::Textarea);
+        for (text, shown, position) in [
+            ("a\0b", "\\u{0}", 2),
+            ("\u{1b}[2J", "\\u{1b}", 1),
+            ("ding\u{7}", "\\u{7}", 5),
+            ("del\u{7f}", "\\u{7f}", 4),
+            ("c1\u{9b}", "\\u{9b}", 3),
+            ("lone\rcr", "\\r", 5),
+        ] {
+            let invalid = desired(&column, &json!(text)).unwrap_err();
+            assert_eq!(
+                invalid.message,
+                format!(
+                    "`Field` cannot hold the control character `{shown}` (character {position} of the value)"
+                ),
+                "{text:?}"
+            );
+            assert!(!invalid.message.chars().any(char::is_control), "{text:?}");
+        }
+        let desired = desired(&column, &json!("a\tb\r\nc\n")).unwrap();
+        assert_eq!(desired.write, json!("a\tb\nc\n"));
+    }
+
+    #[test]
+    fn numbers_must_be_sent_exactly() {
+        let column = column(ColumnType::Number);
+        let sent = |value: Value, written: Option<&str>| {
+            desired_as_written(&column, &value, written).map(|desired| desired.write)
+        };
+        assert_eq!(sent(json!(1.5), Some("1.50")), Ok(json!(1.5)));
+        assert_eq!(sent(json!(31), Some("0x1F")), Ok(json!(31.0)));
+        assert_eq!(sent(json!(1000.0), Some("1e3")), Ok(json!(1000.0)));
+        assert_eq!(
+            sent(json!(9007199254740992u64), None),
+            Ok(json!(9007199254740992.0))
+        );
+        assert_eq!(sent(json!("12.50"), None), Ok(json!(12.5)));
+        let refused = |value: Value, written: Option<&str>| {
+            desired_as_written(&column, &value, written)
+                .unwrap_err()
+                .message
+        };
+        assert_eq!(
+            refused(json!(1.2345678901234568e29), Some("123456789012345678901234567890")),
+            "the number `123456789012345678901234567890` in field `Field` cannot be sent exactly: it would be `123456789012345680000000000000`"
+        );
+        assert!(
+            refused(json!(0.1), Some("0.1000000000000000055511151231257827"))
+                .contains("cannot be sent exactly: it would be `0.1`")
+        );
+        assert!(
+            refused(json!(9007199254740993u64), Some("9007199254740993"))
+                .contains("cannot be sent exactly: it would be `9007199254740992`")
+        );
+        // A double holds 2^53 + 2, but not the integers around it: refused as well.
+        assert!(
+            refused(json!(9007199254740994u64), Some("9007199254740994"))
+                .contains("is beyond 9007199254740992")
+        );
+        assert!(refused(json!(9007199254740994u64), None).contains("is beyond 9007199254740992"));
+        // 10^29 survives the round trip as `1e29`, but as an integer it lost digits.
+        assert!(refused(json!(1e29), Some("100000000000000000000000000000")).contains("is beyond"));
+        assert!(refused(json!("123456789012345678901234567890"), None)
+            .contains("cannot be sent exactly"));
+        assert!(refused(json!("1e400"), None).contains("expected a number"));
+        assert!(refused(json!(true), Some("true"))
+            .contains("expected a number, found a boolean `true`"));
+    }
+
+    #[test]
+    fn choice_ids_are_written_in_decimal() {
+        let column = column(ColumnType::Select);
+        assert_eq!(
+            desired_as_written(&column, &json!(4), Some("4")).map(|desired| desired.write),
+            Ok(json!(4))
+        );
+        for written in ["0004", "0x4", "+4", "0o4"] {
+            let invalid = desired_as_written(&column, &json!(4), Some(written)).unwrap_err();
+            assert_eq!(
+                invalid.message,
+                format!("`Field` takes an option name or an id written in decimal, found `{written}` (read as the id 4)")
+            );
+            assert_eq!(
+                invalid.help,
+                Some(format!(
+                    "write the id as `4`, or quote the option's name: `\"{written}\"`"
+                ))
+            );
+        }
+        let invalid = desired_as_written(&column, &json!(true), Some("true")).unwrap_err();
+        assert!(
+            invalid.message.contains("found the boolean `true`"),
+            "{invalid}"
+        );
+        assert!(desired_as_written(&column, &json!(4.0), Some("4.0")).is_err());
+    }
+
+    #[test]
+    fn datetimes_take_sixtieth_seconds_only_at_leap_seconds() {
+        let column = column(ColumnType::Datetime);
+        let leap = desired(&column, &json!("2016-12-31T23:59:60Z")).unwrap();
+        assert_eq!(leap.write, json!("2016-12-31T23:59:60Z"));
+        let leap = desired(&column, &json!("2017-01-01T00:59:60+01:00")).unwrap();
+        assert_eq!(leap.write, json!("2016-12-31T23:59:60Z"));
+        let invalid = desired(&column, &json!("2026-11-20T23:59:60Z")).unwrap_err();
+        assert_eq!(
+            invalid.message,
+            "`Field` is a date and time field: `2026-11-20T23:59:60Z` is not a real leap second"
+        );
+        assert!(invalid.help.is_some_and(|help| help.contains("IERS")));
+        assert!(desired(&column, &json!("2026-02-30T09:00:00Z")).is_err());
+    }
+
+    #[test]
+    fn unknown_types_take_values_as_yaml_read_them() {
+        let column = column(ColumnType::Other("checkbox".into()));
+        let flag = desired_as_written(&column, &json!(true), Some("true")).unwrap();
+        assert_eq!(flag.write, json!(true));
+        assert_eq!(flag.normalized, observed(&column, Some(&json!(true))));
+        let number = desired_as_written(&column, &json!(1.5), Some("1.50")).unwrap();
+        assert_eq!(number.write, json!(1.5));
+        assert_eq!(number.normalized, observed(&column, Some(&json!(1.5))));
+        assert!(desired_as_written(
+            &column,
+            &json!(0.1),
+            Some("0.1000000000000000055511151231257827")
+        )
+        .is_err());
+        assert!(desired(&column, &json!("bell\u{7}")).is_err());
+        assert_eq!(
+            desired(&column, &json!("text")).unwrap().write,
+            json!("text")
+        );
     }
 
     #[test]

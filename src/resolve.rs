@@ -297,13 +297,15 @@ fn resolve_object(
             continue;
         }
         seen.insert(column.field.clone(), &field.name_origin);
-        match normalize::desired(column, &field.value) {
+        // Checked against the text as written (`0042`, not the `42` YAML reads it as), so that
+        // what is sent is exactly what the file says.
+        match normalize::desired_as_written(column, &field.value, field.written.as_deref()) {
             Ok(value) => fields.push(ResolvedField {
                 column: column.clone(),
                 declared_name: field.name.clone(),
                 value,
             }),
-            Err(_) if sensitive.contains(object.kind, &column.field) => {
+            Err(invalid) if sensitive.contains(object.kind, &column.field) => {
                 // No snippet either: the source line would show the value.
                 let mut problem = Diagnostic::new(format!(
                     "{}: the value of the sensitive field `{}` is not a valid {} value (not shown)",
@@ -311,13 +313,19 @@ fn resolve_object(
                     column.label,
                     type_name(&column.column_type)
                 ));
-                problem.help = Some(
-                    "check the value in the file; soarform never prints values of `sensitive_fields`"
-                        .into(),
-                );
+                let advice = invalid
+                    .help_without_value
+                    .unwrap_or_else(|| "check the value in the file".to_string());
+                problem.help = Some(format!(
+                    "{advice}; soarform never prints values of `sensitive_fields`"
+                ));
                 problems.push(problem);
             }
-            Err(message) => problems.push(diagnostic(&field.origin, message, "invalid value")),
+            Err(invalid) => {
+                let mut problem = diagnostic(&field.origin, invalid.message, "invalid value");
+                problem.help = invalid.help;
+                problems.push(problem);
+            }
         }
     }
     let mut ignore_changes = BTreeSet::new();

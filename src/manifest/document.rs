@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::diagnostic::{did_you_mean, one_of, Diagnostic, Origin};
 use super::schema::{self, Problem, ProblemKind, SchemaName};
+use super::value;
 use super::yaml::{Document, Node, NodeValue};
 use super::{NamedField, TemplateRef, KEY_PATTERN, MAX_KEY_LENGTH};
 use crate::kind::Kind;
@@ -17,6 +18,10 @@ const KINDS: [&str; 3] = ["Incident", "TriageItem", "Template"];
 
 /// Fields that always hold dates, whatever their value looks like.
 const DATE_FIELDS: [&str; 2] = ["starttime", "endtime"];
+
+/// Built-in fields that always hold text (Cloud SOAR's documented create fields): a number or a
+/// boolean there is refused without asking the tenant. The schema lists them too.
+const TEXT_FIELDS: [&str; 2] = ["description", "additional_info"];
 
 /// What a document declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +52,8 @@ impl DeclarationKind {
 pub(crate) struct WrittenField {
     pub name: String,
     pub value: Value,
+    /// The scalar's text when YAML read it as something other than a string.
+    pub written: Option<String>,
     pub origin: Origin,
     pub name_origin: Origin,
 }
@@ -124,6 +131,7 @@ pub(crate) fn interpret(
             .map(|entry| WrittenField {
                 name: entry.key.clone(),
                 value: entry.value.to_json(),
+                written: entry.value.written.clone(),
                 origin: entry.value.pos.origin(file),
                 name_origin: entry.key_pos.origin(file),
             })
@@ -304,7 +312,8 @@ fn problem_diagnostic(
                 .with_label("expected a string");
             if let Some((node, _)) = located {
                 if let NodeValue::Scalar(value @ (Value::Number(_) | Value::Bool(_))) = &node.value {
-                    diagnostic = diagnostic.with_help(format!("quote it: `{}: \"{value}\"`", path[0]));
+                    let written = node.written.clone().unwrap_or_else(|| value.to_string());
+                    diagnostic = diagnostic.with_help(format!("quote it: `{}: {}`", path[0], Value::String(written)));
                 }
             }
             diagnostic
@@ -319,6 +328,15 @@ fn problem_diagnostic(
             format!("`template` must be a template name or an id of at least 1, found {found}"),
         )
         .with_label("not a template"),
+        (["fields", name], ProblemKind::WrongType { .. })
+            if located.is_some_and(|(node, _)| {
+                matches!(node.value, NodeValue::Scalar(Value::Number(_) | Value::Bool(_)))
+            }) =>
+        {
+            // A built-in text field (the schema types it): say how to send the text.
+            let node = located.map_or(root, |(node, _)| node);
+            not_text(file, name, node)
+        }
         (["fields", name], ProblemKind::WrongType { expected }) => {
             let mut diagnostic = Diagnostic::at(
                 origin,
@@ -360,7 +378,8 @@ fn problem_diagnostic(
             .with_label("expected a string");
             if let Some((node, _)) = located {
                 if let NodeValue::Scalar(value @ (Value::Number(_) | Value::Bool(_))) = &node.value {
-                    diagnostic = diagnostic.with_help(format!("quote it: `\"{value}\"`"));
+                    let written = node.written.clone().unwrap_or_else(|| value.to_string());
+                    diagnostic = diagnostic.with_help(format!("quote it: `{}`", Value::String(written)));
                 }
             }
             diagnostic
@@ -392,7 +411,8 @@ fn check_ignore_changes(file: &Path, ignored: &Node, diagnostics: &mut Vec<Diagn
     }
 }
 
-/// Field names and values beyond types: empty names, dates.
+/// Field names and values beyond types: empty names, numbers or booleans in built-in text fields,
+/// numbers that cannot be sent exactly, control characters in text, dates.
 fn check_fields(file: &Path, fields: &Node, diagnostics: &mut Vec<Diagnostic>) {
     let NodeValue::Mapping(entries) = &fields.value else {
         return;
@@ -412,14 +432,49 @@ fn check_fields(file: &Path, fields: &Node, diagnostics: &mut Vec<Diagnostic>) {
             .iter()
             .any(|name| entry.key.eq_ignore_ascii_case(name));
         let origin = || entry.value.pos.origin(file);
+        let name = value::escaped(&entry.key);
         match value {
-            Value::Null => {}
+            Value::Null => {
+                if let Some(diagnostic) = null_like(file, &entry.key, &entry.value) {
+                    diagnostics.push(diagnostic);
+                }
+            }
+            // The schema reports the API names themselves (for editors too).
+            Value::Number(_) | Value::Bool(_) if TEXT_FIELDS.contains(&entry.key.as_str()) => {}
+            Value::Number(_) | Value::Bool(_) if is_text_field(&entry.key) => {
+                diagnostics.push(not_text(file, &entry.key, &entry.value));
+            }
+            Value::Number(number) if !is_date_field => {
+                let written = entry.value.written.as_deref().unwrap_or_default();
+                if !value::is_exact(written, number) {
+                    diagnostics.push(
+                        Diagnostic::at(
+                            origin(),
+                            format!(
+                                "the number `{written}` in field `{name}` cannot be sent exactly: it would be `{}`",
+                                value::shown_number(number)
+                            ),
+                        )
+                        .with_label("not exact")
+                        .with_note("numbers are sent as double-precision floating point, which holds about 15 significant digits")
+                        .with_help(format!(
+                            "{}, or round it",
+                            value::quote_help(written)
+                        )),
+                    );
+                }
+            }
+            Value::String(text) if value::control_character(text).is_some() => {
+                if let Some(diagnostic) = control_character(origin(), &entry.key, text) {
+                    diagnostics.push(diagnostic);
+                }
+            }
             Value::String(text) if looks_like_date(text) => {
                 if let Err(help) = check_date(text) {
                     diagnostics.push(
                         Diagnostic::at(
                             origin(),
-                            format!("invalid date `{text}` in field `{}`", entry.key),
+                            format!("invalid date `{text}` in field `{name}`"),
                         )
                         .with_label("expected an RFC 3339 timestamp or a `YYYY-MM-DD` date")
                         .with_help(help),
@@ -429,12 +484,19 @@ fn check_fields(file: &Path, fields: &Node, diagnostics: &mut Vec<Diagnostic>) {
             other if is_date_field => {
                 let found = match other {
                     Value::String(text) => format!("`{text}`"),
-                    other => format!("`{other}`"),
+                    other => format!(
+                        "`{}`",
+                        entry
+                            .value
+                            .written
+                            .clone()
+                            .unwrap_or_else(|| other.to_string())
+                    ),
                 };
                 diagnostics.push(
                     Diagnostic::at(
                         origin(),
-                        format!("field `{}` must be a date, found {found}", entry.key),
+                        format!("field `{name}` must be a date, found {found}"),
                     )
                     .with_label("expected an RFC 3339 timestamp or a `YYYY-MM-DD` date")
                     .with_help("for example `2026-11-20T09:00:00Z` or `2026-11-20`"),
@@ -443,6 +505,85 @@ fn check_fields(file: &Path, fields: &Node, diagnostics: &mut Vec<Diagnostic>) {
             _ => {}
         }
     }
+}
+
+/// Whether `name` is a built-in text field (an API name, or written in another case as its
+/// label may be).
+fn is_text_field(name: &str) -> bool {
+    TEXT_FIELDS
+        .iter()
+        .any(|field| name.eq_ignore_ascii_case(field))
+}
+
+/// A number or a boolean where text is meant: never turned into text silently, since the text
+/// YAML would give back (`42` for `0042`, `31` for `0x1F`, `1.5` for `1.50`) is not what was
+/// written.
+fn not_text(file: &Path, name: &str, node: &Node) -> Diagnostic {
+    let value = node.to_json();
+    let written = node.written.clone().unwrap_or_else(|| value.to_string());
+    Diagnostic::at(
+        node.pos.origin(file),
+        format!(
+            "`{}` is a text field, but YAML reads `{written}` as {}",
+            value::escaped(name),
+            value::read_as(&value)
+        ),
+    )
+    .with_label("not text")
+    .with_help(value::quote_help(&written))
+}
+
+/// `~`, `Null`, `NULL` or nothing at all, which YAML reads as null: a field set to null removes
+/// an inherited one, so that is written `null`; the others may have been meant as text (or be a
+/// value left out by mistake).
+fn null_like(file: &Path, name: &str, node: &Node) -> Option<Diagnostic> {
+    let written = node.written.as_deref()?;
+    if written == "null" {
+        return None;
+    }
+    let shown = if written.is_empty() {
+        "an empty value".to_string()
+    } else {
+        format!("`{written}`")
+    };
+    let text = if written.is_empty() {
+        "write `\"\"` for empty text".to_string()
+    } else {
+        value::quote_help(written)
+    };
+    Some(
+        Diagnostic::at(
+            node.pos.origin(file),
+            format!(
+                "field `{}` is {shown}, which YAML reads as null",
+                value::escaped(name)
+            ),
+        )
+        .with_label("null")
+        .with_help(format!(
+            "write `null` to remove an inherited field, or {text}"
+        )),
+    )
+}
+
+/// A text value holding a control character other than tab and line break, shown escaped.
+fn control_character(origin: Origin, name: &str, text: &str) -> Option<Diagnostic> {
+    let (character, position) = value::control_character(text)?;
+    Some(
+        Diagnostic::at(
+            origin,
+            format!(
+                "field `{}` holds the control character `{}`",
+                value::escaped(name),
+                value::escaped(&character.to_string())
+            ),
+        )
+        .with_label("control character")
+        .with_note(format!("at character {position} of the value"))
+        .with_help(
+            "remove it: text may hold tabs and line breaks, but no other control characters",
+        ),
+    )
 }
 
 /// `YYYY-MM-DD`, alone or followed by `T`, `t` or a space and a digit: a value meant as a date
@@ -478,8 +619,8 @@ pub(crate) fn check_date(text: &str) -> Result<(), String> {
                 "the date does not exist; use `YYYY-MM-DD`, for example `2026-11-20`".to_string()
             });
     }
-    if DateTime::parse_from_rfc3339(text).is_ok() {
-        return Ok(());
+    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
+        return value::check_leap_second(&instant);
     }
     let without_offset = [
         "%Y-%m-%dT%H:%M:%S%.f",
@@ -727,6 +868,176 @@ mod tests {
             &rendered,
             &["add a UTC offset, for example `2026-11-20T09:00:00Z`"],
         );
+    }
+
+    #[test]
+    fn built_in_text_fields_refuse_numbers_and_booleans() {
+        for (value, read_as) in [
+            ("0042", "the number `42`"),
+            ("0x1F", "the number `31`"),
+            ("1.50", "the number `1.5`"),
+            ("1e3", "the number `1000`"),
+            ("true", "the boolean `true`"),
+        ] {
+            for name in ["description", "additional_info", "Description"] {
+                let rendered = errors(&format!(
+                    "kind: Incident\nkey: a\nfields:\n  {name}: {value}\n"
+                ));
+                assert_has(
+                    &rendered,
+                    &[
+                        &format!("error: `{name}` is a text field, but YAML reads `{value}` as {read_as}"),
+                        &format!("--> doc.yaml:4:{}", name.len() + 5),
+                        "not text",
+                        &format!("= help: quote it to send the text exactly: `\"{value}\"`"),
+                    ],
+                );
+                assert_eq!(rendered.matches("error:").count(), 1, "{rendered}");
+            }
+        }
+        // Quoted, or null (which removes an inherited field), they are fine.
+        let (_, rendered) = check(
+            "kind: Incident\nkey: a\nfields:\n  description: \"0042\"\n  additional_info: null\n",
+        );
+        assert_eq!(rendered, "");
+        // Fields whose type only the tenant knows are checked at plan time.
+        let (_, rendered) = check("kind: Incident\nkey: a\nfields:\n  Business unit: 0042\n");
+        assert_eq!(rendered, "");
+    }
+
+    #[test]
+    fn null_is_written_null() {
+        for (value, shown, help) in [
+            ("~", "`~`", "quote it to send the text exactly: `\"~\"`"),
+            (
+                "Null",
+                "`Null`",
+                "quote it to send the text exactly: `\"Null\"`",
+            ),
+            (
+                "NULL",
+                "`NULL`",
+                "quote it to send the text exactly: `\"NULL\"`",
+            ),
+            ("", "an empty value", "write `\"\"` for empty text"),
+        ] {
+            let rendered = errors(&format!(
+                "kind: Incident\nkey: a\nfields:\n  Business unit: {value}\n"
+            ));
+            assert_has(
+                &rendered,
+                &[
+                    &format!("error: field `Business unit` is {shown}, which YAML reads as null"),
+                    "--> doc.yaml:4:",
+                    &format!("= help: write `null` to remove an inherited field, or {help}"),
+                ],
+            );
+        }
+        let (declarations, rendered) =
+            check("kind: Incident\nkey: a\nfields:\n  Business unit: null\n");
+        assert_eq!(rendered, "");
+        assert_eq!(declarations[0].fields[0].value, Value::Null);
+    }
+
+    #[test]
+    fn numbers_that_cannot_be_sent_exactly() {
+        for (value, becomes) in [
+            (
+                "123456789012345678901234567890",
+                "123456789012345680000000000000",
+            ),
+            ("0.1000000000000000055511151231257827", "0.1"),
+            ("1e-400", "0"),
+        ] {
+            let rendered = errors(&format!(
+                "kind: Incident\nkey: a\nfields:\n  opt_5: {value}\n"
+            ));
+            assert_has(
+                &rendered,
+                &[
+                    &format!("error: the number `{value}` in field `opt_5` cannot be sent exactly: it would be `{becomes}`"),
+                    "--> doc.yaml:4:10",
+                    "not exact",
+                    &format!("= help: quote it to send the text exactly: `\"{value}\"`, or round it"),
+                ],
+            );
+        }
+        let rendered = errors("kind: Incident\nkey: a\nfields:\n  opt_5: 1e400\n");
+        assert_has(
+            &rendered,
+            &[
+                "error: `1e400` is out of range for a number",
+                "--> doc.yaml:4:10",
+            ],
+        );
+        let (_, rendered) = check(
+            "kind: Incident\nkey: a\nfields:\n  a: 1.50\n  b: 0x1F\n  c: 1e3\n  d: 18446744073709551615\n  e: -0.0\n  f: 100000000000000000000000000000\n",
+        );
+        assert_eq!(rendered, "");
+    }
+
+    #[test]
+    fn text_values_refuse_control_characters_shown_escaped() {
+        for (value, shown, position) in [
+            ("\"a\\0b\"", "\\u{0}", 2),
+            ("\"\\e[2J\"", "\\u{1b}", 1),
+            ("\"ding\\a\"", "\\u{7}", 5),
+            ("\"del\\x7f\"", "\\u{7f}", 4),
+            ("\"c1 \\u009b\"", "\\u{9b}", 4),
+            ("raw\u{1b}[31m", "\\u{1b}", 4),
+        ] {
+            let rendered = errors(&format!(
+                "kind: TriageItem\nkey: a\nfields:\n  Reporter: {value}\n"
+            ));
+            assert_has(
+                &rendered,
+                &[
+                    &format!("error: field `Reporter` holds the control character `{shown}`"),
+                    "--> doc.yaml:4:13",
+                    &format!("= note: at character {position} of the value"),
+                    "= help: remove it: text may hold tabs and line breaks, but no other control characters",
+                ],
+            );
+        }
+        let (_, rendered) = check(
+            "kind: TriageItem\nkey: a\nfields:\n  Reporter: \"tab\\there\\r\\nline\\n\"\n  d: |\n    one\n    two\n",
+        );
+        assert_eq!(rendered, "");
+    }
+
+    #[test]
+    fn sixtieth_seconds_only_on_leap_seconds() {
+        let rendered =
+            errors("kind: Incident\nkey: a\nfields:\n  starttime: 2026-11-20T23:59:60Z\n");
+        assert_has(
+            &rendered,
+            &[
+                "error: invalid date `2026-11-20T23:59:60Z` in field `starttime`",
+                "--> doc.yaml:4:14",
+                "`:60` seconds exist only at real leap seconds",
+            ],
+        );
+        let rendered =
+            errors("kind: Incident\nkey: a\nfields:\n  opt_6: 2016-12-31T23:59:60+01:00\n");
+        assert_has(&rendered, &["invalid date `2016-12-31T23:59:60+01:00`"]);
+        let (_, rendered) = check(
+            "kind: Incident\nkey: a\nfields:\n  starttime: 2016-12-31T23:59:60Z\n  opt_6: 2017-01-01T00:59:60+01:00\n  endtime: 1972-06-30T23:59:60.25Z\n",
+        );
+        assert_eq!(rendered, "");
+    }
+
+    #[test]
+    fn quoting_hints_show_values_as_written() {
+        let rendered = errors("kind: Incident\nkey: 0042\ntemplate: 1\n");
+        assert_has(
+            &rendered,
+            &[
+                "error: `key` must be a string, found `0042`",
+                "quote it: `key: \"0042\"`",
+            ],
+        );
+        let rendered = errors("kind: Incident\nkey: a\nignore_changes: [0x1F]\n");
+        assert_has(&rendered, &["found `0x1F`", "quote it: `\"0x1F\"`"]);
     }
 
     #[test]

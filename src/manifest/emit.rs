@@ -113,6 +113,12 @@ pub struct Annotations {
     pub empty_fields: bool,
     /// Whether to write `ignore_changes: []` when the list is empty.
     pub empty_ignore_changes: bool,
+    /// Numbers as the source wrote them (`1.50`, `0x1F`, `0042`, `1e3`), by field index (a field
+    /// without an element here has none): written in place of the value, so that `fmt` never
+    /// changes a number's digits. Each must be a plain scalar that reads back as that value.
+    pub written_fields: Vec<Option<String>>,
+    /// `template:` as the source wrote it, when it is a number.
+    pub written_template: Option<String>,
 }
 
 /// Renders one document (without the `---` separator) with its comments and blank lines,
@@ -125,6 +131,7 @@ pub fn annotated_document(document: &CanonicalDocument, annotations: &Annotation
         0,
         "kind",
         &Value::String(document.kind.clone()),
+        None,
         &notes.kind,
     );
     let key_name = if document.kind == "Template" {
@@ -136,10 +143,12 @@ pub fn annotated_document(document: &CanonicalDocument, annotations: &Annotation
         0,
         key_name,
         &Value::String(document.key.clone()),
+        None,
         &notes.key,
     );
     if let Some(template) = &document.template {
-        writer.entry(0, "template", template, &notes.template);
+        let written = annotations.written_template.as_deref();
+        writer.entry(0, "template", template, written, &notes.template);
     }
     if let Some(names) = &annotations.extends_list {
         writer.line(&format!("extends: {}", flow_list(names)), &notes.extends, 0);
@@ -148,6 +157,7 @@ pub fn annotated_document(document: &CanonicalDocument, annotations: &Annotation
             0,
             "extends",
             &Value::String(extends.clone()),
+            None,
             &notes.extends,
         );
     }
@@ -161,7 +171,11 @@ pub fn annotated_document(document: &CanonicalDocument, annotations: &Annotation
         let no_notes = EntryNotes::default();
         for (index, (name, value)) in document.fields.iter().enumerate() {
             let field_notes = annotations.fields.get(index).unwrap_or(&no_notes);
-            writer.entry(2, name, value, field_notes);
+            let written = annotations
+                .written_fields
+                .get(index)
+                .and_then(Option::as_deref);
+            writer.entry(2, name, value, written, field_notes);
         }
         trailer_indent = 2;
     } else if annotations.empty_fields {
@@ -252,11 +266,22 @@ impl Writer {
         self.out.push('\n');
     }
 
-    /// `key: value` (or a block scalar) with its notes.
-    fn entry(&mut self, indent: usize, key: &str, value: &Value, notes: &EntryNotes) {
+    /// `key: value` (or a block scalar) with its notes; a number as `written` when given.
+    fn entry(
+        &mut self,
+        indent: usize,
+        key: &str,
+        value: &Value,
+        written: Option<&str>,
+        notes: &EntryNotes,
+    ) {
         let pad = " ".repeat(indent);
         let key = inline_string(key);
         match value {
+            Value::Number(_) if written.is_some_and(is_plain_number) => {
+                let written = written.unwrap_or_default();
+                self.line(&format!("{pad}{key}: {written}"), notes, indent);
+            }
             Value::String(text) if is_block(text) => {
                 self.line(
                     &format!("{pad}{key}: {}", block_header(text)),
@@ -282,6 +307,15 @@ impl Writer {
             _ => self.line(&format!("{pad}{key}: {}", inline(value)), notes, indent),
         }
     }
+}
+
+/// Whether a number's written text can stand as a plain scalar on one line (digits, signs,
+/// `.`, exponents, `0x`/`0o` prefixes; nothing a reader would take for more YAML).
+fn is_plain_number(written: &str) -> bool {
+    !written.is_empty()
+        && written
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'+' | b'-'))
 }
 
 /// Whether a string is written as a literal block: text with a line break (a final one
@@ -522,6 +556,41 @@ mod tests {
     }
 
     #[test]
+    fn numbers_are_written_as_the_source_wrote_them() {
+        let mut document = incident(vec![
+            ("amount", json!(1.5)),
+            ("code", json!(31)),
+            ("zip", json!(42)),
+            ("big", json!(1000.0)),
+            ("text", json!("1.50")),
+            ("plain", json!(7)),
+        ]);
+        document.template = Some(json!(1));
+        document.extends = None;
+        document.ignore_changes.clear();
+        let annotations = Annotations {
+            written_fields: vec![
+                Some("1.50".into()),
+                Some("0x1F".into()),
+                Some("0042".into()),
+                Some("1e3".into()),
+                // Only numbers take a written form.
+                Some("ignored".into()),
+            ],
+            written_template: Some("0x01".into()),
+            ..Annotations::default()
+        };
+        let text = annotated_document(&document, &annotations);
+        assert_eq!(
+            text,
+            "kind: Incident\nkey: phishing/ceo-wire-fraud\ntemplate: 0x01\nfields:\n  amount: 1.50\n  code: 0x1F\n  zip: 0042\n  big: 1e3\n  text: \"1.50\"\n  plain: 7\n"
+        );
+        let read = read_back(&text);
+        assert_eq!(read[0]["fields"]["code"], json!(31));
+        assert_eq!(read[0]["template"], json!(1));
+    }
+
+    #[test]
     fn several_documents_are_separated() {
         let mut template = incident(vec![("restriction", json!("Low"))]);
         template.kind = "Template".into();
@@ -597,6 +666,8 @@ mod tests {
             extends_list: Some(vec!["a".into(), "b c".into()]),
             empty_fields: false,
             empty_ignore_changes: true,
+            written_fields: Vec::new(),
+            written_template: None,
         };
         let text = annotated_document(&document, &annotations);
         assert_eq!(

@@ -198,6 +198,7 @@ fn merge(parents: &[&Inherited], declaration: &Declaration) -> Inherited {
     for WrittenField {
         name,
         value,
+        written,
         origin,
         name_origin,
     } in &declaration.fields
@@ -210,6 +211,7 @@ fn merge(parents: &[&Inherited], declaration: &Declaration) -> Inherited {
                 DesiredField {
                     name: name.clone(),
                     value: value.clone(),
+                    written: written.clone(),
                     origin: origin.clone(),
                     name_origin: name_origin.clone(),
                 },

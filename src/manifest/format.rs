@@ -5,7 +5,11 @@
 //! without following `extends` into other files); find the comments in the text
 //! (`find_comments`); give each a place; render the documents with
 //! [`emit::annotated_documents`]; then parse the result again and keep it only when it holds the
-//! same data, fields in the same order, and the same comments.
+//! same data, fields in the same order, numbers written the same way, and the same comments.
+//!
+//! Values: a number keeps its text as written (`1.50`, `0x1F`, `0042`, `1e3`: fmt never changes
+//! digits); strings are written plain when YAML reads them back as the same string and quoted
+//! otherwise (a quoted `"0042"` stays quoted); `True` becomes `true`.
 //!
 //! Where comments go:
 //! - full-line comments above the first entry of a document are its header, written above
@@ -26,7 +30,7 @@
 //! Text: a UTF-8 byte-order mark is dropped; a file whose first line ends with CR LF is written
 //! with CR LF throughout, any other with LF; the text always ends with one line break.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -234,6 +238,12 @@ fn verify(documents: &[Document], output: &str, expected: &[String]) -> Result<(
                 index + 1
             ));
         }
+        if numbers_as_written(&before.root) != numbers_as_written(&after.root) {
+            return Err(format!(
+                "document {} would not keep its numbers as written",
+                index + 1
+            ));
+        }
         if field_names(&before.root) != field_names(&after.root) {
             return Err(format!(
                 "the fields of document {} would not keep their order",
@@ -250,6 +260,45 @@ fn verify(documents: &[Document], output: &str, expected: &[String]) -> Result<(
         return Err("its comments would not be kept as they are".to_string());
     }
     Ok(())
+}
+
+/// A number's text as written, when the node is one.
+fn written_number(node: &Node) -> Option<String> {
+    match node.value {
+        NodeValue::Scalar(Value::Number(_)) => node.written.clone(),
+        _ => None,
+    }
+}
+
+/// Every number of a tree with its text as written, by path: what `fmt` must keep beyond the
+/// values (`1.50` and `1.5` are one value, but not what the file said).
+fn written_numbers(node: &Node, path: &mut Vec<String>, out: &mut BTreeMap<Vec<String>, String>) {
+    match &node.value {
+        NodeValue::Scalar(Value::Number(_)) => {
+            out.insert(path.clone(), node.written.clone().unwrap_or_default());
+        }
+        NodeValue::Scalar(_) => {}
+        NodeValue::Sequence(items) => {
+            for (index, item) in items.iter().enumerate() {
+                path.push(index.to_string());
+                written_numbers(item, path, out);
+                path.pop();
+            }
+        }
+        NodeValue::Mapping(entries) => {
+            for entry in entries {
+                path.push(entry.key.clone());
+                written_numbers(&entry.value, path, out);
+                path.pop();
+            }
+        }
+    }
+}
+
+fn numbers_as_written(root: &Node) -> BTreeMap<Vec<String>, String> {
+    let mut out = BTreeMap::new();
+    written_numbers(root, &mut Vec::new(), &mut out);
+    out
 }
 
 fn field_names(root: &Node) -> Vec<&str> {
@@ -307,12 +356,22 @@ fn canonical_document(root: &Node) -> Result<(CanonicalDocument, Annotations), S
         root.get("ignore_changes").is_some() && ignore_changes.is_empty();
     let fields: Vec<(String, Value)> = match root.get("fields").map(|entry| &entry.value.value) {
         None => Vec::new(),
-        Some(NodeValue::Mapping(entries)) => entries
-            .iter()
-            .map(|entry| (entry.key.clone(), entry.value.to_json()))
-            .collect(),
+        Some(NodeValue::Mapping(entries)) => {
+            // Numbers keep their digits as written: `1.50` stays `1.50`, `0x1F` stays `0x1F`.
+            annotations.written_fields = entries
+                .iter()
+                .map(|entry| written_number(&entry.value))
+                .collect();
+            entries
+                .iter()
+                .map(|entry| (entry.key.clone(), entry.value.to_json()))
+                .collect()
+        }
         Some(_) => return Err("`fields` is not a mapping".to_string()),
     };
+    annotations.written_template = root
+        .get("template")
+        .and_then(|entry| written_number(&entry.value));
     annotations.empty_fields = root.get("fields").is_some() && fields.is_empty();
     let document = CanonicalDocument {
         kind,
@@ -1199,6 +1258,62 @@ mod tests {
             formatted,
             "kind: TriageItem\nkey: a\nfields:\n  zip: \"0123\"\n  answer: \"yes\"\n  \"yes\": \"no\"\n  \"on\": true\n  day: 2026-11-18\n  count: 42\n  text: \"42\"\n"
         );
+    }
+
+    #[test]
+    fn numbers_keep_their_digits_and_strings_their_quotes() {
+        let text = "fields:\n  amount: 1.50\n  code: 0x1F\n  zip: 0042\n  big: 1e3\n  octal: 0o17\n  signed: +7\n  quoted zip: \"0042\"\n  quoted code: '0x1F'\n  quoted amount: \"1.50\"\n  flag: True\n  gone: null\nkey: a\ntemplate: 0x01\nkind: Incident\n";
+        assert_eq!(
+            format(text),
+            "kind: Incident\nkey: a\ntemplate: 0x01\nfields:\n  amount: 1.50\n  code: 0x1F\n  zip: 0042\n  big: 1e3\n  octal: 0o17\n  signed: +7\n  quoted zip: \"0042\"\n  quoted code: \"0x1F\"\n  quoted amount: \"1.50\"\n  flag: true\n  gone: null\n"
+        );
+        // Already canonical: left alone.
+        let canonical = "kind: TriageItem\nkey: a\nfields:\n  amount: 1.50\n  code: 0x1F\n  zip: 0042\n  text: \"0042\"\n";
+        assert_eq!(format_text(Path::new("a.yaml"), canonical), Ok(None));
+    }
+
+    #[test]
+    fn the_safety_net_compares_numbers_as_written() {
+        let before = yaml::parse(
+            Path::new("a"),
+            "kind: TriageItem\nkey: a\nfields: {n: 1.50, m: [0x1F]}\n",
+        );
+        let same = "kind: TriageItem\nkey: a\nfields:\n  n: 1.50\n  m: [0x1F]\n";
+        assert_eq!(verify(&before.documents, same, &[]), Ok(()));
+        // The same values, other digits.
+        for changed in [
+            "kind: TriageItem\nkey: a\nfields:\n  n: 1.5\n  m: [0x1F]\n",
+            "kind: TriageItem\nkey: a\nfields:\n  n: 1.50\n  m: [31]\n",
+        ] {
+            assert_eq!(
+                verify(&before.documents, changed, &[]),
+                Err("document 1 would not keep its numbers as written".to_string()),
+                "{changed}"
+            );
+        }
+    }
+
+    #[test]
+    fn values_that_cannot_be_sent_as_written_are_not_formatted() {
+        for (text, message) in [
+            (
+                "kind: TriageItem\nkey: a\nfields:\n  description: 0042\n",
+                "`description` is a text field",
+            ),
+            (
+                "kind: TriageItem\nkey: a\nfields:\n  n: 123456789012345678901234567890\n",
+                "cannot be sent exactly",
+            ),
+            (
+                "kind: TriageItem\nkey: a\nfields:\n  t: \"a\\eb\"\n",
+                "control character",
+            ),
+        ] {
+            let Err(diagnostics) = format_text(Path::new("bad.yaml"), text) else {
+                panic!("formatted {text:?}");
+            };
+            assert!(diagnostics[0].message.contains(message), "{diagnostics:?}");
+        }
     }
 
     #[test]

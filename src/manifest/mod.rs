@@ -11,6 +11,7 @@ pub mod emit;
 mod extends;
 pub mod format;
 pub(crate) mod schema;
+pub mod value;
 mod walk;
 pub(crate) mod yaml;
 
@@ -109,6 +110,10 @@ pub struct DesiredField {
     pub name: String,
     /// A string, number or boolean (never null, never a list or mapping).
     pub value: Value,
+    /// The value's text as written when YAML read it as a number or a boolean (`0042`, `0x1F`,
+    /// `1.50`, `True`): what a refusal quotes, and what a number is checked against to be sent
+    /// exactly. `None` for strings.
+    pub written: Option<String>,
     /// Where the value was written (in the `Template` document when inherited).
     pub origin: Origin,
     /// Where the field's name was written.

@@ -309,9 +309,15 @@ pub(crate) fn describe_path(path: &[String]) -> String {
 /// `` `x` `` for a scalar, `a mapping` / `a list` otherwise: how a found value is shown.
 pub(crate) fn show_value(node: &Node) -> String {
     match &node.value {
-        super::yaml::NodeValue::Scalar(Value::String(text)) => format!("`{text}`"),
+        super::yaml::NodeValue::Scalar(Value::String(text)) => {
+            format!("`{}`", super::value::escaped(text))
+        }
         super::yaml::NodeValue::Scalar(Value::Null) => "null".to_string(),
-        super::yaml::NodeValue::Scalar(value) => format!("`{value}`"),
+        // As written: `0042`, not the `42` YAML reads it as.
+        super::yaml::NodeValue::Scalar(value) => match &node.written {
+            Some(written) => format!("`{written}`"),
+            None => format!("`{value}`"),
+        },
         _ => node.type_name().to_string(),
     }
 }

@@ -51,6 +51,10 @@ impl Pos {
 pub(crate) struct Node {
     pub pos: Pos,
     pub value: NodeValue,
+    /// The text of a scalar that YAML read as something other than a string (`0042`, `0x1F`,
+    /// `1.50`, `True`, `~`), as written: what messages quote and what `fmt` keeps. `None` for
+    /// strings and collections.
+    pub written: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -438,22 +442,25 @@ impl<'t> Builder<'t> {
                     &Node {
                         pos,
                         value: NodeValue::Scalar(Value::String(text.clone())),
+                        written: None,
                     },
                 );
             }
             self.set_key(text, pos);
             return;
         }
-        let value = match self.resolve_scalar(&text, style, tag) {
-            Ok(value) => value,
+        let (value, written) = match self.resolve_scalar(&text, style, tag) {
+            Ok(Value::String(resolved)) => (Value::String(resolved), None),
+            Ok(value) => (value, Some(text)),
             Err((message, help)) => {
                 self.push(self.at(pos, message).with_help(help));
-                Value::String(text)
+                (Value::String(text), None)
             }
         };
         let node = Node {
             pos,
             value: NodeValue::Scalar(value),
+            written,
         };
         if anchor > 0 {
             self.remember(anchor, &node);
@@ -533,6 +540,7 @@ impl<'t> Builder<'t> {
             self.deliver(Node {
                 pos,
                 value: NodeValue::Scalar(Value::Null),
+                written: None,
             });
             return;
         };
@@ -624,6 +632,7 @@ impl<'t> Builder<'t> {
                 Node {
                     pos,
                     value: NodeValue::Sequence(items),
+                    written: None,
                 },
                 anchor,
             ),
@@ -646,6 +655,7 @@ impl<'t> Builder<'t> {
                     Node {
                         pos,
                         value: NodeValue::Mapping(entries),
+                        written: None,
                     },
                     anchor,
                 )
@@ -843,18 +853,28 @@ fn resolve_plain(text: &str) -> Result<Value, (String, String)> {
             "quote it to make it a string".to_string(),
         ));
     }
+    // A number too large for a double (or, in hexadecimal or octal, for 64 bits) is refused like
+    // `.inf` rather than read as the string it looks like.
+    let out_of_range = || {
+        Err((
+            format!("`{text}` is out of range for a number"),
+            "quote it to make it a string".to_string(),
+        ))
+    };
     if let Some(digits) = text.strip_prefix("0o") {
         if !digits.is_empty() && digits.bytes().all(|byte| (b'0'..=b'7').contains(&byte)) {
-            if let Ok(number) = u64::from_str_radix(digits, 8) {
-                return Ok(Value::Number(number.into()));
-            }
+            return match u64::from_str_radix(digits, 8) {
+                Ok(number) => Ok(Value::Number(number.into())),
+                Err(_) => out_of_range(),
+            };
         }
     }
     if let Some(digits) = text.strip_prefix("0x") {
         if !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_hexdigit()) {
-            if let Ok(number) = u64::from_str_radix(digits, 16) {
-                return Ok(Value::Number(number.into()));
-            }
+            return match u64::from_str_radix(digits, 16) {
+                Ok(number) => Ok(Value::Number(number.into())),
+                Err(_) => out_of_range(),
+            };
         }
     }
     let (sign, digits) = match text.as_bytes().first() {
@@ -872,9 +892,10 @@ fn resolve_plain(text: &str) -> Result<Value, (String, String)> {
         }
     }
     if is_core_float(digits) {
-        if let Some(number) = text.parse::<f64>().ok().and_then(Number::from_f64) {
-            return Ok(Value::Number(number));
-        }
+        return match text.parse::<f64>().ok().and_then(Number::from_f64) {
+            Some(number) => Ok(Value::Number(number)),
+            None => out_of_range(),
+        };
     }
     Ok(Value::String(text.to_string()))
 }
@@ -976,11 +997,47 @@ mod tests {
             assert_eq!(resolve_plain(text).ok(), Some(expected), "{text}");
         }
         assert!(resolve_plain(".inf").is_err());
+        for out_of_range in [
+            "1e400",
+            "-1e400",
+            "0x10000000000000000",
+            "0o2000000000000000000000",
+        ] {
+            let (message, _) = resolve_plain(out_of_range).expect_err(out_of_range);
+            assert_eq!(
+                message,
+                format!("`{out_of_range}` is out of range for a number")
+            );
+        }
+        // Integers beyond 64 bits are doubles here; documents refuse the digits they lose.
+        assert_eq!(
+            resolve_plain("123456789012345678901234567890").ok(),
+            Some(json!(1.2345678901234568e29))
+        );
         let parsed = parse_text("a: !!str 12\nb: '12'\nc: !!int 12\n");
         assert_eq!(
             parsed.documents[0].root.to_json(),
             json!({"a": "12", "b": "12", "c": 12})
         );
+    }
+
+    #[test]
+    fn scalars_read_as_other_than_strings_keep_their_written_text() {
+        let parsed = parse_text(
+            "a: 0042\nb: 0x1F\nc: 1.50\nd: True\ne: ~\nf: \"0042\"\ng: text\nh: !!int \"0x1F\"\ni: &n 1e3\nj: *n\n",
+        );
+        assert!(parsed.diagnostics.is_empty(), "{:?}", messages(&parsed));
+        let root = &parsed.documents[0].root;
+        let written = |key: &str| root.get(key).and_then(|entry| entry.value.written.clone());
+        assert_eq!(written("a").as_deref(), Some("0042"));
+        assert_eq!(written("b").as_deref(), Some("0x1F"));
+        assert_eq!(written("c").as_deref(), Some("1.50"));
+        assert_eq!(written("d").as_deref(), Some("True"));
+        assert_eq!(written("e").as_deref(), Some("~"));
+        assert_eq!(written("f"), None);
+        assert_eq!(written("g"), None);
+        assert_eq!(written("h").as_deref(), Some("0x1F"));
+        assert_eq!(written("j").as_deref(), Some("1e3"));
     }
 
     #[test]

@@ -291,7 +291,8 @@ fn values_keep_their_types_and_multi_line_text_becomes_a_literal_block() {
             "  Enabled: true\n",
             "  Count: 42\n",
             "  Count as text: \"42\"\n",
-            "  Ratio: 0.5\n",
+            // A number keeps its digits as written (issue 10).
+            "  Ratio: 0.50\n",
             "  Due: 2026-11-18\n",
             "  Seen at: 2026-11-22T06:12:00Z\n",
             "  Channel: \"#soc-alerts\"\n",

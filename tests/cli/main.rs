@@ -17,3 +17,4 @@ mod reliability;
 mod saved_plan;
 mod sim_command;
 mod validate;
+mod values;
