@@ -61,6 +61,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match result {
         Ok(status) => status.into(),
         Err(error) => {
+            // `render` scrubs and escapes what came from elsewhere.
             eprint!("{}", error.render(printer.stderr_color));
             ExitStatus::Failure.into()
         }
@@ -68,7 +69,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 }
 
 /// Logs go to stderr. Only soarform's own events are shown: the HTTP stack's debug output could
-/// include headers, and headers carry credentials.
+/// include headers, and headers carry credentials. Every line passes the scrubber and the
+/// escaper ([`LogWriter`]), so `-v`/`-vv` lines can never show a registered secret or a raw
+/// escape sequence; for that, logs are never coloured.
 fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -76,9 +79,42 @@ fn init_logging(verbose: u8) {
         _ => "soarform=trace",
     };
     let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(|| LogWriter::default())
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .with_ansi(false)
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// Collects one log event and writes it to stderr, scrubbed and escaped, when dropped (the
+/// formatter makes one writer per event).
+#[derive(Default)]
+struct LogWriter {
+    event: Vec<u8>,
+}
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.event.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        if self.event.is_empty() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&self.event);
+        let scrubbed = scrub::server_lines(&text);
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr().lock(),
+            safe_text::escaped(&scrubbed).as_bytes(),
+        );
+    }
 }
