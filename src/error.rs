@@ -143,3 +143,50 @@ fn own_text(text: &str) -> String {
 
 /// The result type of core operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Operation;
+    use crate::kind::Kind;
+
+    #[test]
+    fn server_messages_are_scrubbed_and_shown_escaped_on_one_line() {
+        // Values unique to this test: the registry is shared by the whole test process.
+        scrub::register_credential("error-test-token-3f0a");
+        scrub::register_sensitive("error-test-secret-88d1");
+        let error = Error::from(ClientError::Status {
+            operation: Operation::update(Kind::Incident),
+            status: 401,
+            message: "bad \u{1b}[2J Bearer ERROR-TEST-TOKEN-3F0A\r\nerror: forged".into(),
+        });
+        let rendered = error.render(false);
+        assert_eq!(
+            rendered,
+            "error: `update_incident` failed with 401: bad \\u{1b}[2J Bearer ***\\r\\nerror: forged\n"
+        );
+        let error = Error::from(ClientError::Status {
+            operation: Operation::update(Kind::Incident),
+            status: 400,
+            message: "value error%2Dtest%2Dsecret%2D88d1 is bad".into(),
+        });
+        assert_eq!(
+            error.render(false),
+            format!(
+                "error: `update_incident` failed with 400: {}\n",
+                scrub::WITHHELD
+            )
+        );
+        let io = std::io::Error::other("read \u{7}error-test-secret-88d1");
+        let error = Error::caused_by("cannot read `a\u{1b}b`", &io);
+        let rendered = error.render(false);
+        assert!(
+            rendered.starts_with("error: cannot read `a\\u{1b}b`\n\nCaused by:\n"),
+            "{rendered}"
+        );
+        assert!(
+            rendered.contains(&format!("  {}\n", scrub::WITHHELD)),
+            "{rendered}"
+        );
+    }
+}

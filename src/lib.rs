@@ -79,7 +79,7 @@ fn init_logging(verbose: u8) {
         _ => "soarform=trace",
     };
     let _ = tracing_subscriber::fmt()
-        .with_writer(|| LogWriter::default())
+        .with_writer(LogWriter::default)
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
         .with_ansi(false)
         .with_target(false)
@@ -111,10 +111,25 @@ impl Drop for LogWriter {
             return;
         }
         let text = String::from_utf8_lossy(&self.event);
-        let scrubbed = scrub::server_lines(&text);
         let _ = std::io::Write::write_all(
             &mut std::io::stderr().lock(),
-            safe_text::escaped(&scrubbed).as_bytes(),
+            safe_text::escaped(&scrubbed_event(&text)).as_bytes(),
         );
     }
+}
+
+/// A formatted log event scrubbed line by line; a line's level (`DEBUG`, ` WARN`) stays even when
+/// the rest of it is withheld.
+fn scrubbed_event(text: &str) -> String {
+    const LEVELS: [&str; 5] = ["TRACE ", "DEBUG ", "INFO ", "WARN ", "ERROR "];
+    text.split_inclusive('\n')
+        .map(|line| {
+            let trimmed = line.trim_start();
+            let level = LEVELS
+                .iter()
+                .find(|level| trimmed.starts_with(*level))
+                .map_or(0, |level| line.len() - trimmed.len() + level.len());
+            format!("{}{}", &line[..level], scrub::server_lines(&line[level..]))
+        })
+        .collect()
 }
