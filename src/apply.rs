@@ -81,7 +81,7 @@ pub fn sensitive_values(plan: &Plan) -> Vec<String> {
 
 /// Registers every sensitive value of `objects` with the scrubber (see [`sensitive_values`]), so
 /// that no later output, log line or error can show it.
-pub fn register_sensitive<'a>(objects: impl IntoIterator<Item = &'a ObjectPlan>) {
+pub fn register_sensitive_values<'a>(objects: impl IntoIterator<Item = &'a ObjectPlan>) {
     for value in objects.into_iter().flat_map(secrets_of) {
         scrub::register_sensitive(&value);
     }

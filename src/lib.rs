@@ -111,25 +111,43 @@ impl Drop for LogWriter {
             return;
         }
         let text = String::from_utf8_lossy(&self.event);
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr().lock(),
-            safe_text::escaped(&scrubbed_event(&text)).as_bytes(),
-        );
+        // One event is one line: a line break inside it (a server message, say) is shown
+        // escaped, so it cannot start a line that looks like soarform's own.
+        let scrubbed = scrubbed_event(text.strip_suffix('\n').unwrap_or(&text));
+        let line = format!("{}\n", safe_text::one_line(&scrubbed));
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
     }
 }
 
-/// A formatted log event scrubbed line by line; a line's level (`DEBUG`, ` WARN`) stays even when
-/// the rest of it is withheld.
+/// A formatted log event (without its final line break) scrubbed: its level (`DEBUG`, ` WARN`)
+/// stays even when the rest of it is withheld.
 fn scrubbed_event(text: &str) -> String {
     const LEVELS: [&str; 5] = ["TRACE ", "DEBUG ", "INFO ", "WARN ", "ERROR "];
-    text.split_inclusive('\n')
-        .map(|line| {
-            let trimmed = line.trim_start();
-            let level = LEVELS
-                .iter()
-                .find(|level| trimmed.starts_with(*level))
-                .map_or(0, |level| line.len() - trimmed.len() + level.len());
-            format!("{}{}", &line[..level], scrub::server_lines(&line[level..]))
-        })
-        .collect()
+    let trimmed = text.trim_start();
+    let level = LEVELS
+        .iter()
+        .find(|level| trimmed.starts_with(*level))
+        .map_or(0, |level| text.len() - trimmed.len() + level.len());
+    format!("{}{}", &text[..level], scrub::server_text(&text[level..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_events_keep_their_level_when_withheld() {
+        // Values unique to this test: the registry is shared by the whole test process.
+        scrub::register_sensitive("log-test-secret-4c1e");
+        scrub::register_credential("log-test-token-0d9b");
+        assert_eq!(
+            scrubbed_event(" WARN PUT x: 503 log%2Dtest%2Dsecret%2D4c1e\nmore"),
+            format!(" WARN {}", scrub::WITHHELD)
+        );
+        assert_eq!(
+            scrubbed_event("DEBUG retrying: Bearer LOG-TEST-TOKEN-0D9B"),
+            "DEBUG retrying: Bearer ***"
+        );
+        assert_eq!(scrubbed_event("no level"), "no level");
+    }
 }

@@ -49,7 +49,7 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
     runtime()?.block_on(async {
         let session = Session::open(connection).await?;
         let planned = session.plan(&manifest, &config, &selection).await?;
-        apply::register_sensitive(&planned.plan.objects);
+        apply::register_sensitive_values(&planned.plan.objects);
         let plan = planned.plan;
         let context = Context {
             target: session.target_info(),
@@ -226,7 +226,7 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
             fill_sensitive_writes(&session, &config, &paths, &document, &mut fresh, &mut report)
                 .await?;
         }
-        apply::register_sensitive(&fresh);
+        apply::register_sensitive_values(&fresh);
         let text_output = args.format == OutputFormat::Text;
         if text_output {
             write_stdout(&format!(

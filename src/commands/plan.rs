@@ -32,7 +32,7 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     let (planned, context) = runtime()?.block_on(async {
         let session = Session::open(connection).await?;
         let planned = session.plan(&manifest, &config, &selection).await?;
-        crate::apply::register_sensitive(&planned.plan.objects);
+        crate::apply::register_sensitive_values(&planned.plan.objects);
         let context = Context {
             target: session.target_info(),
             paths: super::path_strings(&args.paths),
