@@ -12,6 +12,7 @@ use crate::normalize::Normalized;
 use crate::observe::{key_filter, Observed};
 use crate::plan::{Action, Conflict, ConflictReason, ObjectPlan, Plan, PlanOptions};
 use crate::resolve::Identity;
+use crate::scrub::{self, Scrubber};
 use crate::stop::Stop;
 
 /// What happened to one object.
@@ -48,47 +49,66 @@ impl std::fmt::Display for Failure {
 }
 
 impl Failure {
-    /// The failure of `error`; if the server's part of it mentions a sensitive value, that part is
+    /// The failure of `error`; if the server's part of it mentions a sensitive value (one of
+    /// `secrets`, or one registered with [`scrub::register_sensitive`]) in any form, that part is
     /// withheld whole (replacing only the value would still reveal it, say a short number, by
-    /// where it was missing).
+    /// where it was missing). Credentials are masked wherever they appear.
     fn new(mut error: ClientError, secrets: &[String]) -> Failure {
+        let mut scrubber = Scrubber::new();
+        for secret in secrets {
+            scrubber.add_sensitive(secret);
+        }
         if let Some(message) = error.server_message_mut() {
-            if secrets
-                .iter()
-                .any(|secret| !secret.is_empty() && message.contains(secret.as_str()))
-            {
+            if scrubber.mentions_sensitive(message) || scrub::mentions_sensitive(message) {
                 *message = WITHHELD.to_string();
             }
         }
         Failure {
-            message: error.to_string(),
-            hint: error.hint(),
+            message: scrub::credentials_in(&error.to_string()),
+            hint: error.hint().map(|hint| scrub::credentials_in(&hint)),
         }
     }
 }
 
-/// What replaces a server message that mentions a sensitive value.
-pub const WITHHELD: &str = "(the server's message is withheld: it mentions a sensitive value)";
+pub use crate::scrub::WITHHELD;
 
-/// The sensitive values an object's change carries, as they could appear in an error message.
+/// Every sensitive value a plan holds, desired and observed (`before`, `after`, `write`), as text
+/// an echo could carry: what `scrub::register_sensitive` is given before anything is printed.
+pub fn sensitive_values(plan: &Plan) -> Vec<String> {
+    let mut values: Vec<String> = plan.objects.iter().flat_map(secrets_of).collect();
+    values.sort();
+    values.dedup();
+    values
+}
+
+/// Registers every sensitive value of `objects` with the scrubber (see [`sensitive_values`]), so
+/// that no later output, log line or error can show it.
+pub fn register_sensitive_values<'a>(objects: impl IntoIterator<Item = &'a ObjectPlan>) {
+    for value in objects.into_iter().flat_map(secrets_of) {
+        scrub::register_sensitive(&value);
+    }
+}
+
+/// The sensitive values an object's change carries or its live fields hold, as text; the scrubber
+/// looks for their escaped, encoded and case-folded forms itself.
 fn secrets_of(object: &ObjectPlan) -> Vec<String> {
+    let text_of = |value: &Normalized| {
+        let json = value.to_json();
+        match json.as_str() {
+            Some(text) => Some(text.to_string()),
+            None => (!json.is_null()).then(|| json.to_string()),
+        }
+    };
     let mut secrets = Vec::new();
     for change in object.changes.iter().filter(|change| change.sensitive) {
-        for value in [&change.before, &change.after] {
-            let json = value.to_json();
-            if let Some(text) = json.as_str() {
-                secrets.push(text.to_string());
-                // As a JSON string inside an echoed body, with its escapes.
-                let escaped = json.to_string();
-                secrets.push(escaped[1..escaped.len() - 1].to_string());
-            } else if !json.is_null() {
-                secrets.push(json.to_string());
-            }
-        }
-        if let Some(text) = change.write.as_str() {
-            secrets.push(text.to_string());
-        }
+        secrets.extend(text_of(&change.before));
+        secrets.extend(text_of(&change.after));
+        secrets.extend(change.write.as_str().map(str::to_string));
     }
+    for observed in object.observed.iter().filter(|observed| observed.sensitive) {
+        secrets.extend(text_of(&observed.value));
+    }
+    secrets.retain(|secret| !secret.trim().is_empty());
     // Longest first, so that a secret containing another is masked whole.
     secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
     secrets.dedup();
@@ -522,6 +542,73 @@ mod tests {
         assert_eq!(
             failure.message,
             format!("`update_incident` failed with 403: {WITHHELD}")
+        );
+    }
+
+    #[test]
+    fn failures_withhold_escaped_and_case_folded_echoes_and_mask_credentials() {
+        let object = ObjectPlan {
+            kind: Kind::Incident,
+            key: "k".into(),
+            action: Action::Update,
+            remote_id: Some(1),
+            template: None,
+            identity_field: "incidentid".into(),
+            changes: vec![FieldChange {
+                field: "opt_2".into(),
+                label: "External ticket".into(),
+                declared_name: "External ticket".into(),
+                before: Normalized::Absent,
+                after: Normalized::Text("Élan-Secret".into()),
+                write: json!("Élan-Secret"),
+                sensitive: true,
+            }],
+            observed: vec![crate::plan::ObservedField {
+                field: "opt_2".into(),
+                label: "External ticket".into(),
+                value: Normalized::Text("Live-Value-Ω".into()),
+                sensitive: true,
+            }],
+            warnings: vec![],
+            moved_from: None,
+            adopted: None,
+            ownership_field: None,
+        };
+        assert_eq!(
+            sensitive_values(&Plan {
+                objects: vec![object.clone()],
+                undeclared: vec![],
+            }),
+            ["Live-Value-Ω", "Élan-Secret"]
+        );
+        for echo in [
+            r#"bad "\u00c9lan-Secret""#,
+            "bad élan-secret",
+            "bad %C3%89lan-Secret",
+            r#"was "live-value-\u03c9""#,
+        ] {
+            let error = ClientError::Status {
+                operation: crate::client::Operation::update(Kind::Incident),
+                status: 400,
+                message: echo.into(),
+            };
+            let failure = Failure::new(error, &secrets_of(&object));
+            assert_eq!(
+                failure.message,
+                format!("`update_incident` failed with 400: {WITHHELD}"),
+                "{echo}"
+            );
+        }
+        crate::scrub::register_credential("apply-test-token-91c2");
+        let error = ClientError::Status {
+            operation: crate::client::Operation::update(Kind::Incident),
+            status: 401,
+            message: "bad header Bearer APPLY-TEST-TOKEN-91C2".into(),
+        };
+        let failure = Failure::new(error, &secrets_of(&object));
+        assert_eq!(
+            failure.message,
+            "`update_incident` failed with 401: bad header Bearer ***"
         );
     }
 }

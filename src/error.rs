@@ -1,9 +1,16 @@
 //! The error every command returns, and how it is shown: `error: ...`, `Caused by:` lines, `hint: ...`.
+//!
+//! What a server said passes the scrubber twice: when a client error becomes an [`Error`] (its
+//! server message withheld if it mentions a sensitive value, credentials masked), and once more
+//! when it is rendered. Rendering also shows control characters escaped, so that a server
+//! message cannot clear the screen or fake output lines.
 
 use std::fmt::Write as _;
 
 use crate::client::ClientError;
 use crate::manifest::Report;
+use crate::safe_text;
+use crate::scrub;
 
 /// A failure that ends a command with exit code 1.
 #[derive(Debug, thiserror::Error)]
@@ -14,7 +21,7 @@ pub enum Error {
 
     /// A request to Cloud SOAR failed.
     #[error(transparent)]
-    Client(#[from] ClientError),
+    Client(ClientError),
 
     /// Anything else, with an optional hint on what to do next.
     #[error("{message}")]
@@ -23,6 +30,17 @@ pub enum Error {
         causes: Vec<String>,
         hint: Option<String>,
     },
+}
+
+impl From<ClientError> for Error {
+    /// The server's part of the error is scrubbed here, while the error is still owned: withheld
+    /// whole when it mentions a sensitive value, credentials masked.
+    fn from(mut error: ClientError) -> Self {
+        if let Some(message) = error.server_message_mut() {
+            *message = scrub::server_text(message);
+        }
+        Error::Client(error)
+    }
 }
 
 impl Error {
@@ -59,7 +77,8 @@ impl Error {
         }
     }
 
-    /// Renders the error for stderr, the way cargo and uv do.
+    /// Renders the error for stderr, the way cargo and uv do: scrubbed once more (defence in
+    /// depth) and with control characters escaped.
     pub fn render(&self, color: bool) -> String {
         let (red, bold, cyan, reset) = if color {
             ("\x1b[1;31m", "\x1b[1m", "\x1b[1;36m", "\x1b[0m")
@@ -78,8 +97,11 @@ impl Error {
                 );
             }
             Error::Client(error) => {
-                let _ = writeln!(out, "{red}error{reset}{bold}: {error}{reset}");
+                // Every part of a client error may carry what the server said: one line each.
+                let message = server_line(&error.to_string());
+                let _ = writeln!(out, "{red}error{reset}{bold}: {message}{reset}");
                 if let Some(hint) = error.hint() {
+                    let hint = server_line(&hint);
                     let _ = writeln!(out, "{cyan}hint{reset}{bold}:{reset} {hint}");
                 }
             }
@@ -88,14 +110,17 @@ impl Error {
                 causes,
                 hint,
             } => {
+                let message = own_text(message);
                 let _ = writeln!(out, "{red}error{reset}{bold}: {message}{reset}");
                 if !causes.is_empty() {
                     out.push_str("\nCaused by:\n");
                     for cause in causes {
-                        let _ = writeln!(out, "  {cause}");
+                        // A cause may be a client error, an I/O error naming a path, ...
+                        let _ = writeln!(out, "  {}", server_line(cause));
                     }
                 }
                 if let Some(hint) = hint {
+                    let hint = own_text(hint);
                     let _ = writeln!(out, "{cyan}hint{reset}{bold}:{reset} {hint}");
                 }
             }
@@ -104,5 +129,64 @@ impl Error {
     }
 }
 
+/// Text that may hold what a server said, for one line: scrubbed (withheld whole if it mentions
+/// a sensitive value) and escaped, line feeds included.
+fn server_line(text: &str) -> String {
+    safe_text::one_line(&scrub::server_text(text)).into_owned()
+}
+
+/// soarform's own wording, which names values (keys, paths, field names) on purpose: credentials
+/// masked, control characters escaped; its own line breaks are kept.
+fn own_text(text: &str) -> String {
+    safe_text::escaped(&scrub::credentials_in(text)).into_owned()
+}
+
 /// The result type of core operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Operation;
+    use crate::kind::Kind;
+
+    #[test]
+    fn server_messages_are_scrubbed_and_shown_escaped_on_one_line() {
+        // Values unique to this test: the registry is shared by the whole test process.
+        scrub::register_credential("error-test-token-3f0a");
+        scrub::register_sensitive("error-test-secret-88d1");
+        let error = Error::from(ClientError::Status {
+            operation: Operation::update(Kind::Incident),
+            status: 401,
+            message: "bad \u{1b}[2J Bearer ERROR-TEST-TOKEN-3F0A\r\nerror: forged".into(),
+        });
+        let rendered = error.render(false);
+        assert_eq!(
+            rendered,
+            "error: `update_incident` failed with 401: bad \\u{1b}[2J Bearer ***\\r\\nerror: forged\n"
+        );
+        let error = Error::from(ClientError::Status {
+            operation: Operation::update(Kind::Incident),
+            status: 400,
+            message: "value error%2Dtest%2Dsecret%2D88d1 is bad".into(),
+        });
+        assert_eq!(
+            error.render(false),
+            format!(
+                "error: `update_incident` failed with 400: {}\n",
+                scrub::WITHHELD
+            )
+        );
+        let io = std::io::Error::other("read \u{7}error-test-secret-88d1");
+        let error = Error::caused_by("cannot read `a\u{1b}b`", &io);
+        let rendered = error.render(false);
+        assert!(
+            rendered.starts_with("error: cannot read `a\\u{1b}b`\n\nCaused by:\n"),
+            "{rendered}"
+        );
+        assert!(
+            rendered.contains(&format!("  {}\n", scrub::WITHHELD)),
+            "{rendered}"
+        );
+    }
+}

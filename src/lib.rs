@@ -24,7 +24,9 @@ pub mod plan_json;
 pub mod progress;
 pub mod render;
 pub mod resolve;
+pub mod safe_text;
 pub mod saved;
+pub mod scrub;
 pub mod select;
 pub mod session;
 pub mod settings;
@@ -61,6 +63,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match result {
         Ok(status) => status.into(),
         Err(error) => {
+            // `render` scrubs and escapes what came from elsewhere.
             eprint!("{}", error.render(printer.stderr_color));
             ExitStatus::Failure.into()
         }
@@ -68,7 +71,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 }
 
 /// Logs go to stderr. Only soarform's own events are shown: the HTTP stack's debug output could
-/// include headers, and headers carry credentials.
+/// include headers, and headers carry credentials. Every line passes the scrubber and the
+/// escaper ([`LogWriter`]), so `-v`/`-vv` lines can never show a registered secret or a raw
+/// escape sequence; for that, logs are never coloured.
 fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -76,9 +81,75 @@ fn init_logging(verbose: u8) {
         _ => "soarform=trace",
     };
     let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(LogWriter::default)
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
+        .with_ansi(false)
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// Collects one log event and writes it to stderr, scrubbed and escaped, when dropped (the
+/// formatter makes one writer per event).
+#[derive(Default)]
+struct LogWriter {
+    event: Vec<u8>,
+}
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.event.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        if self.event.is_empty() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&self.event);
+        // One event is one line: a line break inside it (a server message, say) is shown
+        // escaped, so it cannot start a line that looks like soarform's own.
+        let scrubbed = scrubbed_event(text.strip_suffix('\n').unwrap_or(&text));
+        let line = format!("{}\n", safe_text::one_line(&scrubbed));
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
+    }
+}
+
+/// A formatted log event (without its final line break) scrubbed: its level (`DEBUG`, ` WARN`)
+/// stays even when the rest of it is withheld.
+fn scrubbed_event(text: &str) -> String {
+    const LEVELS: [&str; 5] = ["TRACE ", "DEBUG ", "INFO ", "WARN ", "ERROR "];
+    let trimmed = text.trim_start();
+    let level = LEVELS
+        .iter()
+        .find(|level| trimmed.starts_with(*level))
+        .map_or(0, |level| text.len() - trimmed.len() + level.len());
+    format!("{}{}", &text[..level], scrub::server_text(&text[level..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_events_keep_their_level_when_withheld() {
+        // Values unique to this test: the registry is shared by the whole test process.
+        scrub::register_sensitive("log-test-secret-4c1e");
+        scrub::register_credential("log-test-token-0d9b");
+        assert_eq!(
+            scrubbed_event(" WARN PUT x: 503 log%2Dtest%2Dsecret%2D4c1e\nmore"),
+            format!(" WARN {}", scrub::WITHHELD)
+        );
+        assert_eq!(
+            scrubbed_event("DEBUG retrying: Bearer LOG-TEST-TOKEN-0D9B"),
+            "DEBUG retrying: Bearer ***"
+        );
+        assert_eq!(scrubbed_event("no level"), "no level");
+    }
 }

@@ -70,13 +70,7 @@ impl Action {
 
 /// Text from the server as it may be shown on a line: as is when it is printable, quoted with
 /// escapes when it holds control characters (which could fake output lines or colours).
-pub fn shown(text: &str) -> String {
-    if text.chars().any(char::is_control) {
-        format!("{text:?}")
-    } else {
-        text.to_string()
-    }
-}
+pub use crate::safe_text::quoted as shown;
 
 /// The value soarform writes into the ownership field of the objects it manages.
 pub const OWNER_MARKER: &str = "soarform";

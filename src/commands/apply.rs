@@ -56,6 +56,7 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
         let lease = take_lease(&session, &config, &args.lock).await?;
         let work = async {
             let planned = session.plan(&manifest, &config, &selection).await?;
+            apply::register_sensitive_values(&planned.plan.objects);
             let plan = &planned.plan;
             let context = Context {
                 target: session.target_info(),
@@ -468,6 +469,7 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
             fill_sensitive_writes(&session, &config, &paths, &document, &mut fresh, &mut report)
                 .await?;
         }
+        apply::register_sensitive_values(&fresh);
         let text_output = args.format == OutputFormat::Text;
         if text_output {
             write_stdout(&format!(

@@ -45,6 +45,7 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
             }
         }
         let planned = session.plan(&manifest, &config, &selection).await?;
+        crate::apply::register_sensitive_values(&planned.plan.objects);
         let context = Context {
             target: session.target_info(),
             paths: super::path_strings(&args.paths),

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use annotate_snippets::{Level, Renderer, Snippet};
 
+use crate::safe_text;
+
 /// Where something was written: a file and a byte span in it.
 ///
 /// `line` and `column` are 1-based; `column` counts characters, not bytes.
@@ -118,6 +120,9 @@ impl Diagnostic {
 
     /// Renders `error: message`, then ` --> file:line:col`, the source line with a caret and the
     /// label, and the notes and help; without the source part when there is no origin.
+    ///
+    /// Control characters and bidirectional overrides in any of it (a file's text, its name, a
+    /// value quoted in the message) are shown escaped, with the caret still under its text.
     pub fn render(&self, sources: &Sources, color: bool) -> String {
         let renderer = if color {
             Renderer::styled()
@@ -127,39 +132,66 @@ impl Diagnostic {
         let file_name = self
             .origin
             .as_ref()
-            .map(|origin| origin.file.display().to_string())
+            .map(|origin| safe_text::one_line(&origin.file.display().to_string()).into_owned())
             .unwrap_or_default();
         let excerpt = self.origin.as_ref().and_then(|origin| {
             let text = sources.get(&origin.file)?;
             Excerpt::new(text, origin)
         });
+        let shown = excerpt.as_ref().map(Excerpt::escaped);
 
-        let mut message = Level::Error.title(&self.message);
-        if let Some(excerpt) = &excerpt {
-            let mut annotation = Level::Error.span(excerpt.span.clone());
-            if let Some(label) = &self.label {
+        let title = safe_text::escaped(&self.message);
+        let label = self.label.as_deref().map(safe_text::escaped);
+        let notes: Vec<_> = self
+            .notes
+            .iter()
+            .map(|note| safe_text::escaped(note))
+            .collect();
+        let help = self.help.as_deref().map(safe_text::escaped);
+        let mut message = Level::Error.title(&title);
+        if let (Some(excerpt), Some(shown)) = (&excerpt, &shown) {
+            let mut annotation = Level::Error.span(shown.span.clone());
+            if let Some(label) = &label {
                 annotation = annotation.label(label);
             }
             message = message.snippet(
-                Snippet::source(excerpt.text)
+                Snippet::source(&shown.text)
                     .line_start(excerpt.line)
                     .origin(&file_name)
                     .annotation(annotation),
             );
         }
-        for note in &self.notes {
+        for note in &notes {
             message = message.footer(Level::Note.title(note));
         }
-        if let Some(help) = &self.help {
+        if let Some(help) = &help {
             message = message.footer(Level::Help.title(help));
         }
-        let rendered = renderer.render(message).to_string();
+        let mut rendered = renderer.render(message).to_string();
+        if let (Some(excerpt), Some(shown)) = (&excerpt, &shown) {
+            // The column is counted in the escaped line; `file:line:col` names the file's own.
+            let column = |text: &str, end: usize| text[..end].chars().count() + 1;
+            let (written, displayed) = (
+                column(excerpt.text, excerpt.span.start),
+                column(&shown.text, shown.span.start),
+            );
+            if written != displayed {
+                rendered = rendered.replacen(
+                    &format!("{file_name}:{}:{displayed}", excerpt.line),
+                    &format!("{file_name}:{}:{written}", excerpt.line),
+                    1,
+                );
+            }
+        }
 
         match (&self.origin, &excerpt) {
             // No text to show (a file that was not read, an empty line): still say where.
             (Some(origin), None) => {
                 let (title, rest) = rendered.split_once('\n').unwrap_or((&rendered, ""));
-                let mut out = format!("{title}\n --> {origin}");
+                let mut out = format!(
+                    "{title}\n --> {file_name}:{}:{}",
+                    origin.line, origin.column
+                );
                 if !rest.is_empty() {
                     out.push('\n');
                     out.push_str(rest);
@@ -220,6 +252,24 @@ impl<'a> Excerpt<'a> {
             line,
             span: (start - line_start)..(end - line_start),
         })
+    }
+}
+
+/// An excerpt's line with its control characters escaped, and the span moved to match.
+struct Shown {
+    text: String,
+    span: std::ops::Range<usize>,
+}
+
+impl Excerpt<'_> {
+    fn escaped(&self) -> Shown {
+        let before = safe_text::escaped(&self.text[..self.span.start]);
+        let inside = safe_text::escaped(&self.text[self.span.clone()]);
+        let after = safe_text::escaped(&self.text[self.span.end..]);
+        Shown {
+            text: format!("{before}{inside}{after}"),
+            span: before.len()..before.len() + inside.len(),
+        }
     }
 }
 
@@ -353,6 +403,48 @@ mod tests {
         assert!(rendered.contains("^^^ not a valid key"), "{rendered}");
         assert!(rendered.contains("= note: keys match `^x$`"), "{rendered}");
         assert!(rendered.contains("= help: remove the space"), "{rendered}");
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped_with_the_caret_under_its_text() {
+        let mut sources = Sources::default();
+        sources.insert(
+            PathBuf::from("a.yaml"),
+            "kind: Incident\ntemplate: \"\u{1b}[2J\u{202e}x\" # \u{7}\r\n".to_string(),
+        );
+        // The span is the quoted scalar, after the ESC.
+        let diagnostic = Diagnostic::at(
+            origin("a.yaml", 2, 11, 25, 10),
+            "unknown template `\u{1b}[2J\u{202e}x`",
+        )
+        .with_label("not a template \u{1b}]0;title\u{7}");
+        let rendered = diagnostic.render(&sources, false);
+        assert!(
+            !rendered.contains(['\u{1b}', '\u{7}', '\u{202e}', '\r']),
+            "{rendered:?}"
+        );
+        assert!(
+            rendered.starts_with("error: unknown template `\\u{1b}[2J\\u{202e}x`\n"),
+            "{rendered}"
+        );
+        assert!(rendered.contains(" --> a.yaml:2:11\n"), "{rendered}");
+        assert!(
+            rendered.contains(
+                "2 | template: \"\\u{1b}[2J\\u{202e}x\" # \\u{7}\n  |           ^^^^^^^^^^^^^^^^^^^^ not a template \\u{1b}]0;title\\u{7}"
+            ),
+            "{rendered}"
+        );
+        // After escapes, the caret moves with the text and `-->` keeps the file's column.
+        let diagnostic = Diagnostic::at(origin("a.yaml", 2, 17, 33, 1), "here");
+        let rendered = diagnostic.render(&sources, false);
+        assert!(rendered.contains(" --> a.yaml:2:17\n"), "{rendered}");
+        assert!(
+            rendered.contains(&format!(
+                "\"\\u{{1b}}[2J\\u{{202e}}x\" # \\u{{7}}\n  |{}^\n",
+                " ".repeat(29)
+            )),
+            "{rendered}"
+        );
     }
 
     #[test]

@@ -5,9 +5,10 @@
 //! first, and folds each object into a `<details>` section with its changes in a fenced `diff`
 //! block.
 //!
-//! Everything that comes from documents, the tenant or the server is made inert: HTML-escaped
-//! inside HTML (`<summary>`), put in code spans or backslash-escaped in Markdown text, and fenced
-//! with a fence longer than any run of backticks it contains inside code blocks.
+//! Everything that comes from documents, the tenant or the server is made inert: control
+//! characters and bidirectional overrides shown escaped ([`safe_text`]), then HTML-escaped inside
+//! HTML (`<summary>`), put in code spans or backslash-escaped in Markdown text, and fenced with a
+//! fence longer than any run of backticks it contains inside code blocks.
 //!
 //! The output always stays under [`COMMENT_LIMIT`] bytes (UTF-8 bytes are never fewer than the
 //! UTF-16 units GitHub counts): every line and every section is capped, objects are added in
@@ -21,6 +22,8 @@ use super::text::SENSITIVE;
 use crate::apply::{ApplyReport, Drift, Outcome, Refusal};
 use crate::normalize::Normalized;
 use crate::plan::{Action, FieldChange, ObjectPlan, Plan};
+use crate::safe_text;
+use crate::scrub;
 
 /// Where the plan was computed, shown in the comment header.
 #[derive(Debug, Clone, Copy)]
@@ -318,7 +321,7 @@ fn plan_section(object: &ObjectPlan, limit: usize) -> String {
     for (index, warning) in object.warnings.iter().enumerate() {
         let line = format!(
             "> ⚠️ **Warning:** {}\n\n",
-            prose(&shorten(warning, MESSAGE_LIMIT))
+            prose(&shorten(&scrub::server_text(warning), MESSAGE_LIMIT))
         );
         if head.len() + line.len() > limit / WARNING_SHARE {
             warnings_left_out = object.warnings.len() - index;
@@ -464,15 +467,18 @@ fn change_lines_of(lines: &mut Vec<String>, change: &FieldChange, action: Action
         match (&change.after, multiline) {
             (Normalized::Text(text), true) => {
                 lines.push(format!("+ {name}: |"));
-                lines.extend(text.lines().map(|line| format!("+   {line}")));
+                lines.extend(
+                    text.lines()
+                        .map(|line| format!("+   {}", safe_text::escaped(line))),
+                );
             }
-            (after, _) => lines.push(format!("+ {name}: {after}")),
+            (after, _) => lines.push(format!("+ {name}: {}", value(after))),
         }
         return;
     }
     if !multiline {
-        lines.push(format!("- {name}: {}", change.before));
-        lines.push(format!("+ {name}: {}", change.after));
+        lines.push(format!("- {name}: {}", value(&change.before)));
+        lines.push(format!("+ {name}: {}", value(&change.after)));
         return;
     }
     let before = text_of(&change.before);
@@ -491,13 +497,18 @@ fn change_lines_of(lines: &mut Vec<String>, change: &FieldChange, action: Action
                 ChangeTag::Insert => '+',
                 ChangeTag::Equal => ' ',
             };
-            let text = line.value().trim_end_matches('\n');
+            let text = safe_text::escaped(line.value().trim_end_matches('\n'));
             lines.push(format!("{sign}{text}"));
             if line.missing_newline() {
                 lines.push("\\ No newline at end of text".to_string());
             }
         }
     }
+}
+
+/// A value on one line, escaped (text is quoted with escapes already; a choice's name may not be).
+fn value(value: &Normalized) -> String {
+    one_line(&value.to_string())
 }
 
 fn text_of(value: &Normalized) -> String {
@@ -660,8 +671,8 @@ fn drift_lines(drift: &Drift) -> [String; 2] {
         ]
     } else {
         [
-            cap_line(format!("- {name}: {}", drift.planned)),
-            cap_line(format!("+ {name}: {}", drift.now)),
+            cap_line(format!("- {name}: {}", value(&drift.planned))),
+            cap_line(format!("+ {name}: {}", value(&drift.now))),
         ]
     }
 }
@@ -684,17 +695,17 @@ fn shorten(text: &str, limit: usize) -> String {
     short
 }
 
-/// Control characters (line breaks included) become spaces, so text stays on its line.
+/// Text kept on its line: line breaks and tabs become spaces, other control characters and
+/// bidirectional overrides are shown escaped (`\u{1b}`).
 fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|character| {
-            if character.is_control() {
-                ' '
-            } else {
-                character
-            }
+    let spaced: String = text
+        .chars()
+        .map(|character| match character {
+            '\n' | '\t' => ' ',
+            character => character,
         })
-        .collect()
+        .collect();
+    safe_text::escaped(&spaced).into_owned()
 }
 
 /// Text for HTML content or attribute values, on one line.
@@ -858,6 +869,62 @@ mod tests {
             }
         }
         outside
+    }
+
+    #[test]
+    fn escape_sequences_from_the_tenant_are_shown_escaped() {
+        let hostile =
+            "a\u{1b}[2J b\u{1b}]0;title\u{7} c\rd \u{202e}e\u{85}\n+ create Incident forged\n";
+        let mut update = object(
+            "phishing/one",
+            Action::Update,
+            vec![
+                change("Description\u{1b}[8m", text(hostile), text("clean\n")),
+                change("Status", choice(1, "Open\u{1b}[2J"), choice(2, "Closed")),
+            ],
+        );
+        update.warnings = vec!["live \u{1b}]0;x\u{7}".into()];
+        let mut create = object(
+            "phishing/two",
+            Action::Create,
+            vec![change("Description", Normalized::Absent, text(hostile))],
+        );
+        create.template = Some(Template {
+            id: 1,
+            name: "Phish\u{1b}[2Jing".into(),
+        });
+        let markdown = render_plan(&plan(vec![update, create]), &CONTEXT);
+        assert!(
+            !markdown.contains(['\u{1b}', '\u{7}', '\r', '\u{202e}', '\u{85}']),
+            "{markdown:?}"
+        );
+        assert!(
+            markdown.contains(
+                "-a\\u{1b}[2J b\\u{1b}]0;title\\u{7} c\\r\n-d \\u{202e}e\\u{85}\n-+ create Incident forged\n"
+            ),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("+   + create Incident forged\n"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("~ Description\\u{1b}[8m:\n"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("- Status: \"Open\\u{1b}[2J\"\n"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("template <code>Phish\\u{1b}[2Jing</code>"),
+            "{markdown}"
+        );
+        // In prose, the escape's backslash is escaped in turn, so it shows as written.
+        assert!(
+            markdown.contains("**Warning:** live \\\\u{1b}\\]0;x\\\\u{7}\n"),
+            "{markdown}"
+        );
     }
 
     #[test]

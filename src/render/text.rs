@@ -1,4 +1,9 @@
 //! The text plan: a header per object, a line per changed field, unified diffs for multi-line text.
+//!
+//! Everything that comes from documents, the tenant or the server (keys, names, values, warnings,
+//! messages) is shown through [`safe_text`]: control characters and bidirectional overrides
+//! escaped, and on one line unless it is a line of a multi-line diff, so that no value can clear
+//! the screen, colour the output or forge a plan line.
 
 use std::fmt::Write as _;
 
@@ -8,6 +13,8 @@ use super::Palette;
 use crate::apply::{ApplyReport, Outcome, Refusal};
 use crate::normalize::Normalized;
 use crate::plan::{Action, FieldChange, ObjectPlan, Plan, Summary};
+use crate::safe_text::{escaped, one_line};
+use crate::scrub;
 
 const INDENT: &str = "    ";
 
@@ -53,7 +60,9 @@ fn undeclared_section(plan: &Plan, palette: &Palette) -> String {
         let _ = writeln!(
             out,
             "{INDENT}{bold}{} {}{reset} {dim}(id {}){reset}",
-            object.kind, object.key, object.remote_id
+            object.kind,
+            one_line(&object.key),
+            object.remote_id
         );
     }
     out.push('\n');
@@ -93,14 +102,17 @@ fn render_object(out: &mut String, object: &ObjectPlan, palette: &Palette) {
     let details = if details.is_empty() {
         String::new()
     } else {
-        format!(" {dim}({}){reset}", details.join(", "))
+        format!(" {dim}({}){reset}", one_line(&details.join(", ")))
     };
     let _ = writeln!(
         out,
         "{header} {bold}{} {}{reset}{details}",
-        object.kind, object.key
+        object.kind,
+        one_line(&object.key)
     );
     for warning in &object.warnings {
+        // A warning quotes what the tenant holds: the scrubber sees it first.
+        let warning = one_line(&scrub::server_text(warning)).into_owned();
         let _ = writeln!(out, "{INDENT}{yellow}! warning:{reset} {warning}");
     }
     for change in &object.changes {
@@ -117,7 +129,7 @@ fn render_change(out: &mut String, change: &FieldChange, action: Action, palette
         reset,
         ..
     } = *palette;
-    let name = &change.declared_name;
+    let name = one_line(&change.declared_name);
     if change.sensitive {
         // Neither value is ever shown, nor the shape of a diff between them.
         let _ = match action {
@@ -135,10 +147,12 @@ fn render_change(out: &mut String, change: &FieldChange, action: Action, palette
             (Normalized::Text(text), true) => {
                 let _ = writeln!(out, "{INDENT}{green}+{reset} {name}:");
                 for line in text.lines() {
+                    let line = escaped(line);
                     let _ = writeln!(out, "{INDENT}{INDENT}{green}+{line}{reset}");
                 }
             }
             (after, _) => {
+                let after = value(after);
                 let _ = writeln!(out, "{INDENT}{green}+{reset} {name}: {after}");
             }
         }
@@ -148,7 +162,8 @@ fn render_change(out: &mut String, change: &FieldChange, action: Action, palette
         let _ = writeln!(
             out,
             "{INDENT}{yellow}~{reset} {name}: {red}{}{reset} {dim}->{reset} {green}{}{reset}",
-            change.before, change.after
+            value(&change.before),
+            value(&change.after)
         );
         return;
     }
@@ -164,7 +179,7 @@ fn render_change(out: &mut String, change: &FieldChange, action: Action, palette
                 ChangeTag::Insert => ('+', green),
                 ChangeTag::Equal => (' ', ""),
             };
-            let text = line.value().trim_end_matches('\n');
+            let text = escaped(line.value().trim_end_matches('\n'));
             let _ = writeln!(out, "{INDENT}{INDENT}{style}{sign}{text}{reset}");
             if line.missing_newline() {
                 let _ = writeln!(
@@ -174,6 +189,11 @@ fn render_change(out: &mut String, change: &FieldChange, action: Action, palette
             }
         }
     }
+}
+
+/// A value on one line (text is quoted with escapes already; a choice's name may not be).
+fn value(value: &Normalized) -> String {
+    one_line(&value.to_string()).into_owned()
 }
 
 fn text_of(value: &Normalized) -> String {
@@ -194,7 +214,7 @@ pub fn render_outcome(outcome: &Outcome, color: bool) -> String {
         reset,
         ..
     } = Palette::new(color);
-    let subject = format!("{bold}{} {}{reset}", outcome.kind, outcome.key);
+    let subject = format!("{bold}{} {}{reset}", outcome.kind, one_line(&outcome.key));
     match (&outcome.result, outcome.action) {
         (Ok(id), Action::Create) => format!("{green}+{reset} {subject}: created (id {id})\n"),
         (Ok(id), action) => format!(
@@ -204,9 +224,11 @@ pub fn render_outcome(outcome: &Outcome, color: bool) -> String {
             if outcome.field_count == 1 { "" } else { "s" }
         ),
         (Err(failure), _) => {
-            let mut line = format!("{red}x{reset} {subject}: failed: {failure}\n");
+            // A failure was scrubbed when it was made; it still holds what the server said.
+            let message = one_line(&failure.message);
+            let mut line = format!("{red}x{reset} {subject}: failed: {message}\n");
             if let Some(hint) = &failure.hint {
-                let _ = writeln!(line, "{INDENT}hint: {hint}");
+                let _ = writeln!(line, "{INDENT}hint: {}", one_line(hint));
             }
             line
         }
@@ -230,20 +252,24 @@ pub fn render_refusal(refusal: &Refusal, color: bool) -> String {
         .unwrap_or_default();
     let mut out = format!(
         "{red}! refused{reset} {bold}{} {}{reset}{id}: {}\n",
-        refusal.kind, refusal.key, refusal.reason
+        refusal.kind,
+        one_line(&refusal.key),
+        one_line(&refusal.reason)
     );
     for drift in &refusal.drift {
         let _ = if drift.sensitive {
             writeln!(
                 out,
                 "{INDENT}{yellow}~{reset} {}: {SENSITIVE} {dim}changed since the plan{reset}",
-                drift.label
+                one_line(&drift.label)
             )
         } else {
             writeln!(
                 out,
                 "{INDENT}{yellow}~{reset} {}: {red}{}{reset} {dim}at plan time, now{reset} {green}{}{reset}",
-                drift.label, drift.planned, drift.now
+                one_line(&drift.label),
+                value(&drift.planned),
+                value(&drift.now)
             )
         };
     }
@@ -398,6 +424,116 @@ mod tests {
             text.contains("~ description: (sensitive) -> (sensitive) (value changed)\n"),
             "{text}"
         );
+    }
+
+    /// What an incident edited by anyone may hold: a clear-screen, a window title ended by BEL, a
+    /// carriage return, a right-to-left override and a line that looks like a plan header.
+    const HOSTILE: &str =
+        "a\u{1b}[2J b\u{1b}]0;title\u{7} c\rd \u{202e}e\u{9b}\n+ create Incident forged\n";
+
+    fn assert_inert(text: &str) {
+        assert!(
+            !text.contains(['\u{1b}', '\u{7}', '\r', '\u{202e}', '\u{9b}']),
+            "{text:?}"
+        );
+        assert!(
+            !text
+                .lines()
+                .any(|line| line.starts_with("+ create Incident forged")),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn escape_sequences_from_the_tenant_are_shown_escaped() {
+        let mut hostile = change(
+            Normalized::Text(HOSTILE.into()),
+            Normalized::Text("clean\n".into()),
+        );
+        hostile.declared_name = "name\u{1b}[31m".into();
+        let choice = change(
+            Normalized::Choice {
+                id: Some(1),
+                name: "Open\u{1b}[8m".into(),
+            },
+            Normalized::Text("x".into()),
+        );
+        let mut update = plan(Action::Update, vec![hostile.clone(), choice]);
+        update.objects[0].warnings = vec!["live `\u{1b}[2J`\nforged".into()];
+        let text = render_plan(&update, false);
+        assert_inert(&text);
+        assert!(
+            text.contains("    ~ name\\u{1b}[31m:\n        @@ -1,3 +1 @@\n"),
+            "{text}"
+        );
+        // The diff takes a lone carriage return for a line end; it is shown escaped all the same.
+        assert!(
+            text.contains(
+                "        -a\\u{1b}[2J b\\u{1b}]0;title\\u{7} c\\r\n        -d \\u{202e}e\\u{9b}\n        -+ create Incident forged\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("    ! warning: live `\\u{1b}[2J`\\nforged\n"),
+            "{text}"
+        );
+
+        let mut created = hostile;
+        created.after = Normalized::Text(HOSTILE.into());
+        let mut create = plan(Action::Create, vec![created]);
+        create.objects[0].template = Some(crate::catalog::Template {
+            id: 1,
+            name: "Phish\u{1b}[2J\ning".into(),
+        });
+        let text = render_plan(&create, false);
+        assert_inert(&text);
+        assert!(
+            text.contains("(template Phish\\u{1b}[2J\\ning)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("        ++ create Incident forged\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn apply_lines_show_server_text_escaped() {
+        let outcome = Outcome {
+            kind: Kind::Incident,
+            key: "phishing/one".into(),
+            action: Action::Update,
+            remote_id: Some(3),
+            field_count: 1,
+            result: Err(crate::apply::Failure {
+                message: "400: bad \u{1b}[2J\r\nApply complete: 9 created".into(),
+                hint: Some("\u{7}".into()),
+            }),
+        };
+        let line = render_outcome(&outcome, false);
+        assert_inert(&line);
+        assert_eq!(line.lines().count(), 2, "{line}");
+        assert!(
+            line.contains("failed: 400: bad \\u{1b}[2J\\r\\nApply complete"),
+            "{line}"
+        );
+        let refusal = Refusal {
+            kind: Kind::Incident,
+            key: "phishing/one".into(),
+            action: Action::Update,
+            remote_id: Some(3),
+            reason: "changed\u{1b}[2J".into(),
+            drift: vec![crate::apply::Drift {
+                label: "Label\u{202e}".into(),
+                planned: Normalized::Text("a\u{1b}".into()),
+                now: Normalized::Absent,
+                sensitive: false,
+            }],
+        };
+        let text = render_refusal(&refusal, false);
+        assert_inert(&text);
+        assert!(text.contains("changed\\u{1b}[2J\n"), "{text}");
+        assert!(text.contains("~ Label\\u{202e}: \"a\\u{1b}\""), "{text}");
     }
 
     #[test]

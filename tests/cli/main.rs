@@ -10,6 +10,7 @@ mod drift;
 mod export;
 mod fmt;
 mod formats;
+mod hostile;
 mod lifecycle;
 mod masking;
 mod plan_apply;
