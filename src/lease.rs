@@ -290,9 +290,9 @@ impl Lease {
                             return Err(held(spec, lease.id, &record, waited));
                         }
                         if !announced {
-                            tracing::warn!(
-                                "the apply lease is held by {} since {}; waiting up to {} s",
-                                record.holder,
+                            eprintln!(
+                                "note: the apply lease is held by {} since {}; waiting up to {} s",
+                                crate::safe_text::one_line(&crate::scrub::server_text(&record.holder)),
                                 record.started.to_rfc3339_opts(SecondsFormat::Secs, true),
                                 timeout.saturating_sub(waited).as_secs()
                             );

@@ -44,7 +44,8 @@ pub enum Credential {
     },
     /// HTTP Basic with a Sumo access ID and access key.
     Basic {
-        /// The access ID; not a secret on its own, shown in errors so the user knows which key failed.
+        /// The access ID: masked in every output like the key (servers echo it beside the key), and
+    /// named by its first characters in errors so the user knows which key failed.
         access_id: String,
         /// The access key.
         access_key: Secret,
@@ -74,9 +75,42 @@ impl Credential {
         match self {
             Credential::Bearer { source, .. } => format!("the Bearer token from {source}"),
             Credential::Basic { access_id, .. } => format!(
-                "access ID `{access_id}` with its access key (`SUMO_ACCESS_ID` / `SUMO_ACCESS_KEY`)"
+                "access ID `{}` with its access key (`SUMO_ACCESS_ID` / `SUMO_ACCESS_KEY`)",
+                abbreviated(access_id)
             ),
         }
+    }
+
+    /// Every form of the credential a server could echo, for [`crate::scrub`] to mask: the
+    /// token; or the access ID, the access key, `id:key` and its base64 (the header's value).
+    pub fn secrets(&self) -> Vec<String> {
+        match self {
+            Credential::Bearer { token, .. } => vec![token.expose().to_string()],
+            Credential::Basic {
+                access_id,
+                access_key,
+            } => {
+                let pair = format!("{access_id}:{}", access_key.expose());
+                let encoded = base64::engine::general_purpose::STANDARD.encode(&pair);
+                vec![
+                    access_id.clone(),
+                    access_key.expose().to_string(),
+                    pair,
+                    encoded,
+                ]
+            }
+        }
+    }
+}
+
+/// The first four characters of an access ID and `…`: enough for a person to tell which key
+/// failed, while the whole ID, which servers may echo, is masked everywhere like the key.
+fn abbreviated(access_id: &str) -> String {
+    let shown: String = access_id.chars().take(4).collect();
+    if shown.len() < access_id.len() {
+        format!("{shown}…")
+    } else {
+        "…".to_string()
     }
 }
 
@@ -92,7 +126,7 @@ mod tests {
         };
         let shown = format!("{credential:?} {}", credential.describe());
         assert!(!shown.contains("very-secret-key"), "{shown}");
-        assert!(shown.contains("suABC"));
+        assert!(shown.contains("suAB…"), "{shown}");
         let token = Credential::Bearer {
             token: Secret::new("tok-123456"),
             source: "`SOARFORM_TOKEN`".into(),

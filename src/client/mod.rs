@@ -140,6 +140,10 @@ impl Client {
                 message: error.to_string(),
             })?;
         let limiter = Limiter::new(options.requests_per_second, options.max_concurrency);
+        // From here on, no output can show the credential, whatever a server echoes.
+        for secret in credential.secrets() {
+            crate::scrub::register_credential(&secret);
+        }
         Ok(Client {
             http,
             target,
@@ -442,7 +446,10 @@ impl Client {
                 .map(|mut reported| reported.insert(operation))
                 .unwrap_or(false);
             if first_time {
-                tracing::warn!("retrying {operation}: {what} ({of})");
+                eprintln!(
+                    "warning: retrying {operation}: {} ({of})",
+                    crate::safe_text::one_line(&crate::scrub::server_text(&what))
+                );
             }
             tracing::debug!(
                 "{method} {operation}: {error}; retrying in {} ms (attempt {})",
@@ -672,8 +679,21 @@ fn object(operation: Operation, body: &Value) -> Result<RemoteObject, ClientErro
         .map_err(|message| ClientError::InvalidResponse { operation, message })
 }
 
-/// The server's own words from either error shape of the profile, else the status text.
+/// The most characters of a server's message kept, after scrubbing.
+const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// The server's own words from either error shape of the profile, else the status text;
+/// scrubbed of every registered secret before anything is cut, so that no part of one is kept.
 fn server_message(status: StatusCode, body: &str) -> String {
+    let message = unscrubbed_message(status, body);
+    let scrubbed = crate::scrub::server_text(&message);
+    match scrubbed.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}…", &scrubbed[..end]),
+        None => scrubbed,
+    }
+}
+
+fn unscrubbed_message(status: StatusCode, body: &str) -> String {
     let parsed: Option<Value> = serde_json::from_str(body).ok();
     let field = |name: &str| {
         parsed
@@ -700,7 +720,9 @@ fn server_message(status: StatusCode, body: &str) -> String {
         return error;
     }
     let reason = status.canonical_reason().unwrap_or("error").to_string();
-    let snippet: String = body.trim().chars().take(200).collect();
+    // Scrubbed whole first: a cut could keep half a secret, which no scrubber recognises.
+    let scrubbed = crate::scrub::server_text(body.trim());
+    let snippet: String = scrubbed.chars().take(200).collect();
     if snippet.is_empty() || snippet.starts_with('<') {
         reason
     } else {
