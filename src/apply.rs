@@ -433,9 +433,10 @@ async fn create(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError
 /// The ids of the objects carrying the key of `object`, searched for until one shows or the
 /// settle window has passed (waits of 0.5 s, 1 s, 2 s, ... within the window).
 async fn settle(client: &Client, object: &ObjectPlan) -> Result<Vec<u64>, ClientError> {
-    // Never longer than the retry budget: `limits.retry_seconds` says how long to keep trying.
+    // At most a quarter of the retry budget (`limits.retry_seconds`), so that a create that was
+    // really lost can still be sent again within it.
     let options = client.options();
-    let window = options.create_settle.min(options.retry.max_elapsed);
+    let window = options.create_settle.min(options.retry.max_elapsed / 4);
     let started = std::time::Instant::now();
     let mut wait = std::time::Duration::from_millis(500);
     loop {

@@ -70,6 +70,8 @@ pub struct ExportRequest {
     pub omit: FieldNames,
     /// Where soarform records ownership, to count the exported objects it never wrote.
     pub ownership: crate::plan::Ownership,
+    /// The apply lease object's kind and key: soarform's own bookkeeping, never exported.
+    pub lease: Option<(Kind, String)>,
 }
 
 /// What export found: the files to write, and what was left out and why.
@@ -160,7 +162,14 @@ pub async fn collect(
     .await?;
     let mut documents = Vec::new();
     let mut unowned = std::collections::HashSet::new();
-    for ((kind, _), objects) in searches.iter().zip(answers) {
+    for ((kind, _), mut objects) in searches.iter().zip(answers) {
+        if let Some((lease_kind, lease_key)) = &request.lease {
+            let field = &identity.column(*kind).field;
+            objects.retain(|object| {
+                lease_kind != kind
+                    || object.fields.get(field).and_then(Value::as_str) != Some(lease_key.as_str())
+            });
+        }
         unowned.extend(
             objects
                 .iter()

@@ -283,28 +283,30 @@ impl Lease {
             let objects = lease_objects(client, spec).await?;
             let mut created = None;
             match objects.first() {
-                Some(lease) => match record_of(spec, lease) {
-                    Some(record) if record.held_at(now) && record.token != token => {
-                        let waited = started_waiting.elapsed();
-                        if waited >= timeout {
-                            return Err(held(spec, lease.id, &record, waited));
-                        }
-                        if !announced {
-                            eprintln!(
+                Some(lease) => {
+                    match record_of(spec, lease) {
+                        Some(record) if record.held_at(now) && record.token != token => {
+                            let waited = started_waiting.elapsed();
+                            if waited >= timeout {
+                                return Err(held(spec, lease.id, &record, waited));
+                            }
+                            if !announced {
+                                eprintln!(
                                 "note: the apply lease is held by {} since {}; waiting up to {} s",
                                 crate::safe_text::one_line(&crate::scrub::server_text(&record.holder)),
                                 record.started.to_rfc3339_opts(SecondsFormat::Secs, true),
                                 timeout.saturating_sub(waited).as_secs()
                             );
-                            announced = true;
+                                announced = true;
+                            }
+                            tokio::time::sleep(POLL.min(timeout.saturating_sub(waited))).await;
+                            continue;
                         }
-                        tokio::time::sleep(POLL.min(timeout.saturating_sub(waited))).await;
-                        continue;
+                        _ => {
+                            write_record(client, spec, lease.id, &ours).await?;
+                        }
                     }
-                    _ => {
-                        write_record(client, spec, lease.id, &ours).await?;
-                    }
-                },
+                }
                 None => {
                     created = create_lease_object(client, spec, &ours).await?;
                 }

@@ -436,6 +436,17 @@ impl Session {
         let mut options = self.plan_options(config, &identity)?;
         let mut desired = self.resolve(manifest, &identity, &options.sensitive)?;
         self.check_ownership_undeclared(manifest, &options.ownership)?;
+        if let Some(object) = manifest.objects.iter().find(|object| {
+            lease_key(&config.lock, object.kind).as_deref() == Some(object.key.as_str())
+        }) {
+            return Err(Error::with_hint(
+                format!(
+                    "`{}` is the key of the apply lease, which soarform manages itself; a document cannot declare it",
+                    object.key
+                ),
+                "rename the document's key, or move the lease with `lock.key` in soarform.yaml",
+            ));
+        }
         options.moves = resolve_moves(config, manifest)?;
         let declared = desired.len();
         let declared_keys: BTreeSet<(Kind, String)> = desired
@@ -632,7 +643,7 @@ impl Session {
             }
         }
         let candidates = self
-            .in_scope(scope, identity, &options.ownership, &closing)
+            .in_scope(scope, identity, &options.ownership, &closing, &config.lock)
             .await?;
         Ok(plan::retire(
             &candidates,
@@ -653,6 +664,7 @@ impl Session {
         identity: &Identity,
         ownership: &Ownership,
         closing: &[Option<Closing>],
+        lock: &crate::config::LockConfig,
     ) -> Result<Vec<(Kind, crate::client::RemoteObject)>> {
         let mut found = Vec::new();
         for (index, kind) in Kind::ALL.into_iter().enumerate() {
@@ -672,7 +684,15 @@ impl Session {
                 columns.push(closing.status.field.clone());
                 columns.extend(closing.note.as_ref().map(|(field, _)| field.field.clone()));
             }
-            let objects = self.client.search(kind, &filter, &columns).await?;
+            let mut objects = self.client.search(kind, &filter, &columns).await?;
+            // The apply lease is soarform's bookkeeping: never retired.
+            let lease_key = lease_key(lock, kind);
+            if let Some(lease_key) = lease_key {
+                objects.retain(|object| {
+                    object.fields.get(field).and_then(|value| value.as_str())
+                        != Some(lease_key.as_str())
+                });
+            }
             tracing::debug!(
                 "prune scope: {} {}s under {} prefixes",
                 objects.len(),
@@ -683,6 +703,15 @@ impl Session {
         }
         Ok(found)
     }
+}
+
+/// The key of the apply lease object when it is of `kind`.
+fn lease_key(lock: &crate::config::LockConfig, kind: Kind) -> Option<String> {
+    (lock.kind.unwrap_or(Kind::Incident) == kind).then(|| {
+        lock.key
+            .clone()
+            .unwrap_or_else(|| crate::config::DEFAULT_LOCK_KEY.to_string())
+    })
 }
 
 /// How soarform.yaml names a kind in settings per kind (`identity.triage`).

@@ -45,7 +45,7 @@ pub enum Credential {
     /// HTTP Basic with a Sumo access ID and access key.
     Basic {
         /// The access ID: masked in every output like the key (servers echo it beside the key), and
-    /// named by its first characters in errors so the user knows which key failed.
+        /// named by its first characters in errors so the user knows which key failed.
         access_id: String,
         /// The access key.
         access_key: Secret,

@@ -39,6 +39,14 @@ pub fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
             filter: args.filter.clone(),
             omit,
             ownership: options.ownership,
+            lease: Some((
+                config.lock.kind.unwrap_or(crate::kind::Kind::Incident),
+                config
+                    .lock
+                    .key
+                    .clone()
+                    .unwrap_or_else(|| crate::config::DEFAULT_LOCK_KEY.to_string()),
+            )),
         };
         export::collect(session.client(), session.catalog(), &identity, &request).await
     })?;

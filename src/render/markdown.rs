@@ -1423,6 +1423,7 @@ mod tests {
                 ],
             }],
             already_applied: 2,
+            ..ApplyReport::default()
         }
     }
 

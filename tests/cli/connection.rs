@@ -56,11 +56,17 @@ fn a_refused_access_key_names_the_access_id_only() {
     // Named by its first characters only: servers echo the access ID beside the key, so the
     // whole ID is masked like the key in every output.
     assert!(
-        output.stderr.contains(&format!("access ID `{}…`", &ACCESS_ID[..4])),
+        output
+            .stderr
+            .contains(&format!("access ID `{}…`", &ACCESS_ID[..4])),
         "{}",
         output.stderr
     );
-    assert!(!output.combined().contains(ACCESS_ID), "{}", output.combined());
+    assert!(
+        !output.combined().contains(ACCESS_ID),
+        "{}",
+        output.combined()
+    );
     assert_no_secret(&output.combined());
 }
 

@@ -5,6 +5,7 @@
 mod support;
 
 mod ci_recipes;
+mod concurrency;
 mod connection;
 mod drift;
 mod export;
