@@ -158,10 +158,10 @@ pub struct ApplyReport {
     /// same plan made them), so nothing was sent.
     pub already_applied: usize,
     /// Changes never started because the run was asked to stop ([`Stop`]).
-    pub not_started: usize,
+    pub not_started: Vec<(Kind, String)>,
     /// Writes still in flight when the wait for them after a stop ran out: their outcome is
     /// unknown (a re-run settles them).
-    pub abandoned: usize,
+    pub abandoned: Vec<(Kind, String)>,
 }
 
 impl ApplyReport {
@@ -240,17 +240,18 @@ pub async fn apply(
         }
     });
     let changes: Vec<(usize, &ObjectPlan)> = changes.collect();
-    let in_flight = std::sync::atomic::AtomicUsize::new(0);
-    let in_flight = &in_flight;
+    let wanted: Vec<usize> = changes.iter().map(|(index, _)| *index).collect();
+    let started = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let started = &started;
     let mut running = futures_util::stream::iter(changes)
         .map(|(index, object)| async move {
             if stop.reason().is_some() {
                 return (index, None);
             }
-            in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let outcome = apply_one(client, object).await;
-            in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-            (index, Some(outcome))
+            if let Ok(mut started) = started.lock() {
+                started.insert(index);
+            }
+            (index, Some(apply_one(client, object).await))
         })
         .buffer_unordered(client.options().max_concurrency.max(1));
     let mut done = Vec::new();
@@ -260,10 +261,7 @@ pub async fn apply(
             let until = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + STOP_GRACE);
             match tokio::time::timeout_at(until, running.next()).await {
                 Ok(next) => next,
-                Err(_) => {
-                    report.abandoned = in_flight.load(std::sync::atomic::Ordering::Relaxed);
-                    break;
-                }
+                Err(_) => break,
             }
         } else {
             tokio::select! {
@@ -271,17 +269,29 @@ pub async fn apply(
                 () = stop.stopped() => continue,
             }
         };
-        match next {
-            Some((index, Some(outcome))) => {
-                progress(&outcome);
-                done.push((index, outcome));
-            }
-            Some((_, None)) => report.not_started += 1,
-            None => break,
+        let Some((index, outcome)) = next else {
+            break;
+        };
+        if let Some(outcome) = outcome {
+            progress(&outcome);
+            done.push((index, outcome));
         }
     }
     drop(running);
     done.sort_by_key(|(index, _)| *index);
+    // What a stop left undone: never started, or started and not waited for to the end.
+    let started = started.lock().map(|set| set.clone()).unwrap_or_default();
+    let finished: std::collections::BTreeSet<usize> =
+        done.iter().map(|(index, _)| *index).collect();
+    for index in wanted.into_iter().filter(|index| !finished.contains(index)) {
+        let object = &plan.objects[index];
+        let entry = (object.kind, object.key.clone());
+        if started.contains(&index) {
+            report.abandoned.push(entry);
+        } else {
+            report.not_started.push(entry);
+        }
+    }
     tracing::debug!(
         "applied {} objects in {} requests ({} of them retries)",
         done.len(),
@@ -289,8 +299,6 @@ pub async fn apply(
         client.retry_count() - retries_before
     );
     report.outcomes = done.into_iter().map(|(_, outcome)| outcome).collect();
-    let finished = report.outcomes.len() + report.not_started + report.abandoned;
-    report.not_started += plan.summary().changes().saturating_sub(finished);
     report
 }
 

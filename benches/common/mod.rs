@@ -141,6 +141,10 @@ pub fn soarform(directory: &Path, args: &[&str], memory: Memory) -> Run {
         .env_remove("RUST_LOG")
         .env("SOARFORM_TOKEN", TOKEN)
         .env("NO_COLOR", "1")
+        // The apply lease has a benchmark of its own (`lease`, which passes `--lock=...`); the
+        // others measure plan and apply without it, as before it existed.
+        .env("SOARFORM_LOCK", "false")
+        .env_remove("SOARFORM_LOCK_TIMEOUT")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

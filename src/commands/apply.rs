@@ -178,8 +178,8 @@ async fn retire_twins(
         }
         let retired = write_changes(session, &plan, stop, format, printer).await;
         report.outcomes.extend(retired.outcomes);
-        report.not_started += retired.not_started;
-        report.abandoned += retired.abandoned;
+        report.not_started.extend(retired.not_started);
+        report.abandoned.extend(retired.abandoned);
     }
     report.outcomes.append(&mut failures);
     Ok(())
@@ -241,19 +241,38 @@ fn stopped_status(stop: &Stop) -> Option<ExitStatus> {
 fn interrupted(report: &ApplyReport, stop: &Stop) -> Option<ExitStatus> {
     let reason = stop.reason()?;
     let (created, updated, failed) = report.counts();
-    let mut line = format!(
+    let mut text = format!(
         "soarform was {}: {created} created, {updated} updated, {failed} failed before it stopped; {} change(s) not started",
         reason.describe(),
-        report.not_started
+        report.not_started.len()
     );
-    if report.abandoned > 0 {
-        line.push_str(&format!(
-            "; {} write(s) were still in flight, their outcome is unknown",
-            report.abandoned
+    text.push_str(&listed(&report.not_started));
+    if !report.abandoned.is_empty() {
+        text.push_str(&format!(
+            ";\n{} write(s) were still in flight when the wait ended, their outcome is unknown",
+            report.abandoned.len()
         ));
+        text.push_str(&listed(&report.abandoned));
     }
-    eprintln!("{line}.\nRun `soarform apply` again: it converges, with no duplicate.");
+    eprintln!("{text}.\nRun `soarform apply` again: it converges, with no duplicate.");
     stopped_status(stop)
+}
+
+/// ` (Incident a, Incident b, ... and 3 more)`: the first objects of a list, escaped.
+fn listed(objects: &[(Kind, String)]) -> String {
+    const SHOWN: usize = 10;
+    if objects.is_empty() {
+        return String::new();
+    }
+    let mut names: Vec<String> = objects
+        .iter()
+        .take(SHOWN)
+        .map(|(kind, key)| format!("{kind} {}", crate::safe_text::one_line(key)))
+        .collect();
+    if objects.len() > SHOWN {
+        names.push(format!("and {} more", objects.len() - SHOWN));
+    }
+    format!(" ({})", names.join(", "))
 }
 
 /// Takes the apply lease unless `--lock=false` or the sandbox.
