@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 benches=("$@")
 if [ ${#benches[@]} -eq 0 ]; then
-  benches=(validate plan apply_limits apply_faults lease)
+  benches=(validate plan apply_limits apply_faults lease bounded_reads)
 fi
 
 echo "## Machine"

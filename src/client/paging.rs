@@ -14,9 +14,15 @@
 //! If that next page is empty instead, the answer was complete, and so is any later short page
 //! no larger (a server capping at exactly that size, with exactly that many objects matching the
 //! first time, is the one case this cannot tell apart). So a run makes one extra request for the
-//! first short page, and another only for a short page larger than every one before it.
+//! first short page, and another only for a short page larger than every one before it. A page
+//! of fewer than [`MIN_PLAUSIBLE_CAP`] objects is always the last.
 
 use std::sync::atomic::{AtomicU32, Ordering};
+
+/// No server caps its pages below this many objects (Sumo's own scripts page by 50 and 150): a
+/// shorter page is the last one, which spares small searches (one key, a few objects) the extra
+/// request.
+pub const MIN_PLAUSIBLE_CAP: u32 = 10;
 
 /// Paging facts of one search endpoint, shared by every search of a run.
 #[derive(Debug, Default)]
@@ -109,9 +115,10 @@ impl PageKnowledge {
 fn verdict(asked: u32, count: u32, largest_before: u32, complete: u32) -> PageVerdict {
     if count >= asked {
         PageVerdict::Full
-    } else if count == 0 || count < largest_before || count <= complete {
-        // Nothing at all, fewer than the server has put in one page before (it would have
-        // filled this one if more matched), or no more than a short page that was complete.
+    } else if count < MIN_PLAUSIBLE_CAP || count < largest_before || count <= complete {
+        // Fewer than any server caps pages at, fewer than the server has put in one page before
+        // (it would have filled this one if more matched), or no more than a short page that was
+        // complete.
         PageVerdict::Last
     } else {
         PageVerdict::MaybeCapped
@@ -131,19 +138,21 @@ mod tests {
         assert_eq!(verdict(500, 150, 150, 0), PageVerdict::MaybeCapped);
         assert_eq!(verdict(500, 149, 150, 0), PageVerdict::Last);
         assert_eq!(verdict(150, 40, 150, 0), PageVerdict::Last);
-        assert_eq!(verdict(500, 3, 3, 3), PageVerdict::Last);
-        assert_eq!(verdict(500, 4, 3, 3), PageVerdict::MaybeCapped);
+        assert_eq!(verdict(500, 30, 30, 30), PageVerdict::Last);
+        assert_eq!(verdict(500, 40, 30, 30), PageVerdict::MaybeCapped);
+        assert_eq!(verdict(500, 9, 0, 0), PageVerdict::Last);
+        assert_eq!(verdict(3, 2, 0, 0), PageVerdict::Last);
     }
 
     #[test]
     fn the_largest_page_and_the_cap_are_remembered() {
         let knowledge = PageKnowledge::default();
         assert_eq!(knowledge.page_size(500), 500);
-        assert_eq!(knowledge.record(500, 3), PageVerdict::MaybeCapped);
-        assert_eq!(knowledge.record(500, 2), PageVerdict::Last);
-        assert_eq!(knowledge.record(500, 3), PageVerdict::MaybeCapped);
-        knowledge.record_complete(3);
-        assert_eq!(knowledge.record(500, 3), PageVerdict::Last);
+        assert_eq!(knowledge.record(500, 30), PageVerdict::MaybeCapped);
+        assert_eq!(knowledge.record(500, 20), PageVerdict::Last);
+        assert_eq!(knowledge.record(500, 30), PageVerdict::MaybeCapped);
+        knowledge.record_complete(30);
+        assert_eq!(knowledge.record(500, 30), PageVerdict::Last);
         knowledge.set_cap(150);
         assert_eq!(knowledge.page_size(500), 150);
         assert_eq!(knowledge.page_size(100), 100);
