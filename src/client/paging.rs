@@ -8,13 +8,15 @@
 //! (a capped server fills every page up to its cap). A short page that ties the largest page seen
 //! is ambiguous; the client then asks for the next page *in pages of the size it got*, which starts
 //! right after it whether the server offsets pages by the size asked or by the size it answered.
-//! If that page holds objects, the server caps its pages at that size: the cap is kept and used
-//! for every later search of the run, so it is discovered once, by a request that also reads data.
+//! If that page holds new objects, the server caps its pages at that size: the cap is kept and
+//! used for every later search of the run, so it is discovered once, by a request that also reads
+//! data.
 //!
-//! If that next page is empty instead, the answer was complete, and so is any later short page
-//! no larger (a server capping at exactly that size, with exactly that many objects matching the
-//! first time, is the one case this cannot tell apart). So a run makes one extra request for the
-//! first short page, and another only for a short page larger than every one before it.
+//! If that next page is empty instead, or holds only objects the short page held (a server whose
+//! pages overlap), the answer was complete, and so is any later short page no larger (a server
+//! capping at exactly that size, with exactly that many objects matching the first time, is the
+//! one case this cannot tell apart). So a run makes one extra request for the first short page,
+//! and another only for a short page larger than every one before it.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -86,7 +88,7 @@ impl PageKnowledge {
         }
     }
 
-    /// Records that a short page of `count` objects was followed by an empty one.
+    /// Records that a short page of `count` objects was followed by one with no new object.
     pub fn record_complete(&self, count: u32) {
         self.complete.fetch_max(count, Ordering::Relaxed);
     }
