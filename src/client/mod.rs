@@ -282,17 +282,13 @@ impl Client {
                     ),
                 });
             }
-            if probing && fresh == 0 {
-                // Nothing after the short page, or only objects it already held (pages that
-                // overlap): the answer was complete, and the server does not cap its pages.
-                paging.record_complete(page_size);
-            }
             if probing {
                 // The page after the ambiguous one is read: let the next search have its turn.
                 drop(probe_turn.take());
             }
             if probing && fresh > 0 {
-                // The page after a short one held objects: the server caps pages at this size.
+                // The page after a short one held new objects: the server caps pages at this
+                // size. (Nothing new, or nothing at all: this answer was complete.)
                 paging.set_cap(page_size);
                 tracing::info!(
                     "{operation}: the server answers at most {page_size} objects per page; searches use pages of {page_size}"
