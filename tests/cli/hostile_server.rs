@@ -27,13 +27,19 @@ const STATUS: [&str; 3] = ["Open", "In progress", "Pending"];
 
 /// The key of the `index`th incident.
 fn key(index: usize) -> String {
-    format!("k-{index:03}")
+    format!("k-{index:04}")
 }
 
-/// Creates `count` incidents `k-000`.. through the API, as an earlier apply did: with the
+/// Creates `count` incidents `k-0000`.. through the API, as an earlier apply did: with the
 /// ownership marker, and the values [`documents`] declares.
 fn populate(server: &SimServer, count: usize) {
-    for index in 0..count {
+    populate_some(server, 0..count);
+    assert_eq!(server.incidents().len(), count);
+}
+
+/// [`populate`] for the incidents of `indexes` only.
+fn populate_some(server: &SimServer, indexes: impl IntoIterator<Item = usize>) {
+    for index in indexes {
         let body = json!({
             "template_id": 1,
             "fields": {
@@ -46,7 +52,6 @@ fn populate(server: &SimServer, count: usize) {
         let (status, answer) = http(server, "POST", "/api/csoar/v3/incidents/", Some(&body));
         assert_eq!(status, 201, "{answer}");
     }
-    assert_eq!(server.incidents().len(), count);
 }
 
 /// The documents declaring the `count` incidents [`populate`] made, with the same values.
@@ -217,10 +222,53 @@ fn pages_capped_by_the_server_and_offset_by_the_size_asked_miss_nothing() {
     capped_pages_find_every_object(true);
 }
 
+/// A search whose answer holds exactly as many objects as the server's cap, and is complete, does
+/// not show that the server honours larger pages: a later search whose first page holds that many
+/// objects too is read on, finds the cap, and misses nothing (else its other objects would be
+/// created again).
+#[test]
+fn a_complete_answer_the_size_of_the_cap_does_not_hide_the_cap() {
+    let server = simulator_with(|config| {
+        config.quirks = Quirks {
+            page_cap: Some(150),
+            ..Quirks::default()
+        };
+    });
+    // Two searches of 499 keys, one after the other: of the first, 150 incidents exist (exactly
+    // the cap); of the second, all 499.
+    populate_some(&server, (0..150).chain(499..998));
+    let test = project(998, Some("limits:\n  max_concurrency: 1\n"));
+
+    let (output, requests) = plan(&test, &server);
+    assert_eq!(output.code, 2, "{}", output.combined());
+    assert!(
+        output
+            .stdout
+            .contains("Plan: 349 to create, 0 to update, 649 unchanged."),
+        "{}",
+        output.combined()
+    );
+    assert_eq!(
+        search_pages(&requests),
+        vec![(500, 1), (150, 2), (500, 1), (150, 2), (150, 3), (150, 4)]
+    );
+
+    let (output, _) = run_recorded(&test, &server, &["apply", ".", "--auto-approve"]);
+    assert_eq!(output.code, 0, "{}", output.combined());
+    assert!(
+        output.stdout.contains("349 created"),
+        "{}",
+        output.combined()
+    );
+    assert_incidents(&server, 998);
+    let (output, _) = plan(&test, &server);
+    assert_no_changes(&output);
+}
+
 /// Pages that overlap by one object (as when objects are created while a client pages through a
 /// search): the object seen on two pages is one object, not two carrying its key. And a page
-/// that held only objects seen before is no sign of a page cap: the run reads one page more than
-/// its searches' first pages, not one more for every search.
+/// that held only objects seen before is no sign of a page cap: later searches still ask for
+/// pages of the configured size.
 #[test]
 fn the_same_object_on_two_pages_is_one_object() {
     let server = simulator_with(|config| {
@@ -229,9 +277,12 @@ fn the_same_object_on_two_pages_is_one_object() {
             ..Quirks::default()
         };
     });
-    // Three searches of 49 keys each (one less than a page).
+    // Three searches of 49 keys each (one less than a page), one after the other.
     populate(&server, 147);
-    let test = project(147, Some("limits:\n  page_size: 50\n"));
+    let test = project(
+        147,
+        Some("limits:\n  page_size: 50\n  max_concurrency: 1\n"),
+    );
 
     let (output, requests) = plan(&test, &server);
     assert_no_changes(&output);
@@ -245,13 +296,12 @@ fn the_same_object_on_two_pages_is_one_object() {
         "{}",
         output.combined()
     );
-    let pages = search_pages(&requests);
-    // A second page was read, so an object did show twice.
-    assert!(
-        pages.iter().any(|(_, number)| *number == 2),
-        "no second page was read: {pages:?}"
+    // Each search's short first page was read on, and the page after it showed its last object
+    // again.
+    assert_eq!(
+        search_pages(&requests),
+        vec![(50, 1), (49, 2), (50, 1), (49, 2), (50, 1), (49, 2)]
     );
-    assert_eq!(pages.len(), 4, "{pages:?}");
     assert!(writes(&requests).is_empty());
 
     let (output, requests) = run_recorded(&test, &server, &["apply", ".", "--auto-approve"]);
