@@ -891,26 +891,37 @@ fn an_unusable_access_key_is_refused_before_any_request() {
     }
 }
 
+/// A simulator with `faults` and `quirks` that holds the `count` incidents of [`populate`], made
+/// by a simulator without them on the state file this one loads: the faults draw from the first
+/// request of the test on. Keep the directory while the simulator runs.
+fn faulty_simulator_holding(
+    count: usize,
+    faults: Faults,
+    quirks: Quirks,
+) -> (SimServer, tempfile::TempDir) {
+    let directory = tempfile::tempdir().unwrap();
+    let state_file = directory.path().join("state.json");
+    {
+        let clean = simulator_with(|config| config.state_file = Some(state_file.clone()));
+        populate(&clean, count);
+    }
+    let server = simulator_with(|config| {
+        config.state_file = Some(state_file);
+        config.faults = faults;
+        config.quirks = quirks;
+    });
+    assert_incidents(&server, count);
+    (server, directory)
+}
+
 /// The first retry of each operation is reported without `-v`, once per operation, with the
 /// status and the attempt; later retries of the same operation are not repeated. `faults` must
 /// spare the first three requests of a run (the catalog) and hit at least two of the searches
 /// after them with the statuses in `statuses` (seeds found by trying; the test checks what the
 /// simulator really answered).
 fn first_retry_reported(faults: Faults, statuses: &[u16], attempt: &str) {
-    // Made by a simulator without faults, on the state file the faulty one then loads: the
-    // faults draw from the first request of the plan on.
-    let directory = tempfile::tempdir().unwrap();
-    let state_file = directory.path().join("state.json");
-    {
-        let clean = simulator_with(|config| config.state_file = Some(state_file.clone()));
-        populate(&clean, 45);
-    }
     let seed = faults.seed;
-    let server = simulator_with(|config| {
-        config.state_file = Some(state_file);
-        config.faults = faults;
-    });
-    assert_incidents(&server, 45);
+    let (server, _directory) = faulty_simulator_holding(45, faults, Quirks::default());
     // Five searches of nine keys each.
     let test = project(45, Some("limits:\n  page_size: 10\n"));
     let (output, requests) = plan(&test, &server);
@@ -961,6 +972,39 @@ fn the_first_retry_of_a_server_error_is_reported_without_verbose() {
     first_retry_reported(faults, &[502, 503, 504], "attempt 2 of 6");
 }
 
+/// Retry lines, with and without `-v`, of answers that echo the token: the token is masked in
+/// each of its forms.
+#[test]
+fn retry_lines_never_show_an_echoed_token() {
+    let faults = Faults {
+        seed: 60,
+        server_error_rate: 0.3,
+        ..Faults::default()
+    };
+    let quirks = Quirks {
+        echo_errors: true,
+        ..Quirks::default()
+    };
+    let (server, _directory) = faulty_simulator_holding(45, faults, quirks);
+    let test = project(45, Some("limits:\n  page_size: 10\n"));
+    let (output, requests) = run_recorded(&test, &server, &["plan", ".", "-v"]);
+    assert_no_changes(&output);
+    assert!(requests.iter().any(|request| request.status >= 500));
+    let retries: Vec<&str> = output
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("DEBUG ") && line.contains("; retrying in "))
+        .collect();
+    assert!(retries.len() >= 2, "{}", output.stderr);
+    for line in &retries {
+        assert!(
+            line.contains("you sent `Authorization: Bearer ***`"),
+            "the echo is not in the retry line, so this test shows nothing: {line}"
+        );
+    }
+    assert_no_form_of("plan -v", &output.combined(), &[TOKEN]);
+}
+
 #[test]
 fn the_first_retry_of_a_throttled_request_is_reported_without_verbose() {
     let faults = Faults {
@@ -991,6 +1035,108 @@ fn redirecting(status_line: &'static str) -> SocketAddr {
         }
     });
     address
+}
+
+/// A proxy in front of `simulator` that answers every create (`POST .../incidents/`) with
+/// `status_line` and forwards everything else; one request per connection.
+fn failing_creates(simulator: SocketAddr, status_line: &'static str) -> SocketAddr {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let Some((head, body)) = read_request(&mut stream) else {
+                    return;
+                };
+                if head.starts_with("POST ") && head.contains("/incidents/ HTTP/") {
+                    let message =
+                        r#"{"error": "Internal Server Error", "description": "the create failed"}"#;
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 {status_line}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{message}",
+                        message.len()
+                    );
+                    return;
+                }
+                let Ok(mut upstream) = std::net::TcpStream::connect(simulator) else {
+                    return;
+                };
+                let head: String = head
+                    .split_inclusive("\r\n")
+                    .filter(|line| !line.to_ascii_lowercase().starts_with("connection:"))
+                    .collect();
+                let _ = write!(
+                    upstream,
+                    "{}\r\nConnection: close\r\n\r\n",
+                    head.trim_end_matches("\r\n")
+                );
+                let _ = upstream.write_all(&body);
+                let mut answer = Vec::new();
+                let _ = upstream.read_to_end(&mut answer);
+                let _ = stream.write_all(&answer);
+            });
+        }
+    });
+    address
+}
+
+/// The head and body of one HTTP/1.1 request, `None` at the end of the connection.
+fn read_request(stream: &mut std::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use std::io::BufRead as _;
+    let mut reader = std::io::BufReader::new(stream.try_clone().ok()?);
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let length = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())
+                .flatten()
+        })
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some((head, body))
+}
+
+/// A create answered 500 every time is given up with that status, not as an answer lost.
+#[test]
+fn a_create_answered_500_every_time_is_reported_with_its_status() {
+    let server = simulator_with(|_| {});
+    let proxy = failing_creates(server.addr(), "500 Internal Server Error");
+    let test = project(1, Some("limits:\n  create_settle_seconds: 0\n"));
+    let output = test.run_args(&[
+        "apply".into(),
+        ".".into(),
+        "--auto-approve".into(),
+        "--url".into(),
+        format!("http://{proxy}"),
+        "--api".into(),
+        "v3".into(),
+    ]);
+    assert_eq!(output.code, 3, "{}", output.combined());
+    assert!(
+        output.stdout.contains("the last answer was an error (`create_incident` failed with 500: Internal Server Error: the create failed)"),
+        "{}",
+        output.combined()
+    );
+    assert!(
+        !output.combined().contains("every answer was lost"),
+        "{}",
+        output.combined()
+    );
+    assert!(server.incidents().is_empty());
 }
 
 #[test]
