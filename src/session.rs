@@ -118,8 +118,18 @@ impl Session {
         &self.catalog
     }
 
-    /// The identity fields `soarform.yaml` names (or the defaults), found in the catalog.
+    /// The identity fields `soarform.yaml` names (or the defaults), found in the catalog; the
+    /// client learns them too, for its page-size discovery.
     pub fn identity(&self, config: &ProjectConfig) -> Result<Identity> {
+        let identity = self.resolve_identity(config)?;
+        for kind in Kind::ALL {
+            self.client
+                .set_identity_field(kind, &identity.column(kind).field);
+        }
+        Ok(identity)
+    }
+
+    fn resolve_identity(&self, config: &ProjectConfig) -> Result<Identity> {
         Identity::resolve(
             &self.catalog,
             config.identity.incident.as_deref(),

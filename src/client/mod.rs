@@ -106,6 +106,8 @@ pub struct Client {
     paging: [PageKnowledge; 2],
     /// Operations whose first retry was already reported without `-v`.
     retry_reported: Mutex<HashSet<Operation>>,
+    /// The identity field of each kind, for the discovery search of [`paging`].
+    identity_fields: Mutex<[Option<String>; 2]>,
 }
 
 impl std::fmt::Debug for Client {
@@ -155,6 +157,7 @@ impl Client {
             retries: AtomicU64::new(0),
             paging: Default::default(),
             retry_reported: Mutex::new(HashSet::new()),
+            identity_fields: Mutex::new([None, None]),
         })
     }
 
@@ -282,15 +285,13 @@ impl Client {
                     ),
                 });
             }
-            if probing && count == 0 {
-                paging.record_complete(page_size);
-            }
             if probing {
                 // The page after the ambiguous one is read: let the next search have its turn.
                 drop(probe_turn.take());
             }
-            if probing && count > 0 {
-                // The page after a short one held objects: the server caps pages at this size.
+            if probing && fresh > 0 {
+                // The page after a short one held new objects: the server caps pages at this
+                // size. (Nothing new, or nothing at all: this answer was complete.)
                 paging.set_cap(page_size);
                 tracing::info!(
                     "{operation}: the server answers at most {page_size} objects per page; searches use pages of {page_size}"
@@ -302,6 +303,9 @@ impl Client {
                 PageVerdict::Last => break,
                 PageVerdict::MaybeCapped if page_number == 1 => {
                     let turn = paging.probe_turn().await;
+                    if paging.discovering() {
+                        self.discover_page_size(kind, page_size).await;
+                    }
                     match paging.reconsider(count) {
                         PageVerdict::Last => break,
                         PageVerdict::Full => {
@@ -327,6 +331,51 @@ impl Client {
             page_number += 1;
         }
         Ok(found)
+    }
+
+    /// Tells the client which field holds keys for `kind`, for the discovery search of
+    /// [`paging`] (`field:"*"`: every object that carries a key).
+    pub fn set_identity_field(&self, kind: Kind, field: &str) {
+        if let Ok(mut fields) = self.identity_fields.lock() {
+            fields[usize::from(kind == Kind::TriageItem)] = Some(field.to_string());
+        }
+    }
+
+    /// The discovery search, made once per run at the first ambiguous page: one page of
+    /// `page_size` of every object carrying a key, reading only the identity field. On a tenant
+    /// holding more objects than the ambiguous page, it shows that the server puts more than that
+    /// in a page, which settles every tie of the run; otherwise the caller reads on as usual. A
+    /// failure (a tenant whose filter syntax differs, say) only means no discovery.
+    async fn discover_page_size(&self, kind: Kind, page_size: u32) {
+        let field = self
+            .identity_fields
+            .lock()
+            .ok()
+            .and_then(|fields| fields[usize::from(kind == Kind::TriageItem)].clone());
+        let Some(field) = field else {
+            return;
+        };
+        let operation = Operation::search(kind);
+        let request = json!({
+            "page_number": 1,
+            "page_size": page_size,
+            "filter": format!("{field}:\"*\""),
+            "columns": [field],
+        });
+        match self
+            .send(operation, Method::POST, None, Some(&request))
+            .await
+        {
+            Ok(Value::Array(items)) => {
+                self.paging_of(kind).record(page_size, items.len());
+                tracing::debug!(
+                    "{operation}: a page of every object carrying a key held {} of {page_size}",
+                    items.len()
+                );
+            }
+            Ok(_) => {}
+            Err(error) => tracing::debug!("{operation}: the discovery search failed: {error}"),
+        }
     }
 
     /// `GET incidents/{id}/` or `GET triage/{id}/`.

@@ -8,14 +8,23 @@
 //! (a capped server fills every page up to its cap). A short page that ties the largest page seen
 //! is ambiguous; the client then asks for the next page *in pages of the size it got*, which starts
 //! right after it whether the server offsets pages by the size asked or by the size it answered.
-//! If that page holds objects, the server caps its pages at that size: the cap is kept and used
-//! for every later search of the run, so it is discovered once, by a request that also reads data.
+//! If that page holds new objects, the server caps its pages at that size: the cap is kept and
+//! used for every later search of the run, so it is discovered once, by a request that also reads
+//! data.
 //!
-//! If that next page is empty instead, the answer was complete, and so is any later short page
-//! no larger (a server capping at exactly that size, with exactly that many objects matching the
-//! first time, is the one case this cannot tell apart). So a run makes one extra request for the
-//! first short page, and another only for a short page larger than every one before it. A page
-//! of fewer than [`MIN_PLAUSIBLE_CAP`] objects is always the last.
+//! If that next page is empty instead, or holds only objects the short page held (a server whose
+//! pages overlap), this answer was complete; but that says nothing about a later short page of
+//! the same size, which a server capping at exactly that size would also send for a larger answer.
+//! So every short page that ties the largest page seen is read on once, until a cap is found (then
+//! pages of the cap are full, smaller ones last) or a larger page shows there is none that small.
+//! A run makes one extra request for each such tie: a request more, never an object missed (and
+//! created again).
+//! A page of fewer than [`MIN_PLAUSIBLE_CAP`] objects is always the last.
+//!
+//! To spare the ties of a large plan (every batch of existing keys answers the same count), the
+//! first ambiguous page of a run also makes one discovery search: a page of every object carrying
+//! a key. On a tenant holding more objects than that page, it comes back larger than the tie (or
+//! full), which settles that tie and every later one at once.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -31,12 +40,11 @@ pub struct PageKnowledge {
     largest: AtomicU32,
     /// The page size the server was found to cap pages at (0: none found).
     cap: AtomicU32,
-    /// The most objects a short page held whose next page, read in pages of that size, came
-    /// back empty: the answer was complete, so the server does not cap pages below that size.
-    complete: AtomicU32,
     /// Held while a search reads on after an ambiguous page, so that searches side by side make
     /// that extra request one at a time and learn from each other's.
     probing: tokio::sync::Mutex<()>,
+    /// Whether the run's one discovery search was made (see [`PageKnowledge::discovering`]).
+    discovered: std::sync::atomic::AtomicBool,
 }
 
 /// What a page means for the search it belongs to.
@@ -74,6 +82,13 @@ impl PageKnowledge {
         self.largest.load(Ordering::Relaxed)
     }
 
+    /// `true` once per run: the caller makes the discovery search, one page of every object that
+    /// carries a key. On a tenant with more objects than the ambiguous page, it shows the server
+    /// fills larger pages, which settles every later tie without another request.
+    pub fn discovering(&self) -> bool {
+        !self.discovered.swap(true, Ordering::Relaxed)
+    }
+
     /// Waits for the turn to read on after an ambiguous page; hold the guard until that page is
     /// read.
     pub async fn probe_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
@@ -81,46 +96,39 @@ impl PageKnowledge {
     }
 
     /// What an ambiguous page of `count` objects means once another search may have learnt more:
-    /// `Full` when the server caps pages at exactly `count` (read on in pages of that size).
+    /// `Full` when the server caps pages at exactly `count` (read on in pages of that size),
+    /// `Last` when it caps them higher or has since filled a larger page.
     pub fn reconsider(&self, count: usize) -> PageVerdict {
         let count = u32::try_from(count).unwrap_or(u32::MAX);
         match self.cap() {
             Some(cap) if cap == count => PageVerdict::Full,
             Some(cap) if cap > count => PageVerdict::Last,
-            _ if count <= self.complete.load(Ordering::Relaxed) => PageVerdict::Last,
+            _ if count < self.largest() => PageVerdict::Last,
             _ => PageVerdict::MaybeCapped,
         }
-    }
-
-    /// Records that a short page of `count` objects was followed by an empty one.
-    pub fn record_complete(&self, count: u32) {
-        self.complete.fetch_max(count, Ordering::Relaxed);
     }
 
     /// Records a page of `count` objects asked as `asked`, and says what it means.
     pub fn record(&self, asked: u32, count: usize) -> PageVerdict {
         let count = u32::try_from(count).unwrap_or(u32::MAX);
         let largest_before = self.largest.fetch_max(count, Ordering::Relaxed);
-        verdict(
-            asked,
-            count,
-            largest_before,
-            self.complete.load(Ordering::Relaxed),
-        )
+        verdict(asked, count, largest_before)
     }
 }
 
 /// A page of `count` objects asked as `asked`, when the largest page seen before held
-/// `largest_before` objects and the largest short page found complete held `complete`.
-fn verdict(asked: u32, count: u32, largest_before: u32, complete: u32) -> PageVerdict {
+/// `largest_before` objects.
+fn verdict(asked: u32, count: u32, largest_before: u32) -> PageVerdict {
     if count >= asked {
         PageVerdict::Full
-    } else if count < MIN_PLAUSIBLE_CAP || count < largest_before || count <= complete {
-        // Fewer than any server caps pages at, fewer than the server has put in one page before
-        // (it would have filled this one if more matched), or no more than a short page that was
-        // complete.
+    } else if count < MIN_PLAUSIBLE_CAP || count < largest_before {
+        // Fewer than any server caps pages at, or fewer than the server has put in one page
+        // before: it would have filled this one if more matched.
         PageVerdict::Last
     } else {
+        // As many as the largest page yet: the server may cap its pages at this size, even if
+        // an earlier answer of this size turned out complete (it may have matched exactly that
+        // many objects).
         PageVerdict::MaybeCapped
     }
 }
@@ -131,17 +139,16 @@ mod tests {
 
     #[test]
     fn a_short_page_is_last_only_when_the_server_has_filled_a_larger_one() {
-        assert_eq!(verdict(500, 500, 0, 0), PageVerdict::Full);
-        assert_eq!(verdict(500, 0, 0, 0), PageVerdict::Last);
-        assert_eq!(verdict(500, 499, 500, 0), PageVerdict::Last);
-        assert_eq!(verdict(500, 150, 0, 0), PageVerdict::MaybeCapped);
-        assert_eq!(verdict(500, 150, 150, 0), PageVerdict::MaybeCapped);
-        assert_eq!(verdict(500, 149, 150, 0), PageVerdict::Last);
-        assert_eq!(verdict(150, 40, 150, 0), PageVerdict::Last);
-        assert_eq!(verdict(500, 30, 30, 30), PageVerdict::Last);
-        assert_eq!(verdict(500, 40, 30, 30), PageVerdict::MaybeCapped);
-        assert_eq!(verdict(500, 9, 0, 0), PageVerdict::Last);
-        assert_eq!(verdict(3, 2, 0, 0), PageVerdict::Last);
+        assert_eq!(verdict(500, 500, 0), PageVerdict::Full);
+        assert_eq!(verdict(500, 0, 0), PageVerdict::Last);
+        assert_eq!(verdict(500, 499, 500), PageVerdict::Last);
+        assert_eq!(verdict(500, 150, 0), PageVerdict::MaybeCapped);
+        assert_eq!(verdict(500, 150, 150), PageVerdict::MaybeCapped);
+        assert_eq!(verdict(500, 149, 150), PageVerdict::Last);
+        assert_eq!(verdict(150, 40, 150), PageVerdict::Last);
+        assert_eq!(verdict(500, 40, 30), PageVerdict::MaybeCapped);
+        assert_eq!(verdict(500, 9, 0), PageVerdict::Last);
+        assert_eq!(verdict(3, 2, 0), PageVerdict::Last);
     }
 
     #[test]
@@ -150,12 +157,17 @@ mod tests {
         assert_eq!(knowledge.page_size(500), 500);
         assert_eq!(knowledge.record(500, 30), PageVerdict::MaybeCapped);
         assert_eq!(knowledge.record(500, 20), PageVerdict::Last);
+        // A tie stays ambiguous: an answer of thirty that was complete does not show that the
+        // server would put more than thirty objects in a page.
         assert_eq!(knowledge.record(500, 30), PageVerdict::MaybeCapped);
-        knowledge.record_complete(30);
-        assert_eq!(knowledge.record(500, 30), PageVerdict::Last);
+        assert_eq!(knowledge.reconsider(30), PageVerdict::MaybeCapped);
+        assert_eq!(knowledge.record(500, 40), PageVerdict::MaybeCapped);
+        assert_eq!(knowledge.reconsider(30), PageVerdict::Last);
         knowledge.set_cap(150);
         assert_eq!(knowledge.page_size(500), 150);
         assert_eq!(knowledge.page_size(100), 100);
         assert_eq!(knowledge.cap(), Some(150));
+        assert_eq!(knowledge.reconsider(150), PageVerdict::Full);
+        assert_eq!(knowledge.reconsider(149), PageVerdict::Last);
     }
 }

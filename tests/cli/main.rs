@@ -12,6 +12,7 @@ mod export;
 mod fmt;
 mod formats;
 mod hostile;
+mod hostile_server;
 mod lifecycle;
 mod masking;
 mod plan_apply;
