@@ -196,6 +196,12 @@ impl ApplyReport {
         }
     }
 
+    /// How many changes a stop left undone (never started, or in flight when it ended).
+    pub fn stopped_early(&self) -> Option<usize> {
+        let left = self.not_started.len() + self.abandoned.len();
+        (left > 0).then_some(left)
+    }
+
     /// Successful creates and updates.
     pub fn counts(&self) -> (usize, usize, usize) {
         let mut created = 0;

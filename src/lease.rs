@@ -224,6 +224,16 @@ pub enum LeaseError {
         expires: String,
         waited: u64,
     },
+    /// An object soarform did not make as a lease carries the lease key: it is never written.
+    #[error("{noun} {id} carries the key of the apply lease (`{key}`), but it is not a lease soarform made; it was left alone")]
+    NotALease {
+        key: String,
+        noun: &'static str,
+        id: u64,
+    },
+    /// Asked to stop (a signal) while waiting for the lease.
+    #[error("stopped while waiting for the apply lease; nothing was written")]
+    Stopped,
     /// The lease was written, but reading it back never showed this run's record nor anyone's.
     #[error("the apply lease (`{key}`) was written {attempts} times, but reading it back never showed it")]
     NotWritten { key: String, attempts: u32 },
@@ -239,6 +249,10 @@ impl LeaseError {
             LeaseError::Held { .. } => Some(
                 "wait for that apply to finish, or pass `--lock-timeout 10m` to wait for it; if it died, its lease expires by itself (`lock.ttl_seconds`)".into(),
             ),
+            LeaseError::NotALease { .. } => Some(
+                "name another key for the lease with `lock.key` in soarform.yaml, or pass `--lock=false`".into(),
+            ),
+            LeaseError::Stopped => None,
             LeaseError::NotWritten { .. } => Some(
                 "the tenant does not keep what soarform writes into the lease object: check `lock.field` in soarform.yaml, or pass `--lock=false`".into(),
             ),
@@ -263,6 +277,7 @@ impl Lease {
         spec: &LeaseSpec,
         holder: &Holder,
         timeout: Duration,
+        stop: &Stop,
     ) -> Result<Lease, LeaseError> {
         let started_waiting = std::time::Instant::now();
         let token: String = rand::thread_rng()
@@ -281,6 +296,13 @@ impl Lease {
                 expires: Some(now + chrono::Duration::from_std(spec.ttl).unwrap_or_default()),
             };
             let objects = lease_objects(client, spec).await?;
+            if let Some(foreign) = objects.iter().find(|object| !is_lease(spec, object)) {
+                return Err(LeaseError::NotALease {
+                    key: spec.key.clone(),
+                    noun: spec.kind.noun(),
+                    id: foreign.id,
+                });
+            }
             let mut created = None;
             match objects.first() {
                 Some(lease) => {
@@ -299,7 +321,7 @@ impl Lease {
                             );
                                 announced = true;
                             }
-                            tokio::time::sleep(POLL.min(timeout.saturating_sub(waited))).await;
+                            pause(POLL.min(timeout.saturating_sub(waited)), stop).await?;
                             continue;
                         }
                         _ => {
@@ -356,7 +378,11 @@ impl Lease {
                 }
                 Some(_) => {}
             }
-            tokio::time::sleep(POLL.min(timeout.saturating_sub(waited)).max(spec.settle)).await;
+            pause(
+                POLL.min(timeout.saturating_sub(waited)).max(spec.settle),
+                stop,
+            )
+            .await?;
         }
     }
 
@@ -461,6 +487,14 @@ impl Lease {
     }
 }
 
+/// Sleeps `wait`, or ends early with [`LeaseError::Stopped`] when a stop is asked for.
+async fn pause(wait: Duration, stop: &Stop) -> Result<(), LeaseError> {
+    tokio::select! {
+        () = tokio::time::sleep(wait) => Ok(()),
+        () = stop.stopped() => Err(LeaseError::Stopped),
+    }
+}
+
 fn held(spec: &LeaseSpec, id: u64, record: &Record, waited: Duration) -> LeaseError {
     let time = |instant: &DateTime<Utc>| instant.to_rfc3339_opts(SecondsFormat::Secs, true);
     LeaseError::Held {
@@ -474,13 +508,29 @@ fn held(spec: &LeaseSpec, id: u64, record: &Record, waited: Duration) -> LeaseEr
     }
 }
 
+/// Whether `object` can be the lease: its record field holds a lease record or nothing, and it
+/// carries soarform's ownership marker where the tenant has an ownership field.
+fn is_lease(spec: &LeaseSpec, object: &RemoteObject) -> bool {
+    let record_ok = match object.fields.get(&spec.record_field) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(text)) => text.trim().is_empty() || text.starts_with(RECORD_PREFIX),
+        Some(_) => false,
+    };
+    let owned = spec
+        .ownership_field
+        .as_ref()
+        .is_none_or(|field| object.fields.get(field).and_then(Value::as_str) == Some(OWNER_MARKER));
+    record_ok && owned
+}
+
 /// The objects carrying the lease key, lowest id (the lease) first.
 async fn lease_objects(
     client: &Client,
     spec: &LeaseSpec,
 ) -> Result<Vec<RemoteObject>, ClientError> {
     let filter = key_filter(&spec.identity_field, &[spec.key.as_str()]);
-    let columns = [spec.identity_field.clone(), spec.record_field.clone()];
+    let mut columns = vec![spec.identity_field.clone(), spec.record_field.clone()];
+    columns.extend(spec.ownership_field.clone());
     let mut found: Vec<RemoteObject> = client
         .search(spec.kind, &filter, &columns)
         .await?

@@ -277,6 +277,10 @@ pub enum OutcomeStatus {
     Refused,
     /// A saved plan's object whose changes were already live.
     AlreadyApplied,
+    /// Never started: the run was stopped (a signal, a lost lease) before it.
+    NotStarted,
+    /// Still in flight when the stopped run ended: its outcome is unknown (a re-run settles it).
+    Unknown,
 }
 
 /// A field that changed between plan and apply.
@@ -457,8 +461,13 @@ pub fn with_outcomes(mut document: PlanDocument, report: &ApplyReport) -> PlanDo
                 drift: refusal.drift.iter().map(drift_entry).collect(),
             }
         } else {
+            let left = |list: &[(Kind, String)]| list.iter().any(|(kind, key)| same(*kind, key));
             let status = if entry.action == Action::Unchanged {
                 OutcomeStatus::Unchanged
+            } else if left(&report.not_started) {
+                OutcomeStatus::NotStarted
+            } else if left(&report.abandoned) {
+                OutcomeStatus::Unknown
             } else {
                 OutcomeStatus::AlreadyApplied
             };
@@ -474,7 +483,7 @@ pub fn with_outcomes(mut document: PlanDocument, report: &ApplyReport) -> PlanDo
     }
     let (created, updated, failed) = report.counts();
     document.result = Some(ResultInfo {
-        complete: failed == 0 && report.refused.is_empty(),
+        complete: failed == 0 && report.refused.is_empty() && report.stopped_early().is_none(),
         created,
         updated,
         unchanged: report.unchanged,

@@ -602,12 +602,23 @@ impl Session {
                 .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
                 .map_or(default, std::time::Duration::from_secs_f64)
         };
+        let key = lock
+            .key
+            .clone()
+            .unwrap_or_else(|| crate::config::DEFAULT_LOCK_KEY.to_string());
+        if !crate::manifest::is_valid_key(&key) {
+            return Err(config.error_at(
+                "lock.key",
+                format!(
+                    "`{key}` cannot be the key of the apply lease: keys match `{}`",
+                    crate::manifest::KEY_PATTERN
+                ),
+                hint,
+            ));
+        }
         Ok(Some(LeaseSpec {
             kind,
-            key: lock
-                .key
-                .clone()
-                .unwrap_or_else(|| crate::config::DEFAULT_LOCK_KEY.to_string()),
+            key,
             identity_field: identity.column(kind).field.clone(),
             record_field: record.field.clone(),
             ownership_field: ownership.column(kind).map(|column| column.field.clone()),

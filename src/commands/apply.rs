@@ -12,7 +12,7 @@ use crate::cli::{ApplyArgs, LockArgs, OutputFormat};
 use crate::config::ProjectConfig;
 use crate::error::{Error, Result};
 use crate::kind::Kind;
-use crate::lease::{Holder, Lease};
+use crate::lease::{Holder, Lease, LeaseError};
 use crate::manifest::{self, LoadOptions};
 use crate::plan::{Action, ObjectPlan, Plan};
 use crate::plan_json::{self, Context, Hasher, PlanDocument, TargetInfo};
@@ -53,7 +53,7 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
         let session = Session::open(connection).await?;
         let stop = Arc::new(Stop::default());
         listen_for_signals(Arc::clone(&stop));
-        let lease = take_lease(&session, &config, &args.lock).await?;
+        let lease = take_lease(&session, &config, &args.lock, &stop).await?;
         let work = async {
             let planned = session.plan(&manifest, &config, &selection).await?;
             apply::register_sensitive_values(&planned.plan.objects);
@@ -144,7 +144,31 @@ async fn retire_twins(
     if created.is_empty() || stop.reason().is_some() {
         return Ok(());
     }
-    let twins = apply::find_twins(session.client(), &created, identity, options).await?;
+    let twins = match apply::find_twins(session.client(), &created, identity, options).await {
+        Ok(twins) => twins,
+        // The creates are made; not knowing about duplicates must not lose their report. The
+        // next plan shows any duplicate, and apply retires it then.
+        Err(error) => {
+            let failure = Outcome {
+                kind: created[0].kind,
+                key: created[0].key.clone(),
+                action: Action::RetireDuplicate,
+                remote_id: None,
+                field_count: 0,
+                result: Err(apply::Failure {
+                    message: format!(
+                        "the search for duplicates of the {} created key(s) failed: {}",
+                        created.len(),
+                        crate::scrub::server_text(&error.to_string())
+                    ),
+                    hint: Some("run `soarform plan`: it shows any duplicate to retire".into()),
+                }),
+            };
+            progress(&failure, format, printer);
+            report.outcomes.push(failure);
+            return Ok(());
+        }
+    };
     let mut failures: Vec<Outcome> = twins
         .conflicts
         .iter()
@@ -200,7 +224,7 @@ fn listen_for_signals(stop: Arc<Stop>) {
         );
         if let Some(second) = next_signal().await {
             eprintln!(
-                "{}: stopping at once; run `soarform apply` again to converge",
+                "{}: stopping at once; the lease this run holds expires by itself (`lock.ttl_seconds`): run `soarform apply --lock-timeout 10m` again to converge",
                 second.describe()
             );
             std::process::exit(second.exit_code());
@@ -280,6 +304,7 @@ async fn take_lease(
     session: &Session,
     config: &ProjectConfig,
     lock: &LockArgs,
+    stop: &Stop,
 ) -> Result<Option<Lease>> {
     if !lock.lock {
         return Ok(None);
@@ -288,13 +313,20 @@ async fn take_lease(
         return Ok(None);
     };
     let holder = Holder::this_process();
-    Lease::take(session.client(), &spec, &holder, lock.lock_timeout)
-        .await
-        .map(Some)
-        .map_err(|error| match error.hint() {
+    match Lease::take(session.client(), &spec, &holder, lock.lock_timeout, stop).await {
+        Ok(lease) => Ok(Some(lease)),
+        Err(LeaseError::Stopped) => {
+            eprintln!("{}", LeaseError::Stopped);
+            std::process::exit(
+                stop.reason()
+                    .map_or(ExitStatus::Interrupted.into(), StopReason::exit_code),
+            );
+        }
+        Err(error) => Err(match error.hint() {
             Some(hint) => Error::with_hint(error.to_string(), hint),
             None => Error::message(error.to_string()),
-        })
+        }),
+    }
 }
 
 /// Runs `work`, renewing the lease meanwhile when there is one.
@@ -425,7 +457,7 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
         let session = Session::open(connection).await?;
         let stop = Arc::new(Stop::default());
         listen_for_signals(Arc::clone(&stop));
-        let lease = take_lease(&session, &config, &args.lock).await?;
+        let lease = take_lease(&session, &config, &args.lock, &stop).await?;
         let work = async {
         let identity = session.identity(&config)?;
         if let Some(entry) = document

@@ -38,7 +38,7 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
                 if let Some(record) = waited {
                     eprintln!(
                         "note: an apply by {} holds the lease since {}: this plan may show changes it is making",
-                        record.holder,
+                        crate::safe_text::one_line(&crate::scrub::server_text(&record.holder)),
                         record.started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                     );
                 }

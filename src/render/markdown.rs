@@ -170,7 +170,7 @@ pub fn render_apply(plan: &Plan, report: &ApplyReport, context: &MarkdownContext
     let mut out = String::new();
     let _ = writeln!(out, "{APPLY_MARKER}");
     out.push_str("### soarform apply\n\n");
-    let complete = failed == 0 && refused == 0;
+    let complete = failed == 0 && refused == 0 && report.stopped_early().is_none();
     let _ = write!(
         out,
         "**Apply {}:** {created} created, {updated} updated{}, {} unchanged",

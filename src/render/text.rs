@@ -280,7 +280,7 @@ pub fn render_refusal(refusal: &Refusal, color: bool) -> String {
 pub fn render_apply_summary(report: &ApplyReport, color: bool) -> String {
     let palette = Palette::new(color);
     let (created, updated, failed) = report.counts();
-    let complete = failed == 0 && report.refused.is_empty();
+    let complete = failed == 0 && report.refused.is_empty() && report.stopped_early().is_none();
     let mut line = format!(
         "{bold}Apply {}:{reset} {created} created, {updated} updated{}, {} unchanged",
         if complete { "complete" } else { "incomplete" },
@@ -305,6 +305,14 @@ pub fn render_apply_summary(report: &ApplyReport, color: bool) -> String {
             line,
             ", {red}{} refused{reset} (changed since the plan)",
             report.refused.len(),
+            red = palette.red,
+            reset = palette.reset
+        );
+    }
+    if let Some(left) = report.stopped_early() {
+        let _ = write!(
+            line,
+            ", {red}{left} not done{reset} (stopped)",
             red = palette.red,
             reset = palette.reset
         );

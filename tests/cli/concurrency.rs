@@ -277,6 +277,42 @@ fn an_expired_lease_is_overtaken_and_released() {
 }
 
 #[test]
+fn an_object_soarform_did_not_make_is_never_taken_for_the_lease() {
+    let server = simulator_with(|_| {});
+    let (status, body) = http(
+        &server,
+        "POST",
+        "/api/csoar/v3/incidents/",
+        Some(
+            &json!({"template_id": 1, "fields": {"incidentid": LOCK_KEY, "description": "a real incident"}}),
+        ),
+    );
+    assert_eq!(status, 201, "{body}");
+    let test = project("foreign-lease", 1, "");
+    let output = apply(&test, &server, &[]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output.stderr.contains("is not a lease soarform made"),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(lease_record(&server), "a real incident");
+    assert_eq!(creates(&server), 0);
+
+    // Nor is a key that no document could hold.
+    let test = project("foreign-lease", 1, "  key: \"bad key!\"\n");
+    let output = apply(&test, &server, &[]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output
+            .stderr
+            .contains("cannot be the key of the apply lease"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
 fn the_lease_object_is_configurable_under_lock() {
     let server = simulator_with(|_| {});
     let test = project(
