@@ -589,6 +589,10 @@ fn interrupted_apply(name: &str, code: i32, words: &str) {
         stderr.contains("it converges, with no duplicate"),
         "{stderr}"
     );
+    // The summary on stdout does not call a stopped run complete.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Apply incomplete: "), "{stdout}");
+    assert!(stdout.contains(" not done (stopped)."), "{stdout}");
     let made = creates(&server);
     assert!(made < 30, "nothing was left undone: {made}");
     // The lease was released on the way out: the next apply takes it at once and converges.
