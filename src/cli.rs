@@ -369,7 +369,9 @@ pub struct SimArgs {
 
     /// Read latency, limits and faults from this YAML file (keys `latency_ms`, `rate_limit`,
     /// `max_concurrency`, `retry_after`, `error_rate`, `throttle_rate`, `drop_before_commit_rate`,
-    /// `drop_after_commit_rate`, `seed`). Flags override it.
+    /// `drop_after_commit_rate`, `seed`, and the quirks `page_cap`, `page_offset_by_requested`,
+    /// `ignore_page_number`, `page_overlap`, `pad_objects`, `echo_errors`, `late_commits`,
+    /// `late_commit_ms`). Flags override it.
     #[arg(long, value_name = "FILE")]
     pub faults: Option<PathBuf>,
 

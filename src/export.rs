@@ -365,6 +365,8 @@ fn build_documents(
     let mut by_key: BTreeMap<String, Vec<RemoteObject>> = BTreeMap::new();
     for object in objects.into_values() {
         match object.fields.get(&identity_column.field) {
+            // A duplicate soarform retired (`KEY#duplicate-of-ID`): its own bookkeeping, closed.
+            Some(Value::String(key)) if crate::plan::is_retired_identity(key) => {}
             None | Some(Value::Null) => without_key.push(object.id),
             Some(Value::String(key)) if key.is_empty() => without_key.push(object.id),
             Some(Value::String(key)) if crate::manifest::is_valid_key(key) => {

@@ -723,6 +723,36 @@ pub fn retired_identity(key: &str, kept_id: u64) -> String {
     format!("{key}#duplicate-of-{kept_id}")
 }
 
+#[cfg(test)]
+mod retired_identity_tests {
+    use super::*;
+
+    #[test]
+    fn retired_identities_are_recognised() {
+        let retired = retired_identity("phishing/a", 101);
+        assert_eq!(retired, "phishing/a#duplicate-of-101");
+        assert!(is_retired_identity(&retired));
+        assert!(!crate::manifest::is_valid_key(&retired));
+        for other in [
+            "phishing/a",
+            "a#duplicate-of-",
+            "#duplicate-of-7",
+            "a#duplicate-of-x",
+        ] {
+            assert!(!is_retired_identity(other), "{other}");
+        }
+    }
+}
+
+/// Whether an identity is one [`retired_identity`] wrote.
+pub fn is_retired_identity(identity: &str) -> bool {
+    identity
+        .rsplit_once("#duplicate-of-")
+        .is_some_and(|(key, id)| {
+            !key.is_empty() && !id.is_empty() && id.bytes().all(|byte| byte.is_ascii_digit())
+        })
+}
+
 /// The retirement of `twin`, a second object soarform made under `key` while `kept_id` keeps
 /// it: the identity rewritten, and, where the tenant's catalog allows ([`PlanOptions::closing`]),
 /// the closed status and a note naming the kept object.

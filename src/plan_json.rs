@@ -442,11 +442,12 @@ pub fn with_outcomes(mut document: PlanDocument, report: &ApplyReport) -> PlanDo
     document.document_type = DocumentType::Apply;
     for entry in &mut document.objects {
         let same = |kind: Kind, key: &str| kind == entry.kind && key == entry.key;
-        let outcome = if let Some(outcome) = report
-            .outcomes
-            .iter()
-            .find(|outcome| same(outcome.kind, &outcome.key))
-        {
+        let outcome = if let Some(outcome) = report.outcomes.iter().find(|outcome| {
+            same(outcome.kind, &outcome.key)
+                && (outcome.action == Action::RetireDuplicate)
+                    == (entry.action == Action::RetireDuplicate)
+                && (entry.action != Action::RetireDuplicate || outcome.remote_id == entry.remote_id)
+        }) {
             outcome_info(outcome)
         } else if let Some(refusal) = report
             .refused

@@ -72,6 +72,7 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
                 unchanged: plan.summary().unchanged,
                 ..ApplyReport::default()
             };
+            let mut retired = Vec::new();
             if plan.has_changes() {
                 if !args.auto_approve
                     && !confirm_unless_stopped(session.target().base_url().as_ref(), &stop).await?
@@ -83,7 +84,7 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
                     write_stdout("\n")?;
                 }
                 report = write_changes(&session, plan, &stop, args.format, printer).await;
-                retire_twins(
+                retired = retire_twins(
                     &session,
                     &mut report,
                     &planned.identity,
@@ -96,8 +97,11 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
             } else if args.format == OutputFormat::Text {
                 return Ok(stopped_status(&stop).unwrap_or(ExitStatus::Success));
             }
-            let document = plan_json::plan_document(plan, &context);
-            let status = finish(plan, &report, document, args.format, printer)?;
+            // The duplicates retired after the creates belong in the report as objects too.
+            let mut applied = plan.clone();
+            applied.objects.extend(retired);
+            let document = plan_json::plan_document(&applied, &context);
+            let status = finish(&applied, &report, document, args.format, printer)?;
             Ok(interrupted(&report, &stop).unwrap_or(status))
         };
         let result = hold(&session, lease.as_ref(), &stop, work).await;
@@ -126,7 +130,8 @@ async fn write_changes(
 
 /// After the creates: searches the keys this run created and retires the duplicates soarform
 /// made of them (another run at the same time, a create committed late); a key also carried by
-/// an object soarform never wrote is reported as a failure and left alone.
+/// an object soarform never wrote is reported as a failure and left alone. Returns the
+/// retirements it applied.
 async fn retire_twins(
     session: &Session,
     report: &mut ApplyReport,
@@ -135,14 +140,14 @@ async fn retire_twins(
     stop: &Stop,
     format: OutputFormat,
     printer: Printer,
-) -> Result<()> {
+) -> Result<Vec<ObjectPlan>> {
     let created: Vec<&Outcome> = report
         .outcomes
         .iter()
         .filter(|outcome| outcome.action == Action::Create && outcome.result.is_ok())
         .collect();
     if created.is_empty() || stop.reason().is_some() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let twins = match apply::find_twins(session.client(), &created, identity, options).await {
         Ok(twins) => twins,
@@ -166,7 +171,7 @@ async fn retire_twins(
             };
             progress(&failure, format, printer);
             report.outcomes.push(failure);
-            return Ok(());
+            return Ok(Vec::new());
         }
     };
     let mut failures: Vec<Outcome> = twins
@@ -204,9 +209,11 @@ async fn retire_twins(
         report.outcomes.extend(retired.outcomes);
         report.not_started.extend(retired.not_started);
         report.abandoned.extend(retired.abandoned);
+        report.outcomes.append(&mut failures);
+        return Ok(plan.objects);
     }
     report.outcomes.append(&mut failures);
-    Ok(())
+    Ok(Vec::new())
 }
 
 /// Listens for SIGINT and SIGTERM while the command runs: the first asks every later write not
@@ -549,7 +556,8 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
             report.not_started = applied.not_started;
             report.abandoned = applied.abandoned;
             let options = session.plan_options(&config, &identity)?;
-            retire_twins(
+            // A saved plan's report lists the plan's own objects; retirements show as outcomes.
+            let _retired = retire_twins(
                 &session,
                 &mut report,
                 &identity,

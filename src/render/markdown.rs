@@ -607,10 +607,13 @@ fn outcome_item(outcome: &Outcome, plan: &Plan) -> String {
 /// `: status, description`, from the plan; the count alone when the plan does not hold the object.
 fn updated_fields(outcome: &Outcome, plan: &Plan) -> String {
     const SHOWN: usize = 5;
-    let object = plan
-        .objects
-        .iter()
-        .find(|object| object.kind == outcome.kind && object.key == outcome.key);
+    let object = plan.objects.iter().find(|object| {
+        // Retired duplicates share the key of the object kept: they are told apart by id.
+        object.kind == outcome.kind
+            && object.key == outcome.key
+            && object.action == outcome.action
+            && (outcome.action != Action::RetireDuplicate || object.remote_id == outcome.remote_id)
+    });
     let Some(object) = object.filter(|object| !object.changes.is_empty()) else {
         return format!(
             ": {} {}",
