@@ -31,6 +31,8 @@ use crate::stop::{Stop, StopReason};
 
 /// How long a lease lasts unless renewed, unless `lock.ttl_seconds` says otherwise.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+/// The longest `lock.ttl_seconds` accepted: a day.
+pub const MAX_TTL: Duration = Duration::from_secs(86_400);
 /// How long a run waits after writing the lease before reading it back, unless
 /// `lock.settle_seconds` says otherwise.
 pub const DEFAULT_SETTLE: Duration = Duration::from_secs(2);
@@ -204,9 +206,13 @@ impl Record {
         })
     }
 
-    /// Whether someone holds it at `now`.
+    /// Whether someone holds it at `now`. A record expiring further ahead than any lease lasts
+    /// ([`MAX_TTL`]) was not written by a holder (a hand edit, a broken clock) and holds nothing:
+    /// it would otherwise block every apply until then.
     pub fn held_at(&self, now: DateTime<Utc>) -> bool {
-        self.expires.is_some_and(|expires| expires > now)
+        let longest = chrono::Duration::from_std(MAX_TTL).unwrap_or_default();
+        self.expires
+            .is_some_and(|expires| expires > now && expires <= now + longest)
     }
 }
 
@@ -621,6 +627,12 @@ mod tests {
         assert_eq!(Record::parse(&held.to_text()), Some(held.clone()));
         assert!(held.held_at(started));
         assert!(!held.held_at(started + chrono::Duration::seconds(301)));
+        // A record expiring years ahead holds nothing.
+        let forever = Record {
+            expires: Some(started + chrono::Duration::days(3650)),
+            ..held.clone()
+        };
+        assert!(!forever.held_at(started));
         let released = Record {
             expires: None,
             ..held.clone()

@@ -215,7 +215,9 @@ fn four_concurrent_applies_of_the_same_new_documents_make_one_object_per_key() {
 #[test]
 fn a_held_lease_stops_apply_naming_its_holder_and_nothing_is_written() {
     let server = simulator_with(|_| {});
-    plant_lease(&server, "2099-01-01T00:00:00Z");
+    let in_an_hour = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    plant_lease(&server, &in_an_hour);
     let test = project("held", 3, "");
     let writes_before = writes(&server);
 
