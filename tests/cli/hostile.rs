@@ -2,7 +2,7 @@
 //! shown escaped in text and Markdown and kept as they are in JSON; a sensitive value a server
 //! echoes back, in any encoding, is withheld, in retry log lines too.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -139,41 +139,13 @@ fn answering(status: &'static str, body: Value) -> SocketAddr {
         for stream in listener.incoming().flatten() {
             let body = body.to_string();
             let mut stream = stream;
-            if read_request(&mut stream).is_none() {
+            if crate::support::read_request(&mut stream).is_none() {
                 continue;
             }
             let _ = write_response(&mut stream, status, &body);
         }
     });
     address
-}
-
-/// The head and body of one HTTP/1.1 request, `None` at the end of the connection.
-fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        head.push_str(&line);
-        if line == "\r\n" {
-            break;
-        }
-    }
-    let length = head
-        .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse::<usize>().ok())
-                .flatten()
-        })
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some((head, body))
 }
 
 fn write_response(stream: &mut TcpStream, status: &str, body: &str) -> std::io::Result<()> {
@@ -307,7 +279,7 @@ fn echoing_proxy(simulator: SocketAddr, form: Arc<AtomicUsize>) -> SocketAddr {
 
 /// One request of the proxy: a write answered with an echo, anything else forwarded.
 fn relay(mut stream: TcpStream, simulator: SocketAddr, form: &AtomicUsize, writes: &AtomicUsize) {
-    let Some((head, body)) = read_request(&mut stream) else {
+    let Some((head, body)) = crate::support::read_request(&mut stream) else {
         return;
     };
     if head.starts_with("PUT ") {

@@ -1069,7 +1069,7 @@ fn failing_creates(simulator: SocketAddr, status_line: &'static str) -> SocketAd
         for stream in listener.incoming().flatten() {
             std::thread::spawn(move || {
                 let mut stream = stream;
-                let Some((head, body)) = read_request(&mut stream) else {
+                let Some((head, body)) = crate::support::read_request(&mut stream) else {
                     return;
                 };
                 if head.starts_with("POST ") && head.contains("/incidents/ HTTP/") {
@@ -1102,35 +1102,6 @@ fn failing_creates(simulator: SocketAddr, status_line: &'static str) -> SocketAd
         }
     });
     address
-}
-
-/// The head and body of one HTTP/1.1 request, `None` at the end of the connection.
-fn read_request(stream: &mut std::net::TcpStream) -> Option<(String, Vec<u8>)> {
-    use std::io::BufRead as _;
-    let mut reader = std::io::BufReader::new(stream.try_clone().ok()?);
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-        head.push_str(&line);
-        if line == "\r\n" {
-            break;
-        }
-    }
-    let length = head
-        .lines()
-        .find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse::<usize>().ok())
-                .flatten()
-        })
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some((head, body))
 }
 
 /// A create answered 500 every time is given up with that status, not as an answer lost.

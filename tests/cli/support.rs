@@ -296,3 +296,33 @@ pub fn incident_id(server: &SimServer, key: &str) -> u64 {
 pub fn is_write(request: &soarform::sim::RecordedRequest) -> bool {
     request.method == "PUT" || (request.method == "POST" && !request.path.ends_with("/search/"))
 }
+
+/// The head and body of one HTTP/1.1 request, `None` at the end of the connection: for the small
+/// fake servers and proxies some tests put in front of the client.
+pub fn read_request(stream: &mut std::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use std::io::{BufRead as _, Read as _};
+    let mut reader = std::io::BufReader::new(stream.try_clone().ok()?);
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let length = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())
+                .flatten()
+        })
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some((head, body))
+}
