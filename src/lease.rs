@@ -434,28 +434,39 @@ impl Lease {
         stop: &Stop,
         work: impl std::future::Future<Output = T>,
     ) -> T {
+        // Set once `work` is done; a renewal already under way finishes first, so that no
+        // renewal can land after the release and make the lease look held again.
+        let (finished, mut done) = tokio::sync::watch::channel(false);
         let renew = async {
             loop {
-                tokio::time::sleep(self.spec.ttl / 3).await;
+                tokio::select! {
+                    () = tokio::time::sleep(self.spec.ttl / 3) => {}
+                    _ = done.wait_for(|finished| *finished) => return,
+                }
                 match self.renew(client).await {
                     Ok(true) => {}
                     Ok(false) => {
                         self.lost.store(true, Ordering::Relaxed);
                         stop.request(StopReason::LeaseLost);
-                        tracing::warn!(
-                            "the apply lease was taken over by another run; no new write starts"
+                        eprintln!(
+                            "warning: the apply lease was taken over by another run; no new write starts"
                         );
                         return;
                     }
-                    Err(error) => tracing::warn!("could not renew the apply lease: {error}"),
+                    Err(error) => eprintln!(
+                        "warning: could not renew the apply lease: {}",
+                        crate::safe_text::one_line(&crate::scrub::server_text(&error.to_string()))
+                    ),
                 }
             }
         };
-        tokio::pin!(work);
-        tokio::select! {
-            output = &mut work => output,
-            () = renew => work.await,
-        }
+        let work = async {
+            let output = work.await;
+            let _ = finished.send(true);
+            output
+        };
+        let (output, ()) = tokio::join!(work, renew);
+        output
     }
 
     /// Writes a later expiry if the lease is still this run's; `false` when it is not.
@@ -604,6 +615,14 @@ async fn retire_extra(
     fields.insert(
         spec.identity_field.clone(),
         Value::String(crate::plan::retired_identity(&spec.key, kept)),
+    );
+    // And its record no longer says it is held.
+    fields.insert(
+        spec.record_field.clone(),
+        Value::String(format!(
+            "{RECORD_PREFIX}; retired: a second lease object, {} {kept} is the lease",
+            spec.kind.noun()
+        )),
     );
     client.update(spec.kind, id, fields).await?;
     Ok(())

@@ -34,7 +34,11 @@ fn project(prefix: &str, count: usize, extra: &str) -> Test {
         .write("objects.yaml", documents(prefix, count))
         .write(
             "soarform.yaml",
-            format!("lock:\n  settle_seconds: 0.3\n  ttl_seconds: 60\n{extra}"),
+            if extra.contains("ttl_seconds") {
+                format!("lock:\n  settle_seconds: 0.3\n{extra}")
+            } else {
+                format!("lock:\n  settle_seconds: 0.3\n  ttl_seconds: 60\n{extra}")
+            },
         )
 }
 
@@ -638,4 +642,61 @@ fn a_second_interrupt_stops_at_once() {
         started.elapsed()
     );
     assert!(stderr.contains("stopping at once"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Renewal.
+
+/// The PUTs the simulator received for the lease object `id`.
+fn lease_writes(server: &SimServer, id: u64) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter(|request| {
+            request.method == "PUT" && request.path.ends_with(&format!("/incidents/{id}/"))
+        })
+        .count()
+}
+
+#[test]
+fn a_long_apply_renews_its_lease_and_stops_when_another_run_takes_it_over() {
+    // Renewed every ttl / 3 = 2 s while 40 slow creates take longer than that.
+    let server = simulator_with(|config| config.latency = Duration::from_millis(150));
+    let lease = plant_lease(&server, "2020-01-01T00:05:00Z");
+    let test = project("renewed", 40, "  ttl_seconds: 6\n");
+    let args = args(
+        &server,
+        &["apply", ".", "--auto-approve", "--max-concurrency", "2"],
+    );
+    let output = test.run_args(&args);
+    assert_eq!(output.code, 0, "{}", output.combined());
+    // Taken, renewed at least once, released.
+    assert!(
+        lease_writes(&server, lease) >= 3,
+        "{}",
+        lease_writes(&server, lease)
+    );
+    assert!(lease_record(&server).contains("; released by "));
+
+    // Another run overwrites the lease mid-apply: at the next renewal this one sees it is not
+    // its own any more, starts no new write, and says so.
+    // 80 creates, two at a time at 150 ms: 6 s, more than two renewals.
+    let test = project("overtaken", 80, "  ttl_seconds: 6\n");
+    let child = spawn(&test, &args);
+    wait_for_creates(&server, 44);
+    let record = "soarform lease v1; held by intruder (pid 2); since 2026-01-01T00:00:00Z; expires 2099-01-01T00:00:00Z; token other";
+    let (status, body) = http(
+        &server,
+        "PUT",
+        &format!("/api/csoar/v3/incidents/{lease}/"),
+        Some(&json!({"fields": {"description": record}})),
+    );
+    assert_eq!(status, 200, "{body}");
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("taken over by another run"), "{stderr}");
+    assert!(stderr.contains("change(s) not started"), "{stderr}");
+    // The intruder's record is left as it is.
+    assert!(lease_record(&server).contains("intruder"));
 }
