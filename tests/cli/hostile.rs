@@ -2,7 +2,7 @@
 //! shown escaped in text and Markdown and kept as they are in JSON; a sensitive value a server
 //! echoes back, in any encoding, is withheld, in retry log lines too.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -299,24 +299,7 @@ fn relay(mut stream: TcpStream, simulator: SocketAddr, form: &AtomicUsize, write
         let _ = write_response(&mut stream, status, &message);
         return;
     }
-    let Ok(mut upstream) = TcpStream::connect(simulator) else {
-        return;
-    };
-    // One request per connection: the simulator's answer says `connection: close` in turn.
-    let head: String = head
-        .split_inclusive("\r\n")
-        .filter(|line| !line.to_ascii_lowercase().starts_with("connection:"))
-        .collect();
-    let _ = write!(
-        upstream,
-        "{}\r\nConnection: close\r\n\r\n",
-        head.trim_end_matches("\r\n")
-    );
-    let _ = upstream.write_all(&body);
-    let mut answer = Vec::new();
-    let _ = upstream.read_to_end(&mut answer);
-    let _ = stream.write_all(&answer);
-    let _ = stream.flush();
+    crate::support::forward(&mut stream, simulator, &head, &body);
 }
 
 #[test]

@@ -1082,22 +1082,7 @@ fn failing_creates(simulator: SocketAddr, status_line: &'static str) -> SocketAd
                     );
                     return;
                 }
-                let Ok(mut upstream) = std::net::TcpStream::connect(simulator) else {
-                    return;
-                };
-                let head: String = head
-                    .split_inclusive("\r\n")
-                    .filter(|line| !line.to_ascii_lowercase().starts_with("connection:"))
-                    .collect();
-                let _ = write!(
-                    upstream,
-                    "{}\r\nConnection: close\r\n\r\n",
-                    head.trim_end_matches("\r\n")
-                );
-                let _ = upstream.write_all(&body);
-                let mut answer = Vec::new();
-                let _ = upstream.read_to_end(&mut answer);
-                let _ = stream.write_all(&answer);
+                crate::support::forward(&mut stream, simulator, &head, &body);
             });
         }
     });

@@ -326,3 +326,32 @@ pub fn read_request(stream: &mut std::net::TcpStream) -> Option<(String, Vec<u8>
     reader.read_exact(&mut body).ok()?;
     Some((head, body))
 }
+
+/// Sends one request read by [`read_request`] on to `upstream` (the simulator) with
+/// `Connection: close`, and its answer back on `stream`: the forwarding half of the tests' proxies.
+pub fn forward(
+    stream: &mut std::net::TcpStream,
+    upstream: std::net::SocketAddr,
+    head: &str,
+    body: &[u8],
+) {
+    use std::io::{Read as _, Write as _};
+    let Ok(mut upstream) = std::net::TcpStream::connect(upstream) else {
+        return;
+    };
+    // One request per connection: the simulator's answer says `connection: close` in turn.
+    let head: String = head
+        .split_inclusive("\r\n")
+        .filter(|line| !line.to_ascii_lowercase().starts_with("connection:"))
+        .collect();
+    let _ = write!(
+        upstream,
+        "{}\r\nConnection: close\r\n\r\n",
+        head.trim_end_matches("\r\n")
+    );
+    let _ = upstream.write_all(body);
+    let mut answer = Vec::new();
+    let _ = upstream.read_to_end(&mut answer);
+    let _ = stream.write_all(&answer);
+    let _ = stream.flush();
+}
