@@ -74,6 +74,9 @@ fn stored(n: usize) -> Value {
             "priority": {"option": PRIORITIES[n % PRIORITIES.len()].1},
             "opt_3": {"text": spec.business_unit},
             "opt_2": {"text": spec.ticket},
+            // Made by soarform (its ownership marker, `Managed by`), as after an earlier apply:
+            // without it every object would be planned for adoption since issue 5.
+            "opt_7": {"text": "soarform"},
         }
     })
 }

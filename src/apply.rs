@@ -9,7 +9,7 @@ use futures_util::StreamExt as _;
 use crate::client::{Client, ClientError};
 use crate::kind::Kind;
 use crate::normalize::Normalized;
-use crate::observe::{key_filter, Observed};
+use crate::observe::Observed;
 use crate::plan::{Action, Conflict, ConflictReason, ObjectPlan, Plan, PlanOptions};
 use crate::resolve::Identity;
 use crate::scrub::{self, Scrubber};
@@ -465,26 +465,15 @@ async fn settle(client: &Client, object: &ObjectPlan) -> Result<Vec<u64>, Client
 
 /// The ids of the objects whose identity field holds the key of `object`, lowest first.
 async fn carrying_key(client: &Client, object: &ObjectPlan) -> Result<Vec<u64>, ClientError> {
-    let filter = key_filter(&object.identity_field, &[object.key.as_str()]);
-    let found = client
-        .search(
-            object.kind,
-            &filter,
-            std::slice::from_ref(&object.identity_field),
-        )
-        .await?;
-    let mut ids: Vec<u64> = found
-        .iter()
-        .filter(|live| {
-            live.fields
-                .get(&object.identity_field)
-                .and_then(|value| value.as_str())
-                == Some(object.key.as_str())
-        })
-        .map(|live| live.id)
-        .collect();
-    ids.sort_unstable();
-    Ok(ids)
+    let found = crate::observe::carrying(
+        client,
+        object.kind,
+        &object.identity_field,
+        &object.key,
+        &[],
+    )
+    .await?;
+    Ok(found.iter().map(|live| live.id).collect())
 }
 
 async fn update(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError> {

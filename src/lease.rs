@@ -25,7 +25,6 @@ use serde_json::{Map, Value};
 
 use crate::client::{Client, ClientError, RemoteObject};
 use crate::kind::Kind;
-use crate::observe::key_filter;
 use crate::plan::OWNER_MARKER;
 use crate::stop::{Stop, StopReason};
 
@@ -545,23 +544,9 @@ async fn lease_objects(
     client: &Client,
     spec: &LeaseSpec,
 ) -> Result<Vec<RemoteObject>, ClientError> {
-    let filter = key_filter(&spec.identity_field, &[spec.key.as_str()]);
-    let mut columns = vec![spec.identity_field.clone(), spec.record_field.clone()];
+    let mut columns = vec![spec.record_field.clone()];
     columns.extend(spec.ownership_field.clone());
-    let mut found: Vec<RemoteObject> = client
-        .search(spec.kind, &filter, &columns)
-        .await?
-        .into_iter()
-        .filter(|object| {
-            object
-                .fields
-                .get(&spec.identity_field)
-                .and_then(Value::as_str)
-                == Some(spec.key.as_str())
-        })
-        .collect();
-    found.sort_by_key(|object| object.id);
-    Ok(found)
+    crate::observe::carrying(client, spec.kind, &spec.identity_field, &spec.key, &columns).await
 }
 
 fn record_of(spec: &LeaseSpec, object: &RemoteObject) -> Option<Record> {

@@ -52,6 +52,37 @@ pub fn key_filter(field: &str, keys: &[&str]) -> String {
     terms.join(" OR ")
 }
 
+/// The objects of `kind` whose identity field `identity_field` holds exactly `key`, lowest id
+/// first, reading `columns` (the identity field is always read).
+pub async fn carrying(
+    client: &Client,
+    kind: Kind,
+    identity_field: &str,
+    key: &str,
+    columns: &[String],
+) -> Result<Vec<RemoteObject>, ClientError> {
+    let mut requested = columns.to_vec();
+    if !requested.iter().any(|column| column == identity_field) {
+        requested.insert(0, identity_field.to_string());
+    }
+    let filter = key_filter(identity_field, &[key]);
+    let mut found: Vec<RemoteObject> = client
+        .search(kind, &filter, &requested)
+        .await?
+        .into_iter()
+        // The server matches exactly, but only trust what the identity field really holds.
+        .filter(|object| {
+            object
+                .fields
+                .get(identity_field)
+                .and_then(|value| value.as_str())
+                == Some(key)
+        })
+        .collect();
+    found.sort_by_key(|object| object.id);
+    Ok(found)
+}
+
 /// Searches the objects of one kind whose identity field holds one of `keys`, reading only
 /// `columns` (plus what the server always returns), and adds them to `observed`.
 pub async fn observe(

@@ -19,15 +19,6 @@ pub enum StopReason {
 }
 
 impl StopReason {
-    /// The process exit code that reports it: 128 + the signal number for signals.
-    pub fn exit_code(self) -> i32 {
-        match self {
-            StopReason::Interrupted => 130,
-            StopReason::Terminated => 143,
-            StopReason::LeaseLost => 1,
-        }
-    }
-
     /// What happened, for the closing message.
     pub fn describe(self) -> &'static str {
         match self {
@@ -82,7 +73,5 @@ mod tests {
         stop.request(StopReason::Terminated);
         stop.request(StopReason::Interrupted);
         assert_eq!(stop.reason(), Some(StopReason::Terminated));
-        assert_eq!(StopReason::Terminated.exit_code(), 143);
-        assert_eq!(StopReason::Interrupted.exit_code(), 130);
     }
 }

@@ -234,7 +234,7 @@ fn listen_for_signals(stop: Arc<Stop>) {
                 "{}: stopping at once; the lease this run holds expires by itself (`lock.ttl_seconds`): run `soarform apply --lock-timeout 10m` again to converge",
                 second.describe()
             );
-            std::process::exit(second.exit_code());
+            std::process::exit(exit_status(second).into());
         }
     });
 }
@@ -261,11 +261,16 @@ async fn next_signal() -> Option<StopReason> {
 
 /// The exit status of a stop, if one was asked for.
 fn stopped_status(stop: &Stop) -> Option<ExitStatus> {
-    stop.reason().map(|reason| match reason {
+    stop.reason().map(exit_status)
+}
+
+/// The exit status that reports a stop: 128 + the signal's number for signals.
+fn exit_status(reason: StopReason) -> ExitStatus {
+    match reason {
         StopReason::Interrupted => ExitStatus::Interrupted,
         StopReason::Terminated => ExitStatus::Terminated,
         StopReason::LeaseLost => ExitStatus::Failure,
-    })
+    }
 }
 
 /// After a stop: what was done and what was not, on stderr, and the status to exit with.
@@ -326,7 +331,8 @@ async fn take_lease(
             eprintln!("{}", LeaseError::Stopped);
             std::process::exit(
                 stop.reason()
-                    .map_or(ExitStatus::Interrupted.into(), StopReason::exit_code),
+                    .map_or(ExitStatus::Interrupted, exit_status)
+                    .into(),
             );
         }
         Err(error) => Err(match error.hint() {
