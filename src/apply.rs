@@ -349,7 +349,7 @@ pub async fn find_twins(
             &keys,
             &columns,
             &mut observed,
-            &crate::progress::Progress::new("searches", 0),
+            &crate::printer::Progress::new("searches", 0),
         )
         .await?;
         for key in keys {

@@ -49,6 +49,16 @@ pub enum ColorChoice {
     Never,
 }
 
+impl From<ColorChoice> for crate::printer::Color {
+    fn from(choice: ColorChoice) -> Self {
+        match choice {
+            ColorChoice::Auto => crate::printer::Color::Auto,
+            ColorChoice::Always => crate::printer::Color::Always,
+            ColorChoice::Never => crate::printer::Color::Never,
+        }
+    }
+}
+
 /// The soarform commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use crate::client::ClientError;
 use crate::manifest::Report;
+use crate::printer::Palette;
 use crate::safe_text;
 use crate::scrub;
 
@@ -80,11 +81,14 @@ impl Error {
     /// Renders the error for stderr, the way cargo and uv do: scrubbed once more (defence in
     /// depth) and with control characters escaped.
     pub fn render(&self, color: bool) -> String {
-        let (red, bold, cyan, reset) = if color {
-            ("\x1b[1;31m", "\x1b[1m", "\x1b[1;36m", "\x1b[0m")
-        } else {
-            ("", "", "", "")
-        };
+        let palette = Palette::new(color);
+        let Palette {
+            error: red,
+            hint: cyan,
+            bold,
+            reset,
+            ..
+        } = palette;
         let mut out = String::new();
         match self {
             Error::Diagnostics(report) => {

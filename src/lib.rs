@@ -19,16 +19,16 @@ pub mod lease;
 pub mod manifest;
 pub mod normalize;
 pub mod observe;
+pub mod ops;
 pub mod plan;
 pub mod plan_json;
-pub mod progress;
+pub mod printer;
 pub mod render;
 pub mod resolve;
 pub mod safe_text;
 pub mod saved;
 pub mod scrub;
 pub mod select;
-pub mod session;
 pub mod settings;
 pub mod sim;
 pub mod stop;
@@ -38,7 +38,8 @@ use std::ffi::OsString;
 use clap::Parser as _;
 
 use crate::cli::{Cli, Command};
-use crate::commands::{ExitStatus, Printer};
+use crate::commands::ExitStatus;
+use crate::printer::Printer;
 
 /// Runs soarform with the given command-line arguments and returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
@@ -50,8 +51,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             return if error.use_stderr() { 1 } else { 0 };
         }
     };
-    init_logging(cli.global.verbose);
-    let printer = Printer::new(cli.global.color);
+    let printer = Printer::new(cli.global.color.into());
+    init_logging(cli.global.verbose, printer.stderr_color());
     let result = match cli.command {
         Command::Validate(args) => commands::validate::validate(args, printer),
         Command::Plan(args) => commands::plan::plan(args, printer),
@@ -64,7 +65,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Ok(status) => status.into(),
         Err(error) => {
             // `render` scrubs and escapes what came from elsewhere.
-            eprint!("{}", error.render(printer.stderr_color));
+            printer.message(&error.render(printer.stderr_color()));
             ExitStatus::Failure.into()
         }
     }
@@ -73,15 +74,19 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 /// Logs go to stderr. Only soarform's own events are shown: the HTTP stack's debug output could
 /// include headers, and headers carry credentials. Every line passes the scrubber and the
 /// escaper ([`LogWriter`]), so `-v`/`-vv` lines can never show a registered secret or a raw
-/// escape sequence; for that, logs are never coloured.
-fn init_logging(verbose: u8) {
+/// escape sequence. The formatter writes no colour (it would be escaped); the level is coloured
+/// after scrubbing, when standard error is (`--color`, `NO_COLOR`, a terminal).
+fn init_logging(verbose: u8, color: bool) {
     let level = match verbose {
         0 => "warn",
         1 => "soarform=debug",
         _ => "soarform=trace",
     };
     let _ = tracing_subscriber::fmt()
-        .with_writer(LogWriter::default)
+        .with_writer(move || LogWriter {
+            event: Vec::new(),
+            color,
+        })
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
         .with_ansi(false)
         .with_target(false)
@@ -91,9 +96,9 @@ fn init_logging(verbose: u8) {
 
 /// Collects one log event and writes it to stderr, scrubbed and escaped, when dropped (the
 /// formatter makes one writer per event).
-#[derive(Default)]
 struct LogWriter {
     event: Vec<u8>,
+    color: bool,
 }
 
 impl std::io::Write for LogWriter {
@@ -116,15 +121,43 @@ impl Drop for LogWriter {
         // One event is one line: a line break inside it (a server message, say) is shown
         // escaped, so it cannot start a line that looks like soarform's own.
         let scrubbed = scrubbed_event(text.strip_suffix('\n').unwrap_or(&text));
-        let line = format!("{}\n", safe_text::one_line(&scrubbed));
-        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
+        let line = format!(
+            "{}\n",
+            colored_level(&safe_text::one_line(&scrubbed), self.color)
+        );
+        printer::write_stderr(&line, self.color);
     }
 }
+
+/// The line with its level (`DEBUG`, ` WARN`) styled when `color`.
+fn colored_level(line: &str, color: bool) -> String {
+    let palette = printer::Palette::new(color);
+    let trimmed = line.trim_start();
+    let Some(level) = LEVELS.iter().find(|level| trimmed.starts_with(*level)) else {
+        return line.to_string();
+    };
+    let style = match level.trim() {
+        "ERROR" => palette.error,
+        "WARN" => palette.warning,
+        _ => palette.dim,
+    };
+    let start = line.len() - trimmed.len();
+    let end = start + level.trim_end().len();
+    format!(
+        "{}{style}{}{}{}",
+        &line[..start],
+        &line[start..end],
+        palette.reset,
+        &line[end..]
+    )
+}
+
+/// The levels a log line starts with, as the formatter writes them.
+const LEVELS: [&str; 5] = ["TRACE ", "DEBUG ", "INFO ", "WARN ", "ERROR "];
 
 /// A formatted log event (without its final line break) scrubbed: its level (`DEBUG`, ` WARN`)
 /// stays even when the rest of it is withheld.
 fn scrubbed_event(text: &str) -> String {
-    const LEVELS: [&str; 5] = ["TRACE ", "DEBUG ", "INFO ", "WARN ", "ERROR "];
     let trimmed = text.trim_start();
     let level = LEVELS
         .iter()
@@ -151,5 +184,16 @@ mod tests {
             "DEBUG retrying: Bearer ***"
         );
         assert_eq!(scrubbed_event("no level"), "no level");
+    }
+
+    #[test]
+    fn log_levels_are_coloured_only_when_standard_error_is() {
+        assert_eq!(colored_level(" WARN x", false), " WARN x");
+        assert_eq!(
+            colored_level(" WARN x", true),
+            " \x1b[1m\x1b[33mWARN\x1b[0m x"
+        );
+        assert_eq!(colored_level("DEBUG y", true), "\x1b[2mDEBUG\x1b[0m y");
+        assert_eq!(colored_level("plain", true), "plain");
     }
 }

@@ -6,7 +6,7 @@ use futures_util::{StreamExt as _, TryStreamExt as _};
 
 use crate::client::{Client, ClientError, RemoteObject};
 use crate::kind::Kind;
-use crate::progress::Progress;
+use crate::printer::Progress;
 
 /// How many keys one search filter holds (`field:"a" OR field:"b" ...`): one less than a page, so
 /// that a complete answer always comes back as a short page and needs no second request, while a

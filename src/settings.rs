@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::ConnectionArgs;
+use crate::cli::{ConnectionArgs, LifecycleArgs};
 use crate::client::target::{self, Target};
 use crate::client::{
     ClientOptions, Credential, Endpoints, RetryPolicy, Secret, DEFAULT_CREATE_SETTLE,
@@ -14,6 +14,7 @@ use crate::client::{
 use crate::config::{self, ProjectConfig};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::ops::rules::Lifecycle;
 
 /// The environment variables soarform reads, captured once.
 #[derive(Debug, Clone, Default)]
@@ -61,6 +62,12 @@ pub fn project_config(paths: &[PathBuf], explicit: Option<&Path>) -> Result<Proj
         }
         None => Ok(ProjectConfig::default()),
     }
+}
+
+/// `prune:` and `adopt:` of soarform.yaml with `--prune` and `--no-adopt` over them; the project
+/// file's model stays what the file says.
+pub fn lifecycle(args: &LifecycleArgs, config: &ProjectConfig) -> Lifecycle {
+    Lifecycle::resolve(config, args.prune, args.no_adopt)
 }
 
 /// Where to connect and with what.

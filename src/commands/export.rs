@@ -3,9 +3,9 @@
 use super::{runtime, write_stdout, ExitStatus, Printer};
 use crate::cli::{ExportArgs, ExportKind};
 use crate::error::Result;
-use crate::export::{self, ExportRequest, Warning};
+use crate::export;
 use crate::kind::Kind;
-use crate::session::Session;
+use crate::ops::{self, tenant::Tenant};
 use crate::settings::{self, Environment};
 
 /// Reads the tenant, then writes one file per object under `--out` (all or nothing without
@@ -23,35 +23,11 @@ pub fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
         Some(ExportKind::Triage) => vec![Kind::TriageItem],
     };
     let exported = runtime()?.block_on(async {
-        let session = Session::open(connection).await?;
-        let identity = session.identity(&config)?;
-        let options = session.plan_options(&config, &identity)?;
-        // Values of `sensitive_fields` never leave the tenant through soarform, files included;
-        // the ownership marker records who manages an object, not what the object is.
-        let mut omit = options.sensitive;
-        for kind in Kind::ALL {
-            if let Some(column) = options.ownership.column(kind) {
-                omit.insert(kind, column.field.clone());
-            }
-        }
-        let request = ExportRequest {
-            kinds: kinds.clone(),
-            filter: args.filter.clone(),
-            omit,
-            ownership: options.ownership,
-            lease: Some((
-                config.lock.kind.unwrap_or(crate::kind::Kind::Incident),
-                config
-                    .lock
-                    .key
-                    .clone()
-                    .unwrap_or_else(|| crate::config::DEFAULT_LOCK_KEY.to_string()),
-            )),
-        };
-        export::collect(session.client(), session.catalog(), &identity, &request).await
+        let tenant = Tenant::open(connection).await?;
+        ops::export::export(&tenant, &config, &kinds, args.filter.clone()).await
     })?;
     for note in &exported.notes {
-        eprintln!("note: {note}");
+        printer.note(note);
     }
     if !config.sensitive_fields.is_empty() {
         let names: Vec<String> = config
@@ -59,18 +35,18 @@ pub fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
             .iter()
             .map(|field| format!("`{}`", field.name))
             .collect();
-        eprintln!(
-            "note: `sensitive_fields` are never exported ({}); declare their values yourself where soarform should manage them",
+        printer.note(&format!(
+            "`sensitive_fields` are never exported ({}); declare their values yourself where soarform should manage them",
             names.join(", ")
-        );
+        ));
     }
     for warning in &exported.warnings {
-        eprint!("{}", render_warning(warning, printer.stderr_color));
+        printer.warn_with_hint(&warning.message, warning.hint.as_deref());
     }
     let mut write_error = None;
     let options = crate::manifest::LoadOptions::for_project(&config);
     export::write(&args.out, &exported.files, args.force, &options, |path| {
-        if let Err(error) = write_stdout(&format!("{}\n", path.display())) {
+        if let Err(error) = write_stdout(printer, &format!("{}\n", path.display())) {
             write_error.get_or_insert(error);
         }
     })?;
@@ -92,26 +68,13 @@ pub fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
             exported.skipped
         ));
     }
-    eprintln!("{summary}");
+    printer.message(&format!("{summary}\n"));
     if exported.unowned > 0 {
-        eprintln!(
-            "note: soarform never wrote {} of them: the next plan shows {} as `~ adopt` (soarform records its ownership; no other field changes), and after one apply it is empty",
+        printer.note(&format!(
+            "soarform never wrote {} of them: the next plan shows {} as `~ adopt` (soarform records its ownership; no other field changes), and after one apply it is empty",
             exported.unowned,
             if exported.unowned == 1 { "it" } else { "them" }
-        );
+        ));
     }
     Ok(ExitStatus::Success)
-}
-
-/// `warning: ...` and `hint: ...` lines, coloured like errors are.
-fn render_warning(warning: &Warning, color: bool) -> String {
-    if !color {
-        return warning.to_string();
-    }
-    let (yellow, bold, cyan, reset) = ("\x1b[1;33m", "\x1b[1m", "\x1b[1;36m", "\x1b[0m");
-    let mut out = format!("{yellow}warning{reset}{bold}: {}{reset}\n", warning.message);
-    if let Some(hint) = &warning.hint {
-        out.push_str(&format!("{cyan}hint{reset}{bold}:{reset} {hint}\n"));
-    }
-    out
 }

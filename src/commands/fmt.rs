@@ -37,10 +37,10 @@ pub fn fmt(args: FmtArgs, printer: Printer) -> Result<ExitStatus> {
     };
     let formatted = format::format_paths(&args.paths, &options, config.path.as_deref());
     for skipped in &formatted.skipped {
-        eprintln!(
-            "warning: skipped `{}`: it is a project file, not a desired-state document",
+        printer.warn(&format!(
+            "skipped `{}`: it is a project file, not a desired-state document",
             skipped.display()
-        );
+        ));
     }
     let mut write_failures = 0;
     if args.check {
@@ -49,24 +49,24 @@ pub fn fmt(args: FmtArgs, printer: Printer) -> Result<ExitStatus> {
             .iter()
             .map(|changed| format!("{}\n", changed.path.display()))
             .collect();
-        write_stdout(&listing)?;
+        write_stdout(printer, &listing)?;
     } else {
         let project = config.path.as_deref().map(parent_or_current);
         for changed in &formatted.changed {
             let boundary = boundary(&changed.path, &args.paths, project.as_deref());
             match write_formatted(changed, read.get(&changed.path), &boundary) {
-                Ok(()) => write_stdout(&format!("{}\n", changed.path.display()))?,
+                Ok(()) => write_stdout(printer, &format!("{}\n", changed.path.display()))?,
                 Err(error) => {
                     write_failures += 1;
-                    eprint!("{}", error.render(printer.stderr_color));
+                    printer.message(&error.render(printer.stderr_color()));
                 }
             }
         }
     }
     if !formatted.report.diagnostics.is_empty() {
-        eprint!("{}", formatted.report.render(printer.stderr_color));
+        printer.message(&formatted.report.render(printer.stderr_color()));
     }
-    summarize(&formatted, args.check, write_failures)
+    summarize(printer, &formatted, args.check, write_failures)
 }
 
 /// What each regular file under `paths` is before formatting reads it (the files format walks;
@@ -181,7 +181,12 @@ fn tidy(path: &Path) -> PathBuf {
 
 /// The last words on stderr, and the exit status. `write_failures`: files that could not be
 /// written (and were left unchanged).
-fn summarize(formatted: &Formatted, check: bool, write_failures: usize) -> Result<ExitStatus> {
+fn summarize(
+    printer: Printer,
+    formatted: &Formatted,
+    check: bool,
+    write_failures: usize,
+) -> Result<ExitStatus> {
     let changed = formatted.changed.len();
     let unchanged = formatted.unchanged.len();
     let problems = formatted.report.diagnostics.len();
@@ -215,15 +220,15 @@ fn summarize(formatted: &Formatted, check: bool, write_failures: usize) -> Resul
         return Err(Error::message(parts.join("; ")));
     }
     if check || changed == 0 {
-        eprintln!(
-            "{} already in canonical form.",
+        printer.message(&format!(
+            "{} already in canonical form.\n",
             count(unchanged, "file", "files")
-        );
+        ));
     } else {
-        eprintln!(
-            "{} rewritten, {unchanged} already in canonical form.",
+        printer.message(&format!(
+            "{} rewritten, {unchanged} already in canonical form.\n",
             count(changed, "file", "files"),
-        );
+        ));
     }
     Ok(ExitStatus::Success)
 }

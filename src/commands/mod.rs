@@ -2,22 +2,24 @@
 //! standard streams and exit codes.
 
 pub mod apply;
+mod apply_view;
 pub mod export;
 pub mod fmt;
 pub mod plan;
 pub mod sim;
+mod stop;
 pub mod validate;
 
-use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{ColorChoice, LifecycleArgs, SelectionArgs};
-use crate::config::{ProjectConfig, PruneMode};
+use crate::cli::SelectionArgs;
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::plan_json::{PlanDocument, SelectionInfo, TargetInfo};
 use crate::render::markdown::MarkdownContext;
 use crate::select::Selection;
+
+pub use crate::printer::Printer;
 
 /// The process exit codes soarform documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,35 +47,6 @@ impl From<ExitStatus> for i32 {
     }
 }
 
-/// Output settings every command shares.
-#[derive(Debug, Clone, Copy)]
-pub struct Printer {
-    /// Colour on standard output.
-    pub stdout_color: bool,
-    /// Colour on standard error.
-    pub stderr_color: bool,
-}
-
-impl Printer {
-    /// Decides colour per stream: `--color`, then `NO_COLOR` / `CLICOLOR_FORCE`, then whether the stream is a terminal.
-    pub fn new(choice: ColorChoice) -> Self {
-        let decide = |is_terminal: bool| match choice {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-                let forced = std::env::var_os("CLICOLOR_FORCE")
-                    .is_some_and(|value| !value.is_empty() && value != "0");
-                !no_color && (forced || is_terminal)
-            }
-        };
-        Printer {
-            stdout_color: decide(std::io::stdout().is_terminal()),
-            stderr_color: decide(std::io::stderr().is_terminal()),
-        }
-    }
-}
-
 /// A tokio runtime for the networked commands.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -83,12 +56,10 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|error| Error::caused_by("cannot start the async runtime", &error))
 }
 
-/// Writes to standard output and flushes.
-pub fn write_stdout(text: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
+/// Writes data to standard output and flushes.
+pub fn write_stdout(printer: Printer, text: &str) -> Result<()> {
+    printer
+        .data(text)
         .map_err(|error| Error::caused_by("cannot write to standard output", &error))
 }
 
@@ -144,30 +115,39 @@ pub fn path_strings(paths: &[PathBuf]) -> Vec<String> {
 
 /// A warning on stderr for each pattern that matches no declared object (most likely a typo);
 /// returns those patterns as `--flag pattern`.
-pub fn warn_unused_patterns(selection: &Selection, manifest: &Manifest) -> Vec<String> {
+pub fn warn_unused_patterns(
+    printer: Printer,
+    selection: &Selection,
+    manifest: &Manifest,
+) -> Vec<String> {
     let objects = manifest
         .objects
         .iter()
         .map(|object| (object.kind, object.key.as_str()));
     let unused = selection.unused(objects);
     for pattern in &unused {
-        eprintln!("warning: `{pattern}` matches no declared object");
+        printer.warn(&format!("`{pattern}` matches no declared object"));
     }
     unused
 }
 
 /// On stderr: how much of the repository a targeted plan covered (objects pruning closes are not
 /// declared, so they do not count).
-pub fn note_selection(selection: &Selection, plan: &crate::plan::Plan, declared: usize) {
+pub fn note_selection(
+    printer: Printer,
+    selection: &Selection,
+    plan: &crate::plan::Plan,
+    declared: usize,
+) {
     let selected = plan
         .objects
         .iter()
         .filter(|object| object.action != crate::plan::Action::Close)
         .count();
     if !selection.is_everything() {
-        eprintln!(
-            "note: --target/--exclude limited this plan to {selected} of {declared} declared objects; the others were not compared"
-        );
+        printer.note(&format!(
+            "--target/--exclude limited this plan to {selected} of {declared} declared objects; the others were not compared"
+        ));
     }
 }
 
@@ -180,15 +160,5 @@ pub fn markdown_context(target: &TargetInfo) -> MarkdownContext<'_> {
             target.url.as_str()
         },
         dialect: target.dialect.as_str(),
-    }
-}
-
-/// `--prune` and `--no-adopt` override `prune:` and `adopt:` of soarform.yaml.
-pub fn apply_lifecycle(config: &mut ProjectConfig, lifecycle: &LifecycleArgs) {
-    if lifecycle.prune {
-        config.prune = Some(PruneMode::Close);
-    }
-    if lifecycle.no_adopt {
-        config.adopt = Some(false);
     }
 }

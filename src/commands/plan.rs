@@ -5,20 +5,20 @@ use crate::cli::{OutputFormat, PlanArgs};
 use crate::error::{Error, Result};
 use crate::lease::Lease;
 use crate::manifest::{self, LoadOptions};
+use crate::ops::{self, tenant::Tenant};
 use crate::plan_json::{self, Context, Hasher};
 use crate::render::{markdown, text};
-use crate::session::Session;
 use crate::settings::{self, Environment};
 
 /// Computes and prints the plan (and saves it with `--out`); exit 2 for changes with
 /// `--detailed-exitcode` or `--expect-no-changes`.
 pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     let selection = super::selection(&args.selection)?;
-    let mut config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
-    super::apply_lifecycle(&mut config, &args.lifecycle);
+    let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
+    let lifecycle = settings::lifecycle(&args.lifecycle, &config);
     let manifest = manifest::load(&args.paths, &LoadOptions::for_project(&config))
         .map_err(Error::Diagnostics)?;
-    let unused = super::warn_unused_patterns(&selection, &manifest);
+    let unused = super::warn_unused_patterns(printer, &selection, &manifest);
     if args.expect_no_changes && unused.iter().any(|pattern| pattern.starts_with("--target")) {
         // A mistyped target would select nothing and pass the drift check forever.
         return Err(Error::with_hint(
@@ -31,23 +31,22 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     }
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
     let (planned, context) = runtime()?.block_on(async {
-        let session = Session::open(connection).await?;
-        if args.lock.lock {
-            if let Some(spec) = session.lease_spec(&config)? {
-                let waited = Lease::wait_free(session.client(), &spec, args.lock.lock_timeout).await?;
-                if let Some(record) = waited {
-                    eprintln!(
-                        "note: an apply by {} holds the lease since {}: this plan may show changes it is making",
-                        crate::safe_text::one_line(&crate::scrub::server_text(&record.holder)),
-                        record.started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                    );
-                }
+        let tenant = Tenant::open(connection).await?;
+        if args.lock.lock && !tenant.is_sandbox() {
+            let spec = ops::apply::lease_spec(&tenant, &config)?;
+            let waited = Lease::wait_free(tenant.client(), &spec, args.lock.lock_timeout).await?;
+            if let Some(record) = waited {
+                printer.note(&format!(
+                    "an apply by {} holds the lease since {}: this plan may show changes it is making",
+                    crate::safe_text::one_line(&crate::scrub::server_text(&record.holder)),
+                    record.started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ));
             }
         }
-        let planned = session.plan(&manifest, &config, &selection).await?;
+        let planned = ops::plan::plan(&tenant, &manifest, &config, &lifecycle, &selection).await?;
         crate::apply::register_sensitive_values(&planned.plan.objects);
         let context = Context {
-            target: session.target_info(),
+            target: tenant.target_info(),
             paths: super::path_strings(&args.paths),
             selection: super::selection_info(&args.selection),
             hasher: Hasher::random(),
@@ -61,37 +60,33 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     if let (Some(out), Some(document)) = (&args.out, &document) {
         super::write_json_file(out, document)?;
     }
-    match (args.format, &document) {
-        (OutputFormat::Json, Some(document)) => write_stdout(&super::to_json(document)?)?,
+    let output = match (args.format, &document) {
+        (OutputFormat::Json, Some(document)) => super::to_json(document)?,
         (OutputFormat::Text | OutputFormat::Json, _) => {
-            write_stdout(&text::render_plan(plan, printer.stdout_color))?
+            text::render_plan(plan, printer.stdout_color())
         }
-        (OutputFormat::Markdown, _) => write_stdout(&markdown::render_plan(
-            plan,
-            &super::markdown_context(&context.target),
-        ))?,
-    }
-    super::note_selection(&selection, plan, planned.declared);
+        (OutputFormat::Markdown, _) => {
+            markdown::render_plan(plan, &super::markdown_context(&context.target))
+        }
+    };
+    write_stdout(printer, &output)?;
+    super::note_selection(printer, &selection, plan, planned.declared);
     if let Some(out) = &args.out {
-        eprintln!(
-            "Saved the plan to `{}`; apply exactly this plan with `soarform apply --plan {}`.",
+        printer.message(&format!(
+            "Saved the plan to `{}`; apply exactly this plan with `soarform apply --plan {}`.\n",
             out.display(),
             out.display()
-        );
+        ));
     }
     if args.expect_no_changes && plan.has_changes() {
-        let summary = plan.summary();
-        eprint!(
-            "{}",
-            Error::with_hint(
-                format!(
-                    "the tenant differs from the desired state ({}), and --expect-no-changes was given",
-                    summary.counts()
-                ),
-                "someone changed objects outside soarform, or the repository changed without an apply: review the plan above"
-            )
-            .render(printer.stderr_color)
+        let error = Error::with_hint(
+            format!(
+                "the tenant differs from the desired state ({}), and --expect-no-changes was given",
+                plan.summary().counts()
+            ),
+            "someone changed objects outside soarform, or the repository changed without an apply: review the plan above",
         );
+        printer.message(&error.render(printer.stderr_color()));
         return Ok(ExitStatus::Changes);
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {

@@ -1,6 +1,5 @@
 //! `soarform sim`: the bundled simulator as a standalone server.
 
-use std::io::Write as _;
 use std::time::Duration;
 
 use super::{runtime, ExitStatus, Printer};
@@ -17,11 +16,10 @@ pub fn sim(args: SimArgs, printer: Printer) -> Result<ExitStatus> {
         access_id: args.access_id,
         access_key: args.access_key,
     };
-    let mut stdout = std::io::stdout();
     if credentials.token.is_none() && credentials.access_id.is_none() {
         let token = sim::generate_token();
         // The simulator's own throwaway credential: printed so scripts can use it.
-        let _ = writeln!(stdout, "token: {token}");
+        let _ = printer.data(&format!("token: {token}\n"));
         credentials.token = Some(token);
     }
     let mut config = SimConfig {
@@ -33,7 +31,7 @@ pub fn sim(args: SimArgs, printer: Printer) -> Result<ExitStatus> {
     };
     options.apply_to(&mut config);
     config.check().map_err(Error::message)?;
-    eprintln!("{}", config.describe_limits_and_faults());
+    printer.message(&format!("{}\n", config.describe_limits_and_faults()));
     runtime()?.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -43,8 +41,7 @@ pub fn sim(args: SimArgs, printer: Printer) -> Result<ExitStatus> {
         let address = listener
             .local_addr()
             .map_err(|error| Error::caused_by("cannot read the listening address", &error))?;
-        let _ = writeln!(stdout, "listening on http://{address}");
-        let _ = stdout.flush();
+        let _ = printer.data(&format!("listening on http://{address}\n"));
         sim::serve(config, listener, shutdown_signal())
             .await
             .map_err(|error| Error::caused_by("the simulator stopped", &error))
@@ -57,7 +54,7 @@ pub fn sim(args: SimArgs, printer: Printer) -> Result<ExitStatus> {
 fn options(args: &SimArgs, printer: Printer) -> Result<SimOptions> {
     let from_file = match &args.faults {
         Some(path) => sim::load_options_file(path).map_err(|report| {
-            eprint!("{}", report.render(printer.stderr_color));
+            printer.message(&report.render(printer.stderr_color()));
             Error::message(format!(
                 "the faults file `{}` is invalid; the simulator was not started",
                 path.display()

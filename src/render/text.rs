@@ -9,10 +9,10 @@ use std::fmt::Write as _;
 
 use similar::{ChangeTag, TextDiff};
 
-use super::Palette;
 use crate::apply::{ApplyReport, Outcome, Refusal};
 use crate::normalize::Normalized;
 use crate::plan::{Action, FieldChange, ObjectPlan, Plan, Summary};
+use crate::printer::Palette;
 use crate::safe_text::{escaped, one_line};
 use crate::scrub;
 
@@ -91,7 +91,7 @@ fn render_object(out: &mut String, object: &ObjectPlan, palette: &Palette) {
     let color = match object.action {
         Action::Create => green,
         Action::Close | Action::RetireDuplicate => palette.red,
-        Action::Unchanged => "",
+        Action::Unchanged => anstyle::Style::new(),
         Action::Update | Action::Move | Action::Adopt => yellow,
     };
     let header = match object.action {
@@ -177,7 +177,7 @@ fn render_change(out: &mut String, change: &FieldChange, action: Action, palette
             let (sign, style) = match line.tag() {
                 ChangeTag::Delete => ('-', red),
                 ChangeTag::Insert => ('+', green),
-                ChangeTag::Equal => (' ', ""),
+                ChangeTag::Equal => (' ', anstyle::Style::new()),
             };
             let text = escaped(line.value().trim_end_matches('\n'));
             let _ = writeln!(out, "{INDENT}{INDENT}{style}{sign}{text}{reset}");
