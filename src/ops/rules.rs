@@ -511,3 +511,190 @@ pub fn resolve_moves(config: &ProjectConfig, manifest: &Manifest) -> Result<Move
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::catalog::{Columns, Template};
+
+    fn columns(json: serde_json::Value) -> Columns {
+        Columns::new(serde_json::from_value(json).expect("columns"))
+    }
+
+    /// A catalog like a tenant's: an identity field per kind, a status with options, a closing
+    /// note, an ownership marker on incidents only, and a select field that is no text.
+    fn catalog() -> Catalog {
+        Catalog {
+            templates: vec![Template {
+                id: 7,
+                name: "Phishing".into(),
+            }],
+            incident_columns: columns(serde_json::json!([
+                {"field": "incidentid", "label": "Incident ID", "type": "text"},
+                {"field": "description", "label": "Description", "type": "textarea"},
+                {"field": "status", "label": "Status", "type": "select",
+                 "options": [{"id": 1, "value": "Open"}, {"id": 2, "value": "Closed"}]},
+                {"field": "opt_1", "label": "Closing note", "type": "textarea"},
+                {"field": "opt_2", "label": "Managed by", "type": "text"},
+                {"field": "opt_3", "label": "Severity", "type": "select",
+                 "options": [{"id": 5, "value": "High"}]}
+            ])),
+            triage_columns: columns(serde_json::json!([
+                {"field": "source_ref", "label": "Source reference", "type": "text"},
+                {"field": "status", "label": "Status", "type": "select",
+                 "options": [{"id": 3, "value": "New"}, {"id": 4, "value": "Dismissed"}]},
+                {"field": "notes", "label": "Closing note", "type": "text"}
+            ])),
+        }
+    }
+
+    /// soarform.yaml with `text`, loaded as the command would (positions kept for errors).
+    fn project(text: &str) -> (ProjectConfig, tempfile::TempDir) {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let path = directory.path().join("soarform.yaml");
+        std::fs::write(&path, text).expect("write soarform.yaml");
+        let config = crate::config::load(Path::new(&path)).expect("a valid soarform.yaml");
+        (config, directory)
+    }
+
+    fn rendered<T: std::fmt::Debug>(result: Result<T>) -> String {
+        result.expect_err("an error").render(false)
+    }
+
+    #[test]
+    fn the_defaults_find_identity_ownership_and_closing_in_the_catalog() {
+        let catalog = catalog();
+        let config = ProjectConfig::default();
+        let lifecycle = Lifecycle::resolve(&config, false, false);
+        let identity = identity(&config, &catalog).expect("identity");
+        assert_eq!(identity.column(Kind::Incident).field, "incidentid");
+        assert_eq!(identity.column(Kind::TriageItem).field, "source_ref");
+        let options = plan_options(&config, &lifecycle, &catalog, &identity).expect("options");
+        assert_eq!(
+            options
+                .ownership
+                .column(Kind::Incident)
+                .map(|column| column.field.as_str()),
+            Some("opt_2")
+        );
+        assert!(options.ownership.column(Kind::TriageItem).is_none());
+        assert!(!options.refuse_adoption);
+        let incident = closing(
+            &config,
+            &catalog,
+            Kind::Incident,
+            true,
+            &identity,
+            &options.ownership,
+        )
+        .expect("closing");
+        assert_eq!(incident.closed.id, 2);
+        let (note_field, note) = incident.note.expect("a note");
+        assert_eq!(note_field.field, "opt_1");
+        assert_eq!(note, DEFAULT_CLOSING_NOTE);
+        let triage = closing(
+            &config,
+            &catalog,
+            Kind::TriageItem,
+            false,
+            &identity,
+            &options.ownership,
+        )
+        .expect("closing");
+        assert_eq!((triage.closed.id, triage.note.is_none()), (4, true));
+    }
+
+    #[test]
+    fn settings_that_do_not_fit_the_catalog_are_errors_at_their_key() {
+        let catalog = catalog();
+        let (config, _directory) = project("identity:\n  incident: Nope\n");
+        let error = rendered(identity(&config, &catalog));
+        assert!(error.contains("identity field of incidents"), "{error}");
+        assert!(error.contains("soarform.yaml:2:"), "{error}");
+
+        let (config, _directory) = project("ownership:\n  incident: Severity\n");
+        let identity = identity(&config, &catalog).expect("identity");
+        let error = rendered(ownership(&config, &catalog, &identity));
+        assert!(
+            error.contains("`Severity` cannot record ownership of incidents"),
+            "{error}"
+        );
+
+        let (config, _directory) = project("closing:\n  incident:\n    status: Gone\n");
+        let error = rendered(closing(
+            &config,
+            &catalog,
+            Kind::Incident,
+            false,
+            &identity,
+            &Ownership::default(),
+        ));
+        assert!(error.contains("`Gone`"), "{error}");
+        assert!(error.contains("options: `Open`, `Closed`"), "{error}");
+
+        // The closing note may not land in the identity or ownership field.
+        let (config, _directory) = project("closing:\n  incident:\n    note_field: Managed by\n");
+        let options = ownership(&config, &catalog, &identity).expect("ownership");
+        let error = rendered(closing(
+            &config,
+            &catalog,
+            Kind::Incident,
+            true,
+            &identity,
+            &options,
+        ));
+        assert!(error.contains("cannot receive the closing note"), "{error}");
+    }
+
+    #[test]
+    fn command_line_lifecycle_flags_win_over_the_file_which_keeps_its_meaning() {
+        let (config, _directory) = project("prune: close\nprune_scope: [\"a/**\"]\nadopt: false\n");
+        assert_eq!(
+            Lifecycle::resolve(&config, false, false),
+            Lifecycle {
+                prune: PruneMode::Close,
+                adopt: false
+            }
+        );
+        let defaults = ProjectConfig::default();
+        assert_eq!(
+            Lifecycle::resolve(&defaults, true, true),
+            Lifecycle {
+                prune: PruneMode::Close,
+                adopt: false
+            }
+        );
+        assert_eq!(defaults.prune, None, "the file model is not written to");
+        let lifecycle = Lifecycle::resolve(&defaults, true, false);
+        let error = rendered(prune_scope(&defaults, &lifecycle));
+        assert!(error.contains("needs `prune_scope`"), "{error}");
+        assert!(prune_scope(&config, &lifecycle).is_ok_and(|scope| !scope.is_empty()));
+    }
+
+    #[test]
+    fn the_lease_lives_where_lock_says_or_in_the_defaults() {
+        let catalog = catalog();
+        let spec = lease_spec(&ProjectConfig::default(), &catalog).expect("lease");
+        assert_eq!(spec.kind, Kind::Incident);
+        assert_eq!(spec.key, crate::config::DEFAULT_LOCK_KEY);
+        assert_eq!(spec.record_field, "description");
+        assert_eq!(spec.ownership_field.as_deref(), Some("opt_2"));
+        assert_eq!(spec.template_id, Some(7));
+
+        let (config, _directory) = project("lock:\n  kind: TriageItem\n");
+        let error = rendered(lease_spec(&config, &catalog));
+        assert!(error.contains("`lock.field` names no field"), "{error}");
+        let (config, _directory) = project("lock:\n  kind: TriageItem\n  field: notes\n");
+        let spec = lease_spec(&config, &catalog).expect("lease");
+        assert_eq!(
+            (spec.record_field.as_str(), spec.template_id),
+            ("notes", None)
+        );
+
+        let (config, _directory) = project("lock:\n  field: Status\n");
+        let error = rendered(lease_spec(&config, &catalog));
+        assert!(error.contains("cannot hold the apply lease"), "{error}");
+    }
+}
