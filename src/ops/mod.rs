@@ -8,6 +8,7 @@
 pub mod apply;
 pub mod apply_saved;
 pub mod export;
+pub mod fmt;
 pub mod plan;
 pub mod rules;
 pub mod tenant;
