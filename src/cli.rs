@@ -300,7 +300,7 @@ pub enum OutputFormat {
 
 /// Where the tenant is and how to reach it. Credentials never come from a flag: use `SOARFORM_TOKEN`,
 /// `SUMO_ACCESS_ID` + `SUMO_ACCESS_KEY`, or `--token-file`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ConnectionArgs {
     /// The Cloud SOAR URL, e.g. `https://api.us2.sumologic.com` or `https://acme.soar.sumologic.com`.
     #[arg(long, value_name = "URL", conflicts_with_all = ["region", "sandbox"])]

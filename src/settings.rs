@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::{ConnectionArgs, LifecycleArgs};
-use crate::client::target::{self, Target};
+use crate::client::target;
 use crate::client::{
     ClientOptions, Credential, Endpoints, RetryPolicy, Secret, DEFAULT_CREATE_SETTLE,
     DEFAULT_MAX_CONCURRENCY, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_SEARCH_OBJECTS,
@@ -14,7 +14,10 @@ use crate::client::{
 use crate::config::{self, ProjectConfig};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::ops::apply_saved::target_of;
 use crate::ops::rules::Lifecycle;
+use crate::ops::tenant::{Connection, ConnectionSettings};
+use crate::plan_json::PlanDocument;
 
 /// The environment variables soarform reads, captured once.
 #[derive(Debug, Clone, Default)]
@@ -68,33 +71,6 @@ pub fn project_config(paths: &[PathBuf], explicit: Option<&Path>) -> Result<Proj
 /// file's model stays what the file says.
 pub fn lifecycle(args: &LifecycleArgs, config: &ProjectConfig) -> Lifecycle {
     Lifecycle::resolve(config, args.prune, args.no_adopt)
-}
-
-/// Where to connect and with what.
-#[derive(Debug, Clone)]
-pub enum Connection {
-    /// The embedded simulator on a loopback port, its state in a file.
-    Sandbox {
-        /// The sandbox's state file.
-        state_file: PathBuf,
-        /// Which base path the client uses against it.
-        dialect: Dialect,
-    },
-    /// A real tenant (or a proxy, or a standalone simulator).
-    Remote {
-        /// URL and dialect.
-        target: Target,
-        /// The credential.
-        credential: Credential,
-    },
-}
-
-/// Everything a networked command needs to open a session.
-#[derive(Debug, Clone)]
-pub struct ConnectionSettings {
-    pub connection: Connection,
-    pub endpoints: Endpoints,
-    pub client: ClientOptions,
 }
 
 /// The sandbox's state file, relative to the working directory.
@@ -182,6 +158,45 @@ pub fn connection(
         endpoints,
         client,
     })
+}
+
+/// Where `apply --plan FILE` connects: as any apply, except that with no URL on the command line,
+/// in the environment or in `soarform.yaml`, a plan made on the sandbox goes to the sandbox. A
+/// remote URL is never taken from the plan file (a tampered file must not be able to send the
+/// credential to a host of its choosing), and a connection to another tenant than the plan's is
+/// refused before anything, credentials included, is sent.
+pub fn saved_plan_connection(
+    args: &ConnectionArgs,
+    config: &ProjectConfig,
+    environment: &Environment,
+    plan_file: &Path,
+    document: &PlanDocument,
+) -> Result<ConnectionSettings> {
+    let mut args = args.clone();
+    let unset = args.url.is_none()
+        && args.region.is_none()
+        && !args.sandbox
+        && environment.url.is_none()
+        && config.url.is_none()
+        && config.region.is_none();
+    if unset && document.target.sandbox {
+        args.sandbox = true;
+        args.api = args.api.or(Some(document.target.dialect));
+    }
+    let connection = connection(&args, config, environment)?;
+    let here = target_of(&connection);
+    if !document.target.same_as(&here) {
+        return Err(Error::with_hint(
+            format!(
+                "the plan `{}` was made against {}, and this apply would go to {}; nothing was sent",
+                plan_file.display(),
+                document.target,
+                here
+            ),
+            "apply a plan to the tenant it was made against, or make a new plan for this one",
+        ));
+    }
+    Ok(connection)
 }
 
 fn config_name(config: &ProjectConfig) -> String {

@@ -11,13 +11,12 @@ use super::apply_view::{confirm, finish, View};
 use super::stop::{interrupted, listen_for_signals, stopped_status};
 use super::{runtime, ExitStatus, Printer};
 use crate::cli::{ApplyArgs, OutputFormat};
-use crate::config::ProjectConfig;
 use crate::error::{Error, Result};
 use crate::manifest::{self, LoadOptions};
 use crate::ops::apply::{Applied, LockOptions};
-use crate::ops::apply_saved::{target_of, SavedPlan};
+use crate::ops::apply_saved::SavedPlan;
 use crate::ops::{self, tenant::Tenant};
-use crate::plan_json::{self, Context, Hasher, PlanDocument};
+use crate::plan_json::{self, Context, Hasher};
 use crate::saved;
 use crate::settings::{self, Environment};
 use crate::stop::Stop;
@@ -106,7 +105,7 @@ fn lock(args: &ApplyArgs) -> LockOptions {
 
 /// `apply --plan FILE`: re-reads the objects the plan touches, applies those unchanged since the
 /// plan, refuses the others.
-fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Result<ExitStatus> {
+fn apply_saved(args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Result<ExitStatus> {
     let document = saved::read(&plan_file)?;
     let paths: Vec<PathBuf> = if args.paths.is_empty() {
         document.paths.iter().map(PathBuf::from).collect()
@@ -114,22 +113,13 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
         args.paths.clone()
     };
     let config = settings::project_config(&paths, args.connection.config.as_deref())?;
-    let environment = Environment::from_process();
-    default_to_plan_target(&mut args, &config, &environment, &document);
-    let connection = settings::connection(&args.connection, &config, &environment)?;
-    // Refuse before sending anything, credentials included, to a tenant the plan was not made for.
-    let here = target_of(&connection);
-    if !document.target.same_as(&here) {
-        return Err(Error::with_hint(
-            format!(
-                "the plan `{}` was made against {}, and this apply would go to {}; nothing was sent",
-                plan_file.display(),
-                document.target,
-                here
-            ),
-            "apply a plan to the tenant it was made against, or make a new plan for this one",
-        ));
-    }
+    let connection = settings::saved_plan_connection(
+        &args.connection,
+        &config,
+        &Environment::from_process(),
+        &plan_file,
+        &document,
+    )?;
     let view = View {
         printer,
         format: args.format,
@@ -167,26 +157,4 @@ fn apply_saved(mut args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Res
         let status = finish(&plan, &report, document.clone(), args.format, printer)?;
         Ok(interrupted(&report, &stop, printer).unwrap_or(status))
     })
-}
-
-/// With no URL on the command line, in the environment or in `soarform.yaml`, a plan made on the
-/// sandbox goes to the sandbox. A remote URL is never taken from the plan file: a tampered file
-/// must not be able to send the credential to a host of its choosing.
-fn default_to_plan_target(
-    args: &mut ApplyArgs,
-    config: &ProjectConfig,
-    environment: &Environment,
-    document: &PlanDocument,
-) {
-    let connection = &mut args.connection;
-    let unset = connection.url.is_none()
-        && connection.region.is_none()
-        && !connection.sandbox
-        && environment.url.is_none()
-        && config.url.is_none()
-        && config.region.is_none();
-    if unset && document.target.sandbox {
-        connection.sandbox = true;
-        connection.api = connection.api.or(Some(document.target.dialect));
-    }
 }

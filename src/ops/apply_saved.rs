@@ -9,7 +9,7 @@ use super::apply::{
     hold, release, retire_twins, take_lease, write_changes, Applied, ApplyView, LockOptions,
 };
 use super::rules::{self, Lifecycle};
-use super::tenant::{ObserveRequest, Tenant};
+use super::tenant::{Connection, ConnectionSettings, ObserveRequest, Tenant};
 use crate::apply::{self as execute, ApplyReport, Refusal};
 use crate::config::ProjectConfig;
 use crate::error::{Error, Result};
@@ -19,7 +19,6 @@ use crate::plan::{Action, ObjectPlan, Plan};
 use crate::plan_json::{Hasher, PlanDocument, TargetInfo};
 use crate::printer::Printer;
 use crate::saved::{self, Verdict};
-use crate::settings::{Connection, ConnectionSettings};
 use crate::stop::Stop;
 
 /// How the caller shows a saved plan's apply: as an apply, plus the objects refused.

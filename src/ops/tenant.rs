@@ -4,10 +4,12 @@
 
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 
 use super::rules;
 use crate::catalog::{Catalog, Columns};
-use crate::client::{Client, Credential, RemoteObject, Secret, Target};
+use crate::client::{Client, ClientOptions, Credential, Endpoints, RemoteObject, Secret, Target};
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::kind::Kind;
 use crate::observe::{self, Observed};
@@ -16,8 +18,34 @@ use crate::plan_json::TargetInfo;
 use crate::printer::Progress;
 use crate::resolve::Identity;
 use crate::select::Scope;
-use crate::settings::{Connection, ConnectionSettings};
 use crate::sim::{Credentials, SimConfig, SimServer};
+
+/// Where to connect and with what.
+#[derive(Debug, Clone)]
+pub enum Connection {
+    /// The embedded simulator on a loopback port, its state in a file.
+    Sandbox {
+        /// The sandbox's state file.
+        state_file: PathBuf,
+        /// Which base path the client uses against it.
+        dialect: Dialect,
+    },
+    /// A real tenant (or a proxy, or a standalone simulator).
+    Remote {
+        /// URL and dialect.
+        target: Target,
+        /// The credential.
+        credential: Credential,
+    },
+}
+
+/// Everything a networked command needs to open a session.
+#[derive(Debug, Clone)]
+pub struct ConnectionSettings {
+    pub connection: Connection,
+    pub endpoints: Endpoints,
+    pub client: ClientOptions,
+}
 
 /// The tenant handle: a client, the tenant's catalog, and the sandbox server when there is one.
 pub struct Tenant {
