@@ -5,7 +5,6 @@
 
 use std::fmt;
 
-use crate::observe::escape;
 
 /// What a field name may be written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,6 +226,11 @@ impl Parser {
         };
         Ok(Term { field, pattern })
     }
+}
+
+/// A value escaped for a quoted filter term (`\\` and `\"`).
+pub fn escape(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 #[cfg(test)]

@@ -38,10 +38,7 @@ impl Observed {
     }
 }
 
-/// A value escaped for a quoted filter term (`\\` and `\"`).
-pub fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"")
-}
+pub use crate::filter::escape;
 
 /// A filter matching any of `keys` exactly in `field`.
 pub fn key_filter(field: &str, keys: &[&str]) -> String {
