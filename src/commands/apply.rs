@@ -13,7 +13,7 @@ use crate::config::ProjectConfig;
 use crate::error::{Error, Result};
 use crate::kind::Kind;
 use crate::lease::{Holder, Lease, LeaseError};
-use crate::manifest::{self, LoadOptions};
+use crate::manifest;
 use crate::plan::{Action, ObjectPlan, Plan};
 use crate::plan_json::{self, Context, Hasher, PlanDocument, TargetInfo};
 use crate::progress::Progress;
@@ -45,8 +45,8 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
     let selection = super::selection(&args.selection)?;
     let mut config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
     super::apply_lifecycle(&mut config, &args.lifecycle);
-    let manifest = manifest::load(&args.paths, &LoadOptions::for_project(&config))
-        .map_err(Error::Diagnostics)?;
+    let manifest =
+        manifest::load(&args.paths, &config.load_options()).map_err(Error::Diagnostics)?;
     let _ = super::warn_unused_patterns(&selection, &manifest);
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
     runtime()?.block_on(async {
@@ -668,8 +668,7 @@ async fn fill_sensitive_writes(
     fresh: &mut Vec<ObjectPlan>,
     report: &mut ApplyReport,
 ) -> Result<()> {
-    let manifest =
-        manifest::load(paths, &LoadOptions::for_project(config)).map_err(Error::Diagnostics)?;
+    let manifest = manifest::load(paths, &config.load_options()).map_err(Error::Diagnostics)?;
     let identity = session.identity(config)?;
     let options = session.plan_options(config, &identity)?;
     let desired = session.resolve(&manifest, &identity, &options.sensitive)?;

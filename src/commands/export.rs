@@ -68,7 +68,7 @@ pub fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
         eprint!("{}", render_warning(warning, printer.stderr_color));
     }
     let mut write_error = None;
-    let options = crate::manifest::LoadOptions::for_project(&config);
+    let options = config.load_options();
     export::write(&args.out, &exported.files, args.force, &options, |path| {
         if let Err(error) = write_stdout(&format!("{}\n", path.display())) {
             write_error.get_or_insert(error);

@@ -29,7 +29,7 @@ use crate::settings;
 /// `--check` finds a file to change or when a file cannot be formatted or written.
 pub fn fmt(args: FmtArgs, printer: Printer) -> Result<ExitStatus> {
     let config = settings::project_config(&args.paths, args.config.as_deref())?;
-    let options = LoadOptions::for_project(&config);
+    let options = config.load_options();
     let read = if args.check {
         HashMap::new()
     } else {

@@ -4,7 +4,7 @@ use super::{runtime, write_stdout, ExitStatus, Printer};
 use crate::cli::{OutputFormat, PlanArgs};
 use crate::error::{Error, Result};
 use crate::lease::Lease;
-use crate::manifest::{self, LoadOptions};
+use crate::manifest;
 use crate::plan_json::{self, Context, Hasher};
 use crate::render::{markdown, text};
 use crate::session::Session;
@@ -16,8 +16,8 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     let selection = super::selection(&args.selection)?;
     let mut config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
     super::apply_lifecycle(&mut config, &args.lifecycle);
-    let manifest = manifest::load(&args.paths, &LoadOptions::for_project(&config))
-        .map_err(Error::Diagnostics)?;
+    let manifest =
+        manifest::load(&args.paths, &config.load_options()).map_err(Error::Diagnostics)?;
     let unused = super::warn_unused_patterns(&selection, &manifest);
     if args.expect_no_changes && unused.iter().any(|pattern| pattern.starts_with("--target")) {
         // A mistyped target would select nothing and pass the drift check forever.

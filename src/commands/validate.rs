@@ -3,14 +3,14 @@
 use super::{ExitStatus, Printer};
 use crate::cli::ValidateArgs;
 use crate::error::{Error, Result};
-use crate::manifest::{self, LoadOptions};
+use crate::manifest;
 use crate::settings;
 
 /// Loads the project file and every document, reporting all problems at once.
 pub fn validate(args: ValidateArgs, _printer: Printer) -> Result<ExitStatus> {
     let config = settings::project_config(&args.paths, args.config.as_deref())?;
-    let manifest = manifest::load(&args.paths, &LoadOptions::for_project(&config))
-        .map_err(Error::Diagnostics)?;
+    let manifest =
+        manifest::load(&args.paths, &config.load_options()).map_err(Error::Diagnostics)?;
     // `moved:` names keys of the documents: checked here too, with no network.
     crate::session::resolve_moves(&config, &manifest)?;
     let incidents = manifest
