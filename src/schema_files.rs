@@ -20,15 +20,28 @@ struct SchemaFile {
 /// Every generated schema file.
 fn generated() -> Vec<SchemaFile> {
     vec![
-        file::<crate::config::ProjectFile>("project.schema.json"),
-        // file::<crate::manifest::DocumentFile>("soarform.schema.json"),
-        // file::<crate::plan_json::PlanDocument>("plan.schema.json"),
-        file::<crate::sim::SimOptions>("sim-options.schema.json"),
+        file::<crate::config::ProjectFile>("project.schema.json", Contract::Read),
+        file::<crate::manifest::DocumentFile>("soarform.schema.json", Contract::Read),
+        file::<crate::plan_json::PlanDocument>("plan.schema.json", Contract::Written),
+        file::<crate::sim::SimOptions>("sim-options.schema.json", Contract::Read),
     ]
 }
 
-fn file<T: JsonSchema>(name: &'static str) -> SchemaFile {
-    let generator = SchemaSettings::draft2020_12().into_generator();
+/// How a format is described: by what soarform reads (files people write) or by what it writes
+/// (the plan, whose every field soarform always writes, though it reads older plans leniently).
+#[derive(Clone, Copy)]
+enum Contract {
+    Read,
+    Written,
+}
+
+fn file<T: JsonSchema>(name: &'static str, contract: Contract) -> SchemaFile {
+    let settings = SchemaSettings::draft2020_12();
+    let settings = match contract {
+        Contract::Read => settings.for_deserialize(),
+        Contract::Written => settings.for_serialize(),
+    };
+    let generator = settings.into_generator();
     let mut schema = generator.into_root_schema_for::<T>();
     tidy(&mut schema);
     let mut value = schema.to_value();
@@ -76,10 +89,9 @@ fn tidy_object(object: &mut Map<String, Value>) {
             .get("oneOf")
             .and_then(Value::as_array)
             .and_then(|branches| {
-                branches
-                    .iter()
-                    .map(|branch| branch.get("const").cloned())
-                    .collect()
+                let names: Option<Vec<Vec<Value>>> =
+                    branches.iter().map(string_constants).collect();
+                names.map(|names| names.concat())
             });
     if let Some(constants) = constants {
         object.remove("oneOf");
@@ -93,6 +105,17 @@ fn tidy_object(object: &mut Map<String, Value>) {
     if enum_of_strings && object.get("type") == Some(&Value::String("string".to_string())) {
         object.remove("type");
     }
+}
+
+/// The strings a `oneOf` branch stands for: its `const`, or its `enum` (the variants of an
+/// enum that have no doc comment), when they are strings.
+fn string_constants(branch: &Value) -> Option<Vec<Value>> {
+    let values = match (branch.get("const"), branch.get("enum")) {
+        (Some(constant), None) => vec![constant.clone()],
+        (None, Some(Value::Array(values))) => values.clone(),
+        _ => return None,
+    };
+    values.iter().all(Value::is_string).then_some(values)
 }
 
 /// `text` with its single line breaks turned into spaces; paragraphs stay apart.
@@ -109,7 +132,7 @@ fn unwrapped(text: &str) -> String {
         .join("\n\n")
 }
 
-/// `$schema`, `$id`, `title` and `description` first, as a reader expects them.
+/// `$schema`, `$id`, `title` and `description` first and `$defs` last, as a reader expects them.
 fn lead_with_identity(value: &mut Value) {
     let Some(object) = value.as_object_mut() else {
         return;
@@ -120,7 +143,11 @@ fn lead_with_identity(value: &mut Value) {
             ordered.insert(key.to_string(), entry);
         }
     }
+    let definitions = object.remove("$defs");
     ordered.append(object);
+    if let Some(definitions) = definitions {
+        ordered.insert("$defs".to_string(), definitions);
+    }
     *object = ordered;
 }
 

@@ -7,6 +7,7 @@
 
 pub mod diagnostic;
 mod document;
+mod document_file;
 pub mod emit;
 mod extends;
 pub mod format;
@@ -24,6 +25,7 @@ use serde_json::Value;
 use crate::kind::Kind;
 
 pub use diagnostic::{Diagnostic, Origin, Report, Sources};
+pub(crate) use document_file::DocumentFile;
 pub use schema::{DOCUMENT_SCHEMA, PROJECT_SCHEMA, SIM_OPTIONS_SCHEMA};
 pub(crate) use walk::{exclude_glob, find_files};
 pub use walk::{Exclusions, InvalidPattern};
