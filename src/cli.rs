@@ -469,7 +469,6 @@ pub enum RetryAfterForm {
     None,
 }
 
-/// A fault rate: a number from 0 to 1.
 /// A duration as Terraform writes them: a number with a unit (`ms`, `s`, `m`, `h`), several of
 /// them in a row (`1h30m`), or `0`.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
@@ -508,11 +507,12 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     Ok(total)
 }
 
+/// A fault rate: a number from 0 to 1.
 fn parse_rate(text: &str) -> Result<f64, String> {
     text.trim()
         .parse::<f64>()
         .ok()
-        .filter(|rate| (0.0..=1.0).contains(rate))
+        .filter(|rate| crate::sim::is_fault_rate(*rate))
         .ok_or_else(|| "must be a number from 0 to 1 (a fraction of requests)".to_string())
 }
 
@@ -521,7 +521,7 @@ fn parse_rate_limit(text: &str) -> Result<f64, String> {
     text.trim()
         .parse::<f64>()
         .ok()
-        .filter(|rate| rate.is_finite() && *rate > 0.0)
+        .filter(|rate| crate::sim::is_rate_limit(*rate))
         .ok_or_else(|| "must be a positive number of requests per second".to_string())
 }
 
@@ -530,7 +530,7 @@ fn parse_max_concurrency(text: &str) -> Result<usize, String> {
     text.trim()
         .parse::<usize>()
         .ok()
-        .filter(|count| *count >= 1)
+        .filter(|count| crate::sim::is_concurrency_limit(*count))
         .ok_or_else(|| "must be a whole number of at least 1".to_string())
 }
 

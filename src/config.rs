@@ -1,48 +1,42 @@
 //! `soarform.yaml`, the project file: where the tenant is, which fields hold identities, API
 //! path overrides, fields to ignore or mask, and request limits. Never credentials.
 //!
-//! Loaded with the same positioned YAML parse and diagnostics as the desired state, and
-//! validated against the embedded `schemas/project.schema.json`.
+//! Read by the positioned loader ([`crate::manifest::source`]) into the serde types of
+//! [`file`], from which `schemas/project.schema.json` is generated; the rules a schema cannot
+//! say (credential-looking keys, `url` against `region`, globs, path placeholders, `moved:`)
+//! are the small functions below.
+
+mod file;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::dialect::Dialect;
 use crate::manifest::diagnostic::one_of;
-use crate::manifest::schema::{self, ProblemKind, SchemaName};
-use crate::manifest::yaml::{self, Node, NodeValue};
-use crate::manifest::{Diagnostic, NamedField, Origin, Report, Sources};
+use crate::manifest::schema::{self, Problem, ProblemKind, SchemaName};
+use crate::manifest::source::{self, MappingFile};
+use crate::manifest::yaml::{Node, NodeValue};
+use crate::manifest::{Diagnostic, Exclusions, LoadOptions, NamedField, Origin, Report, Sources};
+use crate::operations::Operation;
+
+pub(crate) use file::ProjectFile;
 
 /// File names looked for, in this order.
 pub const FILE_NAMES: [&str; 2] = ["soarform.yaml", "soarform.yml"];
 
-/// Largest project file read.
-const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
-
-/// Operations whose endpoint path `paths:` may override.
-pub const OPERATIONS: [&str; 11] = [
-    "get_incident",
-    "create_incident",
-    "update_incident",
-    "search_incidents",
-    "incident_columns",
-    "incident_templates",
-    "get_triage",
-    "create_triage",
-    "update_triage",
-    "search_triage",
-    "triage_columns",
-];
-
-/// Operations on one object, whose path holds `{id}`.
-const ONE_OBJECT_OPERATIONS: [&str; 4] = [
-    "get_incident",
-    "update_incident",
-    "get_triage",
-    "update_triage",
-];
+/// How the project file is read and named in messages about its shape.
+const PROJECT_FILE: MappingFile = MappingFile {
+    schema: SchemaName::Project,
+    max_bytes: 1024 * 1024,
+    name: "`soarform.yaml`",
+    second_document: "`soarform.yaml` holds more than one document",
+    second_document_help: Some("keep every setting in one mapping"),
+    expected_keys: "expected keys such as `url`, `identity`, `limits`",
+};
 
 /// Parts of key names that suggest a credential.
 const CREDENTIAL_WORDS: [&str; 10] = [
@@ -80,8 +74,7 @@ pub struct ProjectConfig {
     /// Fields (API names or labels) whose values never appear in output or saved plans.
     pub sensitive_fields: Vec<NamedField>,
     /// Glob patterns (as written) of files and directories skipped while walking directories,
-    /// relative to the directory holding the project file; see
-    /// [`crate::manifest::LoadOptions::for_project`].
+    /// relative to the directory holding the project file; see [`ProjectConfig::load_options`].
     pub exclude: Vec<String>,
     /// The file's text, to quote in diagnostics about names it holds.
     pub sources: Sources,
@@ -108,6 +101,24 @@ pub struct ProjectConfig {
 }
 
 impl ProjectConfig {
+    /// How the desired state is loaded under this project: the default options plus its
+    /// `exclude:` patterns, relative to the directory holding the project file (no exclusions
+    /// without a project file). The patterns were checked when the project file was loaded; an
+    /// invalid one is left out with a warning.
+    pub fn load_options(&self) -> LoadOptions {
+        let mut options = LoadOptions::default();
+        if let Some(path) = &self.path {
+            if !self.exclude.is_empty() {
+                let base = match path.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                options.exclude = Exclusions::lenient(base, &self.exclude);
+            }
+        }
+        options
+    }
+
     /// An error about the setting at `path` (`ownership.incident`): a diagnostic at its position
     /// in the file when it was written there, a plain error (a default) otherwise.
     pub fn error_at(&self, path: &str, message: String, help: &str) -> crate::error::Error {
@@ -124,7 +135,8 @@ impl ProjectConfig {
 }
 
 /// What plan and apply do with objects in `prune_scope` whose key is no longer declared.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum PruneMode {
     /// List them as no longer declared; change nothing.
     #[default]
@@ -165,48 +177,66 @@ pub struct ClosingConfig {
 pub const DEFAULT_CLOSING_NOTE: &str =
     "Closed by soarform: the key is no longer declared in the repository.";
 
-/// The fields that hold keys in the tenant (API names or labels).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A field of each kind (API name or label), as `identity:` and `ownership:` name them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct IdentityConfig {
-    /// Incident key field (default `incidentid`).
+    /// Incident field (API name such as `opt_2`, or label).
+    #[schemars(with = "String", length(min = 1))]
     pub incident: Option<String>,
-    /// Triage key field (default `opt_1`, `Source reference`).
+    /// Triage field (API name or label).
+    #[schemars(with = "String", length(min = 1))]
     pub triage: Option<String>,
 }
 
 /// Paging and request limits.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct Limits {
-    /// Search page size (1 to 500).
+    /// Search page size, 1 to 500.
+    #[schemars(with = "u32", range(min = 1, max = 500))]
     pub page_size: Option<u32>,
     /// Most requests started per second.
+    #[schemars(with = "f64", extend("exclusiveMinimum" = 0))]
     pub requests_per_second: Option<f64>,
     /// Most requests in flight at once.
+    #[schemars(with = "u32", range(min = 1, max = u32::MAX))]
     pub max_concurrency: Option<u32>,
-    /// How long one request may be retried, in seconds.
+    /// How long one request may be retried (429, 502, 503, 504, connection failures) before soarform gives up on it. Default 120.
+    #[schemars(with = "f64", range(min = 0))]
     pub retry_seconds: Option<f64>,
-    /// The largest answer read, in MiB.
+    /// The largest answer soarform reads, in MiB; a larger one stops the command with an error naming the endpoint. Default 64.
+    #[schemars(with = "f64", extend("exclusiveMinimum" = 0))]
     pub max_response_mb: Option<f64>,
-    /// The most objects one search may return.
+    /// The most objects one search may return before soarform takes the server for one whose pages never end. Default 1000000.
+    #[schemars(with = "u64", range(min = 1))]
     pub max_search_objects: Option<u64>,
-    /// How long a create whose answer was lost is searched for before it is sent again.
+    /// How long a create whose answer was lost is searched for (the server may commit it late) before it is sent again. Default 15.
+    #[schemars(with = "f64", range(min = 0))]
     pub create_settle_seconds: Option<f64>,
 }
 
 /// `lock:` of soarform.yaml: where `apply` keeps its lease. Every part is optional.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct LockConfig {
-    /// The lease object's kind (default incident).
+    /// The kind of the lease object. Default `Incident`.
+    #[schemars(with = "crate::kind::Kind")]
     pub kind: Option<crate::kind::Kind>,
-    /// Its key (default [`DEFAULT_LOCK_KEY`]).
+    /// The key of the lease object, written into the identity field like any key. Default `soarform/lock`.
+    #[schemars(with = "String", length(min = 1))]
     pub key: Option<String>,
-    /// The text field holding the lease record (default `description` for incidents).
+    /// The text field (API name or label) holding the lease record: holder, start and expiry. Default `description` for incidents; required for triage items.
+    #[schemars(with = "String", length(min = 1))]
     pub field: Option<String>,
-    /// The template of an incident lease object (name or id).
+    /// Incidents: the template (name or id) the lease object is created with. Default: the tenant's first template.
+    #[schemars(with = "file::NameOrId")]
     pub template: Option<Value>,
-    /// How long a lease lasts unless renewed.
+    /// How long a lease lasts unless its holder renews it; a holder that died is overtaken once it expired. Default 300, at most 86400 (a record expiring further ahead is taken for a hand edit and holds nothing).
+    #[schemars(with = "f64", range(min = 5, max = 86400))]
     pub ttl_seconds: Option<f64>,
-    /// How long to wait after writing the lease before reading it back.
+    /// How long soarform waits after writing the lease before reading it back to see whether it won (at least 0.1: without a wait the read-back proves nothing). Default 2.
+    #[schemars(with = "f64", range(min = 0.1))]
     pub settle_seconds: Option<f64>,
 }
 
@@ -255,243 +285,119 @@ fn tidy(path: &Path) -> PathBuf {
 
 /// Reads and validates the project file at `path`; every problem is reported at once.
 pub fn load(path: &Path) -> Result<ProjectConfig, Report> {
-    let text = crate::manifest::read_text(path, MAX_CONFIG_BYTES)?;
-    let parsed = yaml::parse(path, &text);
-    let mut diagnostics = parsed.diagnostics;
-    let mut config = ProjectConfig {
-        path: Some(path.to_path_buf()),
-        ..ProjectConfig::default()
+    let phrase = |root: &Node, problem: &Problem| project_diagnostic(path, root, problem);
+    let rules = |root: &Node, diagnostics: &mut Vec<Diagnostic>| {
+        check_url(path, root, diagnostics);
+        check_paths(path, root, diagnostics);
+        check_exclude(path, root, diagnostics);
+        check_prune_scope(path, root, diagnostics);
+        check_moved(path, root, diagnostics);
     };
-    if let Some(extra) = parsed.documents.get(1) {
-        diagnostics.push(
-            Diagnostic::at(
-                extra.start.origin(path),
-                "`soarform.yaml` holds more than one document",
-            )
-            .with_label("second document")
-            .with_help("keep every setting in one mapping"),
-        );
-    }
-    if let Some(document) = parsed.documents.first() {
-        let root = &document.root;
-        match &root.value {
-            NodeValue::Mapping(_) => check(path, root, &mut diagnostics, &mut config),
-            // An empty document is an empty configuration.
-            NodeValue::Scalar(Value::Null) => {}
-            _ => diagnostics.push(
-                Diagnostic::at(
-                    root.pos.origin(path),
-                    format!(
-                        "`soarform.yaml` must be a mapping, found {}",
-                        root.type_name()
-                    ),
-                )
-                .with_label("expected keys such as `url`, `identity`, `limits`"),
-            ),
-        }
-    }
-    if diagnostics.is_empty() {
-        config.sources.insert(path.to_path_buf(), text);
-        Ok(config)
-    } else {
-        crate::manifest::sort_by_position(&mut diagnostics, &[path.to_path_buf()]);
-        let mut sources = Sources::default();
-        sources.insert(path.to_path_buf(), text);
-        Err(Report {
-            diagnostics,
-            sources,
-        })
-    }
+    let loaded = source::load_mapping::<ProjectFile>(path, &PROJECT_FILE, &phrase, &rules)?;
+    let mut config = match &loaded.root {
+        Some(root) => from_file(path, root, loaded.value),
+        None => ProjectConfig::default(),
+    };
+    config.path = Some(path.to_path_buf());
+    config.sources.insert(path.to_path_buf(), loaded.text);
+    Ok(config)
 }
 
-fn check(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>, config: &mut ProjectConfig) {
-    let before = diagnostics.len();
-    for problem in schema::validate(SchemaName::Project, &root.to_json()) {
-        let mut diagnostic = schema::diagnostic(path, root, &problem);
-        if let ProblemKind::UnknownKey { key, .. } = &problem.kind {
-            if looks_like_credential(key) {
-                diagnostic.help = Some(CREDENTIAL_HELP.to_string());
-            }
+/// A schema problem as the project file reports it: the generic phrasing, with a pointer to the
+/// environment for a key that looks like a credential.
+fn project_diagnostic(path: &Path, root: &Node, problem: &Problem) -> Diagnostic {
+    let mut diagnostic = schema::diagnostic(path, root, problem);
+    if let ProblemKind::UnknownKey { key, .. } = &problem.kind {
+        if looks_like_credential(key) {
+            diagnostic.help = Some(CREDENTIAL_HELP.to_string());
         }
-        diagnostics.push(diagnostic);
     }
-    check_url(path, root, diagnostics);
-    check_paths(path, root, diagnostics);
-    check_exclude(path, root, diagnostics);
-    check_prune_scope(path, root, diagnostics);
-    check_moved(path, root, diagnostics);
-    if diagnostics.len() > before {
-        return;
-    }
+    diagnostic
+}
 
-    let string = |node: &Node, key: &str| {
-        node.get(key)
-            .and_then(|entry| entry.value.as_str())
-            .map(str::to_string)
+/// The settings of a valid file, with the positions of what later phases report on.
+fn from_file(path: &Path, root: &Node, file: ProjectFile) -> ProjectConfig {
+    let named = |key: &str, names: Vec<String>| -> Vec<NamedField> {
+        let items = match root.get(key).map(|entry| &entry.value.value) {
+            Some(NodeValue::Sequence(items)) => items.as_slice(),
+            _ => &[],
+        };
+        names
+            .into_iter()
+            .zip(items)
+            .map(|(name, item)| NamedField {
+                name,
+                origin: item.pos.origin(path),
+            })
+            .collect()
     };
-    let names = |key: &str| -> Vec<NamedField> {
-        match root.get(key).map(|entry| &entry.value.value) {
-            Some(NodeValue::Sequence(items)) => items
-                .iter()
-                .filter_map(|item| {
-                    item.as_str().map(|name| NamedField {
-                        name: name.to_string(),
-                        origin: item.pos.origin(path),
-                    })
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
+    let moved = match root.get("moved").map(|entry| &entry.value.value) {
+        Some(NodeValue::Sequence(items)) => file
+            .moved
+            .into_iter()
+            .zip(items)
+            .map(|(entry, item)| Move {
+                from: entry.from,
+                to: entry.to,
+                kind: entry.kind,
+                origin: item.pos.origin(path),
+            })
+            .collect(),
+        _ => Vec::new(),
     };
-    config.url = string(root, "url");
-    config.region = string(root, "region");
-    config.api = string(root, "api").and_then(|api| api.parse().ok());
-    if let Some(identity) = root.get("identity") {
-        config.identity = IdentityConfig {
-            incident: string(&identity.value, "incident"),
-            triage: string(&identity.value, "triage"),
-        };
-    }
-    if let Some(ownership) = root.get("ownership") {
-        config.ownership = IdentityConfig {
-            incident: string(&ownership.value, "incident"),
-            triage: string(&ownership.value, "triage"),
-        };
-    }
-    config.adopt = match root.get("adopt").map(|entry| &entry.value.value) {
-        Some(NodeValue::Scalar(Value::Bool(adopt))) => Some(*adopt),
-        _ => None,
-    };
-    config.prune = match root.get("prune").and_then(|entry| entry.value.as_str()) {
-        Some("close") => Some(PruneMode::Close),
-        Some(_) => Some(PruneMode::Keep),
-        None => None,
-    };
-    config.prune_scope = names("prune_scope");
-    config.moved = moves(path, root);
-    if let Some(closing) = root.get("closing") {
-        let closing = &closing.value;
-        let status = |kind: &str| {
-            closing
-                .get(kind)
-                .and_then(|entry| entry.value.get("status"))
-                .map(|entry| entry.value.to_json())
-        };
-        let note_field = |kind: &str| {
-            closing
-                .get(kind)
-                .and_then(|entry| string(&entry.value, "note_field"))
-        };
-        config.closing = ClosingConfig {
-            incident_status: status("incident"),
-            triage_status: status("triage"),
-            incident_note_field: note_field("incident"),
-            triage_note_field: note_field("triage"),
-            note: string(closing, "note"),
-        };
-    }
-    for setting in [
-        "identity.incident",
-        "identity.triage",
-        "ownership.incident",
-        "ownership.triage",
-        "closing.incident.status",
-        "closing.incident.note_field",
-        "closing.triage.status",
-        "closing.triage.note_field",
-        "lock.key",
-        "lock.field",
-        "lock.template",
-    ] {
+    let mut origins = BTreeMap::new();
+    for setting in ORIGIN_SETTINGS {
         let found = setting
             .split('.')
             .try_fold(root, |node, key| node.get(key).map(|entry| &entry.value));
         if let Some(node) = found {
-            config
-                .origins
-                .insert(setting.to_string(), node.pos.origin(path));
+            origins.insert(setting.to_string(), node.pos.origin(path));
         }
     }
-    if let Some(NodeValue::Mapping(entries)) = root.get("paths").map(|entry| &entry.value.value) {
-        for entry in entries {
-            if let Some(text) = entry.value.as_str() {
-                config.paths.insert(entry.key.clone(), text.to_string());
-            }
-        }
-    }
-    config.ignore_changes = names("ignore_changes");
-    config.sensitive_fields = names("sensitive_fields");
-    config.exclude = names("exclude")
-        .into_iter()
-        .map(|named| named.name)
-        .collect();
-    if let Some(limits) = root.get("limits") {
-        let number = |key: &str| {
-            limits
-                .value
-                .get(key)
-                .and_then(|entry| match &entry.value.value {
-                    NodeValue::Scalar(Value::Number(number)) => Some(number.clone()),
-                    _ => None,
-                })
-        };
-        config.limits = Limits {
-            page_size: number("page_size").and_then(|number| u32::try_from(number.as_u64()?).ok()),
-            requests_per_second: number("requests_per_second").and_then(|number| number.as_f64()),
-            max_concurrency: number("max_concurrency")
-                .and_then(|number| u32::try_from(number.as_u64()?).ok()),
-            retry_seconds: number("retry_seconds").and_then(|number| number.as_f64()),
-            max_response_mb: number("max_response_mb").and_then(|number| number.as_f64()),
-            max_search_objects: number("max_search_objects").and_then(|number| number.as_u64()),
-            create_settle_seconds: number("create_settle_seconds")
-                .and_then(|number| number.as_f64()),
-        };
-    }
-    if let Some(lock) = root.get("lock") {
-        let lock = &lock.value;
-        let number = |key: &str| {
-            lock.get(key).and_then(|entry| match &entry.value.value {
-                NodeValue::Scalar(Value::Number(number)) => number.as_f64(),
-                _ => None,
-            })
-        };
-        config.lock = LockConfig {
-            kind: match string(lock, "kind").as_deref() {
-                Some("TriageItem") => Some(crate::kind::Kind::TriageItem),
-                Some(_) => Some(crate::kind::Kind::Incident),
-                None => None,
-            },
-            key: string(lock, "key"),
-            field: string(lock, "field"),
-            template: lock.get("template").map(|entry| entry.value.to_json()),
-            ttl_seconds: number("ttl_seconds"),
-            settle_seconds: number("settle_seconds"),
-        };
+    ProjectConfig {
+        path: None,
+        url: file.url,
+        region: file.region,
+        api: file.api,
+        identity: file.identity,
+        paths: file.paths.0,
+        ignore_changes: named("ignore_changes", file.ignore_changes),
+        sensitive_fields: named("sensitive_fields", file.sensitive_fields),
+        exclude: file.exclude,
+        sources: Sources::default(),
+        limits: file.limits,
+        adopt: file.adopt,
+        prune: file.prune,
+        prune_scope: named("prune_scope", file.prune_scope),
+        moved,
+        ownership: file.ownership,
+        closing: ClosingConfig {
+            incident_status: file.closing.incident.status,
+            triage_status: file.closing.triage.status,
+            incident_note_field: file.closing.incident.note_field,
+            triage_note_field: file.closing.triage.note_field,
+            note: file.closing.note,
+        },
+        lock: file.lock,
+        origins,
     }
 }
 
-/// The `moved:` entries (their shape was checked by the schema).
-fn moves(path: &Path, root: &Node) -> Vec<Move> {
-    let Some(NodeValue::Sequence(items)) = root.get("moved").map(|entry| &entry.value.value) else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .filter_map(|item| {
-            let text = |key: &str| item.get(key).and_then(|entry| entry.value.as_str());
-            Some(Move {
-                from: text("from")?.to_string(),
-                to: text("to")?.to_string(),
-                kind: match text("kind") {
-                    Some("Incident") => Some(crate::kind::Kind::Incident),
-                    Some("TriageItem") => Some(crate::kind::Kind::TriageItem),
-                    _ => None,
-                },
-                origin: item.pos.origin(path),
-            })
-        })
-        .collect()
-}
+/// The settings whose names and values are checked against the tenant's catalog later, so
+/// whose positions [`ProjectConfig::origins`] keeps.
+const ORIGIN_SETTINGS: [&str; 11] = [
+    "identity.incident",
+    "identity.triage",
+    "ownership.incident",
+    "ownership.triage",
+    "closing.incident.status",
+    "closing.incident.note_field",
+    "closing.triage.status",
+    "closing.triage.note_field",
+    "lock.key",
+    "lock.field",
+    "lock.template",
+];
 
 fn looks_like_credential(key: &str) -> bool {
     let key = key.to_ascii_lowercase().replace('-', "_");
@@ -639,7 +545,10 @@ fn check_paths(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
         let Some(text) = entry.value.as_str() else {
             continue;
         };
-        if !OPERATIONS.contains(&entry.key.as_str()) || !text.ends_with('/') {
+        let Some(operation) = Operation::from_name(&entry.key) else {
+            continue; // reported by the schema
+        };
+        if !text.ends_with('/') {
             continue; // reported by the schema
         }
         let origin = entry.value.pos.origin(path);
@@ -656,12 +565,12 @@ fn check_paths(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
                 .with_label("only `{id}` is replaced")
                 .with_note(format!(
                     "operations on one object: {}",
-                    one_of(&ONE_OBJECT_OPERATIONS, "and")
+                    one_of(&one_object_operations(), "and")
                 )),
             );
             continue;
         }
-        let needs_id = ONE_OBJECT_OPERATIONS.contains(&entry.key.as_str());
+        let needs_id = operation.addresses_one_object();
         let count = text.matches("{id}").count();
         if needs_id && count != 1 {
             diagnostics.push(
@@ -673,7 +582,7 @@ fn check_paths(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .with_label("expected `{id}` where the object id goes")
-                .with_help(format!("for example `{}`", default_path(&entry.key))),
+                .with_help(format!("for example `{}`", operation.default_path())),
             );
         } else if !needs_id && count > 0 {
             diagnostics.push(
@@ -685,24 +594,19 @@ fn check_paths(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .with_label("this operation addresses no single object")
-                .with_help(format!("for example `{}`", default_path(&entry.key))),
+                .with_help(format!("for example `{}`", operation.default_path())),
             );
         }
     }
 }
 
-fn default_path(operation: &str) -> &'static str {
-    match operation {
-        "get_incident" | "update_incident" => "incidents/{id}/",
-        "create_incident" => "incidents/",
-        "search_incidents" => "incidents/search/",
-        "incident_columns" => "incidents/columns/",
-        "incident_templates" => "incident_templates/",
-        "get_triage" | "update_triage" => "triage/{id}/",
-        "create_triage" => "triage/",
-        "search_triage" => "triage/search/",
-        _ => "triage/columns/",
-    }
+/// The names of the operations on one object, whose path holds `{id}`.
+fn one_object_operations() -> Vec<&'static str> {
+    Operation::ALL
+        .into_iter()
+        .filter(|operation| operation.addresses_one_object())
+        .map(Operation::name)
+        .collect()
 }
 
 #[cfg(test)]
@@ -978,6 +882,76 @@ mod tests {
         );
         let (rendered, _, _dir) = errors("url: https://a.example\n---\napi: v3\n");
         assert_has(&rendered, &["holds more than one document"]);
+    }
+
+    fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).expect("create directories");
+        }
+        fs::write(&path, text).expect("write a test file");
+        path
+    }
+
+    fn manifest_errors(dir: &Path) -> String {
+        match crate::manifest::load(&[dir.to_path_buf()], &LoadOptions::default()) {
+            Ok(manifest) => panic!("expected errors, loaded {:?}", manifest.objects),
+            Err(report) => report.render(false),
+        }
+    }
+
+    #[test]
+    fn project_options_exclude_relative_to_the_project_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let project = write_file(
+            dir.path(),
+            "repo/soarform.yaml",
+            "exclude: [ci, \"docs/**/*.yml\"]\n",
+        );
+        write_file(dir.path(), "repo/ci/build.yml", "stages: [test]\n");
+        write_file(dir.path(), "repo/docs/site/nav.yml", "- home\n");
+        write_file(
+            dir.path(),
+            "repo/incidents/a.yaml",
+            "kind: TriageItem\nkey: a\n",
+        );
+        let config = load(&project).unwrap_or_else(|report| panic!("{}", report.render(false)));
+        let options = config.load_options();
+        assert_eq!(options.exclude.base(), dir.path().join("repo"));
+        assert_eq!(options.exclude.patterns(), ["ci", "docs/**/*.yml"]);
+        assert_eq!(
+            options.max_file_bytes,
+            LoadOptions::default().max_file_bytes
+        );
+        let manifest = crate::manifest::load(&[dir.path().join("repo")], &options)
+            .unwrap_or_else(|report| panic!("{}", report.render(false)));
+        assert_eq!(manifest.sources.len(), 1);
+        assert_eq!(manifest.objects[0].key, "a");
+        // Without the patterns, the other YAML is read (and is no soarform document).
+        let rendered = manifest_errors(&dir.path().join("repo"));
+        assert!(rendered.contains("build.yml"), "{rendered}");
+        assert!(rendered.contains("nav.yml"), "{rendered}");
+        // An explicit file is read even when it matches.
+        let explicit = [dir.path().join("repo/ci/build.yml")];
+        assert!(crate::manifest::load(&explicit, &options).is_err());
+    }
+
+    #[test]
+    fn project_options_without_a_project_file_exclude_nothing() {
+        let config = ProjectConfig {
+            exclude: vec!["ci".to_string()],
+            ..ProjectConfig::default()
+        };
+        assert_eq!(config.load_options(), LoadOptions::default());
+        let config = ProjectConfig {
+            path: Some(PathBuf::from("soarform.yaml")),
+            exclude: vec!["ci".to_string()],
+            ..ProjectConfig::default()
+        };
+        let options = config.load_options();
+        assert_eq!(options.exclude.base(), Path::new("."));
+        assert!(options.exclude.matches("ci"));
+        assert!(!options.exclude.matches("incidents/ci"));
     }
 
     #[test]

@@ -3,8 +3,24 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// The Sumo Logic deployment regions `--region` and `region:` in `soarform.yaml` accept; each
+/// speaks the `v3` dialect.
+pub const REGIONS: &[&str] = &[
+    "us1", "us2", "eu", "de", "au", "ca", "ch", "jp", "kr", "in", "fed",
+];
+
 /// Which Cloud SOAR API a URL speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
     /// `https://api.<region>.sumologic.com/api/csoar/v3/`

@@ -5,7 +5,17 @@ use std::fmt;
 /// A kind of object that lives in Cloud SOAR (local `Template` documents are not one).
 /// Serialized by its document name (`Incident`, `TriageItem`), as in plan files.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
 )]
 pub enum Kind {
     /// An incident (`incidents/` endpoints).

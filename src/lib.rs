@@ -19,6 +19,7 @@ pub mod lease;
 pub mod manifest;
 pub mod normalize;
 pub mod observe;
+pub mod operations;
 pub mod ops;
 pub mod plan;
 pub mod plan_json;
@@ -27,6 +28,8 @@ pub mod render;
 pub mod resolve;
 pub mod safe_text;
 pub mod saved;
+#[cfg(test)]
+mod schema_files;
 pub mod scrub;
 pub mod select;
 pub mod settings;

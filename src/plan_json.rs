@@ -8,8 +8,9 @@
 //! SHA-256 hashes, enough to notice a change and useless to read the value back from.
 
 use rand::RngCore;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::apply::{ApplyReport, Drift, Outcome};
@@ -21,8 +22,8 @@ use crate::plan::{Action, FieldChange, ObjectPlan, ObservedField, Plan};
 /// The version of this format; readers refuse other versions.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// What a document describes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// `plan`: a plan. `apply`: a plan plus each object's `outcome` and the `result` totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DocumentType {
     /// A plan (`soarform plan --format json`, `plan --out`).
@@ -31,44 +32,93 @@ pub enum DocumentType {
     Apply,
 }
 
-/// A plan, or an apply report, as JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What `soarform plan --format json` prints, what `soarform plan --out FILE` saves for `soarform apply --plan FILE`, and (with `type: apply`) what `soarform apply --format json` prints. Values of sensitive fields never appear: only salted SHA-256 hashes. Credentials never appear.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(
+    deny_unknown_fields,
+    title = "soarform plan (format version 1)",
+    extend("$id" = "urn:soarform:schemas:plan"),
+    transform = document_rules
+)]
 pub struct PlanDocument {
-    /// Always [`FORMAT_VERSION`].
+    /// The version of this format ([`FORMAT_VERSION`]). Readers refuse versions they do not know.
+    #[schemars(with = "FormatVersion")]
     pub format_version: u32,
     /// Plan or apply.
     #[serde(rename = "type")]
     pub document_type: DocumentType,
-    /// The soarform that wrote it.
+    /// The soarform that wrote the document.
     pub soarform_version: String,
-    /// Where the plan was computed.
+    /// Where the plan was computed. A saved plan is only applied to the same URL and dialect.
     pub target: TargetInfo,
-    /// The desired-state paths the plan was computed from, as given on the command line.
+    /// The desired-state paths given on the command line; `apply --plan` reads them again for the values of sensitive fields.
     pub paths: Vec<String>,
-    /// `--target` and `--exclude` patterns.
+    /// The `--target` and `--exclude` patterns the plan was limited to.
     pub selection: SelectionInfo,
     /// Random per plan; mixed into every hash and fingerprint.
+    #[schemars(regex(pattern = "^[0-9a-f]{32}$"))]
     pub salt: String,
     /// How many objects each action touches.
     pub summary: SummaryInfo,
-    /// One entry per selected object, ordered by kind, then key; then the objects pruning closes.
+    /// One entry per selected object, ordered by kind, then key; then the objects pruning closes (`close`).
     pub objects: Vec<ObjectEntry>,
-    /// Objects in `prune_scope` whose key no document declares, left alone (no pruning).
+    /// Objects in `prune_scope` whose key no document declares any more, left alone because pruning is off.
     #[serde(default)]
     pub undeclared: Vec<UndeclaredEntry>,
-    /// Apply documents only: what was done.
+    /// `type: apply` only: totals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "ResultInfo")]
     pub result: Option<ResultInfo>,
 }
 
+/// The schema of `format_version`: exactly [`FORMAT_VERSION`].
+struct FormatVersion;
+
+impl JsonSchema for FormatVersion {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FormatVersion".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "const": FORMAT_VERSION })
+    }
+}
+
+/// An apply document carries `result` and an `outcome` on every object; a plan carries neither.
+fn document_rules(schema: &mut Schema) {
+    schema.insert(
+        "if".to_string(),
+        json!({ "properties": { "type": { "const": "apply" } } }),
+    );
+    schema.insert(
+        "then".to_string(),
+        json!({
+            "required": ["result"],
+            "properties": { "objects": { "items": { "required": ["outcome"] } } }
+        }),
+    );
+    schema.insert(
+        "else".to_string(),
+        json!({
+            "not": { "required": ["result"] },
+            "properties": { "objects": { "items": { "not": { "required": ["outcome"] } } } }
+        }),
+    );
+}
+
 /// Where a plan was computed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct TargetInfo {
-    /// The API base URL (`https://api.us2.sumologic.com/api/csoar/v3/`).
+    /// The API base URL, ending in `/` (`https://api.us2.sumologic.com/api/csoar/v3/`).
     pub url: String,
     /// `v3` or `legacy`.
     pub dialect: Dialect,
-    /// Computed against the embedded sandbox (its loopback port differs from run to run).
+    /// Computed against the embedded sandbox, whose port changes from run to run.
     pub sandbox: bool,
 }
 
@@ -92,7 +142,8 @@ impl std::fmt::Display for TargetInfo {
 }
 
 /// The key patterns a plan was limited to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct SelectionInfo {
     /// `--target` patterns.
     pub target: Vec<String>,
@@ -101,7 +152,8 @@ pub struct SelectionInfo {
 }
 
 /// Counts per action.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct SummaryInfo {
     pub create: usize,
     pub update: usize,
@@ -111,7 +163,7 @@ pub struct SummaryInfo {
     pub adopt: usize,
     #[serde(default)]
     pub close: usize,
-    /// Retired duplicates; written only when there are some.
+    /// Duplicates soarform made of one key, retired; present only when there are some.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retire_duplicate: usize,
     pub unchanged: usize,
@@ -122,80 +174,163 @@ fn is_zero(count: &usize) -> bool {
 }
 
 /// An object in `prune_scope` that no document declares any more.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct UndeclaredEntry {
     pub kind: Kind,
+    #[schemars(length(min = 1))]
     pub key: String,
+    #[schemars(range(min = 1))]
     pub remote_id: u64,
 }
 
-/// An object soarform never wrote, coming under management.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Set when soarform never wrote the object (made by hand or by another tool).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct AdoptionInfo {
-    /// Who created it (null when the server does not say).
+    /// Who created it, as the server reports; null when it does not say.
     pub created_by: Option<String>,
 }
 
 /// One object of the plan.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields, transform = object_rules)]
 pub struct ObjectEntry {
     /// `Incident` or `TriageItem`.
     pub kind: Kind,
-    /// The repository key.
+    /// The repository key, held by the identity field in the tenant.
+    #[schemars(length(min = 1))]
     pub key: String,
-    /// `create`, `update`, `move`, `adopt`, `close` or `unchanged`.
+    /// `create` (POST), `update` (PUT of changed fields), `move` (PUT of the new key into the identity field, from `moved_from`), `adopt` (PUT of the ownership marker into an object soarform never wrote), `close` (PUT of the closed status and a closing note: pruning), `retire_duplicate` (PUT of a rewritten identity, the closed status and a note naming the object kept: a second object soarform made under one key), `unchanged`.
     pub action: Action,
-    /// The live object's id (null for creates).
+    /// The live object's id; null for creates.
+    #[schemars(range(min = 1))]
     pub remote_id: Option<u64>,
-    /// The incident template (null for triage items).
+    /// The incident template; null for triage items.
+    #[schemars(schema_with = "nullable_template")]
     pub template: Option<TemplateInfo>,
-    /// The API name of the field the key lives in.
+    /// The API name of the field the key is written to.
     pub identity_field: String,
-    /// Declared fields that differ (every declared field for creates).
+    /// Declared fields that differ; every declared field for creates.
     pub changes: Vec<ChangeEntry>,
-    /// Creates and updates: the live state the plan was computed from.
+    /// Creates and updates: the live state the plan was computed from, checked again by `apply --plan`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "ObservedInfo")]
     pub observed: Option<ObservedInfo>,
     /// Things a reviewer should know that are not changes.
     pub warnings: Vec<String>,
-    /// Moves: the key the object carries before apply.
+    /// `move` only: the key the object carries before apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", length(min = 1))]
     pub moved_from: Option<String>,
-    /// Set when soarform never wrote the object.
+    /// Set when soarform never wrote the object (made by hand or by another tool).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "AdoptionInfo")]
     pub adopted: Option<AdoptionInfo>,
-    /// The API name of the field where soarform records ownership, when the tenant has one.
+    /// The API name of the field where soarform records that it manages the object (the value `soarform`), when the tenant has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub ownership_field: Option<String>,
-    /// Apply documents only: what happened to this object.
+    /// `type: apply` only: what happened to the object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "OutcomeInfo")]
     pub outcome: Option<OutcomeInfo>,
 }
 
+/// The names of [`Action`], as plans write them.
+fn action_names() -> Vec<Value> {
+    // The match makes a new action fail to compile until it is listed here.
+    let every = |action: Action| match action {
+        Action::Create
+        | Action::Update
+        | Action::Move
+        | Action::Adopt
+        | Action::Close
+        | Action::RetireDuplicate
+        | Action::Unchanged => action,
+    };
+    [
+        Action::Create,
+        Action::Update,
+        Action::Move,
+        Action::Adopt,
+        Action::Close,
+        Action::RetireDuplicate,
+        Action::Unchanged,
+    ]
+    .into_iter()
+    .map(every)
+    .filter_map(|action| serde_json::to_value(action).ok())
+    .collect()
+}
+
+impl JsonSchema for Action {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Action".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "enum": action_names() })
+    }
+}
+
+/// `template`: null, or the template.
+fn nullable_template(generator: &mut SchemaGenerator) -> Schema {
+    let template = generator.subschema_for::<TemplateInfo>();
+    json_schema!({ "oneOf": [{ "type": "null" }, template] })
+}
+
+/// Unchanged objects change nothing and the others carry what they were planned from; creates
+/// have no id yet, the others do; moves say where from.
+fn object_rules(schema: &mut Schema) {
+    schema.insert(
+        "allOf".to_string(),
+        json!([
+            {
+                "if": { "properties": { "action": { "const": "unchanged" } } },
+                "then": { "properties": { "changes": { "maxItems": 0 } } },
+                "else": { "required": ["observed"] }
+            },
+            {
+                "if": { "properties": { "action": { "const": "create" } } },
+                "then": { "properties": { "remote_id": { "type": "null" } } },
+                "else": { "properties": { "remote_id": { "type": "integer" } } }
+            },
+            {
+                "if": { "properties": { "action": { "const": "move" } } },
+                "then": { "required": ["moved_from"] }
+            }
+        ]),
+    );
+}
+
 /// An incident template.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct TemplateInfo {
     pub id: u64,
     pub name: String,
 }
 
 /// One changed field. Sensitive fields carry no `before`, `after` or `write`, only `after_hash`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields, transform = change_rules)]
 pub struct ChangeEntry {
-    /// The API name (`opt_3`).
+    /// API name (`opt_3`).
     pub field: String,
-    /// The catalog label (`Business unit`).
+    /// Catalog label (`Business unit`).
     pub label: String,
     /// The name as the document wrote it.
     pub name: String,
-    /// Listed in `sensitive_fields`.
+    /// Listed in `sensitive_fields`: values replaced by `after_hash`.
     pub sensitive: bool,
-    /// The live value (null when absent); display strings for lookups.
+    /// The live value (updates only); display strings for lookups, null when absent.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "FieldValue")]
     pub before: Option<Value>,
     /// The desired value; display strings for lookups.
     #[serde(
@@ -203,30 +338,80 @@ pub struct ChangeEntry {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "FieldValue")]
     pub after: Option<Value>,
-    /// What the request body carries (ids for lookups).
+    /// What the request body carries (ids for lookup fields).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "Value")]
     pub write: Option<Value>,
     /// Sensitive fields only: salted hash of the desired value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "SaltedHash")]
     pub after_hash: Option<String>,
 }
 
+/// A field value: display strings for lookup fields, RFC 3339 UTC for datetimes, null when absent.
+struct FieldValue;
+
+impl JsonSchema for FieldValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FieldValue".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A field value: display strings for lookup fields, RFC 3339 UTC for datetimes, null when absent.",
+            "type": ["string", "number", "boolean", "null"]
+        })
+    }
+}
+
+/// A salted SHA-256 hash (`sha256:` and 64 hexadecimal digits).
+#[derive(JsonSchema)]
+#[allow(dead_code)] // Only its schema is used: hashes are read as strings.
+struct SaltedHash(#[schemars(regex(pattern = "^sha256:[0-9a-f]{64}$"))] String);
+
+/// A sensitive change carries only the hash of its value; any other carries the value.
+fn change_rules(schema: &mut Schema) {
+    schema.insert(
+        "if".to_string(),
+        json!({ "properties": { "sensitive": { "const": true } } }),
+    );
+    schema.insert(
+        "then".to_string(),
+        json!({
+            "required": ["after_hash"],
+            "not": { "anyOf": [
+                { "required": ["before"] },
+                { "required": ["after"] },
+                { "required": ["write"] }
+            ] }
+        }),
+    );
+    schema.insert(
+        "else".to_string(),
+        json!({ "required": ["after", "write"], "not": { "required": ["after_hash"] } }),
+    );
+}
+
 /// The live state an object's plan was computed from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ObservedInfo {
     /// Salted SHA-256 over the remote id and every compared field's live value.
+    #[schemars(with = "SaltedHash")]
     pub fingerprint: String,
-    /// Every compared field's live value (empty for creates: no object carried the key).
+    /// Every compared field's live value; empty for creates (no object carried the key).
     pub fields: Vec<ObservedFieldEntry>,
 }
 
 /// One compared field's live value at plan time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields, transform = observed_field_rules)]
 pub struct ObservedFieldEntry {
     /// The API name.
     pub field: String,
@@ -240,33 +425,76 @@ pub struct ObservedFieldEntry {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "FieldValue")]
     pub value: Option<Value>,
     /// Sensitive fields only: salted hash of the value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "SaltedHash")]
     pub hash: Option<String>,
 }
 
-/// What applying did to one object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A sensitive field carries only the hash of its value; any other carries the value.
+fn observed_field_rules(schema: &mut Schema) {
+    schema.insert(
+        "if".to_string(),
+        json!({ "properties": { "sensitive": { "const": true } } }),
+    );
+    schema.insert(
+        "then".to_string(),
+        json!({ "required": ["hash"], "not": { "required": ["value"] } }),
+    );
+    schema.insert(
+        "else".to_string(),
+        json!({ "required": ["value"], "not": { "required": ["hash"] } }),
+    );
+}
+
+/// `type: apply` only: what happened to the object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields, transform = outcome_rules)]
 pub struct OutcomeInfo {
     /// What happened.
     pub status: OutcomeStatus,
     /// The object's id, when one is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u64")]
     pub id: Option<u64>,
     /// Failures: the error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub error: Option<String>,
-    /// Refusals: why.
+    /// Refusals: why the object was left alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
     pub reason: Option<String>,
-    /// Refusals: the fields that changed since the plan.
+    /// Refusals: fields whose live value changed since the plan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftEntry>,
 }
 
+/// Failures say why, refusals say why, and what was created or updated has its id.
+fn outcome_rules(schema: &mut Schema) {
+    schema.insert(
+        "allOf".to_string(),
+        json!([
+            {
+                "if": { "properties": { "status": { "const": "failed" } } },
+                "then": { "required": ["error"] }
+            },
+            {
+                "if": { "properties": { "status": { "const": "refused" } } },
+                "then": { "required": ["reason"] }
+            },
+            {
+                "if": { "properties": { "status": { "enum": ["created", "updated"] } } },
+                "then": { "required": ["id"] }
+            }
+        ]),
+    );
+}
+
 /// What happened to one object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeStatus {
     Created,
@@ -284,7 +512,8 @@ pub enum OutcomeStatus {
 }
 
 /// A field that changed between plan and apply.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct DriftEntry {
     pub label: String,
     pub sensitive: bool,
@@ -294,6 +523,7 @@ pub struct DriftEntry {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "FieldValue")]
     pub planned: Option<Value>,
     /// The value now (absent for sensitive fields).
     #[serde(
@@ -301,11 +531,13 @@ pub struct DriftEntry {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[schemars(with = "FieldValue")]
     pub now: Option<Value>,
 }
 
 /// Totals of an apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ResultInfo {
     /// Every planned change was made.
     pub complete: bool,

@@ -6,10 +6,7 @@ use url::Url;
 
 use crate::dialect::Dialect;
 
-/// The Sumo Logic deployment regions `--region` accepts.
-pub const REGIONS: &[&str] = &[
-    "us1", "us2", "eu", "de", "au", "ca", "ch", "jp", "kr", "in", "fed",
-];
+pub use crate::dialect::REGIONS;
 
 /// A resolved API location: scheme, host, port and an optional path prefix (for a proxy that serves
 /// the API under a sub-path), plus the dialect that picks the base path.

@@ -12,7 +12,7 @@ use super::stop::{interrupted, listen_for_signals, stopped_status};
 use super::{runtime, ExitStatus, Printer};
 use crate::cli::{ApplyArgs, OutputFormat};
 use crate::error::{Error, Result};
-use crate::manifest::{self, LoadOptions};
+use crate::manifest;
 use crate::ops::apply::{Applied, LockOptions};
 use crate::ops::apply_saved::SavedPlan;
 use crate::ops::{self, tenant::Tenant};
@@ -42,7 +42,7 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
     let selection = super::selection(&args.selection)?;
     let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
     let lifecycle = settings::lifecycle(&args.lifecycle, &config);
-    let manifest = manifest::load(&args.paths, &LoadOptions::for_project(&config))
+    let manifest = manifest::load(&args.paths, &config.load_options())
         .map_err(Error::Diagnostics)?;
     let _ = super::warn_unused_patterns(printer, &selection, &manifest);
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;

@@ -44,7 +44,7 @@ pub fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
         printer.warn_with_hint(&warning.message, warning.hint.as_deref());
     }
     let mut write_error = None;
-    let options = crate::manifest::LoadOptions::for_project(&config);
+    let options = config.load_options();
     export::write(&args.out, &exported.files, args.force, &options, |path| {
         if let Err(error) = write_stdout(printer, &format!("{}\n", path.display())) {
             write_error.get_or_insert(error);

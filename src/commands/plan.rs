@@ -4,7 +4,7 @@ use super::{runtime, write_stdout, ExitStatus, Printer};
 use crate::cli::{OutputFormat, PlanArgs};
 use crate::error::{Error, Result};
 use crate::lease::Lease;
-use crate::manifest::{self, LoadOptions};
+use crate::manifest;
 use crate::ops::{self, tenant::Tenant};
 use crate::plan_json::{self, Context, Hasher};
 use crate::render::{markdown, text};
@@ -16,7 +16,7 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     let selection = super::selection(&args.selection)?;
     let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
     let lifecycle = settings::lifecycle(&args.lifecycle, &config);
-    let manifest = manifest::load(&args.paths, &LoadOptions::for_project(&config))
+    let manifest = manifest::load(&args.paths, &config.load_options())
         .map_err(Error::Diagnostics)?;
     let unused = super::warn_unused_patterns(printer, &selection, &manifest);
     if args.expect_no_changes && unused.iter().any(|pattern| pattern.starts_with("--target")) {

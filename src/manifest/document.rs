@@ -14,14 +14,14 @@ use super::{NamedField, TemplateRef, KEY_PATTERN, MAX_KEY_LENGTH};
 use crate::kind::Kind;
 
 /// The `kind:` values a document may have.
-const KINDS: [&str; 3] = ["Incident", "TriageItem", "Template"];
+pub(crate) const KINDS: [&str; 3] = ["Incident", "TriageItem", "Template"];
 
 /// Fields that always hold dates, whatever their value looks like.
 const DATE_FIELDS: [&str; 2] = ["starttime", "endtime"];
 
 /// Built-in fields that always hold text (Cloud SOAR's documented create fields): a number or a
 /// boolean there is refused without asking the tenant. The schema lists them too.
-const TEXT_FIELDS: [&str; 2] = ["description", "additional_info"];
+pub(crate) const TEXT_FIELDS: [&str; 2] = ["description", "additional_info"];
 
 /// What a document declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

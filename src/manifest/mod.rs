@@ -7,10 +7,12 @@
 
 pub mod diagnostic;
 mod document;
+mod document_file;
 pub mod emit;
 mod extends;
 pub mod format;
 pub(crate) mod schema;
+pub(crate) mod source;
 pub mod value;
 mod walk;
 pub(crate) mod yaml;
@@ -20,11 +22,11 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::config::ProjectConfig;
 use crate::kind::Kind;
 
 pub use diagnostic::{Diagnostic, Origin, Report, Sources};
-pub use schema::{DOCUMENT_SCHEMA, PROJECT_SCHEMA};
+pub(crate) use document_file::DocumentFile;
+pub use schema::{DOCUMENT_SCHEMA, PROJECT_SCHEMA, SIM_OPTIONS_SCHEMA};
 pub(crate) use walk::{exclude_glob, find_files};
 pub use walk::{Exclusions, InvalidPattern};
 
@@ -142,25 +144,6 @@ impl Default for LoadOptions {
     }
 }
 
-impl LoadOptions {
-    /// The default options plus the project's `exclude:` patterns, relative to the directory
-    /// holding the project file (no exclusions without a project file). The patterns were
-    /// checked when the project file was loaded; an invalid one is left out with a warning.
-    pub fn for_project(config: &ProjectConfig) -> LoadOptions {
-        let mut options = LoadOptions::default();
-        if let Some(path) = &config.path {
-            if !config.exclude.is_empty() {
-                let base = match path.parent() {
-                    Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-                    _ => PathBuf::from("."),
-                };
-                options.exclude = Exclusions::lenient(base, &config.exclude);
-            }
-        }
-        options
-    }
-}
-
 /// Loads the desired state from `paths` (files or directories; none means the current
 /// directory), reporting every problem in every file at once.
 pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Manifest, Report> {
@@ -206,20 +189,6 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Manifest, Report
             sources,
         })
     }
-}
-
-/// Reads a file as UTF-8 within `max_bytes` (for the project file), or reports why not.
-pub(crate) fn read_text(path: &std::path::Path, max_bytes: u64) -> Result<String, Report> {
-    walk::read_text(path, max_bytes).map_err(|failure| {
-        let mut sources = Sources::default();
-        if let Some(text) = failure.text {
-            sources.insert(path.to_path_buf(), text);
-        }
-        Report {
-            diagnostics: vec![*failure.diagnostic],
-            sources,
-        }
-    })
 }
 
 /// Problems without a file first, then by file (in load order) and offset.
@@ -432,61 +401,6 @@ fields: { restriction: Low, incident_category: Email }
         let manifest =
             load_dir(dir.path()).unwrap_or_else(|report| panic!("{}", report.render(false)));
         assert_eq!(manifest.objects.len(), 1);
-    }
-
-    #[test]
-    fn project_options_exclude_relative_to_the_project_file() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let project = write(
-            dir.path(),
-            "repo/soarform.yaml",
-            "exclude: [ci, \"docs/**/*.yml\"]\n",
-        );
-        write(dir.path(), "repo/ci/build.yml", "stages: [test]\n");
-        write(dir.path(), "repo/docs/site/nav.yml", "- home\n");
-        write(
-            dir.path(),
-            "repo/incidents/a.yaml",
-            "kind: TriageItem\nkey: a\n",
-        );
-        let config = crate::config::load(&project)
-            .unwrap_or_else(|report| panic!("{}", report.render(false)));
-        let options = LoadOptions::for_project(&config);
-        assert_eq!(options.exclude.base(), dir.path().join("repo"));
-        assert_eq!(options.exclude.patterns(), ["ci", "docs/**/*.yml"]);
-        assert_eq!(
-            options.max_file_bytes,
-            LoadOptions::default().max_file_bytes
-        );
-        let manifest = load(&[dir.path().join("repo")], &options)
-            .unwrap_or_else(|report| panic!("{}", report.render(false)));
-        assert_eq!(manifest.sources.len(), 1);
-        assert_eq!(manifest.objects[0].key, "a");
-        // Without the patterns, the other YAML is read (and is no soarform document).
-        let rendered = rendered_errors(&dir.path().join("repo"));
-        assert!(rendered.contains("build.yml"), "{rendered}");
-        assert!(rendered.contains("nav.yml"), "{rendered}");
-        // An explicit file is read even when it matches.
-        let explicit = [dir.path().join("repo/ci/build.yml")];
-        assert!(load(&explicit, &options).is_err());
-    }
-
-    #[test]
-    fn project_options_without_a_project_file_exclude_nothing() {
-        let config = ProjectConfig {
-            exclude: vec!["ci".to_string()],
-            ..ProjectConfig::default()
-        };
-        assert_eq!(LoadOptions::for_project(&config), LoadOptions::default());
-        let config = ProjectConfig {
-            path: Some(PathBuf::from("soarform.yaml")),
-            exclude: vec!["ci".to_string()],
-            ..ProjectConfig::default()
-        };
-        let options = LoadOptions::for_project(&config);
-        assert_eq!(options.exclude.base(), Path::new("."));
-        assert!(options.exclude.matches("ci"));
-        assert!(!options.exclude.matches("incidents/ci"));
     }
 
     #[test]

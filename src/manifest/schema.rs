@@ -18,12 +18,15 @@ use super::yaml::Node;
 pub const DOCUMENT_SCHEMA: &str = include_str!("../../schemas/soarform.schema.json");
 /// The schema of the project file `soarform.yaml` (`schemas/project.schema.json`).
 pub const PROJECT_SCHEMA: &str = include_str!("../../schemas/project.schema.json");
+/// The schema of the simulator's faults file (`schemas/sim-options.schema.json`).
+pub const SIM_OPTIONS_SCHEMA: &str = include_str!("../../schemas/sim-options.schema.json");
 
 /// Which embedded schema to validate against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SchemaName {
     Document,
     Project,
+    SimOptions,
 }
 
 struct Compiled {
@@ -34,9 +37,11 @@ struct Compiled {
 fn compiled(name: SchemaName) -> Result<&'static Compiled, &'static str> {
     static DOCUMENT: OnceLock<Result<Compiled, String>> = OnceLock::new();
     static PROJECT: OnceLock<Result<Compiled, String>> = OnceLock::new();
+    static SIM_OPTIONS: OnceLock<Result<Compiled, String>> = OnceLock::new();
     let (cell, text) = match name {
         SchemaName::Document => (&DOCUMENT, DOCUMENT_SCHEMA),
         SchemaName::Project => (&PROJECT, PROJECT_SCHEMA),
+        SchemaName::SimOptions => (&SIM_OPTIONS, SIM_OPTIONS_SCHEMA),
     };
     let compiled = cell.get_or_init(|| {
         let schema: Value = serde_json::from_str(text).map_err(|error| error.to_string())?;
@@ -191,18 +196,34 @@ fn allowed_keys(schema: &Value, schema_path: &str) -> Vec<String> {
     let parent = schema_path
         .strip_suffix("/additionalProperties")
         .unwrap_or(schema_path);
-    schema
-        .pointer(parent)
+    resolve(schema, parent)
         .and_then(|object| object.get("properties"))
         .and_then(Value::as_object)
         .map(|properties| properties.keys().cloned().collect())
         .unwrap_or_default()
 }
 
+/// The subschema a validator's schema path leads to. The path passes through `$ref`s
+/// (`/properties/limits/$ref/additionalProperties`), which a plain JSON pointer cannot follow.
+fn resolve<'a>(schema: &'a Value, schema_path: &str) -> Option<&'a Value> {
+    split_pointer(schema_path)
+        .iter()
+        .try_fold(schema, |current, segment| {
+            if segment == "$ref" {
+                let reference = current.get("$ref")?.as_str()?;
+                schema.pointer(reference.strip_prefix('#')?)
+            } else {
+                match current {
+                    Value::Array(items) => items.get(segment.parse::<usize>().ok()?),
+                    _ => current.get(segment),
+                }
+            }
+        })
+}
+
 /// `a string or a list of strings` for an `anyOf` of typed branches.
 fn any_of_phrase(schema: &Value, schema_path: &str) -> String {
-    let branches = schema
-        .pointer(schema_path)
+    let branches = resolve(schema, schema_path)
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -422,6 +443,7 @@ mod tests {
     fn embedded_schemas_compile() {
         assert!(compiled(SchemaName::Document).is_ok());
         assert!(compiled(SchemaName::Project).is_ok());
+        assert!(compiled(SchemaName::SimOptions).is_ok());
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub struct Prepared {
 
 /// Reads and formats every file under `paths`; fingerprints them first unless `check`.
 pub fn prepare(paths: &[PathBuf], config: &ProjectConfig, check: bool) -> Prepared {
-    let options = LoadOptions::for_project(config);
+    let options = config.load_options();
     let read = if check {
         HashMap::new()
     } else {

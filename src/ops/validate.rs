@@ -6,7 +6,7 @@ use super::rules;
 use crate::config::ProjectConfig;
 use crate::error::{Error, Result};
 use crate::kind::Kind;
-use crate::manifest::{self, LoadOptions};
+use crate::manifest;
 
 /// What a valid repository holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub struct Validated {
 /// Loads every document under `paths` and checks `moved:` against them.
 pub fn validate(paths: &[PathBuf], config: &ProjectConfig) -> Result<Validated> {
     let manifest =
-        manifest::load(paths, &LoadOptions::for_project(config)).map_err(Error::Diagnostics)?;
+        manifest::load(paths, &config.load_options()).map_err(Error::Diagnostics)?;
     // `moved:` names keys of the documents: checked here too, with no network.
     rules::resolve_moves(config, &manifest)?;
     let incidents = manifest

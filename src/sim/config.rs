@@ -108,7 +108,7 @@ impl SimConfig {
     /// least 1, fault rates from 0 to 1. The message names the setting and its value.
     pub fn check(&self) -> Result<(), String> {
         if let Some(rate) = self.limits.requests_per_second {
-            if !(rate.is_finite() && rate > 0.0) {
+            if !is_rate_limit(rate) {
                 return Err(format!(
                     "the rate limit must be a positive number of requests per second, got `{rate}`"
                 ));
@@ -117,7 +117,11 @@ impl SimConfig {
         if self.quirks.page_cap == Some(0) {
             return Err("the page cap must be at least 1, got `0`".to_string());
         }
-        if self.limits.max_concurrency == Some(0) {
+        if self
+            .limits
+            .max_concurrency
+            .is_some_and(|count| !is_concurrency_limit(count))
+        {
             return Err("the concurrency limit must be at least 1, got `0`".to_string());
         }
         for (name, rate) in self.faults.rates() {
@@ -178,9 +182,32 @@ impl SimConfig {
     }
 }
 
+/// The smallest fault rate (a probability per request).
+pub const MIN_FAULT_RATE: f64 = 0.0;
+/// The largest fault rate.
+pub const MAX_FAULT_RATE: f64 = 1.0;
+/// The smallest concurrency limit.
+pub const MIN_CONCURRENCY: usize = 1;
+
+/// Whether `rate` is a fault rate: a number from 0 to 1. The one rule for the flags, the faults
+/// file (whose schema takes the same bounds) and [`SimConfig::check`].
+pub fn is_fault_rate(rate: f64) -> bool {
+    (MIN_FAULT_RATE..=MAX_FAULT_RATE).contains(&rate)
+}
+
+/// Whether `rate` is a rate limit: a positive finite number of requests per second.
+pub fn is_rate_limit(rate: f64) -> bool {
+    rate.is_finite() && rate > 0.0
+}
+
+/// Whether `count` is a concurrency limit: at least [`MIN_CONCURRENCY`].
+pub fn is_concurrency_limit(count: usize) -> bool {
+    count >= MIN_CONCURRENCY
+}
+
 /// A fault rate must be a number from 0 to 1.
-pub(crate) fn check_rate(name: &str, rate: f64) -> Result<(), String> {
-    if (0.0..=1.0).contains(&rate) {
+fn check_rate(name: &str, rate: f64) -> Result<(), String> {
+    if is_fault_rate(rate) {
         Ok(())
     } else {
         Err(format!(
@@ -204,7 +231,8 @@ pub struct Limits {
 }
 
 /// How `Retry-After` is sent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
 pub enum RetryAfter {
     /// Whole seconds, at least 1 (`Retry-After: 2`).
     #[default]

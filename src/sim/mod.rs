@@ -26,7 +26,10 @@ mod routes;
 mod state;
 mod store;
 
-pub use config::{Faults, Limits, Quirks, RetryAfter, SimConfig};
+pub use config::{
+    is_concurrency_limit, is_fault_rate, is_rate_limit, Faults, Limits, Quirks, RetryAfter,
+    SimConfig,
+};
 pub use options::{load_options_file, SimOptions};
 
 use std::fmt;

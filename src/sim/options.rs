@@ -24,60 +24,63 @@
 use std::path::Path;
 use std::time::Duration;
 
+use schemars::JsonSchema;
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::config::check_rate;
+use super::config::{MAX_FAULT_RATE, MIN_CONCURRENCY, MIN_FAULT_RATE};
 use super::{RetryAfter, SimConfig};
 use crate::manifest::diagnostic::did_you_mean;
-use crate::manifest::yaml::{self, Node, NodeValue};
-use crate::manifest::{Diagnostic, Report, Sources};
+use crate::manifest::schema::{self, Problem, ProblemKind, SchemaName};
+use crate::manifest::source::{self, MappingFile};
+use crate::manifest::yaml::{Node, NodeValue};
+use crate::manifest::{Diagnostic, Report};
 
-/// The largest faults file read.
-const MAX_FILE_BYTES: u64 = 1024 * 1024;
+/// How a faults file is read and named in messages about its shape.
+const FAULTS_FILE: MappingFile = MappingFile {
+    schema: SchemaName::SimOptions,
+    max_bytes: 1024 * 1024,
+    name: "a faults file",
+    second_document: "a faults file holds one YAML document",
+    second_document_help: None,
+    expected_keys: "expected keys such as `latency_ms`",
+};
 
-/// The keys a faults file may hold.
-pub(crate) const OPTION_KEYS: [&str; 17] = [
-    "latency_ms",
-    "rate_limit",
-    "max_concurrency",
-    "retry_after",
-    "error_rate",
-    "throttle_rate",
-    "drop_before_commit_rate",
-    "drop_after_commit_rate",
-    "seed",
-    "page_cap",
-    "page_offset_by_requested",
-    "ignore_page_number",
-    "page_overlap",
-    "pad_objects",
-    "echo_errors",
-    "late_commits",
-    "late_commit_ms",
-];
-
-/// Latency, limits and faults, every one optional: what a faults file or the flags set.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Latency, limits and faults, every one optional: what a faults file (`soarform sim --faults
+/// FILE`) or the flags set. In the file, `null` leaves a setting unset.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+#[schemars(
+    title = "soarform simulator faults file (soarform sim --faults FILE)",
+    extend("$id" = "urn:soarform:schemas:sim-options")
+)]
 pub struct SimOptions {
     /// Milliseconds added before every answer.
     pub latency_ms: Option<u64>,
     /// Requests per second (positive).
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub rate_limit: Option<f64>,
     /// Requests in flight at once (at least 1).
+    #[schemars(range(min = MIN_CONCURRENCY))]
     pub max_concurrency: Option<usize>,
     /// The form of `Retry-After`.
     pub retry_after: Option<RetryAfter>,
     /// Rate of injected 5xx answers (0 to 1).
+    #[schemars(range(min = MIN_FAULT_RATE, max = MAX_FAULT_RATE))]
     pub error_rate: Option<f64>,
     /// Rate of injected 429 answers (0 to 1).
+    #[schemars(range(min = MIN_FAULT_RATE, max = MAX_FAULT_RATE))]
     pub throttle_rate: Option<f64>,
     /// Rate of writes dropped before they are committed (0 to 1).
+    #[schemars(range(min = MIN_FAULT_RATE, max = MAX_FAULT_RATE))]
     pub drop_before_commit_rate: Option<f64>,
     /// Rate of writes committed and then dropped (0 to 1).
+    #[schemars(range(min = MIN_FAULT_RATE, max = MAX_FAULT_RATE))]
     pub drop_after_commit_rate: Option<f64>,
     /// The fault generator's seed.
     pub seed: Option<u64>,
     /// Search pages hold at most this many objects.
+    #[schemars(range(min = 1))]
     pub page_cap: Option<u64>,
     /// With a page cap, pages start where the size asked puts them.
     pub page_offset_by_requested: Option<bool>,
@@ -192,169 +195,62 @@ impl SimOptions {
 /// (an empty file sets nothing; a `null` value leaves its setting unset). Unknown keys and bad
 /// values are reported at their position, all at once.
 pub fn load_options_file(path: &Path) -> Result<SimOptions, Report> {
-    let text = crate::manifest::read_text(path, MAX_FILE_BYTES)?;
-    let parsed = yaml::parse(path, &text);
-    let mut diagnostics = parsed.diagnostics;
-    let mut options = SimOptions::default();
-    if let Some(extra) = parsed.documents.get(1) {
-        diagnostics.push(
-            Diagnostic::at(
-                extra.start.origin(path),
-                "a faults file holds one YAML document",
-            )
-            .with_label("second document"),
-        );
-    }
-    if let Some(document) = parsed.documents.first() {
-        let root = &document.root;
-        match &root.value {
-            NodeValue::Mapping(entries) => {
-                for entry in entries {
-                    read_setting(path, &entry.key, entry.key_pos, &entry.value, &mut options)
-                        .unwrap_or_else(|diagnostic| diagnostics.push(*diagnostic));
-                }
-            }
-            NodeValue::Scalar(Value::Null) => {}
-            _ => diagnostics.push(
-                Diagnostic::at(
-                    root.pos.origin(path),
-                    format!(
-                        "a faults file must be a mapping, found {}",
-                        root.type_name()
-                    ),
-                )
-                .with_label(format!("expected keys such as `{}`", OPTION_KEYS[0])),
-            ),
-        }
-    }
-    if diagnostics.is_empty() {
-        return Ok(options);
-    }
-    crate::manifest::sort_by_position(&mut diagnostics, &[path.to_path_buf()]);
-    let mut sources = Sources::default();
-    sources.insert(path.to_path_buf(), text);
-    Err(Report {
-        diagnostics,
-        sources,
-    })
+    let phrase = |root: &Node, problem: &Problem| options_diagnostic(path, root, problem);
+    source::load_mapping::<SimOptions>(path, &FAULTS_FILE, &phrase, &|_, _| {})
+        .map(|loaded| loaded.value)
 }
 
-/// Reads one `key: value` into `options`.
-fn read_setting(
-    path: &Path,
-    key: &str,
-    key_pos: yaml::Pos,
-    value: &Node,
-    options: &mut SimOptions,
-) -> Result<(), Box<Diagnostic>> {
-    if !OPTION_KEYS.contains(&key) {
-        let diagnostic = Diagnostic::at(
-            key_pos.origin(path),
-            format!("unknown key `{key}` in the faults file"),
-        )
-        .with_label("unknown key");
-        let help = match did_you_mean(key, OPTION_KEYS) {
-            Some(close) => format!("did you mean `{close}`?"),
-            None => format!("keys: {}", OPTION_KEYS.join(", ")),
-        };
-        return Err(Box::new(diagnostic.with_help(help)));
-    }
-    if value.is_null() {
-        return Ok(());
-    }
-    let number = match &value.value {
-        NodeValue::Scalar(Value::Number(number)) => Some(number),
-        _ => None,
-    };
-    let bad = |expected: &str| {
-        let found = match &value.value {
-            NodeValue::Scalar(Value::Number(number)) => format!("`{number}`"),
-            NodeValue::Scalar(Value::String(text)) => format!("the string `{text}`"),
-            _ => value.type_name().to_string(),
-        };
-        Box::new(
+/// A schema problem phrased for the faults file: every bad value says what its setting takes.
+fn options_diagnostic(path: &Path, root: &Node, problem: &Problem) -> Diagnostic {
+    match (problem.path.as_slice(), &problem.kind) {
+        ([], ProblemKind::UnknownKey { key, allowed }) => {
+            let origin = root.get(key).map_or(root.pos, |entry| entry.key_pos);
+            let help = match did_you_mean(key, allowed.iter().map(String::as_str)) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!("keys: {}", allowed.join(", ")),
+            };
             Diagnostic::at(
-                value.pos.origin(path),
-                format!("`{key}` must be {expected}, found {found}"),
+                origin.origin(path),
+                format!("unknown key `{key}` in the faults file"),
             )
-            .with_label(format!("expected {expected}")),
-        )
-    };
-    let whole = || number.and_then(|number| number.as_u64());
-    let rate = || -> Result<f64, Box<Diagnostic>> {
-        let expected = "a number from 0 to 1";
-        let rate = number
-            .and_then(|number| number.as_f64())
-            .ok_or_else(|| bad(expected))?;
-        check_rate(key, rate).map_err(|_| bad(expected))?;
-        Ok(rate)
-    };
-    match key {
-        "latency_ms" => {
-            options.latency_ms =
-                Some(whole().ok_or_else(|| bad("a whole number of milliseconds"))?);
+            .with_label("unknown key")
+            .with_help(help)
         }
-        "rate_limit" => {
-            let expected = "a positive number of requests per second";
-            let rate = number
-                .and_then(|number| number.as_f64())
-                .filter(|rate| rate.is_finite() && *rate > 0.0)
-                .ok_or_else(|| bad(expected))?;
-            options.rate_limit = Some(rate);
-        }
-        "max_concurrency" => {
-            let concurrency = whole()
-                .and_then(|count| usize::try_from(count).ok())
-                .filter(|count| *count >= 1)
-                .ok_or_else(|| bad("a whole number of at least 1"))?;
-            options.max_concurrency = Some(concurrency);
-        }
-        "retry_after" => {
-            let form = value
-                .as_str()
-                .and_then(RetryAfter::parse)
-                .ok_or_else(|| bad("one of `seconds`, `http-date`, `none`"))?;
-            options.retry_after = Some(form);
-        }
-        "error_rate" => options.error_rate = Some(rate()?),
-        "throttle_rate" => options.throttle_rate = Some(rate()?),
-        "drop_before_commit_rate" => options.drop_before_commit_rate = Some(rate()?),
-        "drop_after_commit_rate" => options.drop_after_commit_rate = Some(rate()?),
-        "seed" => options.seed = Some(whole().ok_or_else(|| bad("a whole number"))?),
-        "page_cap" => {
-            options.page_cap = Some(
-                whole()
-                    .filter(|cap| *cap >= 1)
-                    .ok_or_else(|| bad("a whole number of at least 1"))?,
-            );
-        }
-        "page_overlap" => {
-            options.page_overlap = Some(whole().ok_or_else(|| bad("a whole number"))?);
-        }
-        "pad_objects" => {
-            options.pad_objects = Some(whole().ok_or_else(|| bad("a whole number of bytes"))?);
-        }
-        "late_commits" => {
-            options.late_commits = Some(whole().ok_or_else(|| bad("a whole number"))?);
-        }
-        "late_commit_ms" => {
-            options.late_commit_ms =
-                Some(whole().ok_or_else(|| bad("a whole number of milliseconds"))?);
-        }
-        "page_offset_by_requested" | "ignore_page_number" | "echo_errors" => {
-            let NodeValue::Scalar(Value::Bool(flag)) = value.value else {
-                return Err(bad("`true` or `false`"));
-            };
-            let slot = match key {
-                "page_offset_by_requested" => &mut options.page_offset_by_requested,
-                "ignore_page_number" => &mut options.ignore_page_number,
-                _ => &mut options.echo_errors,
-            };
-            *slot = Some(flag);
-        }
-        _ => {}
+        ([key], _) => match root.get(key) {
+            Some(entry) => {
+                let expected = expected(key);
+                let value = &entry.value;
+                let found = match &value.value {
+                    NodeValue::Scalar(Value::Number(number)) => format!("`{number}`"),
+                    NodeValue::Scalar(Value::String(text)) => format!("the string `{text}`"),
+                    _ => value.type_name().to_string(),
+                };
+                Diagnostic::at(
+                    value.pos.origin(path),
+                    format!("`{key}` must be {expected}, found {found}"),
+                )
+                .with_label(format!("expected {expected}"))
+            }
+            None => schema::diagnostic(path, root, problem),
+        },
+        _ => schema::diagnostic(path, root, problem),
     }
-    Ok(())
+}
+
+/// What the setting `key` takes, as its messages say it.
+fn expected(key: &str) -> &'static str {
+    match key {
+        "latency_ms" | "late_commit_ms" => "a whole number of milliseconds",
+        "rate_limit" => "a positive number of requests per second",
+        "max_concurrency" | "page_cap" => "a whole number of at least 1",
+        "retry_after" => "one of `seconds`, `http-date`, `none`",
+        "error_rate" | "throttle_rate" | "drop_before_commit_rate" | "drop_after_commit_rate" => {
+            "a number from 0 to 1"
+        }
+        "pad_objects" => "a whole number of bytes",
+        "page_offset_by_requested" | "ignore_page_number" | "echo_errors" => "`true` or `false`",
+        _ => "a whole number",
+    }
 }
 
 #[cfg(test)]

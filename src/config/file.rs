@@ -1,0 +1,163 @@
+//! `soarform.yaml` as written: the serde types the file is read into, and the one description of
+//! its format. `schemas/project.schema.json` is generated from them (doc comments become the
+//! schema's descriptions, so they speak to the person writing the file).
+
+use std::collections::BTreeMap;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{IdentityConfig, Limits, LockConfig, PruneMode};
+use crate::dialect::{Dialect, REGIONS};
+use crate::kind::Kind;
+use crate::operations::Operation;
+
+/// Optional project settings at the repository root. Never credentials: those come from `SOARFORM_TOKEN`, `SUMO_ACCESS_ID` + `SUMO_ACCESS_KEY`, or `--token-file`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+#[schemars(
+    title = "soarform project file (soarform.yaml)",
+    extend("$id" = "urn:soarform:schemas:project")
+)]
+pub(crate) struct ProjectFile {
+    /// Base URL of the Cloud SOAR API host, e.g. `https://api.us2.sumologic.com` or `https://tenant.soar.sumologic.com`. Overridden by `--url` and `SOARFORM_URL`.
+    #[schemars(with = "String", regex(pattern = r"^https?://[^\s]+$"))]
+    pub url: Option<String>,
+    /// Sumo Logic region; expands to `https://api.<region>.sumologic.com` (the `v3` API). Use either `url` or `region`.
+    #[schemars(with = "String", extend("enum" = REGIONS))]
+    pub region: Option<String>,
+    /// API dialect, for hosts whose name does not tell (a proxy, the simulator).
+    #[schemars(with = "Dialect")]
+    pub api: Option<Dialect>,
+    /// The fields that hold each object's `key` in the tenant. Default: `incidentid` for incidents, `opt_1` (`Source reference`) for triage items.
+    pub identity: IdentityConfig,
+    /// Overrides of the API profile's endpoint paths, relative to the dialect's base path; each ends with `/`, and contains `{id}` exactly for the operations on one object.
+    pub paths: PathOverrides,
+    /// Fields (API names or labels) the SOC owns after creation, such as `status` or `owner`: sent when an object is created, never compared or shown as drift afterwards. Documents can add their own with `ignore_changes:`.
+    #[schemars(inner(length(min = 1)))]
+    pub ignore_changes: Vec<String>,
+    /// Fields (API names or labels) whose values never appear in any output: plans show `(sensitive)`, saved plans hold salted hashes.
+    #[schemars(inner(length(min = 1)))]
+    pub sensitive_fields: Vec<String>,
+    /// Glob patterns of files and directories to skip while walking directories for `*.yaml` / `*.yml` (CI files, docs, fixtures: YAML that is not soarform's). Each is relative to the directory holding `soarform.yaml` and matched against the relative path of every file and directory met, with `/` separators: `*` matches within one path segment, `**` across segments, `?` one character, `[abc]` one of a set, `{a,b}` either. A matched directory is skipped with everything under it (`ci` skips the `ci/` folder; `**/fixtures` skips every `fixtures` folder). A leading `./` and a trailing `/` are ignored; absolute patterns and `..` are refused. A file named on the command line is always read, and so is a directory named there (the patterns still apply to what is under it); hidden entries and `soarform.yaml` are skipped anyway.
+    #[schemars(
+        inner(length(min = 1)),
+        extend("examples" = [["ci", "docs/**/*.yml"], ["**/fixtures", "tools/*.yaml"]])
+    )]
+    pub exclude: Vec<String>,
+    /// Whether a key may match an object soarform never wrote (made by hand or by another tool). `true` (default): the plan shows it as `~ adopt`, with its id and creator, and apply records soarform's ownership in it. `false`: such a match is an error (same as `--no-adopt`).
+    #[schemars(with = "bool")]
+    pub adopt: Option<bool>,
+    /// What to do with objects in `prune_scope` whose key is no longer declared: `keep` (default) lists them as no longer declared and leaves them alone; `close` sets their status to the closed status with a closing note (same as `--prune`). Nothing is ever deleted.
+    #[schemars(with = "PruneMode")]
+    pub prune: Option<PruneMode>,
+    /// Glob patterns of keys that retirement considers (`*` within one `/` segment, `**` across them; `incident:` or `triage:` in front limits a pattern to one kind). Objects outside every pattern, or not written by soarform, are never listed or closed.
+    #[schemars(
+        inner(length(min = 1)),
+        extend("examples" = [["phishing/**", "triage:okta-*"]])
+    )]
+    pub prune_scope: Vec<String>,
+    /// Renamed keys: for each entry, the object carrying the key `from` is given the key `to` (apply rewrites its identity field in place) instead of a new object being created. Keep entries as long as some tenant may still carry the old key.
+    pub moved: Vec<MoveEntry>,
+    /// The fields in which soarform records that it manages an object (the value `soarform`), written on create and on adoption. Default: the field labelled `Managed by` when the tenant has one; without such a field, objects soarform never wrote cannot be told apart and nothing is shown as adopted.
+    pub ownership: IdentityConfig,
+    /// How pruning closes an object: the status to set, the field that receives the closing note, and the note.
+    pub closing: ClosingFile,
+    /// Paging and request limits (Sumo documents 4 requests per second per user and 10 concurrent requests per access key).
+    pub limits: Limits,
+    /// Where `apply` keeps its lease, so that concurrent applies against one tenant take turns. soarform creates the object on first use and manages it; see the README.
+    pub lock: LockConfig,
+}
+
+/// `paths:`: operation name -> endpoint path. Its properties come from the one table of
+/// operations ([`Operation`]), each with its default path as the example.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct PathOverrides(pub BTreeMap<String, String>);
+
+impl JsonSchema for PathOverrides {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PathOverrides".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let path = generator.subschema_for::<EndpointPath>();
+        let properties: serde_json::Map<String, Value> = Operation::ALL
+            .into_iter()
+            .map(|operation| {
+                let mut property = path.clone();
+                property.insert("examples".to_string(), json!([operation.default_path()]));
+                (operation.name().to_string(), property.to_value())
+            })
+            .collect();
+        json_schema!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": properties,
+        })
+    }
+}
+
+/// An endpoint path relative to the base path, ending with `/`; `{id}` stands for the object id.
+#[derive(JsonSchema)]
+#[allow(dead_code)] // Only its schema is used: `paths:` values are read as strings.
+struct EndpointPath(
+    #[schemars(regex(pattern = r"^/?[A-Za-z0-9._~{}-]+(/[A-Za-z0-9._~{}-]+)*/$"))] String,
+);
+
+/// One renamed key.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MoveEntry {
+    /// The old key.
+    #[schemars(length(min = 1))]
+    pub from: String,
+    /// The new key, declared by a document.
+    #[schemars(length(min = 1))]
+    pub to: String,
+    /// The kind of the object; needed only when both an incident and a triage item declare `to`.
+    #[serde(default)]
+    #[schemars(with = "Kind")]
+    pub kind: Option<Kind>,
+}
+
+/// How pruning closes objects: per kind, and the note.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct ClosingFile {
+    pub incident: ClosingKind,
+    pub triage: ClosingKind,
+    /// The closing note. Default: `Closed by soarform: the key is no longer declared in the repository.`
+    #[schemars(with = "String", length(min = 1))]
+    pub note: Option<String>,
+}
+
+/// How objects of one kind are closed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct ClosingKind {
+    /// The status (display name or id) of a closed object. Default `Closed` for incidents, `Dismissed` for triage items.
+    #[schemars(with = "NameOrId")]
+    pub status: Option<Value>,
+    /// The field (API name or label) that receives the closing note. Default `Closing note`.
+    #[schemars(with = "String", length(min = 1))]
+    pub note_field: Option<String>,
+}
+
+/// A display name or a numeric id, as written (`Closed`, `4`).
+pub(crate) struct NameOrId;
+
+impl JsonSchema for NameOrId {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NameOrId".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": ["string", "integer"] })
+    }
+}
