@@ -1,68 +1,25 @@
-//! Markdown for pull-request comments: `plan --format markdown` and the apply report a CI step posts.
-//!
-//! The output is a GitHub comment body. It starts with a hidden marker ([`PLAN_MARKER`],
-//! [`APPLY_MARKER`]) so a CI step can find and update its own comment, puts the summary counts
-//! first, and folds each object into a `<details>` section with its changes in a fenced `diff`
-//! block.
-//!
-//! Everything that comes from documents, the tenant or the server is made inert: control
-//! characters and bidirectional overrides shown escaped ([`safe_text`]), then HTML-escaped inside
-//! HTML (`<summary>`), put in code spans or backslash-escaped in Markdown text, and fenced with a
-//! fence longer than any run of backticks it contains inside code blocks.
-//!
-//! The output always stays under [`COMMENT_LIMIT`] bytes (UTF-8 bytes are never fewer than the
-//! UTF-16 units GitHub counts): every line and every section is capped, objects are added in
-//! order while they fit, and a closing note says how many were left out.
+//! The plan comment ([`render_plan`]): the summary counts, then one `<details>` section per object
+//! with its changes in a fenced `diff` block, as many as fit, and the objects left alone although no
+//! longer declared.
 
 use std::fmt::Write as _;
 
 use similar::{ChangeTag, TextDiff};
 
-use super::text::SENSITIVE;
-use crate::apply::{ApplyReport, Drift, Outcome, Refusal};
+use super::budget::{
+    body_limit, cap_line, close_section, plural_noun, shorten, COMMENT_LIMIT, MESSAGE_LIMIT,
+    NAME_LIMIT, SECTION_LIMIT, WARNING_SHARE,
+};
+use super::context::{target_line, MarkdownContext};
+use super::escape::{code_span, html, one_line, prose, value};
 use crate::normalize::Normalized;
 use crate::plan::{Action, FieldChange, ObjectPlan, Plan};
+use crate::render::text::SENSITIVE;
 use crate::safe_text;
 use crate::scrub;
 
-/// Where the plan was computed, shown in the comment header.
-#[derive(Debug, Clone, Copy)]
-pub struct MarkdownContext<'a> {
-    /// The tenant's URL, or `sandbox`.
-    pub target: &'a str,
-    /// The API dialect (`v3` or `legacy`).
-    pub dialect: &'a str,
-}
-
 /// The marker a CI step searches for to update its own plan comment instead of adding a new one.
 pub const PLAN_MARKER: &str = "<!-- soarform:plan -->";
-
-/// The marker a CI step searches for to update its own apply comment instead of adding a new one.
-pub const APPLY_MARKER: &str = "<!-- soarform:apply -->";
-
-/// GitHub's limit on a comment body, in characters.
-pub const COMMENT_LIMIT: usize = 65_536;
-
-/// Bytes kept free for the closing note that says what was left out.
-const FOOTER_RESERVE: usize = 1_024;
-
-/// The most bytes one object's section may take, so one huge object cannot crowd out the rest.
-const SECTION_LIMIT: usize = 16_384;
-
-/// The most bytes one line of a diff block may take before it is cut.
-const LINE_LIMIT: usize = 1_000;
-
-/// The most characters of a key, template name, field name, target or dialect shown.
-const NAME_LIMIT: usize = 200;
-
-/// The most characters of a warning, error or refusal reason shown.
-const MESSAGE_LIMIT: usize = 500;
-
-/// The share of a section that warnings may take.
-const WARNING_SHARE: usize = 4;
-
-/// Bytes kept free in a section for the note that says how many diff lines were cut.
-const NOTE_RESERVE: usize = 256;
 
 /// Unchanged lines shown around each change of a multi-line text diff.
 const CONTEXT_LINES: usize = 3;
@@ -160,160 +117,6 @@ fn undeclared_note(plan: &Plan, room: usize) -> String {
     note
 }
 
-/// Renders the outcome of an apply as a pull-request comment.
-///
-/// Failures and refusals are listed before successes, so that a comment cut to fit GitHub's limit
-/// still shows what needs attention; `plan` names the fields each update sent.
-pub fn render_apply(plan: &Plan, report: &ApplyReport, context: &MarkdownContext) -> String {
-    let (created, updated, failed) = report.counts();
-    let refused = report.refused.len();
-    let mut out = String::new();
-    let _ = writeln!(out, "{APPLY_MARKER}");
-    out.push_str("### soarform apply\n\n");
-    let complete = failed == 0 && refused == 0 && report.stopped_early().is_none();
-    let _ = write!(
-        out,
-        "**Apply {}:** {created} created, {updated} updated{}, {} unchanged",
-        if complete { "complete" } else { "incomplete" },
-        report.update_kinds(),
-        report.unchanged
-    );
-    if failed > 0 {
-        let _ = write!(out, ", {failed} failed");
-    }
-    if refused > 0 {
-        let _ = write!(out, ", {refused} refused (changed since the plan)");
-    }
-    if report.already_applied > 0 {
-        let _ = write!(out, ", {} already applied", report.already_applied);
-    }
-    out.push_str(".\n\n");
-    out.push_str(&target_line(context));
-
-    // Failures, then refusals, then successes, each in plan order.
-    let mut items: Vec<(Item, String)> = Vec::new();
-    for outcome in report
-        .outcomes
-        .iter()
-        .filter(|outcome| outcome.result.is_err())
-    {
-        items.push((Item::Failed, outcome_item(outcome, plan)));
-    }
-    for refusal in &report.refused {
-        items.push((Item::Refused, refusal_item(refusal)));
-    }
-    for outcome in report
-        .outcomes
-        .iter()
-        .filter(|outcome| outcome.result.is_ok())
-    {
-        let item = if outcome.action == Action::Create {
-            Item::Created
-        } else {
-            Item::Updated
-        };
-        items.push((item, outcome_item(outcome, plan)));
-    }
-
-    let limit = body_limit();
-    let mut shown_items = 0;
-    for (_, item) in &items {
-        // The list's closing blank line comes with the first item.
-        let extra = if shown_items == 0 { 1 } else { 0 };
-        if out.len() + item.len() + extra > limit {
-            break;
-        }
-        out.push_str(item);
-        shown_items += 1;
-    }
-    if shown_items > 0 {
-        out.push('\n');
-    }
-
-    let refusals_with_drift: Vec<&Refusal> = report
-        .refused
-        .iter()
-        .filter(|refusal| !refusal.drift.is_empty())
-        .collect();
-    let mut shown_refusals = 0;
-    if shown_items == items.len() && refused > 0 {
-        let hint = "Refused objects changed in Cloud SOAR after the plan was made, so nothing was \
-                    sent for them. Run `soarform plan` again to review what changed.\n\n";
-        if out.len() + hint.len() <= limit {
-            out.push_str(hint);
-            // The list already gives each refusal's reason; these sections add what changed.
-            for refusal in refusals_with_drift.iter().copied() {
-                let section = refusal_section(refusal, SECTION_LIMIT);
-                if out.len() + section.len() > limit {
-                    break;
-                }
-                out.push_str(&section);
-                shown_refusals += 1;
-            }
-        }
-    }
-
-    let left_out = &items[shown_items..];
-    let details_left_out = refusals_with_drift.len() - shown_refusals;
-    if !left_out.is_empty() || details_left_out > 0 {
-        out.push_str("---\n\n");
-        if !left_out.is_empty() {
-            let count = |kind: Item| left_out.iter().filter(|(item, _)| *item == kind).count();
-            let _ = write!(
-                out,
-                "**{} more {} not shown** ({} failed, {} refused, {} created, {} updated)",
-                left_out.len(),
-                plural_noun(left_out.len(), "result"),
-                count(Item::Failed),
-                count(Item::Refused),
-                count(Item::Created),
-                count(Item::Updated),
-            );
-            if details_left_out > 0 {
-                let _ = write!(
-                    out,
-                    ", nor what changed for {details_left_out} refused {}",
-                    plural_noun(details_left_out, "object")
-                );
-            }
-        } else {
-            let _ = write!(
-                out,
-                "**What changed for {details_left_out} refused {} is not shown**",
-                plural_noun(details_left_out, "object")
-            );
-        }
-        let _ = writeln!(
-            out,
-            ": this comment is limited to {COMMENT_LIMIT} characters. See the full output in the CI log."
-        );
-    }
-    out
-}
-
-/// What one line of the apply list reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Item {
-    Failed,
-    Refused,
-    Created,
-    Updated,
-}
-
-/// The most bytes the body may take before the closing note.
-fn body_limit() -> usize {
-    COMMENT_LIMIT - FOOTER_RESERVE - 1
-}
-
-/// `Target: `https://…` · API dialect: `v3``
-fn target_line(context: &MarkdownContext) -> String {
-    format!(
-        "Target: {} · API dialect: {}\n\n",
-        code_span(&shorten(context.target, NAME_LIMIT)),
-        code_span(&shorten(context.dialect, NAME_LIMIT))
-    )
-}
-
 /// One object's `<details>` section, at most `limit` bytes unless its summary alone is longer.
 fn plan_section(object: &ObjectPlan, limit: usize) -> String {
     let mut head = format!("<details><summary>{}</summary>\n\n", plan_summary(object));
@@ -342,24 +145,6 @@ fn plan_section(object: &ObjectPlan, limit: usize) -> String {
         limit,
         "see the full plan with `soarform plan` or in the CI log",
     )
-}
-
-/// Ends a `<details>` section: as many diff lines as fit in `limit`, a note on the rest, the tag.
-fn close_section(head: String, lines: &[String], limit: usize, elsewhere: &str) -> String {
-    let tail = "</details>\n\n";
-    let room = limit.saturating_sub(head.len() + tail.len() + NOTE_RESERVE);
-    let (block, lines_left_out) = diff_block(lines, room);
-    let mut section = head;
-    section.push_str(&block);
-    if lines_left_out > 0 {
-        let _ = writeln!(
-            section,
-            "_… {lines_left_out} more {} not shown; {elsewhere}._\n",
-            plural_noun(lines_left_out, "line")
-        );
-    }
-    section.push_str(tail);
-    section
 }
 
 /// `+ create Incident phishing/one · template Phishing · 3 fields to set`
@@ -506,11 +291,6 @@ fn change_lines_of(lines: &mut Vec<String>, change: &FieldChange, action: Action
     }
 }
 
-/// A value on one line, escaped (text is quoted with escapes already; a choice's name may not be).
-fn value(value: &Normalized) -> String {
-    one_line(&value.to_string())
-}
-
 fn text_of(value: &Normalized) -> String {
     match value {
         Normalized::Text(text) => text.clone(),
@@ -519,323 +299,15 @@ fn text_of(value: &Normalized) -> String {
     }
 }
 
-/// A fenced `diff` block of as many leading `lines` as fit in `room` bytes, and how many did not.
-///
-/// The fence is one backtick longer than the longest run of backticks in the lines it holds, so
-/// no line can close it.
-fn diff_block(lines: &[String], room: usize) -> (String, usize) {
-    const INFO: &str = "diff";
-    let mut fence_length = 3;
-    let mut content = String::new();
-    let mut taken = 0;
-    for line in lines {
-        let needed_fence = fence_length.max(longest_backtick_run(line) + 1);
-        // Opening fence, info string, closing fence, the blank line after, and newlines.
-        let cost = 2 * needed_fence + INFO.len() + 3 + content.len() + line.len() + 1;
-        if cost > room {
-            break;
-        }
-        fence_length = needed_fence;
-        content.push_str(line);
-        content.push('\n');
-        taken += 1;
-    }
-    if taken == 0 {
-        return (String::new(), lines.len());
-    }
-    let fence = "`".repeat(fence_length);
-    (
-        format!("{fence}{INFO}\n{content}{fence}\n\n"),
-        lines.len() - taken,
-    )
-}
-
-fn longest_backtick_run(text: &str) -> usize {
-    let mut longest = 0;
-    let mut current = 0;
-    for character in text.chars() {
-        if character == '`' {
-            current += 1;
-            longest = longest.max(current);
-        } else {
-            current = 0;
-        }
-    }
-    longest
-}
-
-/// A line cut to at most [`LINE_LIMIT`] bytes, saying how much was cut.
-fn cap_line(line: String) -> String {
-    if line.len() <= LINE_LIMIT {
-        return line;
-    }
-    // Room for the note, which is at most 40 bytes.
-    let mut end = LINE_LIMIT - 40;
-    while !line.is_char_boundary(end) {
-        end -= 1;
-    }
-    let rest = line[end..].chars().count();
-    format!("{} … [{rest} more characters]", &line[..end])
-}
-
-/// One line of the apply list for a created, updated or failed object.
-fn outcome_item(outcome: &Outcome, plan: &Plan) -> String {
-    let subject = format!(
-        "{} {}",
-        outcome.kind,
-        code_span(&shorten(&outcome.key, NAME_LIMIT))
-    );
-    match (&outcome.result, outcome.action) {
-        (Ok(id), Action::Create) => format!("- ✅ created {subject} (id {id})\n"),
-        (Ok(id), action) => {
-            let fields = updated_fields(outcome, plan);
-            format!("- ✅ {} {subject} (id {id}){fields}\n", action.done())
-        }
-        (Err(failure), _) => {
-            let mut item = format!(
-                "- ❌ **failed** {subject}: {}\n",
-                prose(&shorten(&failure.message, MESSAGE_LIMIT))
-            );
-            if let Some(hint) = &failure.hint {
-                let _ = writeln!(item, "  - hint: {}", prose(&shorten(hint, MESSAGE_LIMIT)));
-            }
-            item
-        }
-    }
-}
-
-/// `: status, description`, from the plan; the count alone when the plan does not hold the object.
-fn updated_fields(outcome: &Outcome, plan: &Plan) -> String {
-    const SHOWN: usize = 5;
-    let object = plan.objects.iter().find(|object| {
-        // Retired duplicates share the key of the object kept: they are told apart by id.
-        object.kind == outcome.kind
-            && object.key == outcome.key
-            && object.action == outcome.action
-            && (outcome.action != Action::RetireDuplicate || object.remote_id == outcome.remote_id)
-    });
-    let Some(object) = object.filter(|object| !object.changes.is_empty()) else {
-        return format!(
-            ": {} {}",
-            outcome.field_count,
-            plural_noun(outcome.field_count, "field")
-        );
-    };
-    let mut names: Vec<String> = object
-        .changes
-        .iter()
-        .take(SHOWN)
-        .map(|change| code_span(&shorten(&change.declared_name, NAME_LIMIT)))
-        .collect();
-    if object.changes.len() > SHOWN {
-        names.push(format!("and {} more", object.changes.len() - SHOWN));
-    }
-    format!(": {}", names.join(", "))
-}
-
-/// One line of the apply list for a refused object.
-fn refusal_item(refusal: &Refusal) -> String {
-    let id = refusal
-        .remote_id
-        .map(|id| format!(" (id {id})"))
-        .unwrap_or_default();
-    format!(
-        "- ⛔ **refused** {} {}{id}: {}\n",
-        refusal.kind,
-        code_span(&shorten(&refusal.key, NAME_LIMIT)),
-        prose(&shorten(&refusal.reason, MESSAGE_LIMIT))
-    )
-}
-
-/// A refused object's `<details>` section with the fields that changed since the plan.
-fn refusal_section(refusal: &Refusal, limit: usize) -> String {
-    let id = refusal
-        .remote_id
-        .map(|id| format!(" (id {id})"))
-        .unwrap_or_default();
-    let drifted = refusal.drift.len();
-    let mut head = format!(
-        "<details><summary>⛔ refused {} <code>{}</code>{id}: {drifted} {} changed since the plan</summary>\n\n",
-        refusal.kind,
-        html(&shorten(&refusal.key, NAME_LIMIT)),
-        plural_noun(drifted, "field")
-    );
-    head.push_str("Values when the plan was made (`-`) and now (`+`):\n\n");
-    let lines: Vec<String> = refusal.drift.iter().flat_map(drift_lines).collect();
-    close_section(head, &lines, limit, "see the CI log")
-}
-
-fn drift_lines(drift: &Drift) -> [String; 2] {
-    let name = one_line(&shorten(&drift.label, NAME_LIMIT));
-    if drift.sensitive {
-        [
-            format!("- {name}: {SENSITIVE}"),
-            format!("+ {name}: {SENSITIVE} (value changed)"),
-        ]
-    } else {
-        [
-            cap_line(format!("- {name}: {}", value(&drift.planned))),
-            cap_line(format!("+ {name}: {}", value(&drift.now))),
-        ]
-    }
-}
-
-fn plural_noun(count: usize, noun: &str) -> String {
-    if count == 1 {
-        noun.to_string()
-    } else {
-        format!("{noun}s")
-    }
-}
-
-/// At most `limit` characters, ending with `…` when cut.
-fn shorten(text: &str, limit: usize) -> String {
-    if text.chars().count() <= limit {
-        return text.to_string();
-    }
-    let mut short: String = text.chars().take(limit.saturating_sub(1)).collect();
-    short.push('…');
-    short
-}
-
-/// Text kept on its line: line breaks and tabs become spaces, other control characters and
-/// bidirectional overrides are shown escaped (`\u{1b}`).
-fn one_line(text: &str) -> String {
-    let spaced: String = text
-        .chars()
-        .map(|character| match character {
-            '\n' | '\t' => ' ',
-            character => character,
-        })
-        .collect();
-    safe_text::escaped(&spaced).into_owned()
-}
-
-/// Text for HTML content or attribute values, on one line.
-fn html(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in one_line(text).chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
-}
-
-/// A Markdown code span of `text` on one line, fenced longer than any backtick run inside.
-fn code_span(text: &str) -> String {
-    let text = one_line(text);
-    if text.is_empty() {
-        return "` `".to_string();
-    }
-    let fence = "`".repeat(longest_backtick_run(&text) + 1);
-    // A space on each side is stripped again; it keeps a backtick at either end off the fence,
-    // and keeps text that starts and ends with a space as it is.
-    let padded = text.starts_with('`')
-        || text.ends_with('`')
-        || (text.starts_with(' ') && text.ends_with(' ') && !text.trim().is_empty());
-    if padded {
-        format!("{fence} {text} {fence}")
-    } else {
-        format!("{fence}{text}{fence}")
-    }
-}
-
-/// Text for a Markdown paragraph or list item, on one line: HTML and Markdown syntax are escaped,
-/// and `@` cannot mention anyone.
-fn prose(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in one_line(text).chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            // A zero-width space after `@` keeps GitHub from notifying a user or team.
-            '@' => escaped.push_str("@&#8203;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '#' | '!' => {
-                escaped.push('\\');
-                escaped.push(character);
-            }
-            other => escaped.push(other),
-        }
-    }
-    escaped
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apply::Failure;
     use crate::catalog::Template;
-    use crate::kind::Kind;
-    use chrono::{TimeZone, Utc};
-    use serde_json::Value;
-
-    const CONTEXT: MarkdownContext<'static> = MarkdownContext {
-        target: "https://api.us2.sumologic.com",
-        dialect: "v3",
+    use crate::render::markdown::budget::LINE_LIMIT;
+    use crate::render::markdown::test_fixtures::{
+        change, choice, object, plan, sensitive, text, CONTEXT,
     };
-
-    fn text(value: &str) -> Normalized {
-        Normalized::Text(value.into())
-    }
-
-    fn choice(id: u64, name: &str) -> Normalized {
-        Normalized::Choice {
-            id: Some(id),
-            name: name.into(),
-        }
-    }
-
-    fn change(name: &str, before: Normalized, after: Normalized) -> FieldChange {
-        FieldChange {
-            field: name.to_lowercase(),
-            label: name.into(),
-            declared_name: name.into(),
-            before,
-            after,
-            write: Value::Null,
-            sensitive: false,
-        }
-    }
-
-    fn sensitive(mut change: FieldChange) -> FieldChange {
-        change.sensitive = true;
-        change
-    }
-
-    fn object(key: &str, action: Action, changes: Vec<FieldChange>) -> ObjectPlan {
-        ObjectPlan {
-            kind: Kind::Incident,
-            key: key.into(),
-            action,
-            remote_id: if action == Action::Create {
-                None
-            } else {
-                Some(40 + key.len() as u64)
-            },
-            template: None,
-            identity_field: "incidentid".into(),
-            changes,
-            observed: vec![],
-            warnings: vec![],
-            moved_from: None,
-            adopted: None,
-            ownership_field: None,
-        }
-    }
-
-    fn plan(objects: Vec<ObjectPlan>) -> Plan {
-        Plan {
-            objects,
-            undeclared: vec![],
-        }
-    }
+    use chrono::{TimeZone, Utc};
 
     fn sections(markdown: &str) -> usize {
         markdown.matches("<details>").count()
@@ -935,12 +407,6 @@ mod tests {
         let markdown = render_plan(&Plan::default(), &CONTEXT);
         assert!(
             markdown.starts_with("<!-- soarform:plan -->\n"),
-            "{markdown}"
-        );
-        let report = ApplyReport::default();
-        let markdown = render_apply(&Plan::default(), &report, &CONTEXT);
-        assert!(
-            markdown.starts_with("<!-- soarform:apply -->\n"),
             "{markdown}"
         );
     }
@@ -1117,15 +583,6 @@ mod tests {
     }
 
     #[test]
-    fn code_spans_are_fenced_longer_than_their_backticks() {
-        assert_eq!(code_span("plain"), "`plain`");
-        assert_eq!(code_span("a`b"), "``a`b``");
-        assert_eq!(code_span("`x``"), "``` `x`` ```");
-        assert_eq!(code_span("line\nbreak"), "`line break`");
-        assert_eq!(code_span(""), "` `");
-    }
-
-    #[test]
     fn sensitive_values_never_appear() {
         let changes = || {
             vec![
@@ -1151,29 +608,6 @@ mod tests {
             markdown.contains("```diff\n+ token: (sensitive)\n+ pin: (sensitive)\n```"),
             "{markdown}"
         );
-        assert!(
-            markdown.contains("- token: (sensitive)\n+ token: (sensitive) (value changed)\n"),
-            "{markdown}"
-        );
-
-        let report = ApplyReport {
-            refused: vec![Refusal {
-                kind: Kind::Incident,
-                key: "b".into(),
-                action: Action::Update,
-                remote_id: Some(41),
-                reason: "changed since the plan".into(),
-                drift: vec![Drift {
-                    label: "token".into(),
-                    planned: text("old-secret"),
-                    now: text("newer-secret"),
-                    sensitive: true,
-                }],
-            }],
-            ..ApplyReport::default()
-        };
-        let markdown = render_apply(&Plan::default(), &report, &CONTEXT);
-        assert!(!markdown.contains("secret"), "{markdown}");
         assert!(
             markdown.contains("- token: (sensitive)\n+ token: (sensitive) (value changed)\n"),
             "{markdown}"
@@ -1349,174 +783,6 @@ mod tests {
         assert!(!markdown.contains(&"t".repeat(NAME_LIMIT)));
     }
 
-    fn failure() -> Failure {
-        Failure {
-            message: "`create_triage` failed with 500: internal <error> for @security-team".into(),
-            hint: Some("retry later; the server may be overloaded".into()),
-        }
-    }
-
-    fn apply_plan() -> Plan {
-        plan(vec![
-            object(
-                "phishing/ceo-wire-fraud",
-                Action::Create,
-                vec![change("status", Normalized::Absent, choice(1, "Open"))],
-            ),
-            object(
-                "phishing/invoice",
-                Action::Update,
-                vec![
-                    change("status", choice(1, "Open"), choice(4, "Closed")),
-                    change("description", text("a"), text("b")),
-                ],
-            ),
-            object("phishing/quiet", Action::Unchanged, vec![]),
-        ])
-    }
-
-    fn apply_report() -> ApplyReport {
-        ApplyReport {
-            outcomes: vec![
-                Outcome {
-                    kind: Kind::Incident,
-                    key: "phishing/ceo-wire-fraud".into(),
-                    action: Action::Create,
-                    remote_id: None,
-                    field_count: 1,
-                    result: Ok(1201),
-                },
-                Outcome {
-                    kind: Kind::Incident,
-                    key: "phishing/invoice".into(),
-                    action: Action::Update,
-                    remote_id: None,
-                    field_count: 2,
-                    result: Ok(1187),
-                },
-                Outcome {
-                    kind: Kind::TriageItem,
-                    key: "triage/suspicious-login-7731".into(),
-                    action: Action::Create,
-                    remote_id: None,
-                    field_count: 3,
-                    result: Err(failure()),
-                },
-            ],
-            unchanged: 1,
-            refused: vec![Refusal {
-                kind: Kind::Incident,
-                key: "phishing/payroll".into(),
-                action: Action::Update,
-                remote_id: Some(1150),
-                reason: "changed since the plan".into(),
-                drift: vec![
-                    Drift {
-                        label: "Status".into(),
-                        planned: choice(1, "Open"),
-                        now: choice(2, "In progress"),
-                        sensitive: false,
-                    },
-                    Drift {
-                        label: "Reporter token".into(),
-                        planned: Normalized::Absent,
-                        now: Normalized::Absent,
-                        sensitive: true,
-                    },
-                ],
-            }],
-            already_applied: 2,
-            ..ApplyReport::default()
-        }
-    }
-
-    #[test]
-    fn apply_reports_list_failures_and_refusals_first() {
-        let markdown = render_apply(&apply_plan(), &apply_report(), &CONTEXT);
-        assert!(
-            markdown.contains(
-                "**Apply incomplete:** 1 created, 1 updated, 1 unchanged, 1 failed, 1 refused (changed since the plan), 2 already applied."
-            ),
-            "{markdown}"
-        );
-        let position = |item: &str| {
-            markdown
-                .find(item)
-                .unwrap_or_else(|| panic!("{item} missing from:\n{markdown}"))
-        };
-        let failed = position("- ❌ **failed** TriageItem `triage/suspicious-login-7731`: \\`create\\_triage\\` failed with 500: internal &lt;error&gt; for @&#8203;security-team\n");
-        let refused = position(
-            "- ⛔ **refused** Incident `phishing/payroll` (id 1150): changed since the plan\n",
-        );
-        let created = position("- ✅ created Incident `phishing/ceo-wire-fraud` (id 1201)\n");
-        let updated = position(
-            "- ✅ updated Incident `phishing/invoice` (id 1187): `status`, `description`\n",
-        );
-        assert!(
-            failed < refused && refused < created && created < updated,
-            "{markdown}"
-        );
-        assert!(
-            markdown.contains("<summary>⛔ refused Incident <code>phishing/payroll</code> (id 1150): 2 fields changed since the plan</summary>"),
-            "{markdown}"
-        );
-        assert!(
-            markdown.contains("```diff\n- Status: \"Open\"\n+ Status: \"In progress\"\n- Reporter token: (sensitive)\n+ Reporter token: (sensitive) (value changed)\n```"),
-            "{markdown}"
-        );
-    }
-
-    #[test]
-    fn successful_applies_are_complete() {
-        let mut report = apply_report();
-        report.outcomes.pop();
-        report.refused.clear();
-        report.already_applied = 0;
-        let markdown = render_apply(&apply_plan(), &report, &CONTEXT);
-        assert!(
-            markdown.contains("**Apply complete:** 1 created, 1 updated, 1 unchanged.\n"),
-            "{markdown}"
-        );
-        assert!(!markdown.contains("<details>"), "{markdown}");
-    }
-
-    #[test]
-    fn large_apply_reports_stay_under_the_limit() {
-        let mut report = apply_report();
-        let success = |index: usize| Outcome {
-            kind: Kind::Incident,
-            key: format!("incidents/bulk-{index:05}"),
-            action: Action::Update,
-            remote_id: None,
-            field_count: 2,
-            result: Ok(index as u64),
-        };
-        report.outcomes.extend((0..3_000).map(success));
-        let markdown = render_apply(&apply_plan(), &report, &CONTEXT);
-        assert!(markdown.len() < COMMENT_LIMIT, "{} bytes", markdown.len());
-        // The failure and the refusal come first, so they are never the ones left out.
-        assert!(markdown.contains("**failed**"));
-        assert!(markdown.contains("**refused**"));
-        let shown = markdown
-            .lines()
-            .filter(|line| line.starts_with("- "))
-            .count();
-        let numbers: Vec<usize> = markdown
-            .rsplit("---\n\n**")
-            .next()
-            .unwrap_or_default()
-            .split(|character: char| !character.is_ascii_digit())
-            .filter(|part| !part.is_empty())
-            .take(6)
-            .map(|part| part.parse().unwrap())
-            .collect();
-        let total = report.outcomes.len() + report.refused.len();
-        assert_eq!(shown + numbers[0], total, "{numbers:?}");
-        assert_eq!(numbers[1..5].iter().sum::<usize>(), numbers[0]);
-        assert_eq!(numbers[5], 1, "the refusal's details are left out too");
-        assert!(markdown.contains("nor what changed for 1 refused object"));
-    }
-
     fn realistic_plan() -> Plan {
         let mut create = object(
             "phishing/ceo-wire-fraud",
@@ -1572,16 +838,6 @@ mod tests {
     fn snapshot_of_a_plan() {
         let markdown = render_plan(&realistic_plan(), &CONTEXT);
         assert!(!markdown.contains("555"));
-        insta::assert_snapshot!(markdown);
-    }
-
-    #[test]
-    fn snapshot_of_an_apply_report() {
-        let context = MarkdownContext {
-            target: "sandbox",
-            dialect: "v3",
-        };
-        let markdown = render_apply(&apply_plan(), &apply_report(), &context);
         insta::assert_snapshot!(markdown);
     }
 }

@@ -10,6 +10,10 @@ use crate::kind::Kind;
 use crate::manifest::{DesiredObject, Diagnostic, NamedField, Origin};
 use crate::normalize::{self, DesiredValue};
 
+mod moves;
+
+pub use moves::Moves;
+
 /// The identity field of each kind, as columns of the catalog.
 #[derive(Debug, Clone)]
 pub struct Identity {
