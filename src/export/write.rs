@@ -1,0 +1,259 @@
+//! Writing the exported files ([`write`]), the only file I/O of export, and only at the end: when
+//! none of them exists yet or overwriting was asked for.
+//!
+//! Every path is checked before the first write, so a refusal leaves the tree as it was: each
+//! must stay inside `--out` once symbolic links are resolved (a linked folder or file leading
+//! outside, or to nothing, is refused; one staying inside is followed), fit the file system
+//! (names of at most 255 bytes, paths of at most [`crate::files::MAX_PATH_BYTES`]), find folders
+//! where folders go and no folder where the file goes, and be a file of its own.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::kind::Kind;
+
+use super::layout::output_path;
+use super::listing::LISTED_NAMES;
+use super::model::ExportedFile;
+
+/// Where documents under `out` already declare keys: (kind, key) -> (file, how many documents the
+/// file holds). Hidden entries and project files are skipped; a file that does not parse declares
+/// nothing here (plan and validate report it).
+fn declared_under(
+    out: &Path,
+    options: &crate::manifest::LoadOptions,
+) -> HashMap<(Kind, String), (PathBuf, usize)> {
+    let mut declared = HashMap::new();
+    // The files `plan` would read there; a missing `out` simply declares nothing yet.
+    let found = crate::manifest::find_files(
+        &[out.to_path_buf()],
+        &options.exclude_file_names,
+        &options.exclude,
+    );
+    for file in &found.files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        let parsed = crate::manifest::yaml::parse(file, &text);
+        let count = parsed.documents.len();
+        for document in &parsed.documents {
+            let text_of = |key: &str| {
+                document
+                    .root
+                    .get(key)
+                    .and_then(|entry| entry.value.as_str())
+            };
+            let kind = match text_of("kind") {
+                Some("Incident") => Kind::Incident,
+                Some("TriageItem") => Kind::TriageItem,
+                _ => continue,
+            };
+            if let Some(key) = text_of("key") {
+                declared
+                    .entry((kind, key.to_string()))
+                    .or_insert_with(|| (file.clone(), count));
+            }
+        }
+    }
+    declared
+}
+
+/// The path each file is written to: its own, or with `force` the existing one-document file
+/// that already declares its key (so a re-export updates files wherever the repository keeps
+/// them). A key already declared elsewhere is an error without `force`, and with it when that
+/// file holds other documents too: writing both would declare the key twice.
+fn targets(
+    out: &Path,
+    files: &[ExportedFile],
+    force: bool,
+    options: &crate::manifest::LoadOptions,
+) -> Result<Vec<PathBuf>> {
+    let declared = declared_under(out, options);
+    let mut targets = Vec::with_capacity(files.len());
+    let mut problems = Vec::new();
+    for file in files {
+        let own = output_path(out, &file.path);
+        let target = match declared.get(&(file.kind, file.key.clone())) {
+            Some((existing, _)) if same_file(existing, &own) => own,
+            Some((existing, 1)) if force => existing.clone(),
+            Some((existing, _)) => {
+                problems.push(format!(
+                    "  {} `{}` is declared in {} (export would write {})",
+                    file.kind,
+                    file.key,
+                    existing.display(),
+                    own.display()
+                ));
+                own
+            }
+            None => own,
+        };
+        targets.push(target);
+    }
+    if problems.is_empty() {
+        return Ok(targets);
+    }
+    let count = problems.len();
+    problems.truncate(LISTED_NAMES);
+    let mut message = format!(
+        "{count} exported {} already declared elsewhere under `{}`; nothing was written\n{}",
+        if count == 1 { "key is" } else { "keys are" },
+        out.display(),
+        problems.join("\n")
+    );
+    if count > LISTED_NAMES {
+        message.push_str(&format!("\n  and {} more", count - LISTED_NAMES));
+    }
+    Err(Error::with_hint(
+        message,
+        if force {
+            "those files hold other documents too: move the documents of these keys into files of their own, or export to another directory with `--out DIR`"
+        } else {
+            "pass `--force` to update those files where they are, or export to another directory with `--out DIR`"
+        },
+    ))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Writes every file under `out`, each atomically (a temporary file renamed into place), calling
+/// `on_written` after each. Nothing is written when any path would leave `out` through a symbolic
+/// link, is too long for the file system, or meets something in the way (every path is checked
+/// first); without `force`, nor when any of them exists, or when a document under `out` already
+/// declares one of the keys in another file.
+pub fn write(
+    out: &Path,
+    files: &[ExportedFile],
+    force: bool,
+    options: &crate::manifest::LoadOptions,
+    mut on_written: impl FnMut(&Path),
+) -> Result<()> {
+    let targets = targets(out, files, force, options)?;
+    check_targets(out, &targets)?;
+    if !force {
+        let existing: Vec<&PathBuf> = targets
+            .iter()
+            .filter(|path| path.symlink_metadata().is_ok())
+            .collect();
+        if !existing.is_empty() {
+            let shown: Vec<String> = existing
+                .iter()
+                .take(LISTED_NAMES)
+                .map(|path| format!("  {}", path.display()))
+                .collect();
+            let verb = if existing.len() == 1 {
+                "exists"
+            } else {
+                "exist"
+            };
+            let counted = match (existing.len(), files.len()) {
+                (1, 1) => "the file to export".to_string(),
+                (count, total) if count == total => format!("all {total} files to export"),
+                (count, total) => format!("{count} of the {total} files to export"),
+            };
+            let mut message = format!(
+                "{counted} already {verb}; nothing was written\n{}",
+                shown.join("\n")
+            );
+            if existing.len() > LISTED_NAMES {
+                message.push_str(&format!("\n  and {} more", existing.len() - LISTED_NAMES));
+            }
+            return Err(Error::with_hint(
+                message,
+                "pass `--force` to overwrite them, or export to another directory with `--out DIR`",
+            ));
+        }
+    }
+    for (file, path) in files.iter().zip(&targets) {
+        // Checked again just before the write: a link put on the way since is still refused.
+        let real = crate::files::confined(out, path).map_err(|problem| {
+            Error::with_hint(
+                format!(
+                    "refusing to write `{}`: {problem}; the files listed before it were written",
+                    path.display()
+                ),
+                unsafe_hint(&problem),
+            )
+        })?;
+        write_atomically(&real, path, &file.text)?;
+        on_written(path);
+    }
+    Ok(())
+}
+
+/// Refuses, before anything is written, a target that would land outside `out` (through a
+/// symbolic link, or a link to nothing), whose name or path is too long for the file system,
+/// that has a file where a folder must be (or a folder where the file goes), or that is the same
+/// file as another target.
+fn check_targets(out: &Path, targets: &[PathBuf]) -> Result<()> {
+    let mut problems: Vec<String> = Vec::new();
+    let mut hint = None;
+    let mut seen: HashMap<PathBuf, &PathBuf> = HashMap::new();
+    for target in targets {
+        match crate::files::confined(out, target) {
+            Ok(real) => match seen.entry(real) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    problems.push(format!(
+                        "`{}` and `{}` are the same file",
+                        first.get().display(),
+                        target.display()
+                    ));
+                    hint.get_or_insert("two exported objects would share one file: give the documents of these keys files of their own, or export to another directory with `--out DIR`");
+                }
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    entry.insert(target);
+                }
+            },
+            Err(problem) => {
+                // Every file under a folder that leads outside has the same problem: say it once.
+                let text = problem.to_string();
+                if !problems.contains(&text) {
+                    problems.push(text);
+                }
+                hint.get_or_insert(unsafe_hint(&problem));
+            }
+        }
+    }
+    let Some(hint) = hint else {
+        return Ok(());
+    };
+    let count = problems.len();
+    problems.truncate(LISTED_NAMES);
+    let listed: Vec<String> = problems
+        .iter()
+        .map(|problem| format!("  {problem}"))
+        .collect();
+    let mut message = format!(
+        "cannot write the export under `{}`; nothing was written\n{}",
+        out.display(),
+        listed.join("\n")
+    );
+    if count > LISTED_NAMES {
+        message.push_str(&format!("\n  and {} more", count - LISTED_NAMES));
+    }
+    Err(Error::with_hint(message, hint))
+}
+
+/// What to do about a path export may not write.
+fn unsafe_hint(problem: &crate::files::UnsafePath) -> &'static str {
+    if problem.is_link() {
+        "export writes only inside `--out` (links are followed only where they stay inside): remove the link, or export to another directory with `--out DIR`"
+    } else if problem.is_length() {
+        "export to a directory with a shorter path (`--out DIR`)"
+    } else {
+        "move what is in the way, or export to another directory with `--out DIR`"
+    }
+}
+
+/// Writes `text` to `real` (where `path` leads) through a temporary file renamed into place, so
+/// that a failure never leaves half a file behind; errors name `path`.
+fn write_atomically(real: &Path, path: &Path, text: &str) -> Result<()> {
+    crate::files::write_atomically(real, text)
+        .map_err(|error| Error::caused_by(format!("cannot write `{}`", path.display()), &error))
+}
