@@ -244,12 +244,12 @@ impl<'text> Scanner<'text> {
                         value.push(escaped);
                         ends_in_wildcard = false;
                     }
-                    Some(other) => return Self::error_at(
-                        self.consumed - 2,
-                        format!(
+                    Some(other) => {
+                        let message = format!(
                             "unsupported escape `\\{other}` (only `\\\"` and `\\\\` are allowed)"
-                        ),
-                    ),
+                        );
+                        return Self::error_at(self.consumed - 2, message);
+                    }
                     None => {
                         return Self::error_at(
                             opening,

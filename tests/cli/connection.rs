@@ -3,7 +3,8 @@
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 
-use crate::support::{simulator, simulator_with, Test, ACCESS_ID, ACCESS_KEY, ONE_INCIDENT, TOKEN};
+use crate::support::binary::Test;
+use crate::support::{simulator, simulator_with, ACCESS_ID, ACCESS_KEY, ONE_INCIDENT, TOKEN};
 
 fn incident_file(test: Test) -> Test {
     test.write("incident.yaml", ONE_INCIDENT)

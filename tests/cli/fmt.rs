@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use crate::support::{Output, Test};
+use crate::support::binary::{Output, Test};
 
 /// A file in every way but the data far from canonical.
 const MESSY: &str = r#"---

@@ -2,10 +2,11 @@
 
 use serde_json::json;
 
-use crate::assert_output_snapshot;
-use crate::support::{
-    create_through_api, incident_id, simulator, Test, ACCESS_ID, ACCESS_KEY, ONE_INCIDENT, TOKEN,
-};
+use crate::snapshot;
+use crate::support::binary::Test;
+use crate::support::http::create_through_api;
+use crate::support::state::incident_id;
+use crate::support::{simulator, ACCESS_ID, ACCESS_KEY, ONE_INCIDENT, TOKEN};
 
 const EXAMPLE_INCIDENTS: usize = 12;
 const EXAMPLE_TRIAGE_ITEMS: usize = 4;
@@ -75,7 +76,7 @@ fn first_plan_of_the_examples() {
         .env("SOARFORM_TOKEN", TOKEN)
         .run();
     assert_eq!(output.code, 2);
-    assert_output_snapshot!("first_plan_of_the_examples", output);
+    snapshot!("first_plan_of_the_examples", output);
     // A plan only reads: the catalog, one batched search per kind, and one search of the keys
     // under the `prune_scope` prefixes (for objects no longer declared).
     let requests = server.requests();
@@ -314,7 +315,7 @@ fields:
         "{}",
         planned.stdout
     );
-    let mut filters = crate::support::filters();
+    let mut filters = crate::support::snapshot::filters();
     filters.push((r"\(id \d+\)", "(id [ID])"));
     insta::with_settings!({ filters => filters }, {
         insta::assert_snapshot!("update_plan", planned.combined());
@@ -553,7 +554,7 @@ fn unknown_field_names_list_the_closest_ones_and_nothing_is_written() {
         .args(["apply", ".", "--url", &server.url(), "--api", "v3", "--auto-approve"])
         .run();
     assert_eq!(output.code, 1);
-    assert_output_snapshot!("unknown_field_names", output);
+    snapshot!("unknown_field_names", output);
     assert!(server
         .requests()
         .iter()
@@ -653,7 +654,7 @@ fn search_pages_are_read_until_a_short_one() {
     assert_eq!(searches, 6 + 2);
 
     // A key carried twice fills its batch's page, so the next page is read, and the conflict shows.
-    let (status, _) = crate::support::http(
+    let (status, _) = crate::support::http::call(
         &server,
         "POST",
         "/api/csoar/v3/incidents/",

@@ -3,7 +3,8 @@
 //! Each case runs `plan` against a live simulator (which must receive no request at all) and
 //! `validate` (which must report the same problem).
 
-use crate::support::{simulator, Output, Test, TOKEN};
+use crate::support::binary::{Output, Test};
+use crate::support::{simulator, TOKEN};
 
 /// Runs `validate` and `plan` on the files and checks both report every expected fragment.
 fn rejects(files: &[(&str, &[u8])], expected: &[&str]) -> Output {
