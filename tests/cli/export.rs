@@ -357,6 +357,7 @@ fn kind_and_filter_select_what_is_exported() {
         phishing.stderr
     );
     assert_eq!(searches(&server).len(), before + 1);
+    snapshot!(triage);
 }
 
 #[test]
@@ -467,6 +468,7 @@ fn objects_without_a_usable_key_are_skipped_with_their_ids() {
     let plan = run_against(&test, &server, &["plan", "repo", "--format", "json"]);
     assert_eq!(plan.code, 0, "{}", plan.combined());
     assert_no_field_changes(&plan.stdout);
+    snapshot!(output);
 }
 
 #[test]

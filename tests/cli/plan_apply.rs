@@ -57,6 +57,7 @@ fn sandbox_apply_then_plan_shows_no_changes() {
     assert!(planned
         .stdout
         .contains("Plan: 0 to create, 0 to update, 16 unchanged."));
+    snapshot!(planned);
 }
 
 #[test]
@@ -315,11 +316,11 @@ fields:
         "{}",
         planned.stdout
     );
-    let mut filters = crate::support::snapshot::filters();
-    filters.push((r"\(id \d+\)", "(id [ID])"));
-    insta::with_settings!({ filters => filters }, {
-        insta::assert_snapshot!("update_plan", planned.combined());
-    });
+    snapshot!(
+        "update_plan",
+        planned,
+        filters = [(r"\(id \d+\)", "(id [ID])")]
+    );
 
     let requests_before = server.requests().len();
     let writes_before = server
@@ -374,6 +375,8 @@ fields:
         .unwrap()
         .contains("Host reimaged"));
     assert_eq!(field(&after, "opt_1"), field(&before, "opt_1"));
+    // As in the plan above: which id the incident got varies from run to run.
+    snapshot!(applied, filters = [(r"\(id \d+", "(id [ID]")]);
     let replan = apply.args([
         "plan",
         "examples",
@@ -475,6 +478,7 @@ fn an_incident_made_through_the_api_is_adopted_not_duplicated() {
         ])
         .run();
     assert_eq!(replanned.code, 0, "{}", replanned.combined());
+    snapshot!(planned);
 }
 
 #[test]
@@ -523,6 +527,7 @@ fn two_objects_with_one_key_are_a_conflict_naming_both_ids() {
         2,
         "nothing may be created when the plan has a conflict"
     );
+    snapshot!(output);
 }
 
 #[test]
@@ -586,6 +591,7 @@ fn unknown_template_names_the_closest_one() {
         "{}",
         output.stderr
     );
+    snapshot!(output);
 }
 
 #[test]

@@ -2,11 +2,14 @@
 //! stderr in one insta snapshot, with what changes from run to run (ports, temporary paths,
 //! durations, ids) replaced by placeholders.
 
-/// Insta filters that hide what changes between runs: ports, temporary paths, durations.
+/// Insta filters that hide what changes between runs: ports, temporary paths, and the time a
+/// request took in `-v` logs. Ids that vary (objects created side by side) are filtered by the
+/// tests that show them, with `filters = [...]`.
 pub fn filters() -> Vec<(&'static str, &'static str)> {
     vec![
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
         (r"/tmp/\.tmp[A-Za-z0-9]+", "[TEMP]"),
+        (r" in \d+ ms\b", " in [ELAPSED] ms"),
     ]
 }
 
