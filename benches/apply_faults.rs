@@ -20,10 +20,13 @@
 //! Run: `cargo bench --bench apply_faults`.
 
 mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use soarform::sim::Faults;
 
 use common::{seconds, verdict, Checks, IncidentSpec, Memory, Table};
+use support::state::{is_search, is_write};
 
 const EXISTING: usize = 250;
 const NEW: usize = 250;
@@ -70,7 +73,7 @@ fn main() {
     let v1: Vec<String> = (0..EXISTING).map(|n| version_1(n).yaml()).collect();
     common::write_documents(project.path(), &v1, FILES);
     {
-        let server = common::simulator(|config| config.state_file = Some(state_file.clone()));
+        let server = support::simulator_with(|config| config.state_file = Some(state_file.clone()));
         let url = server.url();
         let seeded = common::soarform(
             project.path(),
@@ -103,7 +106,7 @@ fn main() {
         drop_after_commit_rate: 0.03,
         ..Faults::default()
     };
-    let server = common::simulator(|config| {
+    let server = support::simulator_with(|config| {
         config.state_file = Some(state_file.clone());
         config.faults = faults.clone();
     });
@@ -165,16 +168,14 @@ fn main() {
         (again, again_failed, second, plan)
     });
 
-    let count = |requests: &[soarform::sim::RecordedRequest], wanted: fn(&str, &str) -> bool| {
-        requests
-            .iter()
-            .filter(|request| wanted(&request.method, &request.path))
-            .count()
-    };
-    let writes = count(&apply_requests, |method, path| {
-        (method == "POST" && !path.ends_with("/search/")) || method == "PUT"
-    });
-    let searches = count(&apply_requests, |_, path| path.ends_with("/search/"));
+    let writes = apply_requests
+        .iter()
+        .filter(|request| is_write(request))
+        .count();
+    let searches = apply_requests
+        .iter()
+        .filter(|request| is_search(request))
+        .count();
     let status_count = |status: u16| {
         apply_requests
             .iter()
@@ -345,7 +346,7 @@ fn assess(
     specs: &[IncidentSpec],
     failed: &[String],
 ) -> Assessment {
-    let by_key = common::incidents_by_key(server);
+    let by_key = support::state::incidents_by_key(server);
     let duplicates: Vec<String> = by_key
         .iter()
         .filter(|(_, objects)| objects.len() > 1)

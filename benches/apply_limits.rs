@@ -10,6 +10,8 @@
 //! Run: `cargo bench --bench apply_limits`.
 
 mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::time::Duration;
 
@@ -45,7 +47,7 @@ fn main() {
     let specs: Vec<IncidentSpec> = (0..CREATES).map(spec).collect();
     let documents: Vec<String> = specs.iter().map(IncidentSpec::yaml).collect();
     common::write_documents(project.path(), &documents, FILES);
-    let server = common::simulator(|config| {
+    let server = support::simulator_with(|config| {
         config.limits = Limits {
             requests_per_second: Some(RATE),
             max_concurrency: Some(IN_FLIGHT),
@@ -92,7 +94,7 @@ fn main() {
         stats.max_in_flight <= IN_FLIGHT,
         format!("{} requests were in flight at once", stats.max_in_flight),
     );
-    let by_key = common::incidents_by_key(&server);
+    let by_key = support::state::incidents_by_key(&server);
     let duplicates = by_key.values().filter(|objects| objects.len() > 1).count();
     let mut wrong = 0;
     let mut missing = 0;

@@ -9,6 +9,8 @@
 //! Run: `cargo bench --bench bounded_reads`.
 
 mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use common::{seconds, verdict, Checks, Memory, Table};
 use soarform::sim::Quirks;
@@ -34,7 +36,7 @@ fn main() {
     // the same state file, so every search answer carries all of them, padded.
     let state = project.path().join("sim-state.json");
     {
-        let plain = common::simulator(|config| config.state_file = Some(state.clone()));
+        let plain = support::simulator_with(|config| config.state_file = Some(state.clone()));
         let url = plain.url();
         let made = common::soarform(
             project.path(),
@@ -51,7 +53,7 @@ fn main() {
         );
         checks.check(made.code == 0, format!("apply: {}", made.describe()));
     }
-    let server = common::simulator(|config| {
+    let server = support::simulator_with(|config| {
         config.state_file = Some(state.clone());
         config.quirks = Quirks {
             pad_objects: PADDING,

@@ -10,6 +10,8 @@
 //! Run: `cargo bench --bench lease`.
 
 mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::time::Duration;
 
@@ -41,7 +43,7 @@ fn apply(lock: bool, second: bool, checks: &mut Checks) -> Cost {
     let project = common::project();
     let documents: Vec<String> = (0..INCIDENTS).map(|n| spec(n).yaml()).collect();
     common::write_documents(project.path(), &documents, 5);
-    let server = common::simulator(|config| config.latency = LATENCY);
+    let server = support::simulator_with(|config| config.latency = LATENCY);
     let url = server.url();
     let lock_flag = format!("--lock={lock}");
     let args = [

@@ -19,6 +19,8 @@
 //! Run: `cargo bench --bench plan`.
 
 mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::time::{Duration, Instant};
 
@@ -101,7 +103,7 @@ fn main() {
     });
     std::fs::write(&state_file, state.to_string()).expect("write the simulator state");
 
-    let server = common::simulator(|config| {
+    let server = support::simulator_with(|config| {
         config.state_file = Some(state_file.clone());
         config.latency = LATENCY;
     });
@@ -180,7 +182,7 @@ fn main() {
 
     // Where the plan's time goes: the same plan against a simulator without latency, and one
     // search of 499 keys timed alone (the simulator answers requests one at a time).
-    let quick = common::simulator(|config| config.state_file = Some(state_file.clone()));
+    let quick = support::simulator_with(|config| config.state_file = Some(state_file.clone()));
     let quick_url = quick.url();
     let mut quick_args = args;
     quick_args[3] = quick_url.as_str();
@@ -305,7 +307,7 @@ fn time_one_search(url: &str, keys: usize) -> Duration {
             let started = Instant::now();
             let answer = client
                 .post(format!("{url}/api/csoar/v3/incidents/search/"))
-                .bearer_auth(common::TOKEN)
+                .bearer_auth(support::TOKEN)
                 .json(&body)
                 .send()
                 .await
@@ -336,7 +338,7 @@ fn naive_client(url: &str, ids: &[u64]) -> (Duration, usize) {
         for id in ids {
             let answer = client
                 .get(format!("{url}/api/csoar/v3/incidents/{id}/"))
-                .bearer_auth(common::TOKEN)
+                .bearer_auth(support::TOKEN)
                 .header("Accept", "application/json")
                 .send()
                 .await;

@@ -9,6 +9,8 @@
 //! Run: `cargo bench --bench validate`.
 
 mod common;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::time::Duration;
 

@@ -1,158 +1,40 @@
 //! The simulator over real HTTP: auth, the read shape, writes, search, errors, persistence,
-//! limits and faults. The client is mostly a minimal HTTP/1.1 one on `std::net::TcpStream`, so
-//! that what is tested is the bytes on the wire and nothing a client library would smooth over;
-//! limits and faults are also checked through reqwest, as soarform's own client sees them.
+//! limits and faults. The client is mostly the test support's minimal HTTP/1.1 one on
+//! `std::net::TcpStream` (`support::http`), so that what is tested is the bytes on the wire and
+//! nothing a client library would smooth over; limits and faults are also checked through
+//! reqwest, as soarform's own client sees them.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+#[path = "support/mod.rs"]
+mod support;
+
+use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use serde_json::{json, Value};
 use soarform::sim::{
     generate_token, Credentials, DropKind, Faults, Limits, RecordedRequest, RetryAfter, SimConfig,
     SimServer, SimStats,
 };
 
-const TOKEN: &str = "test-token-0123456789abcdefghijklmnopqrstuvwxyz";
-const ACCESS_ID: &str = "suTESTACCESSID";
+use support::http::{basic, bearer, exchange, send, Response};
+use support::{start, ACCESS_ID, TOKEN};
+
+/// An access key with a colon in it: Basic credentials are split at the first colon, so the
+/// key's own must survive.
 const ACCESS_KEY: &str = "test-access-key:with-colon";
 const V3: &str = "/api/csoar/v3/";
 const LEGACY: &str = "/incmansuite_ng/api/v3/";
 
-/// A parsed HTTP response.
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(header, _)| header.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|error| panic!("response is not JSON ({error}): {}", self.body))
-    }
-
-    /// The body of an application error, checking its shape and status.
-    fn application_error(&self, status: u16, error: &str) -> String {
-        assert_eq!(self.status, status, "{}", self.body);
-        let body = self.json();
-        let object = body.as_object().expect("error body is an object");
-        assert_eq!(object.len(), 2, "{body}");
-        assert_eq!(body["error"], error, "{body}");
-        body["description"]
-            .as_str()
-            .expect("description is a string")
-            .to_string()
-    }
-}
-
-/// Sends one request on a fresh connection (`Connection: close`) and reads the whole answer.
-fn send(
-    address: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> Response {
-    let mut stream = TcpStream::connect(address).expect("connects to the simulator");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("sets a read timeout");
-    let mut request =
-        format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if let Some(body) = body {
-        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    request.push_str("\r\n");
-    request.push_str(body.unwrap_or_default());
-    stream
-        .write_all(request.as_bytes())
-        .expect("sends the request");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("reads the response");
-    parse_response(&raw)
-}
-
-fn parse_response(raw: &[u8]) -> Response {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("incomplete response: {text:?}"));
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|status| status.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_string(), value.trim().to_string()))
-        .collect();
-    let chunked = headers.iter().any(|(name, value)| {
-        name.eq_ignore_ascii_case("transfer-encoding") && value.eq_ignore_ascii_case("chunked")
-    });
-    let body = if chunked {
-        decode_chunked(body)
-    } else {
-        body.to_string()
-    };
-    Response {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn decode_chunked(mut rest: &str) -> String {
-    let mut body = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).expect("chunk size");
-        if size == 0 {
-            break;
-        }
-        body.push_str(&after[..size]);
-        rest = &after[size + 2..];
-    }
-    body
-}
-
 fn all_credentials() -> Credentials {
     Credentials {
-        token: Some(TOKEN.into()),
-        access_id: Some(ACCESS_ID.into()),
         access_key: Some(ACCESS_KEY.into()),
+        ..support::credentials()
     }
-}
-
-fn start(config: SimConfig) -> SimServer {
-    SimServer::start(config, "127.0.0.1:0".parse().expect("address")).expect("simulator starts")
 }
 
 fn start_default() -> SimServer {
     start(SimConfig::new(all_credentials()))
-}
-
-fn bearer(token: &str) -> String {
-    format!("Bearer {token}")
-}
-
-fn basic(id: &str, key: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{id}:{key}")))
 }
 
 /// A client for one base path with one `Authorization` header.
@@ -1589,23 +1471,10 @@ fn state_with_one_incident(directory: &Path) -> std::path::PathBuf {
     state_file
 }
 
-/// Sends `request` on a raw connection and returns every byte the server sent back.
-fn raw_bytes(server: &SimServer, request: &str) -> Vec<u8> {
-    let mut stream = TcpStream::connect(server.addr()).expect("connects");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    stream.write_all(request.as_bytes()).expect("sends");
-    let mut raw = Vec::new();
-    // A reset connection is as good as a closed one here.
-    let _ = stream.read_to_end(&mut raw);
-    raw
-}
-
 fn raw_create(server: &SimServer, key: &str) -> Vec<u8> {
     let body = json!({"template_id": 1, "fields": {"incidentid": key}}).to_string();
-    raw_bytes(
-        server,
+    exchange(
+        server.addr(),
         &format!(
             "POST {V3}incidents/ HTTP/1.1\r\nHost: sim\r\nAuthorization: Bearer {TOKEN}\r\n\
              Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",

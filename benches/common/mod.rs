@@ -1,5 +1,7 @@
-//! Shared by the benchmark targets: running the release binary, generating desired-state files,
-//! starting the in-process simulator, printing result tables and collecting failed checks.
+//! Shared by the benchmark targets: running the release binary with timing and peak memory,
+//! generating desired-state files, printing result tables and collecting failed checks. The
+//! simulator starter, the token, the clean environment of a run and the state checks come from
+//! the test support (`tests/support`, included by each benchmark as `crate::support`).
 //!
 //! Every benchmark drives the real `soarform` binary (`CARGO_BIN_EXE_soarform`, which cargo sets
 //! for benchmark targets too and builds with the `bench` profile, i.e. `target/release/soarform`)
@@ -12,15 +14,12 @@
 
 use std::fmt::Write as _;
 use std::io::Read as _;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use soarform::sim::{Credentials, SimConfig, SimServer};
-
-/// The token the benchmark simulators accept and the binary is given.
-pub const TOKEN: &str = "bench-token-0123456789abcdefghijklmnopqrstuv";
+use crate::support::binary::{binary, clean_environment};
+use crate::support::TOKEN;
 
 /// The `soarform.yaml` every generated repository holds.
 pub const PROJECT_FILE: &str =
@@ -35,21 +34,6 @@ pub fn requested(name: &str) -> bool {
     }
     println!("{name}: skipped (run it with `cargo bench --bench {name}`)");
     false
-}
-
-/// The release binary under test.
-pub fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_soarform"))
-}
-
-/// A simulator on a loopback port accepting [`TOKEN`], adjusted by `adjust`.
-pub fn simulator(adjust: impl FnOnce(&mut SimConfig)) -> SimServer {
-    let mut config = SimConfig::new(Credentials {
-        token: Some(TOKEN.into()),
-        ..Credentials::default()
-    });
-    adjust(&mut config);
-    SimServer::start(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).expect("start simulator")
 }
 
 /// What one run of the binary produced.
@@ -114,8 +98,9 @@ pub fn memory_method() -> &'static str {
 
 const GNU_TIME: &str = "/usr/bin/time";
 
-/// Runs `soarform ARGS` in `directory` with the token in `SOARFORM_TOKEN`, colour off, and the
-/// other soarform variables removed.
+/// Runs `soarform ARGS` in `directory` with the test token in `SOARFORM_TOKEN` and otherwise the
+/// test support's clean environment (colour and the apply lease off; the `lease` benchmark
+/// passes `--lock=...`).
 pub fn soarform(directory: &Path, args: &[&str], memory: Memory) -> Run {
     let gnu_time = memory == Memory::Peak && gnu_time_available();
     let rss_file = directory.join(".bench-peak-rss");
@@ -131,20 +116,10 @@ pub fn soarform(directory: &Path, args: &[&str], memory: Memory) -> Run {
     } else {
         Command::new(binary())
     };
-    command
+    clean_environment(&mut command)
         .args(args)
         .current_dir(directory)
-        .env_remove("SOARFORM_URL")
-        .env_remove("SUMO_ACCESS_ID")
-        .env_remove("SUMO_ACCESS_KEY")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("RUST_LOG")
         .env("SOARFORM_TOKEN", TOKEN)
-        .env("NO_COLOR", "1")
-        // The apply lease has a benchmark of its own (`lease`, which passes `--lock=...`); the
-        // others measure plan and apply without it, as before it existed.
-        .env("SOARFORM_LOCK", "false")
-        .env_remove("SOARFORM_LOCK_TIMEOUT")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -303,22 +278,6 @@ pub fn write_documents(directory: &Path, documents: &[String], files: usize) -> 
         );
     }
     docs
-}
-
-/// The incident id -> key map of a simulator's incidents, and the keys carried by more than one.
-pub fn incidents_by_key(
-    server: &SimServer,
-) -> std::collections::BTreeMap<String, Vec<serde_json::Value>> {
-    let mut by_key: std::collections::BTreeMap<String, Vec<serde_json::Value>> =
-        std::collections::BTreeMap::new();
-    for incident in server.incidents() {
-        let key = incident["fields"]["incidentid"]["value"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
-        by_key.entry(key).or_default().push(incident);
-    }
-    by_key
 }
 
 /// Correctness conditions of one benchmark; any failure makes the process exit 1.

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::support::Test;
+use crate::support::binary::Test;
 
 /// The exit codes soarform documents (`ExitStatus` in src/commands/mod.rs).
 const DOCUMENTED_EXIT_CODES: std::ops::RangeInclusive<u32> = 0..=4;

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use soarform::sim::{Quirks, SimServer};
 
-use crate::support::{http, simulator_with, Output, Test, TOKEN};
+use crate::support::binary::{binary, clean_environment, Output, Test};
+use crate::support::http::call;
+use crate::support::state::is_write;
+use crate::support::{simulator_with, TOKEN};
 
 /// The lease object's key unless `lock.key` says otherwise.
 const LOCK_KEY: &str = "soarform/lock";
@@ -140,10 +143,7 @@ fn writes(server: &SimServer) -> usize {
     server
         .requests()
         .iter()
-        .filter(|request| {
-            (request.method == "POST" && !request.path.ends_with("/search/"))
-                || request.method == "PUT"
-        })
+        .filter(|request| is_write(request))
         .count()
 }
 
@@ -152,7 +152,7 @@ fn plant_lease(server: &SimServer, expires: &str) -> u64 {
     let record = format!(
         "soarform lease v1; held by ghost-host (pid 1); since 2020-01-01T00:00:00Z; expires {expires}; token ghost"
     );
-    let (status, body) = http(
+    let (status, body) = call(
         server,
         "POST",
         "/api/csoar/v3/incidents/",
@@ -285,7 +285,7 @@ fn an_expired_lease_is_overtaken_and_released() {
 #[test]
 fn an_object_soarform_did_not_make_is_never_taken_for_the_lease() {
     let server = simulator_with(|_| {});
-    let (status, body) = http(
+    let (status, body) = call(
         &server,
         "POST",
         "/api/csoar/v3/incidents/",
@@ -397,7 +397,7 @@ fn objects_soarform_did_not_make_still_make_the_conflict_error() {
     let server = simulator_with(|_| {});
     let test = project("foreign", 1, "");
     for marker in [json!("soarform"), Value::Null] {
-        let (status, body) = http(
+        let (status, body) = call(
             &server,
             "POST",
             "/api/csoar/v3/incidents/",
@@ -497,7 +497,7 @@ fn twins_made_by_a_late_commit_are_retired_on_the_next_apply() {
 fn a_saved_plan_retires_duplicates_once() {
     let server = simulator_with(|_| {});
     for _ in 0..2 {
-        let (status, body) = http(
+        let (status, body) = call(
             &server,
             "POST",
             "/api/csoar/v3/incidents/",
@@ -533,13 +533,9 @@ fn a_saved_plan_retires_duplicates_once() {
 
 /// Starts `soarform ARGS` in `test`'s directory, as [`Test`] would, without waiting.
 fn spawn(test: &Test, args: &[String]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_soarform"))
+    clean_environment(&mut Command::new(binary()))
         .args(args)
         .current_dir(test.path())
-        .env_remove("SOARFORM_URL")
-        .env_remove("SUMO_ACCESS_ID")
-        .env_remove("SUMO_ACCESS_KEY")
-        .env("NO_COLOR", "1")
         .env("SOARFORM_TOKEN", TOKEN)
         .env("SOARFORM_LOCK", "true")
         .stdin(Stdio::null())
@@ -685,7 +681,7 @@ fn a_long_apply_renews_its_lease_and_stops_when_another_run_takes_it_over() {
     let child = spawn(&test, &args);
     wait_for_creates(&server, 44);
     let record = "soarform lease v1; held by intruder (pid 2); since 2026-01-01T00:00:00Z; expires 2099-01-01T00:00:00Z; token other";
-    let (status, body) = http(
+    let (status, body) = call(
         &server,
         "PUT",
         &format!("/api/csoar/v3/incidents/{lease}/"),

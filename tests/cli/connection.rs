@@ -3,7 +3,9 @@
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 
-use crate::support::{simulator, simulator_with, Test, ACCESS_ID, ACCESS_KEY, ONE_INCIDENT, TOKEN};
+use crate::snapshot;
+use crate::support::binary::Test;
+use crate::support::{simulator, simulator_with, ACCESS_ID, ACCESS_KEY, ONE_INCIDENT, TOKEN};
 
 fn incident_file(test: Test) -> Test {
     test.write("incident.yaml", ONE_INCIDENT)
@@ -68,6 +70,7 @@ fn a_refused_access_key_names_the_access_id_only() {
         output.combined()
     );
     assert_no_secret(&output.combined());
+    snapshot!(output);
 }
 
 #[test]
@@ -127,6 +130,7 @@ fn a_missing_capability_is_named_on_403() {
         "{}",
         output.stdout
     );
+    snapshot!(output);
 }
 
 #[test]
@@ -146,6 +150,7 @@ fn a_wrong_base_path_suggests_the_other_dialect() {
         "{}",
         output.stderr
     );
+    snapshot!(output);
 }
 
 /// A one-shot server that answers every request with a 301, as a wrong regional host does.
@@ -219,6 +224,7 @@ fn unknown_hosts_need_an_api_dialect() {
         .run();
     assert_eq!(output.code, 1);
     assert!(output.stderr.contains("--api v3"), "{}", output.stderr);
+    snapshot!(output);
 }
 
 #[test]
@@ -234,6 +240,7 @@ fn no_credentials_is_a_clear_error() {
         output.stderr
     );
     assert!(server.requests().is_empty());
+    snapshot!(output);
 }
 
 #[test]
@@ -271,4 +278,5 @@ fn credentials_in_the_project_file_are_refused() {
         "{}",
         output.stderr
     );
+    snapshot!(output);
 }

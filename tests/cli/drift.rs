@@ -3,13 +3,16 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{http, incident_id, is_write, run_against, simulator, Test, TOKEN};
+use crate::support::binary::{run_against, Test};
+use crate::support::http::call;
+use crate::support::state::{incident_id, is_write};
+use crate::support::{simulator, TOKEN};
 
 const TWO_INCIDENTS: &str = "kind: Incident\nkey: phishing/one\ntemplate: Phishing\nfields:\n  status: Open\n  priority: Low\n---\nkind: Incident\nkey: malware/two\ntemplate: Malware\nfields:\n  status: Open\n  priority: High\n";
 
 /// Edits an incident through the API, as an analyst would in the UI.
 fn edit(server: &soarform::sim::SimServer, id: u64, fields: Value) {
-    let (status, body) = http(
+    let (status, body) = call(
         server,
         "PUT",
         &format!("/api/csoar/v3/incidents/{id}/"),

@@ -9,8 +9,10 @@ use serde_json::{json, Value};
 use sha2::{Digest as _, Sha256};
 use soarform::sim::SimServer;
 
-use crate::assert_output_snapshot;
-use crate::support::{create_through_api, run_against, simulator, Test, TOKEN};
+use crate::snapshot;
+use crate::support::binary::{run_against, Test};
+use crate::support::http::create_through_api;
+use crate::support::{simulator, TOKEN};
 
 const INCIDENTS: &str = "/api/csoar/v3/incidents/";
 const TRIAGE: &str = "/api/csoar/v3/triage/";
@@ -106,7 +108,7 @@ fn test() -> Test {
     Test::new().env("SOARFORM_TOKEN", TOKEN)
 }
 
-fn export(test: &Test, server: &SimServer, args: &[&str]) -> crate::support::Output {
+fn export(test: &Test, server: &SimServer, args: &[&str]) -> crate::support::binary::Output {
     let mut all = vec!["export"];
     all.extend_from_slice(args);
     run_against(test, server, &all)
@@ -172,7 +174,7 @@ fn export_then_plan_shows_no_changes() {
     let test = test();
     let exported = export(&test, &server, &["--out", "repo"]);
     assert_eq!(exported.code, 0, "{}", exported.combined());
-    assert_output_snapshot!("export_of_hand_made_objects", exported);
+    snapshot!("export_of_hand_made_objects", exported);
     assert_eq!(exported.stdout, EXPORTED_PATHS);
     let written = std::fs::read_to_string(
         test.path()
@@ -267,7 +269,7 @@ fn existing_files_are_never_overwritten_without_force() {
 
     let refused = export(&test, &server, &["--out", "repo"]);
     assert_eq!(refused.code, 1, "{}", refused.combined());
-    assert_output_snapshot!("export_refuses_to_overwrite", refused);
+    snapshot!("export_refuses_to_overwrite", refused);
     assert_eq!(files(&test.path().join("repo")), before);
 }
 
@@ -355,6 +357,7 @@ fn kind_and_filter_select_what_is_exported() {
         phishing.stderr
     );
     assert_eq!(searches(&server).len(), before + 1);
+    snapshot!(triage);
 }
 
 #[test]
@@ -368,7 +371,7 @@ fn an_unknown_filter_field_is_an_error_before_any_search() {
         &["--out", "repo", "--filter", r#"Busines unit:"Finance""#],
     );
     assert_eq!(output.code, 1, "{}", output.combined());
-    assert_output_snapshot!("export_unknown_filter_field", output);
+    snapshot!("export_unknown_filter_field", output);
     assert!(searches(&server).is_empty());
     assert!(!test.path().join("repo").exists());
 
@@ -465,6 +468,7 @@ fn objects_without_a_usable_key_are_skipped_with_their_ids() {
     let plan = run_against(&test, &server, &["plan", "repo", "--format", "json"]);
     assert_eq!(plan.code, 0, "{}", plan.combined());
     assert_no_field_changes(&plan.stdout);
+    snapshot!(output);
 }
 
 #[test]
@@ -516,7 +520,7 @@ fn a_key_already_exported_elsewhere_is_updated_in_place_never_written_twice() {
     // The team moved the file, and the incident's kind changed in the tenant since.
     let kept = test.path().join("repo/incidents/kept-here.yaml");
     std::fs::rename(&first, &kept).unwrap();
-    let (status, body) = crate::support::http(
+    let (status, body) = crate::support::http::call(
         &server,
         "PUT",
         &format!("{INCIDENTS}{id}/"),

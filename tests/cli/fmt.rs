@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::time::SystemTime;
 
-use crate::support::{Output, Test};
+use crate::snapshot;
+use crate::support::binary::{Output, Test};
 
 /// A file in every way but the data far from canonical.
 const MESSY: &str = r#"---
@@ -208,6 +209,8 @@ fn invalid_files_are_reported_and_left_alone_while_the_others_are_formatted() {
         check.stderr
     );
     assert_eq!(read(&test, "c-good.yaml"), MESSY);
+    snapshot!(output);
+    snapshot!(check);
 }
 
 #[cfg(unix)]

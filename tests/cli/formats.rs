@@ -3,8 +3,10 @@
 
 use serde_json::{json, Value};
 
-use crate::assert_output_snapshot;
-use crate::support::{http, run_against, simulator, Test, TOKEN};
+use crate::snapshot;
+use crate::support::binary::{run_against, Test};
+use crate::support::http::call;
+use crate::support::{simulator, TOKEN};
 
 /// A create, an update with a multi-line description and a lookup change, an unchanged incident,
 /// and a triage item to create.
@@ -52,7 +54,7 @@ fn seeded() -> soarform::sim::SimServer {
         fields["incidentid"] = json!(key);
         // Written by soarform earlier: its ownership marker is set.
         fields["opt_7"] = json!("soarform");
-        let (status, body) = http(
+        let (status, body) = call(
             &server,
             "POST",
             "/api/csoar/v3/incidents/",
@@ -84,7 +86,7 @@ pub fn schema_violations(document: &Value) -> Vec<String> {
 }
 
 fn json_filters() -> Vec<(&'static str, &'static str)> {
-    let mut filters = crate::support::filters();
+    let mut filters = crate::support::snapshot::filters();
     filters.extend([
         (r#""salt": "[0-9a-f]{32}""#, r#""salt": "[SALT]""#),
         (r"sha256:[0-9a-f]{64}", "sha256:[HASH]"),
@@ -139,7 +141,7 @@ fn markdown_plans_snapshot() {
         !output.stdout.contains("impossible-travel"),
         "unchanged objects are left out"
     );
-    assert_output_snapshot!("markdown_plan", output);
+    snapshot!("markdown_plan", output);
 }
 
 #[test]

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::support::{http, run_against, simulator, Test, TOKEN};
+use crate::support::binary::{run_against, Test};
+use crate::support::http::call;
+use crate::support::{simulator, TOKEN};
 
 /// A clear-screen, a window title ended by BEL, a carriage return, a right-to-left override, a
 /// C1 control and a line that reads like a plan header.
@@ -30,7 +32,7 @@ fn assert_inert(what: &str, text: &str) {
 }
 
 fn hostile_incident(server: &soarform::sim::SimServer) {
-    let (status, body) = http(
+    let (status, body) = call(
         server,
         "POST",
         "/api/csoar/v3/incidents/",
@@ -139,7 +141,7 @@ fn answering(status: &'static str, body: Value) -> SocketAddr {
         for stream in listener.incoming().flatten() {
             let body = body.to_string();
             let mut stream = stream;
-            if crate::support::read_request(&mut stream).is_none() {
+            if crate::support::http::read_request(&mut stream).is_none() {
                 continue;
             }
             let _ = write_response(&mut stream, status, &body);
@@ -279,7 +281,7 @@ fn echoing_proxy(simulator: SocketAddr, form: Arc<AtomicUsize>) -> SocketAddr {
 
 /// One request of the proxy: a write answered with an echo, anything else forwarded.
 fn relay(mut stream: TcpStream, simulator: SocketAddr, form: &AtomicUsize, writes: &AtomicUsize) {
-    let Some((head, body)) = crate::support::read_request(&mut stream) else {
+    let Some((head, body)) = crate::support::http::read_request(&mut stream) else {
         return;
     };
     if head.starts_with("PUT ") {
@@ -299,13 +301,13 @@ fn relay(mut stream: TcpStream, simulator: SocketAddr, form: &AtomicUsize, write
         let _ = write_response(&mut stream, status, &message);
         return;
     }
-    crate::support::forward(&mut stream, simulator, &head, &body);
+    crate::support::http::forward(&mut stream, simulator, &head, &body);
 }
 
 #[test]
 fn a_sensitive_value_echoed_in_any_encoding_is_withheld_in_errors_and_retry_lines() {
     let server = simulator();
-    let (status, body) = http(
+    let (status, body) = call(
         &server,
         "POST",
         "/api/csoar/v3/incidents/",

@@ -16,9 +16,10 @@ use base64::Engine as _;
 use serde_json::json;
 use soarform::sim::{Faults, Quirks, RecordedRequest, SimServer};
 
-use crate::support::{
-    http, is_write, run_against, simulator_with, Output, Test, ACCESS_ID, ACCESS_KEY, TOKEN,
-};
+use crate::support::binary::{run_against, Output, Test};
+use crate::support::http::call;
+use crate::support::state::is_write;
+use crate::support::{simulator_with, ACCESS_ID, ACCESS_KEY, TOKEN};
 
 // ---------------------------------------------------------------------------------------------
 // Objects soarform made earlier, and the documents that declare them.
@@ -49,7 +50,7 @@ fn populate_some(server: &SimServer, indexes: impl IntoIterator<Item = usize>) {
                 "opt_7": "soarform",
             }
         });
-        let (status, answer) = http(server, "POST", "/api/csoar/v3/incidents/", Some(&body));
+        let (status, answer) = call(server, "POST", "/api/csoar/v3/incidents/", Some(&body));
         assert_eq!(status, 201, "{answer}");
     }
 }
@@ -1069,7 +1070,7 @@ fn failing_creates(simulator: SocketAddr, status_line: &'static str) -> SocketAd
         for stream in listener.incoming().flatten() {
             std::thread::spawn(move || {
                 let mut stream = stream;
-                let Some((head, body)) = crate::support::read_request(&mut stream) else {
+                let Some((head, body)) = crate::support::http::read_request(&mut stream) else {
                     return;
                 };
                 if head.starts_with("POST ") && head.contains("/incidents/ HTTP/") {
@@ -1082,7 +1083,7 @@ fn failing_creates(simulator: SocketAddr, status_line: &'static str) -> SocketAd
                     );
                     return;
                 }
-                crate::support::forward(&mut stream, simulator, &head, &body);
+                crate::support::http::forward(&mut stream, simulator, &head, &body);
             });
         }
     });

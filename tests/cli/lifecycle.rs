@@ -4,9 +4,10 @@
 use serde_json::{json, Value};
 
 use crate::formats::schema_violations;
-use crate::support::{
-    create_through_api, incident_id, is_write, run_against, simulator, Test, TOKEN,
-};
+use crate::support::binary::{run_against, Test};
+use crate::support::http::create_through_api;
+use crate::support::state::{incident_id, is_write};
+use crate::support::{simulator, TOKEN};
 
 fn incident(key: &str, status: &str) -> String {
     format!("kind: Incident\nkey: {key}\ntemplate: Phishing\nfields:\n  status: {status}\n  priority: Low\n")
@@ -629,7 +630,7 @@ fn closes_mask_sensitive_fields_and_a_takeover_makes_a_saved_close_stale() {
         0
     );
     let gone = incident_id(&server, "m/gone");
-    let (status, body) = crate::support::http(
+    let (status, body) = crate::support::http::call(
         &server,
         "PUT",
         &format!("/api/csoar/v3/incidents/{gone}/"),
@@ -666,7 +667,7 @@ fn closes_mask_sensitive_fields_and_a_takeover_makes_a_saved_close_stale() {
     );
 
     // Someone else takes the object over after the review: the saved close is refused.
-    let (status, body) = crate::support::http(
+    let (status, body) = crate::support::http::call(
         &server,
         "PUT",
         &format!("/api/csoar/v3/incidents/{gone}/"),
@@ -679,7 +680,7 @@ fn closes_mask_sensitive_fields_and_a_takeover_makes_a_saved_close_stale() {
 
     // Handed back, the reviewed close applies: the sensitive note it writes comes from
     // soarform.yaml (the saved plan holds only its hash).
-    let (status, body) = crate::support::http(
+    let (status, body) = crate::support::http::call(
         &server,
         "PUT",
         &format!("/api/csoar/v3/incidents/{gone}/"),

@@ -3,7 +3,9 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{http, simulator, Output, Test, ACCESS_ID, ACCESS_KEY, TOKEN};
+use crate::support::binary::{Output, Test};
+use crate::support::http::call;
+use crate::support::{simulator, ACCESS_ID, ACCESS_KEY, TOKEN};
 
 const OLD_SECRET: &str = "SECRET-OLD-c41d9e";
 const NEW_SECRET: &str = "SECRET-NEW-7f3a92";
@@ -46,7 +48,7 @@ fn live_ticket(server: &soarform::sim::SimServer, key: &str) -> Value {
 #[test]
 fn sensitive_values_and_credentials_appear_in_no_output_and_no_plan_file() {
     let server = simulator();
-    let (status, _) = http(
+    let (status, _) = call(
         &server,
         "POST",
         "/api/csoar/v3/incidents/",
@@ -118,7 +120,7 @@ fn sensitive_values_and_credentials_appear_in_no_output_and_no_plan_file() {
     );
 
     // Someone changes the value in the UI: the JSON apply report says so without showing it.
-    let (status, _) = http(
+    let (status, _) = call(
         &server,
         "PUT",
         "/api/csoar/v3/incidents/101/",

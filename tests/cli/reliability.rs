@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use soarform::sim::{DropKind, Faults, Limits, RecordedRequest, RetryAfter, SimConfig, SimServer};
 
-use crate::support::{http, simulator_with, Output, Test, TOKEN};
+use crate::support::binary::{Output, Test};
+use crate::support::http::call;
+use crate::support::state::{is_search, is_write};
+use crate::support::{simulator_with, TOKEN};
 
 // ---------------------------------------------------------------------------------------------
 // Desired objects: the YAML that declares them, the API body that creates them directly, and the
@@ -228,14 +231,6 @@ fn assert_state(server: &SimServer, desired: &[Object]) {
 // ---------------------------------------------------------------------------------------------
 // Requests the simulator received.
 
-fn is_search(request: &RecordedRequest) -> bool {
-    request.path.ends_with("/search/")
-}
-
-fn is_write(request: &RecordedRequest) -> bool {
-    request.method == "PUT" || (request.method == "POST" && !is_search(request))
-}
-
 /// Creates of `kind` (`POST {collection}/`), in arrival order.
 fn creates(requests: &[RecordedRequest], kind: Kind) -> Vec<&RecordedRequest> {
     let suffix = format!("/{}/", kind.collection());
@@ -315,7 +310,7 @@ fn simulator_holding(
         let clean = simulator_with(|config| config.state_file = Some(state_file.clone()));
         for object in existing {
             let path = format!("/api/csoar/v3/{}/", object.kind.collection());
-            let (status, body) = http(&clean, "POST", &path, Some(&object.create_body()));
+            let (status, body) = call(&clean, "POST", &path, Some(&object.create_body()));
             assert_eq!(status, 201, "{body}");
         }
         assert_state(&clean, existing);

@@ -2,7 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{http, incident_id, is_write, run_against, simulator, Output, Test, TOKEN};
+use crate::support::binary::{run_against, Output, Test};
+use crate::support::http::call;
+use crate::support::state::{incident_id, is_write};
+use crate::support::{simulator, TOKEN};
 
 /// Three incidents; `description` is what the tests change in the repository.
 fn incidents(description: &str) -> String {
@@ -75,7 +78,7 @@ fn objects_edited_after_the_plan_are_refused_and_kept_while_the_others_are_appli
 
     // Someone closes incident b in the UI between review and apply.
     let b = incident_id(&setup.server, "saved/b");
-    let (status, _) = http(
+    let (status, _) = call(
         &setup.server,
         "PUT",
         &format!("/api/csoar/v3/incidents/{b}/"),
@@ -175,7 +178,7 @@ fn a_create_raced_by_someone_else_is_refused_not_duplicated() {
             .code,
         0
     );
-    let (status, _) = http(
+    let (status, _) = call(
         &server,
         "POST",
         "/api/csoar/v3/incidents/",
@@ -323,7 +326,7 @@ fn the_json_report_of_a_saved_plan_lists_refusals_with_their_drift() {
         0
     );
     let c = incident_id(&setup.server, "saved/c");
-    let (status, _) = http(
+    let (status, _) = call(
         &setup.server,
         "PUT",
         &format!("/api/csoar/v3/incidents/{c}/"),
@@ -381,7 +384,7 @@ fn an_object_whose_planned_change_was_made_by_hand_along_with_another_edit_is_re
     );
     // Someone closes a by hand (the planned change) and also rewrites its description.
     let a = incident_id(&setup.server, "saved/a");
-    let (status, _) = http(
+    let (status, _) = call(
         &setup.server,
         "PUT",
         &format!("/api/csoar/v3/incidents/{a}/"),

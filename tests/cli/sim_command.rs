@@ -1,8 +1,9 @@
 //! `soarform sim` as a standalone server.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
+use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
+
+use crate::support::http::send;
 
 struct Running(Child);
 
@@ -34,16 +35,19 @@ fn start(args: &[&str]) -> (Running, Vec<String>) {
     (Running(child), lines)
 }
 
+/// The whole response to a `GET` with `authorization`, as received.
 fn get(address: &str, path: &str, authorization: &str) -> String {
-    let mut stream = TcpStream::connect(address).expect("connect");
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: {authorization}\r\nConnection: close\r\n\r\n"
+    let address = address
+        .parse()
+        .expect("the listening line names an address");
+    send(
+        address,
+        "GET",
+        path,
+        &[("Authorization", authorization)],
+        None,
     )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
+    .raw
 }
 
 #[test]

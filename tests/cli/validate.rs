@@ -3,7 +3,9 @@
 //! Each case runs `plan` against a live simulator (which must receive no request at all) and
 //! `validate` (which must report the same problem).
 
-use crate::support::{simulator, Output, Test, TOKEN};
+use crate::snapshot;
+use crate::support::binary::{Output, Test};
+use crate::support::{simulator, TOKEN};
 
 /// Runs `validate` and `plan` on the files and checks both report every expected fragment.
 fn rejects(files: &[(&str, &[u8])], expected: &[&str]) -> Output {
@@ -63,32 +65,35 @@ fn the_examples_are_valid() {
 
 #[test]
 fn yaml_syntax_error() {
-    rejects(
+    let output = rejects(
         &[("a.yaml", b"kind: Incident\nkey: [unclosed\n")],
         &["a.yaml:2:15"],
     );
+    snapshot!(output);
 }
 
 #[test]
 fn wrong_type() {
-    rejects(
+    let output = rejects(
         &[(
             "a.yaml",
             b"kind: Incident\nkey: x/one\ntemplate: Phishing\nfields: [1, 2]\n",
         )],
         &["a.yaml:4:9", "fields"],
     );
+    snapshot!(output);
 }
 
 #[test]
 fn unknown_top_level_key() {
-    rejects(
+    let output = rejects(
         &[(
             "a.yaml",
             b"kind: Incident\nkey: x/one\ntemplate: Phishing\nfeilds:\n  status: Open\n",
         )],
         &["a.yaml:4:1", "feilds", "fields"],
     );
+    snapshot!(output);
 }
 
 #[test]
@@ -117,10 +122,11 @@ fn empty_key() {
 
 #[test]
 fn duplicate_key_inside_one_mapping() {
-    rejects(
+    let output = rejects(
         &[("a.yaml", b"kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  status: Open\n  status: Closed\n")],
         &["a.yaml:6:3", "status", "a.yaml:5:3"],
     );
+    snapshot!(output);
 }
 
 #[test]
@@ -133,32 +139,35 @@ fn duplicate_key_across_files_names_both() {
 
 #[test]
 fn unknown_extends_target() {
-    rejects(
+    let output = rejects(
         &[(
             "a.yaml",
             b"kind: Template\nname: phishing-defaults\nfields: {}\n---\nkind: Incident\nkey: x/one\ntemplate: Phishing\nextends: phishing-default\nfields: {}\n",
         )],
         &["a.yaml:8:10", "phishing-default", "phishing-defaults"],
     );
+    snapshot!(output);
 }
 
 #[test]
 fn extends_cycle() {
-    rejects(
+    let output = rejects(
         &[(
             "a.yaml",
             b"kind: Template\nname: one\nextends: two\nfields: {}\n---\nkind: Template\nname: two\nextends: one\nfields: {}\n---\nkind: Incident\nkey: x/one\ntemplate: Phishing\nextends: one\nfields: {}\n",
         )],
         &["a.yaml:", "cycle", "one", "two"],
     );
+    snapshot!(output);
 }
 
 #[test]
 fn invalid_date() {
-    rejects(
+    let output = rejects(
         &[("a.yaml", b"kind: Incident\nkey: x/one\ntemplate: Phishing\nfields:\n  starttime: 2026-13-45T09:00:00Z\n")],
         &["a.yaml:5:14", "2026-13-45T09:00:00Z"],
     );
+    snapshot!(output);
 }
 
 #[test]
@@ -242,6 +251,7 @@ fn every_problem_in_every_file_is_reported_in_one_run() {
         "{}",
         output.stderr
     );
+    snapshot!(output);
 }
 
 /// A repository with other YAML next to the desired state: CI files and docs.
@@ -299,6 +309,7 @@ fn without_exclude_other_yaml_is_reported() {
             output.stderr
         );
     }
+    snapshot!(output);
 }
 
 #[test]
@@ -321,15 +332,17 @@ fn an_invalid_exclude_pattern_is_reported_in_the_project_file() {
         "{}",
         output.stderr
     );
+    snapshot!(output);
 }
 
 #[test]
 fn ignore_changes_must_be_a_list() {
-    rejects(
+    let output = rejects(
         &[(
             "a.yaml",
             b"kind: Incident\nkey: x/one\ntemplate: Phishing\nignore_changes: status\n",
         )],
         &["a.yaml:4:17", "`ignore_changes` must be a list"],
     );
+    snapshot!(output);
 }

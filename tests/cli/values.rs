@@ -5,7 +5,9 @@
 
 use serde_json::json;
 
-use crate::support::{is_write, run_against, simulator, Output, Test, TOKEN};
+use crate::support::binary::{run_against, Output, Test};
+use crate::support::state::is_write;
+use crate::support::{simulator, TOKEN};
 
 const FILE: &str = "incident.yaml";
 
