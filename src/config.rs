@@ -884,15 +884,6 @@ mod tests {
         assert_has(&rendered, &["holds more than one document"]);
     }
 
-    fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
-        let path = dir.join(name);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).expect("create directories");
-        }
-        fs::write(&path, text).expect("write a test file");
-        path
-    }
-
     fn manifest_errors(dir: &Path) -> String {
         match crate::manifest::load(&[dir.to_path_buf()], &LoadOptions::default()) {
             Ok(manifest) => panic!("expected errors, loaded {:?}", manifest.objects),
@@ -903,14 +894,14 @@ mod tests {
     #[test]
     fn project_options_exclude_relative_to_the_project_file() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let project = write_file(
+        let project = crate::manifest::tests::write(
             dir.path(),
             "repo/soarform.yaml",
             "exclude: [ci, \"docs/**/*.yml\"]\n",
         );
-        write_file(dir.path(), "repo/ci/build.yml", "stages: [test]\n");
-        write_file(dir.path(), "repo/docs/site/nav.yml", "- home\n");
-        write_file(
+        crate::manifest::tests::write(dir.path(), "repo/ci/build.yml", "stages: [test]\n");
+        crate::manifest::tests::write(dir.path(), "repo/docs/site/nav.yml", "- home\n");
+        crate::manifest::tests::write(
             dir.path(),
             "repo/incidents/a.yaml",
             "kind: TriageItem\nkey: a\n",

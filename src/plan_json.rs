@@ -9,6 +9,8 @@
 
 use rand::RngCore;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+
+use crate::manifest::schema::schema_type;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -71,22 +73,10 @@ pub struct PlanDocument {
     pub result: Option<ResultInfo>,
 }
 
-/// The schema of `format_version`: exactly [`FORMAT_VERSION`].
-struct FormatVersion;
-
-impl JsonSchema for FormatVersion {
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "FormatVersion".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "const": FORMAT_VERSION })
-    }
-}
+schema_type!(
+    /// The schema of `format_version`: exactly [`FORMAT_VERSION`].
+    inline FormatVersion = { "const": FORMAT_VERSION }
+);
 
 /// An apply document carries `result` and an `outcome` on every object; a plan carries neither.
 fn document_rules(schema: &mut Schema) {
@@ -354,21 +344,14 @@ pub struct ChangeEntry {
     pub after_hash: Option<String>,
 }
 
-/// A field value: display strings for lookup fields, RFC 3339 UTC for datetimes, null when absent.
-struct FieldValue;
-
-impl JsonSchema for FieldValue {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "FieldValue".into()
+schema_type!(
+    /// A field value: display strings for lookup fields, RFC 3339 UTC for datetimes, null when
+    /// absent.
+    FieldValue = {
+        "description": "A field value: display strings for lookup fields, RFC 3339 UTC for datetimes, null when absent.",
+        "type": ["string", "number", "boolean", "null"]
     }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "A field value: display strings for lookup fields, RFC 3339 UTC for datetimes, null when absent.",
-            "type": ["string", "number", "boolean", "null"]
-        })
-    }
-}
+);
 
 /// A salted SHA-256 hash (`sha256:` and 64 hexadecimal digits).
 #[derive(JsonSchema)]
@@ -377,12 +360,8 @@ struct SaltedHash(#[schemars(regex(pattern = "^sha256:[0-9a-f]{64}$"))] String);
 
 /// A sensitive change carries only the hash of its value; any other carries the value.
 fn change_rules(schema: &mut Schema) {
-    schema.insert(
-        "if".to_string(),
-        json!({ "properties": { "sensitive": { "const": true } } }),
-    );
-    schema.insert(
-        "then".to_string(),
+    if_sensitive(
+        schema,
         json!({
             "required": ["after_hash"],
             "not": { "anyOf": [
@@ -391,11 +370,18 @@ fn change_rules(schema: &mut Schema) {
                 { "required": ["write"] }
             ] }
         }),
-    );
-    schema.insert(
-        "else".to_string(),
         json!({ "required": ["after", "write"], "not": { "required": ["after_hash"] } }),
     );
+}
+
+/// Adds to `schema`: when `sensitive` is true, `then`; otherwise `otherwise`.
+fn if_sensitive(schema: &mut Schema, then: Value, otherwise: Value) {
+    schema.insert(
+        "if".to_string(),
+        json!({ "properties": { "sensitive": { "const": true } } }),
+    );
+    schema.insert("then".to_string(), then);
+    schema.insert("else".to_string(), otherwise);
 }
 
 /// The live state an object's plan was computed from.
@@ -435,16 +421,9 @@ pub struct ObservedFieldEntry {
 
 /// A sensitive field carries only the hash of its value; any other carries the value.
 fn observed_field_rules(schema: &mut Schema) {
-    schema.insert(
-        "if".to_string(),
-        json!({ "properties": { "sensitive": { "const": true } } }),
-    );
-    schema.insert(
-        "then".to_string(),
+    if_sensitive(
+        schema,
         json!({ "required": ["hash"], "not": { "required": ["value"] } }),
-    );
-    schema.insert(
-        "else".to_string(),
         json!({ "required": ["value"], "not": { "required": ["hash"] } }),
     );
 }

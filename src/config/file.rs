@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use super::{IdentityConfig, Limits, LockConfig, PruneMode};
 use crate::dialect::{Dialect, REGIONS};
 use crate::kind::Kind;
+use crate::manifest::schema::schema_type;
 use crate::operations::Operation;
 
 /// Optional project settings at the repository root. Never credentials: those come from `SOARFORM_TOKEN`, `SUMO_ACCESS_ID` + `SUMO_ACCESS_KEY`, or `--token-file`.
@@ -145,19 +146,7 @@ pub(crate) struct ClosingKind {
     pub note_field: Option<String>,
 }
 
-/// A display name or a numeric id, as written (`Closed`, `4`).
-pub(crate) struct NameOrId;
-
-impl JsonSchema for NameOrId {
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "NameOrId".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({ "type": ["string", "integer"] })
-    }
-}
+schema_type!(
+    /// A display name or a numeric id, as written (`Closed`, `4`).
+    pub(crate) inline NameOrId = { "type": ["string", "integer"] }
+);

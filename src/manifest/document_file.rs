@@ -9,6 +9,7 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Value};
 
 use super::document::{KINDS, TEXT_FIELDS};
+use super::schema::schema_type;
 use super::{KEY_PATTERN, MAX_KEY_LENGTH};
 
 /// One YAML document of a soarform repository: an `Incident` or a `TriageItem` that should exist
@@ -55,7 +56,7 @@ impl JsonSchema for DocumentFile {
 /// An incident that should exist in Cloud SOAR, identified by its `key`.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields, title = "Incident")]
-#[allow(dead_code)] // A description: documents are read with their positions by `document`.
+#[allow(dead_code)] // Its fields are only described, never read.
 pub(crate) struct IncidentDocument {
     /// An incident.
     #[schemars(with = "String", extend("const" = "Incident"))]
@@ -74,7 +75,7 @@ pub(crate) struct IncidentDocument {
 /// A triage item that should exist in Cloud SOAR, identified by its `key`.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields, title = "TriageItem")]
-#[allow(dead_code)] // A description: documents are read with their positions by `document`.
+#[allow(dead_code)] // Its fields are only described, never read.
 pub(crate) struct TriageItemDocument {
     /// A triage item.
     #[schemars(with = "String", extend("const" = "TriageItem"))]
@@ -91,7 +92,7 @@ pub(crate) struct TriageItemDocument {
 /// Local only, never sent to Cloud SOAR: fields, `ignore_changes` entries (and an incident `template`) that other documents inherit with `extends`.
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields, title = "Template")]
-#[allow(dead_code)] // A description: documents are read with their positions by `document`.
+#[allow(dead_code)] // Its fields are only described, never read.
 pub(crate) struct TemplateDocument {
     /// A local template.
     #[schemars(with = "String", extend("const" = "Template"))]
@@ -112,103 +113,70 @@ pub(crate) struct TemplateDocument {
 /// Stable identity of the object inside the repository, unique per kind; written into the tenant's identity field when the object is created. Letters, digits, `.`, `_`, `/` and `-`, starting with a letter or digit; at most 200 characters.
 #[derive(JsonSchema)]
 #[schemars(extend("examples" = ["phishing/ceo-wire-fraud"]))]
-#[allow(dead_code)] // A description, as above.
+#[allow(dead_code)] // Only described, never read.
 struct Key(#[schemars(length(min = 1, max = MAX_KEY_LENGTH), regex(pattern = KEY_PATTERN))] String);
 
-/// The Cloud SOAR incident template, by name or by numeric id. Inherited through `extends` when
-/// absent.
-#[derive(Default)]
-struct TemplateReference;
-
-impl JsonSchema for TemplateReference {
-    fn schema_name() -> Cow<'static, str> {
-        "TemplateReference".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
+schema_type!(
+    /// The Cloud SOAR incident template, by name or by numeric id.
+    TemplateReference = {
         "description": "The Cloud SOAR incident template, by name or by numeric id. Inherited through `extends` when absent.",
         "type": ["string", "integer"],
         "minLength": 1,
         "minimum": 1,
         "examples": ["Phishing", 1]
-        })
     }
-}
+);
 
-/// The `Template` document(s) to inherit from: one name, or a non-empty list of names.
-#[derive(Default)]
-struct Extends;
-
-impl JsonSchema for Extends {
-    fn schema_name() -> Cow<'static, str> {
-        "Extends".into()
-    }
-
-    // The branches stay inline: messages name the forms from their types ("a string or a
-    // non-empty list of strings").
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
+// The branches stay inline: messages name the forms from their types ("a string or a non-empty
+// list of strings").
+schema_type!(
+    /// The `Template` document(s) to inherit from: one name, or a non-empty list of names.
+    Extends = {
         "description": "The `Template` document(s) to inherit `fields`, `template` and `ignore_changes` from; with several names, later ones override earlier ones, and this document overrides them all (`ignore_changes` entries add up instead).",
         "anyOf": [
-        { "type": "string", "minLength": 1 },
-        { "type": "array", "minItems": 1, "items": { "type": "string", "minLength": 1 } }
+            { "type": "string", "minLength": 1 },
+            { "type": "array", "minItems": 1, "items": { "type": "string", "minLength": 1 } }
         ]
-        })
     }
-}
+);
 
-/// Fields (API names such as `status`, or labels such as `Business unit`) the SOC owns after
-/// creation.
-#[derive(Default)]
-struct IgnoreChanges;
-
-impl JsonSchema for IgnoreChanges {
-    fn schema_name() -> Cow<'static, str> {
-        "IgnoreChanges".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
+schema_type!(
+    /// Fields (API names or labels) the SOC owns after creation.
+    IgnoreChanges = {
         "description": "Fields (API names such as `status`, or labels such as `Business unit`) the SOC owns after creation: sent when the object is created, never compared or shown as drift afterwards. Added to the project-wide `ignore_changes` of `soarform.yaml`. Inherited through `extends`: the entries of the `Template`(s) extended come first, then this document's own; a name listed twice counts once. An inherited entry cannot be removed.",
         "type": "array",
         "items": { "description": "A field's API name or label.", "type": "string", "minLength": 1 },
         "examples": [["status", "owner"]]
-        })
     }
-}
+);
 
-/// Field values by API name or label; the built-in text fields ([`TEXT_FIELDS`]) take strings.
-#[derive(Default)]
-struct Fields;
-
-impl JsonSchema for Fields {
-    fn schema_name() -> Cow<'static, str> {
-        "Fields".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let text_fields: serde_json::Map<String, Value> = TEXT_FIELDS
-.into_iter()
-.map(|name| {
-let description = match name {
-"description" => "The built-in description (text): a string; quote numbers and booleans to send them as text.",
-_ => "The built-in additional information (text): a string; quote numbers and booleans to send them as text.",
-};
-(
-name.to_string(),
-json!({ "description": description, "type": ["string", "null"] }),
-)
-})
-.collect();
-        json_schema!({
+schema_type!(
+    /// Field values by API name or label; the built-in text fields ([`TEXT_FIELDS`]) take
+    /// strings.
+    Fields = {
         "description": "Field values by API name (`status`, `opt_3`) or label (`Business unit`). Values are sent exactly as written: text fields take strings only (quote `0042`, `1.50` or `true` to send that text), numbers must be exact as doubles, text holds no control characters but tab and line break. Lookup fields take the display name or the numeric option id; dates are RFC 3339 timestamps or `YYYY-MM-DD`. `null` removes a field inherited through `extends`.",
         "type": "object",
-        "properties": text_fields,
+        "properties": text_field_schemas(),
         "additionalProperties": {
-        "description": "A scalar: string, number or boolean; `null` removes an inherited field.",
-        "type": ["string", "number", "boolean", "null"]
+            "description": "A scalar: string, number or boolean; `null` removes an inherited field.",
+            "type": ["string", "number", "boolean", "null"]
         }
-        })
     }
+);
+
+/// The built-in text fields, which take strings only.
+fn text_field_schemas() -> serde_json::Map<String, Value> {
+    TEXT_FIELDS
+        .into_iter()
+        .map(|name| {
+            let description = match name {
+                "description" => "The built-in description (text): a string; quote numbers and booleans to send them as text.",
+                _ => "The built-in additional information (text): a string; quote numbers and booleans to send them as text.",
+            };
+            (
+                name.to_string(),
+                json!({ "description": description, "type": ["string", "null"] }),
+            )
+        })
+        .collect()
 }

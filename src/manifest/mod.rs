@@ -7,6 +7,9 @@
 
 pub mod diagnostic;
 mod document;
+// Only the schema generator reads it: documents are checked against the generated schema and
+// read with their positions by `document`.
+#[cfg(test)]
 mod document_file;
 pub mod emit;
 mod extends;
@@ -25,6 +28,7 @@ use serde_json::Value;
 use crate::kind::Kind;
 
 pub use diagnostic::{Diagnostic, Origin, Report, Sources};
+#[cfg(test)]
 pub(crate) use document_file::DocumentFile;
 pub use schema::{DOCUMENT_SCHEMA, PROJECT_SCHEMA, SIM_OPTIONS_SCHEMA};
 pub(crate) use walk::{exclude_glob, find_files};
@@ -207,12 +211,13 @@ pub(crate) fn sort_by_position(diagnostics: &mut [Diagnostic], files: &[PathBuf]
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::fs;
     use std::path::Path;
 
-    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    /// Writes `text` to `name` under `dir`, creating directories; the path written.
+    pub(crate) fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let path = dir.join(name);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).expect("create directories");

@@ -21,6 +21,45 @@ pub const PROJECT_SCHEMA: &str = include_str!("../../schemas/project.schema.json
 /// The schema of the simulator's faults file (`schemas/sim-options.schema.json`).
 pub const SIM_OPTIONS_SCHEMA: &str = include_str!("../../schemas/sim-options.schema.json");
 
+/// Declares a unit struct that stands for its JSON Schema, written out as JSON: for the parts of
+/// a format serde attributes cannot describe (a choice of types, a constant, properties from a
+/// table). `inline` puts the schema where it is used instead of under `$defs`.
+///
+/// ```ignore
+/// schema_type!(
+///     /// A display name or a numeric id.
+///     pub(crate) inline NameOrId = { "type": ["string", "integer"] }
+/// );
+/// ```
+macro_rules! schema_type {
+    ($(#[$meta:meta])* $visibility:vis inline $name:ident = $schema:tt) => {
+        $crate::manifest::schema::schema_type!(@define $(#[$meta])* $visibility $name, true, $schema);
+    };
+    ($(#[$meta:meta])* $visibility:vis $name:ident = $schema:tt) => {
+        $crate::manifest::schema::schema_type!(@define $(#[$meta])* $visibility $name, false, $schema);
+    };
+    (@define $(#[$meta:meta])* $visibility:vis $name:ident, $inline:expr, $schema:tt) => {
+        $(#[$meta])*
+        #[derive(Default)]
+        $visibility struct $name;
+
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                $inline
+            }
+
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!($schema)
+            }
+        }
+    };
+}
+pub(crate) use schema_type;
+
 /// Which embedded schema to validate against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SchemaName {
