@@ -1253,7 +1253,7 @@ mod tests {
             fields: fields
                 .iter()
                 .map(|(column, value)| ResolvedField {
-                    column: column.clone(),
+                    column: column.clone().into(),
                     declared_name: column.label.clone(),
                     value: normalize::desired(column, value).unwrap(),
                 })
@@ -1273,7 +1273,7 @@ mod tests {
             id,
             template: Some("Phishing".into()),
             created_by: Some("api".into()),
-            fields: map,
+            fields: map.into(),
         }
     }
 

@@ -204,7 +204,7 @@ impl Session {
                     .iter()
                     .find(|column| column.label == DEFAULT_OWNERSHIP_LABEL)
                 {
-                    Some(column) => column.clone(),
+                    Some(column) => Column::clone(column),
                     None => return Ok(None),
                 },
             };
