@@ -1,5 +1,7 @@
 //! The tenant's catalog: incident templates and column definitions, mapping names and ids both ways.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 
 use crate::kind::Kind;
@@ -135,24 +137,34 @@ pub fn closest_names<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) 
 }
 
 /// Every column of one kind.
+///
+/// Each column is held once, behind an [`Arc`]: resolved fields refer to it instead of copying it
+/// with its options into every declared object.
 #[derive(Debug, Clone, Default)]
 pub struct Columns {
-    columns: Vec<Column>,
+    columns: Vec<Arc<Column>>,
 }
 
 impl Columns {
     /// Wraps column definitions as fetched.
     pub fn new(columns: Vec<Column>) -> Self {
-        Columns { columns }
+        Columns {
+            columns: columns.into_iter().map(Arc::new).collect(),
+        }
     }
 
     /// All columns, in server order.
-    pub fn all(&self) -> &[Column] {
+    pub fn all(&self) -> &[Arc<Column>] {
         &self.columns
     }
 
     /// The column a document names, by API name first, then by label (exact, then ignoring case).
     pub fn find(&self, name: &str) -> Option<&Column> {
+        self.find_shared(name).map(|column| &**column)
+    }
+
+    /// Like [`Columns::find`], as the shared column, for values that keep referring to it.
+    pub fn find_shared(&self, name: &str) -> Option<&Arc<Column>> {
         self.columns
             .iter()
             .find(|column| column.field == name)
@@ -166,7 +178,12 @@ impl Columns {
 
     /// Like [`Columns::find`], with an error listing the closest names when nothing matches.
     pub fn resolve(&self, kind: Kind, name: &str) -> Result<&Column, UnknownName> {
-        self.find(name).ok_or_else(|| UnknownName {
+        self.resolve_shared(kind, name).map(|column| &**column)
+    }
+
+    /// Like [`Columns::resolve`], as the shared column, for values that keep referring to it.
+    pub fn resolve_shared(&self, kind: Kind, name: &str) -> Result<&Arc<Column>, UnknownName> {
+        self.find_shared(name).ok_or_else(|| UnknownName {
             what: format!("{} field", kind.noun()),
             name: name.to_string(),
             closest: closest_names(

@@ -24,7 +24,11 @@ pub struct Observed {
 impl Observed {
     /// Records an object found under a key (objects under one key are kept ordered by id).
     pub fn insert(&mut self, kind: Kind, key: &str, object: RemoteObject) {
-        let objects = self.by_key.entry((kind, key.to_string())).or_default();
+        // Room for one: a key is usually carried by one object, and a plan keeps a vector a key.
+        let objects = self
+            .by_key
+            .entry((kind, key.to_string()))
+            .or_insert_with(|| Vec::with_capacity(1));
         let at = objects.partition_point(|existing| existing.id < object.id);
         objects.insert(at, object);
     }

@@ -28,7 +28,7 @@ pub use credential::{Credential, Secret};
 pub use endpoints::{Endpoints, Operation};
 pub use error::ClientError;
 pub use limiter::{Limiter, DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUESTS_PER_SECOND};
-pub use remote::RemoteObject;
+pub use remote::{Fields, RemoteObject};
 pub use retry::RetryPolicy;
 pub use target::Target;
 
@@ -186,14 +186,14 @@ impl Client {
         let body = self
             .send(Operation::IncidentTemplates, Method::GET, None, None)
             .await?;
-        parse(Operation::IncidentTemplates, body)
+        decode(Operation::IncidentTemplates, &body)
     }
 
     /// `GET incidents/columns/` or `GET triage/columns/`.
     pub async fn columns(&self, kind: Kind) -> Result<Vec<Column>, ClientError> {
         let operation = Operation::columns(kind);
         let body = self.send(operation, Method::GET, None, None).await?;
-        parse(operation, body)
+        decode(operation, &body)
     }
 
     /// The page size searches of `kind` use: the configured one, or the server's cap once found.
@@ -242,16 +242,9 @@ impl Client {
             let body = self
                 .send(operation, Method::POST, None, Some(&request))
                 .await?;
-            let Value::Array(items) = body else {
-                return Err(ClientError::InvalidResponse {
-                    operation,
-                    message: format!("expected a JSON array, found {}", remote::type_name(&body)),
-                });
-            };
-            let objects = items
-                .iter()
-                .map(|item| object(operation, item))
-                .collect::<Result<Vec<_>, _>>()?;
+            // Straight from the bytes into objects, the body dropped as soon as they are made.
+            let remote::Page(objects) = decode(operation, &body)?;
+            drop(body);
             let ids: Vec<u64> = objects.iter().map(|object| object.id).collect();
             let count = objects.len();
             received += count as u64;
@@ -366,14 +359,16 @@ impl Client {
             .send(operation, Method::POST, None, Some(&request))
             .await
         {
-            Ok(Value::Array(items)) => {
-                self.paging_of(kind).record(page_size, items.len());
-                tracing::debug!(
-                    "{operation}: a page of every object carrying a key held {} of {page_size}",
-                    items.len()
-                );
-            }
-            Ok(_) => {}
+            Ok(body) => match decode::<remote::Count>(operation, &body) {
+                Ok(remote::Count(Some(count))) => {
+                    self.paging_of(kind).record(page_size, count);
+                    tracing::debug!(
+                        "{operation}: a page of every object carrying a key held {count} of {page_size}"
+                    );
+                }
+                Ok(remote::Count(None)) => {}
+                Err(error) => tracing::debug!("{operation}: the discovery search failed: {error}"),
+            },
             Err(error) => tracing::debug!("{operation}: the discovery search failed: {error}"),
         }
     }
@@ -382,7 +377,7 @@ impl Client {
     pub async fn get(&self, kind: Kind, id: u64) -> Result<RemoteObject, ClientError> {
         let operation = Operation::get(kind);
         let body = self.send(operation, Method::GET, Some(id), None).await?;
-        object(operation, &body)
+        decode(operation, &body)
     }
 
     /// `POST incidents/` (with a template) or `POST triage/`.
@@ -401,7 +396,7 @@ impl Client {
         let body = self
             .send(operation, Method::POST, None, Some(&Value::Object(request)))
             .await?;
-        object(operation, &body)
+        decode(operation, &body)
     }
 
     /// `PUT incidents/{id}/` or `PUT triage/{id}/` with only the given fields.
@@ -416,19 +411,20 @@ impl Client {
         let body = self
             .send(operation, Method::PUT, Some(id), Some(&request))
             .await?;
-        object(operation, &body)
+        decode(operation, &body)
     }
 
     /// Sends a request, retrying what may be retried (see [`retry`]), and turns every non-2xx
-    /// answer into a typed error. The first retry of each operation is reported on stderr
-    /// without `-v`, so that a slow or failing tenant never leaves a run silent.
+    /// answer into a typed error; a 2xx answer's body is returned as read (at most
+    /// `max_response_bytes`), for [`decode`]. The first retry of each operation is reported on
+    /// stderr without `-v`, so that a slow or failing tenant never leaves a run silent.
     async fn send(
         &self,
         operation: Operation,
         method: Method,
         id: Option<u64>,
         body: Option<&Value>,
-    ) -> Result<Value, ClientError> {
+    ) -> Result<Vec<u8>, ClientError> {
         let first = Instant::now();
         let policy = &self.options.retry;
         let mut attempt = 0u32;
@@ -517,7 +513,7 @@ impl Client {
         method: &Method,
         id: Option<u64>,
         body: Option<&Value>,
-    ) -> Result<Value, Failed> {
+    ) -> Result<Vec<u8>, Failed> {
         let final_error = |error| Failed {
             error,
             retryable: false,
@@ -615,15 +611,7 @@ impl Client {
                 }
                 Err(error) => return Err(lost(&error, true)),
             };
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return Ok(Value::Null);
-            }
-            return serde_json::from_slice(&bytes).map_err(|error| {
-                final_error(ClientError::InvalidResponse {
-                    operation,
-                    message: format!("the body is not JSON ({error})"),
-                })
-            });
+            return Ok(bytes);
         }
         // An error answer only needs its message: read the start of it, never a flood.
         let text = match read_body(&mut response, MAX_ERROR_BODY_BYTES).await {
@@ -713,19 +701,24 @@ struct Failed {
     throttled: bool,
 }
 
-fn parse<T: serde::de::DeserializeOwned>(
+/// A 2xx answer's body as `T`, read straight from its bytes; an empty body reads as `null`.
+fn decode<T: serde::de::DeserializeOwned>(
     operation: Operation,
-    body: Value,
+    body: &[u8],
 ) -> Result<T, ClientError> {
-    serde_json::from_value(body).map_err(|error| ClientError::InvalidResponse {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"null"
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|error| ClientError::InvalidResponse {
         operation,
-        message: error.to_string(),
+        message: if error.is_data() {
+            error.to_string()
+        } else {
+            format!("the body is not JSON ({error})")
+        },
     })
-}
-
-fn object(operation: Operation, body: &Value) -> Result<RemoteObject, ClientError> {
-    RemoteObject::from_json(body)
-        .map_err(|message| ClientError::InvalidResponse { operation, message })
 }
 
 /// The most characters of a server's message kept, after scrubbing.

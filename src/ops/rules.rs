@@ -117,7 +117,7 @@ pub fn ownership(
                 .iter()
                 .find(|column| column.label == DEFAULT_OWNERSHIP_LABEL)
             {
-                Some(column) => column.clone(),
+                Some(column) => Column::clone(column),
                 None => return Ok(None),
             },
         };

@@ -86,7 +86,7 @@ pub(super) fn desired(key: &str, fields: &[(Column, Value)]) -> ResolvedObject {
         fields: fields
             .iter()
             .map(|(column, value)| ResolvedField {
-                column: column.clone(),
+                column: column.clone().into(),
                 declared_name: column.label.clone(),
                 value: normalize::desired(column, value).unwrap(),
             })
@@ -106,7 +106,7 @@ pub(super) fn live(id: u64, key: &str, fields: &[(&str, Value)]) -> RemoteObject
         id,
         template: Some("Phishing".into()),
         created_by: Some("api".into()),
-        fields: map,
+        fields: map.into(),
     }
 }
 

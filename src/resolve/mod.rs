@@ -4,6 +4,7 @@
 //! at once, before anything is searched or written.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::catalog::{Catalog, Column, Template};
 use crate::kind::Kind;
@@ -61,8 +62,9 @@ impl Identity {
 /// A declared field, checked and converted.
 #[derive(Debug, Clone)]
 pub struct ResolvedField {
-    /// The column it names.
-    pub column: Column,
+    /// The column it names, shared with the catalog (one copy of its options per run, not one per
+    /// declared field).
+    pub column: Arc<Column>,
     /// The name as the document wrote it (`Business unit` or `opt_3`).
     pub declared_name: String,
     /// The value in comparable form and as written.
@@ -251,7 +253,7 @@ fn resolve_object(
     let mut seen: BTreeMap<String, &Origin> = BTreeMap::new();
     let mut fields = Vec::with_capacity(object.fields.len());
     for field in &object.fields {
-        let column = match columns.resolve(object.kind, &field.name) {
+        let column = match columns.resolve_shared(object.kind, &field.name) {
             Ok(column) => column,
             Err(error) => {
                 let mut found = diagnostic(&field.name_origin, error.to_string(), "unknown field");
@@ -305,7 +307,7 @@ fn resolve_object(
         // what is sent is exactly what the file says.
         match normalize::desired_as_written(column, &field.value, field.written.as_deref()) {
             Ok(value) => fields.push(ResolvedField {
-                column: column.clone(),
+                column: Arc::clone(column),
                 declared_name: field.name.clone(),
                 value,
             }),
