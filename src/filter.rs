@@ -5,7 +5,6 @@
 
 use std::fmt;
 
-
 /// What a field name may be written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldSyntax {

@@ -42,8 +42,8 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
     let selection = super::selection(&args.selection)?;
     let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
     let lifecycle = settings::lifecycle(&args.lifecycle, &config);
-    let manifest = manifest::load(&args.paths, &config.load_options())
-        .map_err(Error::Diagnostics)?;
+    let manifest =
+        manifest::load(&args.paths, &config.load_options()).map_err(Error::Diagnostics)?;
     let _ = super::warn_unused_patterns(printer, &selection, &manifest);
     let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
     let view = View {

@@ -16,8 +16,8 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     let selection = super::selection(&args.selection)?;
     let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
     let lifecycle = settings::lifecycle(&args.lifecycle, &config);
-    let manifest = manifest::load(&args.paths, &config.load_options())
-        .map_err(Error::Diagnostics)?;
+    let manifest =
+        manifest::load(&args.paths, &config.load_options()).map_err(Error::Diagnostics)?;
     let unused = super::warn_unused_patterns(printer, &selection, &manifest);
     if args.expect_no_changes && unused.iter().any(|pattern| pattern.starts_with("--target")) {
         // A mistyped target would select nothing and pass the drift check forever.

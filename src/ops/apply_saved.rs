@@ -221,8 +221,7 @@ async fn fill_sensitive_writes(
     fresh: &mut Vec<ObjectPlan>,
     report: &mut ApplyReport,
 ) -> Result<()> {
-    let manifest = manifest::load(paths, &config.load_options())
-        .map_err(Error::Diagnostics)?;
+    let manifest = manifest::load(paths, &config.load_options()).map_err(Error::Diagnostics)?;
     let identity = rules::identity(config, tenant.catalog())?;
     let options = rules::plan_options(config, lifecycle, tenant.catalog(), &identity)?;
     let desired = rules::desired(&manifest, tenant.catalog(), &identity, &options.sensitive)?;

@@ -21,8 +21,7 @@ pub struct Validated {
 
 /// Loads every document under `paths` and checks `moved:` against them.
 pub fn validate(paths: &[PathBuf], config: &ProjectConfig) -> Result<Validated> {
-    let manifest =
-        manifest::load(paths, &config.load_options()).map_err(Error::Diagnostics)?;
+    let manifest = manifest::load(paths, &config.load_options()).map_err(Error::Diagnostics)?;
     // `moved:` names keys of the documents: checked here too, with no network.
     rules::resolve_moves(config, &manifest)?;
     let incidents = manifest
