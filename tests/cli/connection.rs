@@ -150,7 +150,14 @@ fn a_wrong_base_path_suggests_the_other_dialect() {
         "{}",
         output.stderr
     );
-    snapshot!(output);
+    // The three catalog reads go out together: whichever 404 comes back first is named.
+    snapshot!(
+        output,
+        filters = [(
+            r"v3/(incidents/columns|triage/columns|incident_templates)/",
+            "v3/[CATALOG]/"
+        )]
+    );
 }
 
 /// A one-shot server that answers every request with a 301, as a wrong regional host does.
