@@ -9,7 +9,7 @@ use futures_util::StreamExt as _;
 use crate::client::{Client, ClientError};
 use crate::kind::Kind;
 use crate::normalize::Normalized;
-use crate::observe::Observed;
+use crate::remote::Observed;
 use crate::plan::{Action, Conflict, ConflictReason, ObjectPlan, Plan, PlanOptions};
 use crate::resolve::Identity;
 use crate::scrub::{self, Scrubber};

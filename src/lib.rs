@@ -24,6 +24,7 @@ pub mod ops;
 pub mod plan;
 pub mod plan_json;
 pub mod printer;
+pub mod remote;
 pub mod render;
 pub mod resolve;
 pub mod safe_text;

@@ -432,7 +432,7 @@ fn shown(value: &Value, written: Option<&str>) -> String {
         Value::String(text) => format!("`{}`", value::escaped(text)),
         other => format!(
             "{} `{}`",
-            crate::client::remote::type_name(other),
+            crate::remote::type_name(other),
             written.map_or_else(|| other.to_string(), str::to_string)
         ),
     }

@@ -1,45 +1,19 @@
 //! Reads the live state of the objects a repository declares, by key, with batched searches.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use futures_util::{StreamExt as _, TryStreamExt as _};
 
 use crate::client::{Client, ClientError, RemoteObject};
 use crate::kind::Kind;
 use crate::printer::Progress;
+use crate::remote::Observed;
 
 /// How many keys one search filter holds (`field:"a" OR field:"b" ...`): one less than a page, so
 /// that a complete answer always comes back as a short page and needs no second request, while a
 /// key carried by two objects still shows (the answer then fills the page and the next is read).
 pub fn keys_per_search(page_size: u32) -> usize {
     usize::try_from(page_size.saturating_sub(1).max(1)).unwrap_or(1)
-}
-
-/// Live objects by kind and key; more than one object under a key is a conflict the plan reports.
-#[derive(Debug, Default, Clone)]
-pub struct Observed {
-    by_key: HashMap<(Kind, String), Vec<RemoteObject>>,
-}
-
-impl Observed {
-    /// Records an object found under a key (objects under one key are kept ordered by id).
-    pub fn insert(&mut self, kind: Kind, key: &str, object: RemoteObject) {
-        // Room for one: a key is usually carried by one object, and a plan keeps a vector a key.
-        let objects = self
-            .by_key
-            .entry((kind, key.to_string()))
-            .or_insert_with(|| Vec::with_capacity(1));
-        let at = objects.partition_point(|existing| existing.id < object.id);
-        objects.insert(at, object);
-    }
-
-    /// The objects carrying a key (usually none or one).
-    pub fn get(&self, kind: Kind, key: &str) -> &[RemoteObject] {
-        self.by_key
-            .get(&(kind, key.to_string()))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-    }
 }
 
 pub use crate::filter::escape;

@@ -5,7 +5,6 @@ pub mod endpoints;
 pub mod error;
 pub mod limiter;
 pub mod paging;
-pub mod remote;
 pub mod retry;
 pub mod target;
 pub mod transport;
@@ -28,7 +27,7 @@ pub use credential::{Credential, Secret};
 pub use endpoints::{Endpoints, Operation};
 pub use error::ClientError;
 pub use limiter::{Limiter, DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUESTS_PER_SECOND};
-pub use remote::{Fields, RemoteObject};
+pub use crate::remote::{Fields, RemoteObject};
 pub use retry::RetryPolicy;
 pub use target::Target;
 
@@ -243,7 +242,7 @@ impl Client {
                 .send(operation, Method::POST, None, Some(&request))
                 .await?;
             // Straight from the bytes into objects, the body dropped as soon as they are made.
-            let remote::Page(objects) = decode(operation, &body)?;
+            let crate::remote::Page(objects) = decode(operation, &body)?;
             drop(body);
             let ids: Vec<u64> = objects.iter().map(|object| object.id).collect();
             let count = objects.len();
@@ -359,14 +358,14 @@ impl Client {
             .send(operation, Method::POST, None, Some(&request))
             .await
         {
-            Ok(body) => match decode::<remote::Count>(operation, &body) {
-                Ok(remote::Count(Some(count))) => {
+            Ok(body) => match decode::<crate::remote::Count>(operation, &body) {
+                Ok(crate::remote::Count(Some(count))) => {
                     self.paging_of(kind).record(page_size, count);
                     tracing::debug!(
                         "{operation}: a page of every object carrying a key held {count} of {page_size}"
                     );
                 }
-                Ok(remote::Count(None)) => {}
+                Ok(crate::remote::Count(None)) => {}
                 Err(error) => tracing::debug!("{operation}: the discovery search failed: {error}"),
             },
             Err(error) => tracing::debug!("{operation}: the discovery search failed: {error}"),

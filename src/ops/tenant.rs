@@ -12,7 +12,8 @@ use crate::client::{Client, ClientOptions, Credential, Endpoints, RemoteObject, 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::kind::Kind;
-use crate::observe::{self, Observed};
+use crate::observe;
+use crate::remote::Observed;
 use crate::plan::{Closing, Ownership};
 use crate::plan_json::TargetInfo;
 use crate::printer::Progress;

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::catalog::Column;
-use crate::client::RemoteObject;
+use crate::remote::RemoteObject;
 use crate::kind::Kind;
 use crate::normalize::{self, Normalized};
 

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use crate::catalog::{Catalog, Column};
-use crate::client::RemoteObject;
+use crate::remote::RemoteObject;
 use crate::kind::Kind;
 use crate::normalize::{self, Normalized};
-use crate::observe::Observed;
+use crate::remote::Observed;
 use crate::resolve::{Identity, ResolvedObject};
 
 use super::bookkeeping::{bookkeeping, ownership_basis};

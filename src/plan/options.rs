@@ -3,7 +3,7 @@
 //! ([`Closing`]).
 
 use crate::catalog::{Choice, Column};
-use crate::client::RemoteObject;
+use crate::remote::RemoteObject;
 use crate::kind::Kind;
 use crate::normalize::{self, Normalized};
 use crate::resolve::{FieldNames, Moves};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::catalog::{Catalog, Choice, Column, ColumnType, Columns, Template};
-use crate::client::RemoteObject;
+use crate::remote::RemoteObject;
 use crate::kind::Kind;
 use crate::normalize;
 use crate::resolve::{Identity, ResolvedField, ResolvedObject};

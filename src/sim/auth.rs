@@ -12,7 +12,7 @@ use base64::Engine;
 
 use super::error::unauthorized;
 use super::state::SimState;
-use super::Credentials;
+use super::config::Credentials;
 
 /// Who sent an authenticated request; handlers find it in the request extensions.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,11 +1,46 @@
 //! How a simulator is configured: credentials, state file, latency, read-only mode, the gateway's
 //! limits and the injected faults.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::Credentials;
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+
+/// The credentials the simulator accepts: a bearer token, and/or a Sumo access id + key for
+/// Basic auth (both needed). With none, every request is refused.
+#[derive(Clone, Default)]
+pub struct Credentials {
+    /// Accepted as `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// With `access_key`, accepted as `Authorization: Basic base64(id:key)`.
+    pub access_id: Option<String>,
+    /// With `access_id`, accepted as `Authorization: Basic base64(id:key)`.
+    pub access_key: Option<String>,
+}
+
+impl fmt::Debug for Credentials {
+    /// Shows which credentials are set, never their values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Credentials")
+            .field("token", &redacted(&self.token))
+            .field("access_id", &redacted(&self.access_id))
+            .field("access_key", &redacted(&self.access_key))
+            .finish()
+    }
+}
+
+/// A random token of 43 URL-safe characters, for a simulator started without credentials.
+pub fn generate_token() -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(43)
+        .map(char::from)
+        .collect()
+}
+
 
 /// How the simulator is run. `SimConfig::default()` accepts no credentials and has no state
 /// file, latency, limits or faults; build on it with `..SimConfig::default()`.

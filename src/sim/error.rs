@@ -11,7 +11,7 @@ use rand::distributions::Alphanumeric;
 use rand::Rng;
 use serde_json::json;
 
-use super::RetryAfter;
+use super::config::RetryAfter;
 
 /// An application error: a status and a description saying what was wrong and where.
 #[derive(Debug, Clone, PartialEq, Eq)]

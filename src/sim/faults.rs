@@ -12,8 +12,8 @@ use axum::http::{Method, StatusCode};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::state::lock;
-use super::Faults;
+use super::config::Faults;
+use super::sync::lock;
 
 /// The 5xx statuses a server error fault picks from, uniformly.
 const SERVER_ERROR_STATUSES: [StatusCode; 4] = [

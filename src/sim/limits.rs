@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::state::lock;
+use super::sync::lock;
 
 /// Why a request was refused.
 #[derive(Debug, Clone, Copy, PartialEq)]

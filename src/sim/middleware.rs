@@ -21,7 +21,7 @@ use super::faults::{is_write, Fault};
 use super::limits::Refusal;
 use super::routes::BASE_PATHS;
 use super::state::{Counters, SimState};
-use super::DropKind;
+use super::record::DropKind;
 
 /// The largest request body the simulator reads (a search or a write is a few kilobytes).
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;

@@ -22,15 +22,18 @@ mod filter;
 mod limits;
 mod middleware;
 mod options;
+mod record;
 mod routes;
 mod state;
 mod store;
+mod sync;
 
 pub use config::{
-    is_concurrency_limit, is_fault_rate, is_rate_limit, Faults, Limits, Quirks, RetryAfter,
-    SimConfig,
+    generate_token, is_concurrency_limit, is_fault_rate, is_rate_limit, Credentials, Faults, Limits,
+    Quirks, RetryAfter, SimConfig,
 };
 pub use options::{load_options_file, SimOptions};
+pub use record::{DropKind, RecordedRequest, SimStats};
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -42,8 +45,6 @@ use std::time::Duration;
 
 use axum::middleware::from_fn_with_state;
 use axum::Router;
-use rand::distributions::Alphanumeric;
-use rand::Rng;
 use tokio::sync::{oneshot, watch};
 
 use crate::kind::Kind;
@@ -52,91 +53,6 @@ use state::SimState;
 
 /// How long in-flight requests may take to finish after shutdown was asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
-
-/// The credentials the simulator accepts: a bearer token, and/or a Sumo access id + key for
-/// Basic auth (both needed). With none, every request is refused.
-#[derive(Clone, Default)]
-pub struct Credentials {
-    /// Accepted as `Authorization: Bearer <token>`.
-    pub token: Option<String>,
-    /// With `access_key`, accepted as `Authorization: Basic base64(id:key)`.
-    pub access_id: Option<String>,
-    /// With `access_id`, accepted as `Authorization: Basic base64(id:key)`.
-    pub access_key: Option<String>,
-}
-
-impl fmt::Debug for Credentials {
-    /// Shows which credentials are set, never their values.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redacted = |value: &Option<String>| value.as_ref().map(|_| "<redacted>");
-        f.debug_struct("Credentials")
-            .field("token", &redacted(&self.token))
-            .field("access_id", &redacted(&self.access_id))
-            .field("access_key", &redacted(&self.access_key))
-            .finish()
-    }
-}
-
-/// A random token of 43 URL-safe characters, for a simulator started without credentials.
-pub fn generate_token() -> String {
-    rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(43)
-        .map(char::from)
-        .collect()
-}
-
-/// One HTTP request the simulator received.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedRequest {
-    /// `GET`, `POST`, ...
-    pub method: String,
-    /// The path without query, e.g. `/api/csoar/v3/incidents/search/`.
-    pub path: String,
-    /// The status answered (429 and 5xx included); `0` while the request is still being
-    /// answered, when the client went away before an answer, or when the simulator dropped the
-    /// connection (then `dropped` says so).
-    pub status: u16,
-    /// The request body when it was JSON (writes and searches), for tests that check exactly
-    /// what a client sent.
-    pub body: Option<serde_json::Value>,
-    /// Set when an injected fault dropped the connection instead of answering (`status` is 0).
-    pub dropped: Option<DropKind>,
-}
-
-/// How an injected fault dropped a write's connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DropKind {
-    /// The write was not committed.
-    BeforeCommit,
-    /// The write was committed (and saved to the state file); only the answer was lost.
-    AfterCommit,
-    /// The create is committed later ([`Quirks::late_commits`]), after its answer was lost.
-    CommittedLate,
-}
-
-/// Counters of what the simulator did, cheap to read at any time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SimStats {
-    /// Every request received.
-    pub requests: u64,
-    /// Every 429 answered: `rate_limited` + `concurrency_limited` + injected throttles.
-    pub throttled: u64,
-    /// 429s answered because the requests-per-second limit was reached.
-    pub rate_limited: u64,
-    /// 429s answered because the concurrency limit was reached.
-    pub concurrency_limited: u64,
-    /// Injected 5xx answers.
-    pub server_errors: u64,
-    /// Writes whose connection was dropped without committing them.
-    pub dropped_before_commit: u64,
-    /// Writes committed and then answered by a dropped connection.
-    pub dropped_after_commit: u64,
-    /// API requests admitted and not yet answered.
-    pub in_flight: usize,
-    /// The most API requests ever in flight at once (refused requests never count).
-    pub max_in_flight: usize,
-}
 
 /// A simulator serving on its own thread and tokio runtime; stops when dropped.
 pub struct SimServer {

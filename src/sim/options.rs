@@ -29,12 +29,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::config::{MAX_FAULT_RATE, MIN_CONCURRENCY, MIN_FAULT_RATE};
-use super::{RetryAfter, SimConfig};
+use super::config::{RetryAfter, SimConfig};
 use crate::manifest::diagnostic::did_you_mean;
 use crate::manifest::schema::{self, Problem, ProblemKind, SchemaName};
 use crate::manifest::source::{self, MappingFile};
 use crate::manifest::yaml::{Node, NodeValue};
-use crate::manifest::{Diagnostic, Report};
+use crate::manifest::diagnostic::{Diagnostic, Report};
 
 /// How a faults file is read and named in messages about its shape.
 const FAULTS_FILE: MappingFile = MappingFile {

@@ -4,14 +4,16 @@
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use super::error::ApiError;
 use super::faults::FaultInjector;
 use super::limits::Admission;
 use super::store::Store;
-use super::{Credentials, DropKind, Limits, Quirks, RecordedRequest, SimConfig, SimStats};
+use super::config::{Credentials, Limits, Quirks, SimConfig};
+use super::record::{DropKind, RecordedRequest, SimStats};
+use super::sync::lock;
 
 /// Everything a handler or middleware may need; shared behind an `Arc`. Every lock is held
 /// briefly and never across an `.await`.
@@ -48,14 +50,6 @@ impl Counters {
     pub(crate) fn count(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
     }
-}
-
-/// Locks a mutex even if a panicking thread poisoned it: the data is still consistent because
-/// every change is made on a copy or after validation.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl SimState {

@@ -3,13 +3,18 @@
 //! Answers are deserialized straight from the body's bytes into [`RemoteObject`]s: a search page
 //! of hundreds of objects never exists as one `serde_json::Value` tree besides the objects made
 //! from it, only each field's value does, for as long as its wrapping takes to come off.
+//!
+//! This is the observed-object model the pure plan compares against ([`Observed`]); the client
+//! (`crate::client`) fills it from the network, the plan (`crate::plan`) never needs the network.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
+
+use crate::kind::Kind;
 
 /// An incident or triage item read from the tenant.
 #[derive(Debug, Clone, PartialEq)]
@@ -383,6 +388,33 @@ pub fn type_name(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// Live objects by kind and key; more than one object under a key is a conflict the plan reports.
+#[derive(Debug, Default, Clone)]
+pub struct Observed {
+    by_key: HashMap<(Kind, String), Vec<RemoteObject>>,
+}
+
+impl Observed {
+    /// Records an object found under a key (objects under one key are kept ordered by id).
+    pub fn insert(&mut self, kind: Kind, key: &str, object: RemoteObject) {
+        // Room for one: a key is usually carried by one object, and a plan keeps a vector a key.
+        let objects = self
+            .by_key
+            .entry((kind, key.to_string()))
+            .or_insert_with(|| Vec::with_capacity(1));
+        let at = objects.partition_point(|existing| existing.id < object.id);
+        objects.insert(at, object);
+    }
+
+    /// The objects carrying a key (usually none or one).
+    pub fn get(&self, kind: Kind, key: &str) -> &[RemoteObject] {
+        self.by_key
+            .get(&(kind, key.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 }
 
