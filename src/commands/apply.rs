@@ -59,7 +59,7 @@ pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
         let confirm = (!args.auto_approve).then_some(confirm as ops::apply::Confirm);
         let applied = ops::apply::apply(
             &tenant,
-            &manifest,
+            manifest,
             &config,
             &lifecycle,
             &selection,

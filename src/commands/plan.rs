@@ -43,7 +43,7 @@ pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
                 ));
             }
         }
-        let planned = ops::plan::plan(&tenant, &manifest, &config, &lifecycle, &selection).await?;
+        let planned = ops::plan::plan(&tenant, manifest, &config, &lifecycle, &selection).await?;
         crate::apply::register_sensitive_values(&planned.plan.objects);
         let context = Context {
             target: tenant.target_info(),

@@ -8,11 +8,84 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{IdentityConfig, Limits, LockConfig, PruneMode};
 use crate::dialect::{Dialect, REGIONS};
 use crate::kind::Kind;
 use crate::manifest::schema::schema_type;
 use crate::operations::Operation;
+
+/// What plan and apply do with objects in `prune_scope` whose key is no longer declared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PruneMode {
+    /// List them as no longer declared; change nothing.
+    #[default]
+    Keep,
+    /// Close them: closed status and a closing note. Never delete.
+    Close,
+}
+
+/// A field of each kind (API name or label), as `identity:` and `ownership:` name them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// Incident field (API name such as `opt_2`, or label).
+    #[schemars(with = "String", length(min = 1))]
+    pub incident: Option<String>,
+    /// Triage field (API name or label).
+    #[schemars(with = "String", length(min = 1))]
+    pub triage: Option<String>,
+}
+
+/// Paging and request limits.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Search page size, 1 to 500.
+    #[schemars(with = "u32", range(min = 1, max = 500))]
+    pub page_size: Option<u32>,
+    /// Most requests started per second.
+    #[schemars(with = "f64", extend("exclusiveMinimum" = 0))]
+    pub requests_per_second: Option<f64>,
+    /// Most requests in flight at once.
+    #[schemars(with = "u32", range(min = 1, max = u32::MAX))]
+    pub max_concurrency: Option<u32>,
+    /// How long one request may be retried (429, 502, 503, 504, connection failures) before soarform gives up on it. Default 120.
+    #[schemars(with = "f64", range(min = 0))]
+    pub retry_seconds: Option<f64>,
+    /// The largest answer soarform reads, in MiB; a larger one stops the command with an error naming the endpoint. Default 64.
+    #[schemars(with = "f64", extend("exclusiveMinimum" = 0))]
+    pub max_response_mb: Option<f64>,
+    /// The most objects one search may return before soarform takes the server for one whose pages never end. Default 1000000.
+    #[schemars(with = "u64", range(min = 1))]
+    pub max_search_objects: Option<u64>,
+    /// How long a create whose answer was lost is searched for (the server may commit it late) before it is sent again. Default 15.
+    #[schemars(with = "f64", range(min = 0))]
+    pub create_settle_seconds: Option<f64>,
+}
+
+/// `lock:` of soarform.yaml: where `apply` keeps its lease. Every part is optional.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct LockConfig {
+    /// The kind of the lease object. Default `Incident`.
+    #[schemars(with = "crate::kind::Kind")]
+    pub kind: Option<crate::kind::Kind>,
+    /// The key of the lease object, written into the identity field like any key. Default `soarform/lock`.
+    #[schemars(with = "String", length(min = 1))]
+    pub key: Option<String>,
+    /// The text field (API name or label) holding the lease record: holder, start and expiry. Default `description` for incidents; required for triage items.
+    #[schemars(with = "String", length(min = 1))]
+    pub field: Option<String>,
+    /// Incidents: the template (name or id) the lease object is created with. Default: the tenant's first template.
+    #[schemars(with = "NameOrId")]
+    pub template: Option<Value>,
+    /// How long a lease lasts unless its holder renews it; a holder that died is overtaken once it expired. Default 300, at most 86400 (a record expiring further ahead is taken for a hand edit and holds nothing).
+    #[schemars(with = "f64", range(min = 5, max = 86400))]
+    pub ttl_seconds: Option<f64>,
+    /// How long soarform waits after writing the lease before reading it back to see whether it won (at least 0.1: without a wait the read-back proves nothing). Default 2.
+    #[schemars(with = "f64", range(min = 0.1))]
+    pub settle_seconds: Option<f64>,
+}
 
 /// Optional project settings at the repository root. Never credentials: those come from `SOARFORM_TOKEN`, `SUMO_ACCESS_ID` + `SUMO_ACCESS_KEY`, or `--token-file`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]

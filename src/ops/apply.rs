@@ -70,7 +70,7 @@ pub enum Applied {
 #[allow(clippy::too_many_arguments)]
 pub async fn apply(
     tenant: &Tenant,
-    manifest: &Manifest,
+    manifest: Manifest,
     config: &ProjectConfig,
     lifecycle: &Lifecycle,
     selection: &Selection,

@@ -13,6 +13,15 @@ use crate::plan::{Closing, Moves, Ownership, PlanOptions};
 use crate::resolve::{self, FieldNames, Identity, ResolvedObject};
 use crate::select::Scope;
 
+/// An error about the soarform.yaml setting at `path`: a diagnostic at its position when it was
+/// written in the file, a plain error with `help` as its hint when it is a default.
+fn setting_error(config: &ProjectConfig, path: &str, message: String, help: &str) -> Error {
+    match config.report_at(path, message.clone(), help) {
+        Some(report) => Error::Diagnostics(report),
+        None => Error::with_hint(message, help),
+    }
+}
+
 /// What the command line says about the lifecycle, over `prune:` and `adopt:` of soarform.yaml.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lifecycle {
@@ -44,7 +53,7 @@ pub fn identity(config: &ProjectConfig, catalog: &Catalog) -> Result<Identity> {
         config.identity.triage.as_deref(),
     )
     .map_err(|(kind, message)| {
-        config.error_at(
+        setting_error(config, 
             &format!("identity.{}", setting_kind(kind)),
             message,
             "fix `identity:` in soarform.yaml",
@@ -106,7 +115,7 @@ pub fn ownership(
         let columns = catalog.columns(kind);
         let column = match configured {
             Some(name) => columns.resolve(kind, name).cloned().map_err(|error| {
-                config.error_at(
+                setting_error(config, 
                     &format!("ownership.{}", setting_kind(kind)),
                     format!("the ownership field of {}s: {error}", kind.noun()),
                     hint,
@@ -123,7 +132,7 @@ pub fn ownership(
         };
         // soarform writes the text `soarform` into it, and the key lives in the identity field.
         if !is_text(&column) || column.field == identity.column(kind).field {
-            return Err(config.error_at(
+            return Err(setting_error(config, 
                 &format!("ownership.{}", setting_kind(kind)),
                 format!(
                     "`{}` cannot record ownership of {}s: it must be a text field other than the identity field",
@@ -224,7 +233,7 @@ pub fn closing(
     }
     .cloned()
     .ok_or_else(|| {
-        config.error_at(
+        setting_error(config, 
             &format!("closing.{}.status", setting_kind(kind)),
             format!(
                 "the closed status `{}` of {}s is not an option of `{}`; options: {}",
@@ -255,7 +264,7 @@ pub fn closing(
     let note_field = columns
         .resolve(kind, &note_name)
         .map_err(|error| {
-            config.error_at(
+            setting_error(config, 
                 &format!("closing.{}.note_field", setting_kind(kind)),
                 format!("the closing-note field of {}s: {error}", kind.noun()),
                 hint,
@@ -268,7 +277,7 @@ pub fn closing(
             .iter()
             .any(|column| column.field == note_field.field)
     {
-        return Err(config.error_at(
+        return Err(setting_error(config, 
             &format!("closing.{}.note_field", setting_kind(kind)),
             format!(
                 "`{}` cannot receive the closing note of {}s: it must be a text field other than the identity and ownership fields",
@@ -323,14 +332,14 @@ pub fn lease_spec(config: &ProjectConfig, catalog: &Catalog) -> Result<LeaseSpec
         )),
     };
     let record = columns.resolve(kind, &field_name).map_err(|error| {
-        config.error_at(
+        setting_error(config, 
             "lock.field",
             format!("the field holding the apply lease: {error}"),
             hint,
         )
     })?;
     if !is_text(record) || record.field == identity.column(kind).field {
-        return Err(config.error_at(
+        return Err(setting_error(config, 
             "lock.field",
             format!(
                 "`{}` cannot hold the apply lease: it must be a text field other than the identity field",
@@ -364,7 +373,7 @@ pub fn lease_spec(config: &ProjectConfig, catalog: &Catalog) -> Result<LeaseSpec
                 catalog
                     .template(&reference)
                     .map_err(|error| {
-                        config.error_at(
+                        setting_error(config, 
                             "lock.template",
                             format!("the template of the apply lease: {error}"),
                             hint,
@@ -384,7 +393,7 @@ pub fn lease_spec(config: &ProjectConfig, catalog: &Catalog) -> Result<LeaseSpec
         .clone()
         .unwrap_or_else(|| crate::config::DEFAULT_LOCK_KEY.to_string());
     if !crate::manifest::is_valid_key(&key) {
-        return Err(config.error_at(
+        return Err(setting_error(config, 
             "lock.key",
             format!(
                 "`{key}` cannot be the key of the apply lease: keys match `{}`",
