@@ -23,11 +23,11 @@ use serde_json::{json, Map, Value};
 use crate::catalog::{Column, Template};
 use crate::kind::Kind;
 
+pub use crate::remote::{Fields, RemoteObject};
 pub use credential::{Credential, Secret};
 pub use endpoints::{Endpoints, Operation};
 pub use error::ClientError;
 pub use limiter::{Limiter, DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUESTS_PER_SECOND};
-pub use crate::remote::{Fields, RemoteObject};
 pub use retry::RetryPolicy;
 pub use target::Target;
 

@@ -368,6 +368,36 @@ pub(crate) fn one_of<S: AsRef<str>>(values: &[S], conjunction: &str) -> String {
     }
 }
 
+/// Text with every control character escaped (`\t`, `\n`, `\r`, `\u{1b}`), safe to print.
+pub fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            other if other.is_control() => out.extend(other.escape_unicode()),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Problems without a file first, then by file (in load order) and offset.
+pub(crate) fn sort_by_position(diagnostics: &mut [Diagnostic], files: &[PathBuf]) {
+    diagnostics.sort_by_key(|diagnostic| match &diagnostic.origin {
+        None => (0, 0, 0),
+        Some(origin) => (
+            1,
+            files
+                .iter()
+                .position(|file| *file == origin.file)
+                .unwrap_or(usize::MAX),
+            origin.offset,
+        ),
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,10 +7,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use serde_json::Value;
 
 use super::diagnostic::{did_you_mean, one_of, Diagnostic, Origin};
+use super::model::{NamedField, TemplateRef, KEY_PATTERN, MAX_KEY_LENGTH};
 use super::schema::{self, Problem, ProblemKind, SchemaName};
 use super::value;
 use super::yaml::{Document, Node, NodeValue};
-use super::{NamedField, TemplateRef, KEY_PATTERN, MAX_KEY_LENGTH};
 use crate::kind::Kind;
 
 /// The `kind:` values a document may have.

@@ -9,8 +9,8 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Value};
 
 use super::document::{KINDS, TEXT_FIELDS};
+use super::model::{KEY_PATTERN, MAX_KEY_LENGTH};
 use super::schema::schema_type;
-use super::{KEY_PATTERN, MAX_KEY_LENGTH};
 
 /// One YAML document of a soarform repository: an `Incident` or a `TriageItem` that should exist
 /// in Cloud SOAR, or a local `Template` that other documents `extends`. A file may hold several

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::diagnostic::{closest, Diagnostic, Origin};
 use super::document::{Declaration, DeclarationKind, WrittenField};
-use super::{DesiredField, DesiredObject, NamedField, TemplateRef};
+use super::model::{DesiredField, DesiredObject, NamedField, TemplateRef};
 use crate::kind::Kind;
 
 /// What a template contributes once its own `extends` are merged.

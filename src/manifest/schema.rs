@@ -370,7 +370,7 @@ pub(crate) fn describe_path(path: &[String]) -> String {
 pub(crate) fn show_value(node: &Node) -> String {
     match &node.value {
         super::yaml::NodeValue::Scalar(Value::String(text)) => {
-            format!("`{}`", super::value::escaped(text))
+            format!("`{}`", super::diagnostic::escaped(text))
         }
         super::yaml::NodeValue::Scalar(Value::Null) => "null".to_string(),
         // As written: `0042`, not the `42` YAML reads it as.

@@ -178,20 +178,7 @@ pub fn control_character(text: &str) -> Option<(char, usize)> {
     None
 }
 
-/// Text with every control character escaped (`\t`, `\n`, `\r`, `\u{1b}`), safe to print.
-pub fn escaped(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            other if other.is_control() => out.extend(other.escape_unicode()),
-            other => out.push(other),
-        }
-    }
-    out
-}
+pub(crate) use super::diagnostic::escaped;
 
 /// `Ok` unless the instant has a 60th second (`23:59:60`) that is not a real leap second: the
 /// second after 23:59:59 UTC on one of the [`LEAP_SECOND_DATES`], in any offset

@@ -1,13 +1,12 @@
 //! Finding the desired-state files under the paths given, and reading them within limits.
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
-use super::diagnostic::{line_column, Diagnostic, Origin};
+use super::diagnostic::Diagnostic;
 
 /// Glob patterns of files and directories skipped while walking directories (`exclude:` in
 /// `soarform.yaml`), matched against each entry's path relative to a base directory, with `/`
@@ -318,111 +317,6 @@ fn tidy(path: &Path) -> PathBuf {
     }
 }
 
-/// Why a file could not be used as text.
-#[derive(Debug)]
-pub(crate) struct ReadFailure {
-    pub diagnostic: Box<Diagnostic>,
-    /// The text to quote for the diagnostic (for a file that is not UTF-8: the valid prefix and
-    /// the rest decoded lossily, so that offsets up to the error are exact).
-    pub text: Option<String>,
-}
-
-/// Reads `path` as UTF-8 text, refusing files over `max_bytes` before reading them (the size is
-/// checked from the metadata, then the read itself is bounded, for files that lie about their
-/// size such as devices and files still growing).
-pub(crate) fn read_text(path: &Path, max_bytes: u64) -> Result<String, ReadFailure> {
-    let failure = |diagnostic: Diagnostic| ReadFailure {
-        diagnostic: Box::new(diagnostic),
-        text: None,
-    };
-    let cannot_read = |error: io::Error| {
-        failure(Diagnostic::new(format!(
-            "cannot read `{}`: {error}",
-            path.display()
-        )))
-    };
-    let too_large = |size: Option<u64>| {
-        let size = size.map_or_else(String::new, |size| format!(" {},", human_size(size)));
-        failure(
-            Diagnostic::new(format!(
-                "`{}` is{size} over the {} limit",
-                path.display(),
-                human_size(max_bytes)
-            ))
-            .with_help("soarform files are small: check the path, or split the file"),
-        )
-    };
-
-    let file = File::open(path).map_err(cannot_read)?;
-    let metadata = file.metadata().map_err(cannot_read)?;
-    if metadata.is_dir() {
-        return Err(failure(Diagnostic::new(format!(
-            "`{}` is a directory",
-            path.display()
-        ))));
-    }
-    if metadata.len() > max_bytes {
-        return Err(too_large(Some(metadata.len())));
-    }
-    let mut bytes = Vec::new();
-    file.take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(cannot_read)?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(too_large(None));
-    }
-    String::from_utf8(bytes).map_err(|error| {
-        let valid_up_to = error.utf8_error().valid_up_to();
-        let bytes = error.into_bytes();
-        let bad_byte = bytes.get(valid_up_to).copied().unwrap_or_default();
-        // The prefix is valid, so offsets into it are exact; the rest is only for display.
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let (line, column) = line_column(&text, valid_up_to);
-        let origin = Origin {
-            file: path.to_path_buf(),
-            line,
-            column,
-            offset: valid_up_to,
-            len: 1,
-        };
-        ReadFailure {
-            diagnostic: Box::new(Diagnostic::at(
-                origin,
-                format!(
-                    "`{}` is not valid UTF-8: invalid byte `0x{bad_byte:02x}` at byte offset {valid_up_to}",
-                    path.display()
-                ),
-            )
-            .with_label("not UTF-8")
-            .with_help("save the file as UTF-8")),
-            text: Some(text),
-        }
-    })
-}
-
-/// `8 MiB`, `2.0 GiB`, `512 bytes`.
-pub(crate) fn human_size(bytes: u64) -> String {
-    const KIB: u64 = 1024;
-    const MIB: u64 = 1024 * KIB;
-    const GIB: u64 = 1024 * MIB;
-    let whole_or_tenths = |unit: u64, name: &str| {
-        if bytes % unit == 0 {
-            format!("{} {name}", bytes / unit)
-        } else {
-            format!("{:.1} {name}", bytes as f64 / unit as f64)
-        }
-    };
-    if bytes >= GIB {
-        whole_or_tenths(GIB, "GiB")
-    } else if bytes >= MIB {
-        whole_or_tenths(MIB, "MiB")
-    } else if bytes >= KIB {
-        whole_or_tenths(KIB, "KiB")
-    } else {
-        format!("{bytes} bytes")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,54 +542,5 @@ mod tests {
             found.diagnostics[0].message,
             "path `does/not/exist` does not exist"
         );
-    }
-
-    #[test]
-    fn refuses_files_over_the_limit_without_reading_them() -> io::Result<()> {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join("big.yaml");
-        let file = File::create(&path)?;
-        // Sparse: 2 GiB that take no space and would take a long time to read.
-        file.set_len(2 * 1024 * 1024 * 1024)?;
-        let Err(failure) = read_text(&path, 8 * 1024 * 1024) else {
-            panic!("a 2 GiB file was read");
-        };
-        let message = &failure.diagnostic.message;
-        assert!(
-            message.contains("is 2 GiB, over the 8 MiB limit"),
-            "{message}"
-        );
-        Ok(())
-    }
-
-    #[test]
-    fn reports_the_byte_offset_of_invalid_utf8() -> io::Result<()> {
-        let dir = tempfile::tempdir()?;
-        let path = dir.path().join("latin1.yaml");
-        fs::write(&path, b"kind: Incident\nkey: caf\xe9\n")?;
-        let Err(failure) = read_text(&path, 1024) else {
-            panic!("invalid UTF-8 was accepted");
-        };
-        let diagnostic = failure.diagnostic;
-        assert!(
-            diagnostic
-                .message
-                .ends_with("is not valid UTF-8: invalid byte `0xe9` at byte offset 23"),
-            "{}",
-            diagnostic.message
-        );
-        let origin = diagnostic
-            .origin
-            .as_ref()
-            .map(|origin| (origin.line, origin.column));
-        assert_eq!(origin, Some((2, 9)));
-        Ok(())
-    }
-
-    #[test]
-    fn formats_sizes() {
-        assert_eq!(human_size(8 * 1024 * 1024), "8 MiB");
-        assert_eq!(human_size(1536), "1.5 KiB");
-        assert_eq!(human_size(12), "12 bytes");
     }
 }

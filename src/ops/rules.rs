@@ -53,7 +53,8 @@ pub fn identity(config: &ProjectConfig, catalog: &Catalog) -> Result<Identity> {
         config.identity.triage.as_deref(),
     )
     .map_err(|(kind, message)| {
-        setting_error(config, 
+        setting_error(
+            config,
             &format!("identity.{}", setting_kind(kind)),
             message,
             "fix `identity:` in soarform.yaml",
@@ -115,7 +116,8 @@ pub fn ownership(
         let columns = catalog.columns(kind);
         let column = match configured {
             Some(name) => columns.resolve(kind, name).cloned().map_err(|error| {
-                setting_error(config, 
+                setting_error(
+                    config,
                     &format!("ownership.{}", setting_kind(kind)),
                     format!("the ownership field of {}s: {error}", kind.noun()),
                     hint,
@@ -233,7 +235,8 @@ pub fn closing(
     }
     .cloned()
     .ok_or_else(|| {
-        setting_error(config, 
+        setting_error(
+            config,
             &format!("closing.{}.status", setting_kind(kind)),
             format!(
                 "the closed status `{}` of {}s is not an option of `{}`; options: {}",
@@ -264,7 +267,8 @@ pub fn closing(
     let note_field = columns
         .resolve(kind, &note_name)
         .map_err(|error| {
-            setting_error(config, 
+            setting_error(
+                config,
                 &format!("closing.{}.note_field", setting_kind(kind)),
                 format!("the closing-note field of {}s: {error}", kind.noun()),
                 hint,
@@ -332,7 +336,8 @@ pub fn lease_spec(config: &ProjectConfig, catalog: &Catalog) -> Result<LeaseSpec
         )),
     };
     let record = columns.resolve(kind, &field_name).map_err(|error| {
-        setting_error(config, 
+        setting_error(
+            config,
             "lock.field",
             format!("the field holding the apply lease: {error}"),
             hint,
@@ -373,7 +378,8 @@ pub fn lease_spec(config: &ProjectConfig, catalog: &Catalog) -> Result<LeaseSpec
                 catalog
                     .template(&reference)
                     .map_err(|error| {
-                        setting_error(config, 
+                        setting_error(
+                            config,
                             "lock.template",
                             format!("the template of the apply lease: {error}"),
                             hint,
@@ -393,7 +399,8 @@ pub fn lease_spec(config: &ProjectConfig, catalog: &Catalog) -> Result<LeaseSpec
         .clone()
         .unwrap_or_else(|| crate::config::DEFAULT_LOCK_KEY.to_string());
     if !crate::manifest::is_valid_key(&key) {
-        return Err(setting_error(config, 
+        return Err(setting_error(
+            config,
             "lock.key",
             format!(
                 "`{key}` cannot be the key of the apply lease: keys match `{}`",

@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use crate::catalog::Column;
-use crate::remote::RemoteObject;
 use crate::kind::Kind;
 use crate::normalize::{self, Normalized};
+use crate::remote::RemoteObject;
 
 use super::model::{FieldChange, ObservedField, OWNER_MARKER};
 use super::options::{Closing, PlanOptions};

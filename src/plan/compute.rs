@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use crate::catalog::{Catalog, Column};
-use crate::remote::RemoteObject;
 use crate::kind::Kind;
 use crate::normalize::{self, Normalized};
 use crate::remote::Observed;
+use crate::remote::RemoteObject;
 use crate::resolve::{Identity, ResolvedObject};
 
 use super::bookkeeping::{bookkeeping, ownership_basis};

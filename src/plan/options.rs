@@ -3,9 +3,9 @@
 //! ([`Closing`]).
 
 use crate::catalog::{Choice, Column};
-use crate::remote::RemoteObject;
 use crate::kind::Kind;
 use crate::normalize::{self, Normalized};
+use crate::remote::RemoteObject;
 use crate::resolve::{FieldNames, Moves};
 
 use super::model::OWNER_MARKER;

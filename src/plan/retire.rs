@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use crate::catalog::Column;
-use crate::remote::RemoteObject;
 use crate::kind::Kind;
 use crate::normalize::{self, Normalized};
+use crate::remote::RemoteObject;
 use crate::resolve::Identity;
 
 use super::bookkeeping::{bookkeeping, ownership_basis};

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::catalog::{Catalog, Choice, Column, ColumnType, Columns, Template};
-use crate::remote::RemoteObject;
 use crate::kind::Kind;
 use crate::normalize;
+use crate::remote::RemoteObject;
 use crate::resolve::{Identity, ResolvedField, ResolvedObject};
 
 use super::options::{Closing, Ownership};

@@ -10,9 +10,9 @@ use axum::response::Response;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+use super::config::Credentials;
 use super::error::unauthorized;
 use super::state::SimState;
-use super::config::Credentials;
 
 /// Who sent an authenticated request; handlers find it in the request extensions.
 #[derive(Debug, Clone, PartialEq, Eq)]

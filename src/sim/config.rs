@@ -41,7 +41,6 @@ pub fn generate_token() -> String {
         .collect()
 }
 
-
 /// How the simulator is run. `SimConfig::default()` accepts no credentials and has no state
 /// file, latency, limits or faults; build on it with `..SimConfig::default()`.
 #[derive(Debug, Clone, Default)]

@@ -19,9 +19,9 @@ use super::connection::Connection;
 use super::error::{injected_server_error, retry_after, too_many_requests, ApiError};
 use super::faults::{is_write, Fault};
 use super::limits::Refusal;
+use super::record::DropKind;
 use super::routes::BASE_PATHS;
 use super::state::{Counters, SimState};
-use super::record::DropKind;
 
 /// The largest request body the simulator reads (a search or a write is a few kilobytes).
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;

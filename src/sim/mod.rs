@@ -29,8 +29,8 @@ mod store;
 mod sync;
 
 pub use config::{
-    generate_token, is_concurrency_limit, is_fault_rate, is_rate_limit, Credentials, Faults, Limits,
-    Quirks, RetryAfter, SimConfig,
+    generate_token, is_concurrency_limit, is_fault_rate, is_rate_limit, Credentials, Faults,
+    Limits, Quirks, RetryAfter, SimConfig,
 };
 pub use options::{load_options_file, SimOptions};
 pub use record::{DropKind, RecordedRequest, SimStats};

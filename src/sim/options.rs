@@ -28,13 +28,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::config::{MAX_FAULT_RATE, MIN_CONCURRENCY, MIN_FAULT_RATE};
 use super::config::{RetryAfter, SimConfig};
+use super::config::{MAX_FAULT_RATE, MIN_CONCURRENCY, MIN_FAULT_RATE};
 use crate::manifest::diagnostic::did_you_mean;
+use crate::manifest::diagnostic::{Diagnostic, Report};
 use crate::manifest::schema::{self, Problem, ProblemKind, SchemaName};
 use crate::manifest::source::{self, MappingFile};
 use crate::manifest::yaml::{Node, NodeValue};
-use crate::manifest::diagnostic::{Diagnostic, Report};
 
 /// How a faults file is read and named in messages about its shape.
 const FAULTS_FILE: MappingFile = MappingFile {

@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use super::config::{Credentials, Limits, Quirks, SimConfig};
 use super::error::ApiError;
 use super::faults::FaultInjector;
 use super::limits::Admission;
-use super::store::Store;
-use super::config::{Credentials, Limits, Quirks, SimConfig};
 use super::record::{DropKind, RecordedRequest, SimStats};
+use super::store::Store;
 use super::sync::lock;
 
 /// Everything a handler or middleware may need; shared behind an `Arc`. Every lock is held

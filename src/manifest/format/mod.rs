@@ -43,10 +43,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::manifest::diagnostic::sort_by_position;
 use crate::manifest::diagnostic::{Diagnostic, Report};
 use crate::manifest::emit::{self, Annotations, CanonicalDocument};
+use crate::manifest::model::LoadOptions;
+use crate::manifest::source::read_text;
 use crate::manifest::yaml::{self, Document, Node, NodeValue};
-use crate::manifest::{document, sort_by_position, walk, LoadOptions};
+use crate::manifest::{document, walk};
 
 use comments::{attach, comments_in_order, places};
 use lex::{find_comments, scan};
@@ -97,7 +100,7 @@ pub fn format_paths(
             formatted.skipped.push(file.clone());
             continue;
         }
-        let (diagnostics, text) = match walk::read_text(file, options.max_file_bytes) {
+        let (diagnostics, text) = match read_text(file, options.max_file_bytes) {
             Ok(text) => match format_text(file, &text) {
                 Ok(None) => {
                     formatted.unchanged.push(file.clone());
