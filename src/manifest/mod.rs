@@ -84,6 +84,7 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Manifest, Report
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::kind::Kind;
     use std::fs;
     use std::path::Path;
 

@@ -134,7 +134,8 @@ pub fn ownership(
         };
         // soarform writes the text `soarform` into it, and the key lives in the identity field.
         if !is_text(&column) || column.field == identity.column(kind).field {
-            return Err(setting_error(config, 
+            return Err(setting_error(
+                config,
                 &format!("ownership.{}", setting_kind(kind)),
                 format!(
                     "`{}` cannot record ownership of {}s: it must be a text field other than the identity field",
@@ -281,7 +282,8 @@ pub fn closing(
             .iter()
             .any(|column| column.field == note_field.field)
     {
-        return Err(setting_error(config, 
+        return Err(setting_error(
+                config,
             &format!("closing.{}.note_field", setting_kind(kind)),
             format!(
                 "`{}` cannot receive the closing note of {}s: it must be a text field other than the identity and ownership fields",
@@ -344,7 +346,8 @@ pub fn lease_spec(config: &ProjectConfig, catalog: &Catalog) -> Result<LeaseSpec
         )
     })?;
     if !is_text(record) || record.field == identity.column(kind).field {
-        return Err(setting_error(config, 
+        return Err(setting_error(
+                config,
             "lock.field",
             format!(
                 "`{}` cannot hold the apply lease: it must be a text field other than the identity field",
