@@ -169,3 +169,53 @@ pub(super) fn scalar_len(rest: &str, value: &str, style: TScalarStyle) -> usize 
         _ => line.trim_end().len(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn char_index_finds_bytes_past_many_checkpoints() {
+        let ascii = "key: value";
+        let index = CharIndex::new(ascii);
+        assert_eq!((index.byte(ascii, 5), index.byte(ascii, 99)), (5, 10));
+        // 600 two-byte characters span three checkpoints; then one ASCII character.
+        let text = format!("{}x", "é".repeat(600));
+        let index = CharIndex::new(&text);
+        assert_eq!(index.byte(&text, 0), 0);
+        assert_eq!(index.byte(&text, 257), 514);
+        assert_eq!(index.byte(&text, 600), 1200);
+        assert_eq!(&text[index.byte(&text, 600)..], "x");
+        assert_eq!(index.byte(&text, 601), text.len());
+        assert_eq!(index.byte(&text, 10_000), text.len());
+    }
+
+    #[test]
+    fn measures_scalars_aliases_and_lines() {
+        assert_eq!(line_len("a: b\r\nc: d"), 4);
+        assert_eq!(line_len("last"), 4);
+        assert_eq!(alias_len("*base, *other]"), 5);
+        assert_eq!(alias_len("*base"), 5);
+        assert_eq!(
+            scalar_len("plain # note\n", "plain", TScalarStyle::Plain),
+            5
+        );
+        assert_eq!(
+            scalar_len(r#""a\"b" # note"#, "a\"b", TScalarStyle::DoubleQuoted),
+            6
+        );
+        assert_eq!(
+            scalar_len("'it''s' # note", "it's", TScalarStyle::SingleQuoted),
+            7
+        );
+        // Not closed on its line (a multi-line scalar): the rest of the line.
+        assert_eq!(
+            scalar_len("\"open\nmore\"", "open more", TScalarStyle::DoubleQuoted),
+            5
+        );
+        assert_eq!(
+            scalar_len("|  \n  text\n", "text\n", TScalarStyle::Literal),
+            1
+        );
+    }
+}
