@@ -11,14 +11,18 @@
 //!
 //! Knobs: `SOARFORM_BENCH_MEMORY_SIZES` (comma-separated incident counts, default
 //! `10000,100000`); `SOARFORM_BENCH_MEMORY_TIMEOUT` (seconds one plan may take before the
-//! benchmark stops waiting for it and reports it unmeasured, default 600).
+//! benchmark stops waiting for it and reports it unmeasured, default 600);
+//! `SOARFORM_BENCH_MEMORY_BASELINE` (the path of another soarform binary, an older build: each
+//! size is then planned by both, against the same simulator, and the table gives the ratio).
 //!
-//! Run: `cargo bench --bench memory`.
+//! Run: `cargo bench --bench memory`, or `benches/memory-baseline.sh REV` to compare with the
+//! release build of an older commit.
 
 mod common;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -131,7 +135,12 @@ struct Measured {
     finished: bool,
 }
 
-fn measure(incidents: usize, timeout: Duration, checks: &mut Checks) -> Measured {
+fn measure(
+    incidents: usize,
+    binaries: &[(&str, PathBuf)],
+    timeout: Duration,
+    checks: &mut Checks,
+) -> Vec<(String, Measured)> {
     let project = common::project();
     let documents: Vec<String> = (0..incidents).map(document).collect();
     common::write_documents(
@@ -161,9 +170,27 @@ fn measure(incidents: usize, timeout: Duration, checks: &mut Checks) -> Measured
         "v3",
         "--detailed-exitcode",
     ];
+    binaries
+        .iter()
+        .map(|(name, binary)| {
+            let measured = run_one(incidents, binary, project.path(), &args, timeout, checks);
+            (name.to_string(), measured)
+        })
+        .collect()
+}
+
+/// One plan by `binary`, measured.
+fn run_one(
+    incidents: usize,
+    binary: &Path,
+    directory: &Path,
+    args: &[&str],
+    timeout: Duration,
+    checks: &mut Checks,
+) -> Measured {
     let started = Instant::now();
     let watchdog = Watchdog::start(timeout);
-    let run = common::soarform(project.path(), &args, Memory::Peak);
+    let run = common::soarform_binary(binary, directory, args, Memory::Peak);
     let elapsed = started.elapsed();
     if watchdog.stop() {
         return Measured {
@@ -177,7 +204,8 @@ fn measure(incidents: usize, timeout: Duration, checks: &mut Checks) -> Measured
     checks.check(
         run.code == 0 && run.stdout.contains(&summary),
         format!(
-            "plan of {incidents} should exit 0 with `{summary}`: {}",
+            "plan of {incidents} by `{}` should exit 0 with `{summary}`: {}",
+            binary.display(),
             run.describe()
         ),
     );
@@ -256,22 +284,45 @@ fn main() {
         "`soarform plan docs --url URL --api v3 --detailed-exitcode` (release build), no added latency",
     );
     table.row("peak memory measured with", common::memory_method());
+    let mut binaries = vec![("this build", support::binary::binary())];
+    if let Ok(baseline) = std::env::var("SOARFORM_BENCH_MEMORY_BASELINE") {
+        table.row(
+            "baseline",
+            format!("`{baseline}` (`SOARFORM_BENCH_MEMORY_BASELINE`)"),
+        );
+        binaries.insert(0, ("baseline", PathBuf::from(baseline)));
+    }
     for incidents in sizes {
-        let measured = measure(incidents, timeout, &mut checks);
-        let result = match (measured.finished, measured.peak_kib) {
-            (false, _) => format!(
-                "not measured: stopped after {} (`SOARFORM_BENCH_MEMORY_TIMEOUT`)",
-                seconds(measured.elapsed)
-            ),
-            (true, None) => format!("peak RSS unknown; plan took {}", seconds(measured.elapsed)),
-            (true, Some(peak)) => format!(
-                "{:.1} MB peak RSS ({:.1} KB per incident); plan took {}",
-                peak as f64 / 1024.0,
-                peak as f64 / measured.incidents as f64,
-                seconds(measured.elapsed)
-            ),
-        };
-        table.row(format!("plan of {incidents} unchanged incidents"), result);
+        let measured = measure(incidents, &binaries, timeout, &mut checks);
+        for (name, measured) in &measured {
+            let result = match (measured.finished, measured.peak_kib) {
+                (false, _) => format!(
+                    "not measured: stopped after {} (`SOARFORM_BENCH_MEMORY_TIMEOUT`)",
+                    seconds(measured.elapsed)
+                ),
+                (true, None) => {
+                    format!("peak RSS unknown; plan took {}", seconds(measured.elapsed))
+                }
+                (true, Some(peak)) => format!(
+                    "{:.1} MB peak RSS ({:.1} KB per incident); plan took {}",
+                    peak as f64 / 1024.0,
+                    peak as f64 / measured.incidents as f64,
+                    seconds(measured.elapsed)
+                ),
+            };
+            table.row(
+                format!("plan of {incidents} unchanged incidents, {name}"),
+                result,
+            );
+        }
+        if let [(_, baseline), (_, current)] = measured.as_slice() {
+            if let (Some(before), Some(after)) = (baseline.peak_kib, current.peak_kib) {
+                table.row(
+                    format!("plan of {incidents}: this build / baseline"),
+                    format!("{:.2} of the baseline's peak", after as f64 / before as f64),
+                );
+            }
+        }
     }
     table.print("memory: peak RSS of plan");
     checks.finish("memory");

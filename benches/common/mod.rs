@@ -102,6 +102,11 @@ const GNU_TIME: &str = "/usr/bin/time";
 /// test support's clean environment (colour and the apply lease off; the `lease` benchmark
 /// passes `--lock=...`).
 pub fn soarform(directory: &Path, args: &[&str], memory: Memory) -> Run {
+    soarform_binary(&binary(), directory, args, memory)
+}
+
+/// As [`soarform`], with another build of soarform (`memory` compares one with this one).
+pub fn soarform_binary(binary: &Path, directory: &Path, args: &[&str], memory: Memory) -> Run {
     let gnu_time = memory == Memory::Peak && gnu_time_available();
     let rss_file = directory.join(".bench-peak-rss");
     let mut command = if gnu_time {
@@ -111,10 +116,10 @@ pub fn soarform(directory: &Path, args: &[&str], memory: Memory) -> Run {
             .arg("%M")
             .arg("-o")
             .arg(&rss_file)
-            .arg(binary());
+            .arg(binary);
         command
     } else {
-        Command::new(binary())
+        Command::new(binary)
     };
     clean_environment(&mut command)
         .args(args)
