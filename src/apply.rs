@@ -17,7 +17,7 @@ use crate::stop::Stop;
 
 /// What happened to one object.
 #[derive(Debug)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Incident or triage item.
     pub kind: Kind,
     /// The repository key.
@@ -35,7 +35,7 @@ pub struct Outcome {
 /// Why one object's change failed, with the object's sensitive values masked (a server may echo
 /// what it was sent).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// The error.
     pub message: String,
     /// What to do about it.
@@ -70,20 +70,11 @@ impl Failure {
     }
 }
 
-pub use crate::scrub::WITHHELD;
+pub(crate) use crate::scrub::WITHHELD;
 
-/// Every sensitive value a plan holds, desired and observed (`before`, `after`, `write`), as text
-/// an echo could carry: what `scrub::register_sensitive` is given before anything is printed.
-pub fn sensitive_values(plan: &Plan) -> Vec<String> {
-    let mut values: Vec<String> = plan.objects.iter().flat_map(secrets_of).collect();
-    values.sort();
-    values.dedup();
-    values
-}
-
-/// Registers every sensitive value of `objects` with the scrubber (see [`sensitive_values`]), so
-/// that no later output, log line or error can show it.
-pub fn register_sensitive_values<'a>(objects: impl IntoIterator<Item = &'a ObjectPlan>) {
+/// Registers every sensitive value of `objects` with the scrubber, desired and observed
+/// (`before`, `after`, `write`), so that no later output, log line or error can show it.
+pub(crate) fn register_sensitive_values<'a>(objects: impl IntoIterator<Item = &'a ObjectPlan>) {
     for value in objects.into_iter().flat_map(secrets_of) {
         scrub::register_sensitive(&value);
     }
@@ -117,7 +108,7 @@ fn secrets_of(object: &ObjectPlan) -> Vec<String> {
 
 /// An object of a saved plan left alone because it changed since the plan was made.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Refusal {
+pub(crate) struct Refusal {
     /// Incident or triage item.
     pub kind: Kind,
     /// The repository key.
@@ -134,7 +125,7 @@ pub struct Refusal {
 
 /// A field that changed between plan and apply.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Drift {
+pub(crate) struct Drift {
     /// The field's label.
     pub label: String,
     /// The live value the plan was computed from (`Absent` when unknown or for sensitive fields).
@@ -147,7 +138,7 @@ pub struct Drift {
 
 /// The outcome of every object the plan changes (unchanged objects are only counted).
 #[derive(Debug, Default)]
-pub struct ApplyReport {
+pub(crate) struct ApplyReport {
     /// One entry per created or updated object, in plan order.
     pub outcomes: Vec<Outcome>,
     /// Objects that needed nothing.
@@ -166,13 +157,13 @@ pub struct ApplyReport {
 
 impl ApplyReport {
     /// Whether any object failed.
-    pub fn has_failures(&self) -> bool {
+    pub(crate) fn has_failures(&self) -> bool {
         self.outcomes.iter().any(|outcome| outcome.result.is_err())
     }
 
     /// ` (1 moved, 2 closed)`: which of the successful updates were moves, adoptions or closes;
     /// empty when none were.
-    pub fn update_kinds(&self) -> String {
+    pub(crate) fn update_kinds(&self) -> String {
         let parts: Vec<String> = [
             Action::Move,
             Action::Adopt,
@@ -197,13 +188,13 @@ impl ApplyReport {
     }
 
     /// How many changes a stop left undone (never started, or in flight when it ended).
-    pub fn stopped_early(&self) -> Option<usize> {
+    pub(crate) fn stopped_early(&self) -> Option<usize> {
         let left = self.not_started.len() + self.abandoned.len();
         (left > 0).then_some(left)
     }
 
     /// Successful creates and updates.
-    pub fn counts(&self) -> (usize, usize, usize) {
+    pub(crate) fn counts(&self) -> (usize, usize, usize) {
         let mut created = 0;
         let mut updated = 0;
         let mut failed = 0;
@@ -222,14 +213,14 @@ impl ApplyReport {
 const MAX_CREATE_ATTEMPTS: u32 = 5;
 
 /// How long writes in flight are waited for once the run was asked to stop.
-pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+pub(crate) const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Applies every change of the plan, up to the client's concurrency limit at once, reporting each
 /// outcome through `progress` as it happens; the report lists them in plan order.
 ///
 /// Once `stop` is set, no new write starts; the writes in flight are waited for up to
 /// [`STOP_GRACE`], and counted as abandoned if they take longer.
-pub async fn apply(
+pub(crate) async fn apply(
     client: &Client,
     plan: &Plan,
     stop: &Stop,
@@ -313,7 +304,7 @@ pub async fn apply(
 /// a create may have been committed after its answer was lost. For each key carried by several
 /// objects that soarform all made, every one but the oldest (lowest id) is to be retired; a key
 /// also carried by an object soarform never wrote is a conflict left alone.
-pub async fn find_twins(
+pub(crate) async fn find_twins(
     client: &Client,
     created: &[&Outcome],
     identity: &Identity,
@@ -374,7 +365,7 @@ pub async fn find_twins(
 
 /// What [`find_twins`] found.
 #[derive(Debug, Default)]
-pub struct Twins {
+pub(crate) struct Twins {
     /// Retirements of the duplicates soarform made.
     pub retire: Vec<ObjectPlan>,
     /// Keys also carried by objects soarform never wrote: left alone, reported.
@@ -578,13 +569,10 @@ mod tests {
             adopted: None,
             ownership_field: None,
         };
-        assert_eq!(
-            sensitive_values(&Plan {
-                objects: vec![object.clone()],
-                undeclared: vec![],
-            }),
-            ["Live-Value-Ω", "Élan-Secret"]
-        );
+        let mut secrets = secrets_of(&object);
+        secrets.sort();
+        secrets.dedup();
+        assert_eq!(secrets, ["Live-Value-Ω", "Élan-Secret"]);
         for echo in [
             r#"bad "\u00c9lan-Secret""#,
             "bad élan-secret",

@@ -9,7 +9,7 @@ use crate::manifest::TemplateRef;
 
 /// An incident template (`GET incident_templates/`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Template {
+pub(crate) struct Template {
     /// The numeric id that `POST incidents/` takes as `template_id`.
     pub id: u64,
     /// The display name.
@@ -18,7 +18,7 @@ pub struct Template {
 
 /// One option of a select field.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Choice {
+pub(crate) struct Choice {
     /// The id writes take.
     pub id: u64,
     /// The display string reads return.
@@ -27,7 +27,7 @@ pub struct Choice {
 
 /// The type of a column, which decides how its values are normalized.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ColumnType {
+pub(crate) enum ColumnType {
     /// Single-line text.
     Text,
     /// Multi-line text; shown as a unified diff when it changes.
@@ -58,7 +58,7 @@ impl<'de> Deserialize<'de> for ColumnType {
 
 /// A column definition (`GET incidents/columns/`, `GET triage/columns/`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Column {
+pub(crate) struct Column {
     /// The API name writes and filters use (`status`, `opt_3`).
     pub field: String,
     /// The label the UI and reads show (`Status`, `Business unit`).
@@ -73,7 +73,7 @@ pub struct Column {
 
 impl Column {
     /// The option with this display string (exact, then ignoring case).
-    pub fn choice_by_name(&self, name: &str) -> Option<&Choice> {
+    pub(crate) fn choice_by_name(&self, name: &str) -> Option<&Choice> {
         self.options
             .iter()
             .find(|choice| choice.value == name)
@@ -85,7 +85,7 @@ impl Column {
     }
 
     /// The option with this id.
-    pub fn choice_by_id(&self, id: u64) -> Option<&Choice> {
+    pub(crate) fn choice_by_id(&self, id: u64) -> Option<&Choice> {
         self.options.iter().find(|choice| choice.id == id)
     }
 }
@@ -93,7 +93,7 @@ impl Column {
 /// A name that matched nothing in the catalog, with the closest valid names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} `{name}`{}", suggestion(.closest))]
-pub struct UnknownName {
+pub(crate) struct UnknownName {
     /// What was looked up ("incident field", "incident template", "option of `Status`").
     pub what: String,
     /// The name as written.
@@ -114,7 +114,10 @@ fn suggestion(closest: &[String]) -> String {
 }
 
 /// The valid names closest to `name`, best first (at most three).
-pub fn closest_names<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
+pub(crate) fn closest_names<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
     let wanted = name.to_lowercase();
     let mut scored: Vec<(f64, &str)> = candidates
         .map(|candidate| {
@@ -141,30 +144,30 @@ pub fn closest_names<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) 
 /// Each column is held once, behind an [`Arc`]: resolved fields refer to it instead of copying it
 /// with its options into every declared object.
 #[derive(Debug, Clone, Default)]
-pub struct Columns {
+pub(crate) struct Columns {
     columns: Vec<Arc<Column>>,
 }
 
 impl Columns {
     /// Wraps column definitions as fetched.
-    pub fn new(columns: Vec<Column>) -> Self {
+    pub(crate) fn new(columns: Vec<Column>) -> Self {
         Columns {
             columns: columns.into_iter().map(Arc::new).collect(),
         }
     }
 
     /// All columns, in server order.
-    pub fn all(&self) -> &[Arc<Column>] {
+    pub(crate) fn all(&self) -> &[Arc<Column>] {
         &self.columns
     }
 
     /// The column a document names, by API name first, then by label (exact, then ignoring case).
-    pub fn find(&self, name: &str) -> Option<&Column> {
+    pub(crate) fn find(&self, name: &str) -> Option<&Column> {
         self.find_shared(name).map(|column| &**column)
     }
 
     /// Like [`Columns::find`], as the shared column, for values that keep referring to it.
-    pub fn find_shared(&self, name: &str) -> Option<&Arc<Column>> {
+    pub(crate) fn find_shared(&self, name: &str) -> Option<&Arc<Column>> {
         self.columns
             .iter()
             .find(|column| column.field == name)
@@ -177,12 +180,16 @@ impl Columns {
     }
 
     /// Like [`Columns::find`], with an error listing the closest names when nothing matches.
-    pub fn resolve(&self, kind: Kind, name: &str) -> Result<&Column, UnknownName> {
+    pub(crate) fn resolve(&self, kind: Kind, name: &str) -> Result<&Column, UnknownName> {
         self.resolve_shared(kind, name).map(|column| &**column)
     }
 
     /// Like [`Columns::resolve`], as the shared column, for values that keep referring to it.
-    pub fn resolve_shared(&self, kind: Kind, name: &str) -> Result<&Arc<Column>, UnknownName> {
+    pub(crate) fn resolve_shared(
+        &self,
+        kind: Kind,
+        name: &str,
+    ) -> Result<&Arc<Column>, UnknownName> {
         self.find_shared(name).ok_or_else(|| UnknownName {
             what: format!("{} field", kind.noun()),
             name: name.to_string(),
@@ -199,7 +206,7 @@ impl Columns {
 
 /// Templates and columns of a tenant, fetched once per run.
 #[derive(Debug, Clone, Default)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     /// Incident templates.
     pub templates: Vec<Template>,
     /// Incident columns.
@@ -210,7 +217,7 @@ pub struct Catalog {
 
 impl Catalog {
     /// The columns of a kind.
-    pub fn columns(&self, kind: Kind) -> &Columns {
+    pub(crate) fn columns(&self, kind: Kind) -> &Columns {
         match kind {
             Kind::Incident => &self.incident_columns,
             Kind::TriageItem => &self.triage_columns,
@@ -218,7 +225,7 @@ impl Catalog {
     }
 
     /// The incident template a document names, by numeric id or by name.
-    pub fn template(&self, reference: &TemplateRef) -> Result<&Template, UnknownName> {
+    pub(crate) fn template(&self, reference: &TemplateRef) -> Result<&Template, UnknownName> {
         let found = match reference {
             TemplateRef::Id(id) => self.templates.iter().find(|template| template.id == *id),
             TemplateRef::Name(name) => self
@@ -249,7 +256,7 @@ impl Catalog {
     }
 
     /// The template with this display name (as reads return it).
-    pub fn template_by_name(&self, name: &str) -> Option<&Template> {
+    pub(crate) fn template_by_name(&self, name: &str) -> Option<&Template> {
         self.templates.iter().find(|template| template.name == name)
     }
 }

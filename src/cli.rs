@@ -18,7 +18,7 @@ use crate::dialect::Dialect;
     propagate_version = true,
     max_term_width = 100
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
@@ -28,7 +28,7 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Log more: `-v` shows every HTTP request (never its credentials), `-vv` more detail.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -40,7 +40,7 @@ pub struct GlobalArgs {
 
 /// When to use colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     /// Colour when writing to a terminal and `NO_COLOR` is unset.
     Auto,
     /// Always colour.
@@ -61,7 +61,7 @@ impl From<ColorChoice> for crate::printer::Color {
 
 /// The soarform commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Check desired-state files without contacting Cloud SOAR: YAML, schema, keys, `extends`.
     ///
     /// Every problem in every file is reported in one run. Exit code 1 when anything is wrong.
@@ -95,7 +95,7 @@ pub enum Command {
 
 /// Arguments of `soarform validate`.
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// Files or directories of desired-state YAML (directories are walked for `*.yaml` and `*.yml`).
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
@@ -107,7 +107,7 @@ pub struct ValidateArgs {
 
 /// Arguments of `soarform export`.
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// The directory to write into (created if missing); files go under `incidents/` and
     /// `triage/` in it.
     #[arg(long, value_name = "DIR", default_value = ".")]
@@ -133,7 +133,7 @@ pub struct ExportArgs {
 
 /// What `export --kind` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportKind {
+pub(crate) enum ExportKind {
     /// Incidents only.
     Incident,
     /// Triage items only.
@@ -142,7 +142,7 @@ pub enum ExportKind {
 
 /// Arguments of `soarform fmt`.
 #[derive(Debug, Args)]
-pub struct FmtArgs {
+pub(crate) struct FmtArgs {
     /// Files or directories of desired-state YAML (directories are walked for `*.yaml` and `*.yml`).
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
@@ -158,7 +158,7 @@ pub struct FmtArgs {
 
 /// Arguments of `soarform plan`.
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     /// Files or directories of desired-state YAML (directories are walked for `*.yaml` and `*.yml`).
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
@@ -196,7 +196,7 @@ pub struct PlanArgs {
 
 /// Arguments of `soarform apply`.
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// Files or directories of desired-state YAML (directories are walked for `*.yaml` and `*.yml`).
     /// With `--plan`, only read for the values of sensitive fields, which a saved plan never holds
     /// (default: the paths the plan was made from).
@@ -231,7 +231,7 @@ pub struct ApplyArgs {
 
 /// The apply lease (`lock:` in soarform.yaml says where it lives).
 #[derive(Debug, Args, Clone)]
-pub struct LockArgs {
+pub(crate) struct LockArgs {
     /// Take the apply lease in the tenant before the first write, so that concurrent applies
     /// take turns; `--lock=false` skips it (as in Terraform). `plan` only waits for a lease held
     /// by a running apply. The sandbox has no lease.
@@ -261,7 +261,7 @@ pub struct LockArgs {
 
 /// Retirement and adoption, overriding `prune:` and `adopt:` in soarform.yaml.
 #[derive(Debug, Args, Default)]
-pub struct LifecycleArgs {
+pub(crate) struct LifecycleArgs {
     /// Close objects in `prune_scope` whose key is no longer declared (status set to the closed
     /// status, with a closing note; nothing is ever deleted). Same as `prune: close`.
     #[arg(long)]
@@ -275,7 +275,7 @@ pub struct LifecycleArgs {
 
 /// Which declared objects a plan or apply considers.
 #[derive(Debug, Args, Default)]
-pub struct SelectionArgs {
+pub(crate) struct SelectionArgs {
     /// Only objects whose key matches PATTERN (a glob: `*` within one `/` segment, `**` across
     /// them; `incident:` or `triage:` in front limits it to one kind). Repeatable.
     #[arg(long, value_name = "PATTERN")]
@@ -289,7 +289,7 @@ pub struct SelectionArgs {
 
 /// Output formats of `plan` and `apply`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// For people: a header per object, a line per field, a summary line.
     Text,
     /// For programs: one JSON document on standard output (schemas/plan.schema.json).
@@ -301,7 +301,7 @@ pub enum OutputFormat {
 /// Where the tenant is and how to reach it. Credentials never come from a flag: use `SOARFORM_TOKEN`,
 /// `SUMO_ACCESS_ID` + `SUMO_ACCESS_KEY`, or `--token-file`.
 #[derive(Debug, Clone, Args)]
-pub struct ConnectionArgs {
+pub(crate) struct ConnectionArgs {
     /// The Cloud SOAR URL, e.g. `https://api.us2.sumologic.com` or `https://acme.soar.sumologic.com`.
     #[arg(long, value_name = "URL", conflicts_with_all = ["region", "sandbox"])]
     pub url: Option<String>,
@@ -348,7 +348,7 @@ fn positive_rate(text: &str) -> Result<f64, String> {
 
 /// Arguments of `soarform sim`.
 #[derive(Debug, Args)]
-pub struct SimArgs {
+pub(crate) struct SimArgs {
     /// The address to listen on. Port 0 picks a free port.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -460,7 +460,7 @@ pub struct SimArgs {
 
 /// The form of the simulator's `Retry-After` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RetryAfterForm {
+pub(crate) enum RetryAfterForm {
     /// Whole seconds (`Retry-After: 1`).
     Seconds,
     /// An HTTP date (`Retry-After: Fri, 20 Nov 2026 09:00:01 GMT`).
@@ -471,7 +471,7 @@ pub enum RetryAfterForm {
 
 /// A duration as Terraform writes them: a number with a unit (`ms`, `s`, `m`, `h`), several of
 /// them in a row (`1h30m`), or `0`.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let invalid = || {
         format!(
             "`{text}` is not a duration: write a number with a unit, e.g. `30s`, `5m` or `1h30m`"

@@ -8,7 +8,7 @@
 
 mod file;
 
-pub use file::{IdentityConfig, Limits, LockConfig, PruneMode};
+pub(crate) use file::{IdentityConfig, Limits, LockConfig, PruneMode};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,7 +26,7 @@ use crate::operations::Operation;
 pub(crate) use file::ProjectFile;
 
 /// File names looked for, in this order.
-pub const FILE_NAMES: [&str; 2] = ["soarform.yaml", "soarform.yml"];
+pub(crate) const FILE_NAMES: [&str; 2] = ["soarform.yaml", "soarform.yml"];
 
 /// How the project file is read and named in messages about its shape.
 const PROJECT_FILE: MappingFile = MappingFile {
@@ -56,7 +56,7 @@ const CREDENTIAL_HELP: &str = "credentials never go in `soarform.yaml`: set `SOA
 
 /// The project file's settings; every part is optional.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ProjectConfig {
+pub(crate) struct ProjectConfig {
     /// The file these settings came from (`None` for defaults).
     pub path: Option<PathBuf>,
     /// API host URL.
@@ -105,7 +105,7 @@ impl ProjectConfig {
     /// `exclude:` patterns, relative to the directory holding the project file (no exclusions
     /// without a project file). The patterns were checked when the project file was loaded; an
     /// invalid one is left out with a warning.
-    pub fn load_options(&self) -> LoadOptions {
+    pub(crate) fn load_options(&self) -> LoadOptions {
         let mut options = LoadOptions::default();
         if let Some(path) = &self.path {
             if !self.exclude.is_empty() {
@@ -121,7 +121,7 @@ impl ProjectConfig {
 
     /// A diagnostic about the setting at `path` (`ownership.incident`) at its position in the
     /// file, when it was written there (`None` for a default).
-    pub fn report_at(&self, path: &str, message: String, help: &str) -> Option<Report> {
+    pub(crate) fn report_at(&self, path: &str, message: String, help: &str) -> Option<Report> {
         let origin = self.origins.get(path)?;
         Some(Report {
             diagnostics: vec![Diagnostic::at(origin.clone(), message)
@@ -134,7 +134,7 @@ impl ProjectConfig {
 
 /// One `moved:` entry: the object carrying `from` now has the key `to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Move {
+pub(crate) struct Move {
     /// The old key.
     pub from: String,
     /// The new key.
@@ -147,7 +147,7 @@ pub struct Move {
 
 /// `closing:` of soarform.yaml; every part is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClosingConfig {
+pub(crate) struct ClosingConfig {
     /// Closed status of incidents (display name or id; default `Closed`).
     pub incident_status: Option<Value>,
     /// Closed status of triage items (default `Dismissed`).
@@ -161,16 +161,16 @@ pub struct ClosingConfig {
 }
 
 /// The closing note pruning writes unless `closing.note` says otherwise.
-pub const DEFAULT_CLOSING_NOTE: &str =
+pub(crate) const DEFAULT_CLOSING_NOTE: &str =
     "Closed by soarform: the key is no longer declared in the repository.";
 
 /// The key of the lease object unless `lock.key` says otherwise.
-pub const DEFAULT_LOCK_KEY: &str = "soarform/lock";
+pub(crate) const DEFAULT_LOCK_KEY: &str = "soarform/lock";
 
 /// The project file for `start` (a directory, or a file whose directory is used): the first
 /// `soarform.yaml` (or `.yml`) in it or its ancestors, stopping after the first directory that
 /// holds `.git` (the repository root).
-pub fn discover(start: &Path) -> Option<PathBuf> {
+pub(crate) fn discover(start: &Path) -> Option<PathBuf> {
     let start_dir = if start.is_file() {
         match start.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -208,7 +208,7 @@ fn tidy(path: &Path) -> PathBuf {
 }
 
 /// Reads and validates the project file at `path`; every problem is reported at once.
-pub fn load(path: &Path) -> Result<ProjectConfig, Report> {
+pub(crate) fn load(path: &Path) -> Result<ProjectConfig, Report> {
     let phrase = |root: &Node, problem: &Problem| project_diagnostic(path, root, problem);
     let rules = |root: &Node, diagnostics: &mut Vec<Diagnostic>| {
         check_url(path, root, diagnostics);

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 /// The Sumo Logic deployment regions `--region` and `region:` in `soarform.yaml` accept; each
 /// speaks the `v3` dialect.
-pub const REGIONS: &[&str] = &[
+pub(crate) const REGIONS: &[&str] = &[
     "us1", "us2", "eu", "de", "au", "ca", "ch", "jp", "kr", "in", "fed",
 ];
 
@@ -22,7 +22,7 @@ pub const REGIONS: &[&str] = &[
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
-pub enum Dialect {
+pub(crate) enum Dialect {
     /// `https://api.<region>.sumologic.com/api/csoar/v3/`
     V3,
     /// `https://<tenant>.soar.sumologic.com/incmansuite_ng/api/v3/`
@@ -31,7 +31,7 @@ pub enum Dialect {
 
 impl Dialect {
     /// The base path every endpoint is relative to, with leading and trailing slash.
-    pub fn base_path(self) -> &'static str {
+    pub(crate) fn base_path(self) -> &'static str {
         match self {
             Dialect::V3 => "/api/csoar/v3/",
             Dialect::Legacy => "/incmansuite_ng/api/v3/",
@@ -39,7 +39,7 @@ impl Dialect {
     }
 
     /// The name used on the command line and in `soarform.yaml`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Dialect::V3 => "v3",
             Dialect::Legacy => "legacy",

@@ -15,7 +15,7 @@ use crate::scrub;
 
 /// A failure that ends a command with exit code 1.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     /// Problems found in desired-state files or the project file, each with its position.
     #[error("{} problem(s) found", .0.diagnostics.len())]
     Diagnostics(Report),
@@ -46,7 +46,7 @@ impl From<ClientError> for Error {
 
 impl Error {
     /// An error with a message only.
-    pub fn message(message: impl Into<String>) -> Self {
+    pub(crate) fn message(message: impl Into<String>) -> Self {
         Error::Message {
             message: message.into(),
             causes: Vec::new(),
@@ -55,7 +55,7 @@ impl Error {
     }
 
     /// An error with a message and a hint on what to do next.
-    pub fn with_hint(message: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub(crate) fn with_hint(message: impl Into<String>, hint: impl Into<String>) -> Self {
         Error::Message {
             message: message.into(),
             causes: Vec::new(),
@@ -64,7 +64,7 @@ impl Error {
     }
 
     /// An error caused by another one (an I/O error, say).
-    pub fn caused_by(message: impl Into<String>, cause: &dyn std::error::Error) -> Self {
+    pub(crate) fn caused_by(message: impl Into<String>, cause: &dyn std::error::Error) -> Self {
         let mut causes = vec![cause.to_string()];
         let mut source = cause.source();
         while let Some(next) = source {
@@ -80,7 +80,7 @@ impl Error {
 
     /// Renders the error for stderr, the way cargo and uv do: scrubbed once more (defence in
     /// depth) and with control characters escaped.
-    pub fn render(&self, color: bool) -> String {
+    pub(crate) fn render(&self, color: bool) -> String {
         let palette = Palette::new(color);
         let Palette {
             error: red,
@@ -146,7 +146,7 @@ fn own_text(text: &str) -> String {
 }
 
 /// The result type of core operations.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,7 @@ use sha2::{Digest as _, Sha256};
 
 /// The longest file or directory name, in bytes, that common file systems accept (`NAME_MAX`
 /// on Linux, and the limit of ext4, XFS, Btrfs, APFS and NTFS).
-pub const NAME_MAX: usize = 255;
+pub(crate) const NAME_MAX: usize = 255;
 
 /// The longest path, in bytes, that soarform writes: `PATH_MAX` on Linux (4096, with the
 /// terminating NUL) less what the temporary file's name may add to the target's.
@@ -41,7 +41,7 @@ const TEMPORARY_ATTEMPTS: usize = 8;
 /// permissions; a symbolic link is followed (the file it points to is replaced, not the link: see
 /// [`confined`] to keep that inside a directory); a read-only file is refused. The temporary file
 /// is created new (`O_EXCL`), so it never writes through a link planted at its name.
-pub fn write_atomically(path: &Path, contents: impl AsRef<[u8]>) -> io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, contents: impl AsRef<[u8]>) -> io::Result<()> {
     replace_after_check(path, contents.as_ref(), |_| Ok(())).map_err(|error| match error {
         ReplaceError::Io(error) => error,
         changed @ ReplaceError::Changed => io::Error::other(changed),
@@ -50,7 +50,7 @@ pub fn write_atomically(path: &Path, contents: impl AsRef<[u8]>) -> io::Result<(
 
 /// Why [`replace_unless_changed`] left a file as it was.
 #[derive(Debug, thiserror::Error)]
-pub enum ReplaceError {
+pub(crate) enum ReplaceError {
     /// The file is no longer what was read: replacing it would lose that change.
     #[error("the file changed since it was read")]
     Changed,
@@ -62,7 +62,7 @@ pub enum ReplaceError {
 /// Like [`write_atomically`], but only while `path` is still the file `read` describes: the
 /// check is made once the new contents are in the temporary file, just before the rename. When
 /// the file changed, it is left alone (and no temporary file is left behind).
-pub fn replace_unless_changed(
+pub(crate) fn replace_unless_changed(
     path: &Path,
     contents: impl AsRef<[u8]>,
     read: &Fingerprint,
@@ -179,7 +179,7 @@ fn temporary_path(target: &Path) -> PathBuf {
 }
 
 /// The longest start of `text` of at most `limit` bytes that ends at a character boundary.
-pub fn truncated(text: &str, limit: usize) -> &str {
+pub(crate) fn truncated(text: &str, limit: usize) -> &str {
     if text.len() <= limit {
         return text;
     }
@@ -193,7 +193,7 @@ pub fn truncated(text: &str, limit: usize) -> &str {
 /// What a file was when it was read: its size, modification time, identity (device and inode)
 /// and a SHA-256 of its bytes. Two fingerprints are equal only when all of them are.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fingerprint {
+pub(crate) struct Fingerprint {
     length: u64,
     modified: Option<SystemTime>,
     identity: Option<(u64, u64)>,
@@ -203,7 +203,7 @@ pub struct Fingerprint {
 impl Fingerprint {
     /// Reads the regular file at `path` (a link is followed) and fingerprints it. Anything else
     /// (a directory, a FIFO, a device) is refused without being opened.
-    pub fn of(path: &Path) -> io::Result<Fingerprint> {
+    pub(crate) fn of(path: &Path) -> io::Result<Fingerprint> {
         let metadata = regular_file_metadata(path)?;
         let mut file = File::open(path)?;
         // The metadata of the file opened, taken before reading: a write during the read changes
@@ -228,7 +228,7 @@ impl Fingerprint {
 
     /// Whether the file at `path` is still this one; the bytes are read only when the size,
     /// modification time and identity match.
-    pub fn matches(&self, path: &Path) -> io::Result<bool> {
+    pub(crate) fn matches(&self, path: &Path) -> io::Result<bool> {
         let metadata = match regular_file_metadata(path) {
             Ok(metadata) => metadata,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
@@ -270,7 +270,7 @@ fn identity(_metadata: &std::fs::Metadata) -> Option<(u64, u64)> {
 /// Why a path may not be written inside a directory. Paths are shown as given, the places links
 /// lead to with every link resolved.
 #[derive(Debug)]
-pub enum UnsafePath {
+pub(crate) enum UnsafePath {
     /// A symbolic link on the way leads outside the directory.
     LeavesRoot {
         link: PathBuf,
@@ -353,7 +353,7 @@ impl std::error::Error for UnsafePath {}
 
 impl UnsafePath {
     /// Whether a symbolic link is the problem (rather than a name or what is in the way).
-    pub fn is_link(&self) -> bool {
+    pub(crate) fn is_link(&self) -> bool {
         matches!(
             self,
             UnsafePath::LeavesRoot { .. }
@@ -363,7 +363,7 @@ impl UnsafePath {
     }
 
     /// Where the path leads outside the directory, when that is the problem.
-    pub fn leads_to(&self) -> Option<&Path> {
+    pub(crate) fn leads_to(&self) -> Option<&Path> {
         match self {
             UnsafePath::LeavesRoot { points_to, .. } => Some(points_to),
             UnsafePath::Outside { real, .. } => Some(real),
@@ -372,7 +372,7 @@ impl UnsafePath {
     }
 
     /// Whether a name or the path is too long.
-    pub fn is_length(&self) -> bool {
+    pub(crate) fn is_length(&self) -> bool {
         matches!(
             self,
             UnsafePath::NameTooLong { .. } | UnsafePath::PathTooLong { .. }
@@ -387,7 +387,7 @@ impl UnsafePath {
 /// last, when it exists, a regular file; no name may exceed [`NAME_MAX`] bytes, nor the path
 /// [`MAX_PATH_BYTES`]. What does not exist yet is simply where it would be created. `path` is
 /// `root` joined with the rest, as walks and `Path::join` make it.
-pub fn confined(root: &Path, path: &Path) -> Result<PathBuf, UnsafePath> {
+pub(crate) fn confined(root: &Path, path: &Path) -> Result<PathBuf, UnsafePath> {
     let unreadable = |path: &Path| {
         let path = path.to_path_buf();
         move |source| UnsafePath::Unreadable { path, source }
@@ -522,7 +522,7 @@ fn check_target(path: &Path, real: PathBuf) -> Result<PathBuf, UnsafePath> {
 }
 
 /// Refuses a path with a name over [`NAME_MAX`] bytes, or over [`MAX_PATH_BYTES`] in all.
-pub fn check_lengths(path: &Path) -> Result<(), UnsafePath> {
+pub(crate) fn check_lengths(path: &Path) -> Result<(), UnsafePath> {
     for component in path.components() {
         if let Component::Normal(name) = component {
             if name.as_encoded_bytes().len() > NAME_MAX {
@@ -545,7 +545,7 @@ pub fn check_lengths(path: &Path) -> Result<(), UnsafePath> {
 
 /// `path` absolute with every link resolved, as far as it exists; the rest (which does not
 /// exist yet) appended as written, `..` taken lexically.
-pub fn real_location(path: &Path) -> io::Result<PathBuf> {
+pub(crate) fn real_location(path: &Path) -> io::Result<PathBuf> {
     let absolute = std::path::absolute(path)?;
     let mut existing = absolute.as_path();
     let mut rest = Vec::new();

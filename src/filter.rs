@@ -1,32 +1,24 @@
-//! The search filter language, shared by `export --filter` and the simulator's search:
-//! `field:"value"` (exact), `field:"prefix*"` (prefix), terms joined by ` OR `. Inside quotes `\"`
-//! and `\\` are the only escapes, and only an unescaped trailing `*` makes a prefix. Blank text has
-//! no terms.
+//! The search filter language of `export --filter`, and the escaping of the filters soarform
+//! sends: `field:"value"` (exact), `field:"prefix*"` (prefix), terms joined by ` OR `. A field is an
+//! API name or a label (labels may hold spaces): everything up to the `:`, trimmed, non-empty and
+//! without `"`; white space may stand before and after the `:`. Inside quotes `\"` and `\\` are
+//! the only escapes, and only an unescaped trailing `*` makes a prefix. Blank text has no terms.
+//! The simulator parses filters on its own (`sim/filter.rs`), so that an escaping mistake here
+//! cannot hide itself by being made twice.
 
 use std::fmt;
 
-/// What a field name may be written as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldSyntax {
-    /// An API name, as the server takes it: ASCII letters, digits and `_`, with the `:` and the
-    /// opening quote right after it.
-    ApiName,
-    /// An API name or a label (labels may hold spaces): everything up to the `:`, trimmed,
-    /// non-empty and without `"`; white space may stand before and after the `:`.
-    Label,
-}
-
 /// One `field:"..."` term.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Term {
-    /// The field as written (with [`FieldSyntax::Label`], trimmed).
+pub(crate) struct Term {
+    /// The field as written, trimmed.
     pub field: String,
     pub pattern: Pattern,
 }
 
 /// What a term's quoted value asks for, unescaped.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pattern {
+pub(crate) enum Pattern {
     /// The value equals this string (case-sensitive).
     Exact(String),
     /// The value starts with this string (a trailing `*` in the filter).
@@ -45,7 +37,7 @@ impl fmt::Display for Term {
 
 /// Why a filter could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FilterError {
+pub(crate) struct FilterError {
     /// Where, in characters counted from 1 (one past the last character: at the end).
     pub position: usize,
     pub message: String,
@@ -60,11 +52,10 @@ impl fmt::Display for FilterError {
 impl std::error::Error for FilterError {}
 
 /// Splits `text` into its terms, in the order written; whitespace-only text has none.
-pub fn parse(text: &str, fields: FieldSyntax) -> Result<Vec<Term>, FilterError> {
+pub(crate) fn parse(text: &str) -> Result<Vec<Term>, FilterError> {
     Parser {
         characters: text.chars().collect(),
         position: 0,
-        fields,
     }
     .terms()
 }
@@ -73,7 +64,6 @@ struct Parser {
     characters: Vec<char>,
     /// The index of the next character.
     position: usize,
-    fields: FieldSyntax,
 }
 
 impl Parser {
@@ -142,24 +132,15 @@ impl Parser {
 
     /// The field name at the current position (empty when there is none), consumed.
     fn field(&mut self) -> String {
-        match self.fields {
-            FieldSyntax::ApiName => {
-                let field = self.word();
-                self.position += field.chars().count();
-                field
-            }
-            FieldSyntax::Label => {
-                let start = self.position;
-                while self
-                    .peek()
-                    .is_some_and(|character| !matches!(character, ':' | '"'))
-                {
-                    self.position += 1;
-                }
-                let field: String = self.characters[start..self.position].iter().collect();
-                field.trim().to_string()
-            }
+        let start = self.position;
+        while self
+            .peek()
+            .is_some_and(|character| !matches!(character, ':' | '"'))
+        {
+            self.position += 1;
         }
+        let field: String = self.characters[start..self.position].iter().collect();
+        field.trim().to_string()
     }
 
     fn term(&mut self) -> Result<Term, FilterError> {
@@ -177,9 +158,7 @@ impl Parser {
             return self.error(format!("expected `:` after field `{field}`"));
         }
         self.position += 1;
-        if self.fields == FieldSyntax::Label {
-            self.skip_whitespace();
-        }
+        self.skip_whitespace();
         if self.peek() != Some('"') {
             return self.error(format!("expected a quoted value after `{field}:`"));
         }
@@ -228,7 +207,7 @@ impl Parser {
 }
 
 /// A value escaped for a quoted filter term (`\\` and `\"`).
-pub fn escape(value: &str) -> String {
+pub(crate) fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
@@ -250,100 +229,61 @@ mod tests {
         }
     }
 
-    fn parse_as(fields: FieldSyntax, text: &str) -> Vec<Term> {
-        match parse(text, fields) {
+    fn parse_as(text: &str) -> Vec<Term> {
+        match parse(text) {
             Ok(terms) => terms,
-            Err(error) => panic!("`{text}` did not parse as {fields:?}: {error}"),
+            Err(error) => panic!("`{text}` did not parse: {error}"),
         }
     }
 
-    fn error_as(fields: FieldSyntax, text: &str) -> String {
-        match parse(text, fields) {
-            Ok(terms) => panic!("`{text}` parsed as {fields:?}: {terms:?}"),
+    fn error_of(text: &str) -> String {
+        match parse(text) {
+            Ok(terms) => panic!("`{text}` parsed: {terms:?}"),
             Err(error) => error.to_string(),
         }
     }
 
-    fn api_name_error(text: &str) -> String {
-        error_as(FieldSyntax::ApiName, text)
-    }
-
-    const BOTH: [FieldSyntax; 2] = [FieldSyntax::ApiName, FieldSyntax::Label];
-
     #[test]
     fn empty_and_blank_filters_have_no_terms() {
-        for fields in BOTH {
-            assert_eq!(parse_as(fields, ""), vec![]);
-            assert_eq!(parse_as(fields, "  \t "), vec![]);
-        }
+        assert_eq!(parse_as(""), vec![]);
+        assert_eq!(parse_as("  \t "), vec![]);
     }
 
     #[test]
     fn parses_exact_prefix_and_or() {
-        for fields in BOTH {
-            assert_eq!(
-                parse_as(fields, r#"incidentid:"a""#),
-                vec![exact("incidentid", "a")]
-            );
-            assert_eq!(
-                parse_as(
-                    fields,
-                    r#" incidentid:"a" OR incidentid:"b*"  OR opt_3:"" "#
-                ),
-                vec![
-                    exact("incidentid", "a"),
-                    prefix("incidentid", "b"),
-                    exact("opt_3", "")
-                ]
-            );
-            assert_eq!(
-                parse_as(fields, r#"status:"*""#),
-                vec![prefix("status", "")]
-            );
-            assert_eq!(
-                parse_as(fields, r#"status:"a*b""#),
-                vec![exact("status", "a*b")]
-            );
-        }
+        assert_eq!(
+            parse_as(r#"incidentid:"a""#),
+            vec![exact("incidentid", "a")]
+        );
+        assert_eq!(
+            parse_as(r#" incidentid:"a" OR incidentid:"b*"  OR opt_3:"" "#),
+            vec![
+                exact("incidentid", "a"),
+                prefix("incidentid", "b"),
+                exact("opt_3", "")
+            ]
+        );
+        assert_eq!(parse_as(r#"status:"*""#), vec![prefix("status", "")]);
+        assert_eq!(parse_as(r#"status:"a*b""#), vec![exact("status", "a*b")]);
     }
 
     #[test]
     fn unescapes_quotes_and_backslashes() {
-        for fields in BOTH {
-            assert_eq!(
-                parse_as(fields, r#"description:"say \"hi\" \\ bye""#),
-                vec![exact("description", r#"say "hi" \ bye"#)]
-            );
-            assert_eq!(
-                parse_as(fields, r#"opt_1:"x\\*""#),
-                vec![prefix("opt_1", r"x\")]
-            );
-        }
+        assert_eq!(
+            parse_as(r#"description:"say \"hi\" \\ bye""#),
+            vec![exact("description", r#"say "hi" \ bye"#)]
+        );
+        assert_eq!(parse_as(r#"opt_1:"x\\*""#), vec![prefix("opt_1", r"x\")]);
     }
 
     #[test]
-    fn labels_run_up_to_the_colon_but_api_names_do_not() {
+    fn labels_run_up_to_the_colon() {
         assert_eq!(
-            parse_as(
-                FieldSyntax::Label,
-                r#"Business unit:"Fin*" OR  incident_kind : "Phishing""#
-            ),
+            parse_as(r#"Business unit:"Fin*" OR  incident_kind : "Phishing""#),
             vec![
                 prefix("Business unit", "Fin"),
                 exact("incident_kind", "Phishing")
             ]
-        );
-        assert_eq!(
-            api_name_error(r#"Business unit:"Fin*""#),
-            "expected `:` after field `Business` at character 9"
-        );
-        assert_eq!(
-            api_name_error(r#"incident_kind : "Phishing""#),
-            "expected `:` after field `incident_kind` at character 14"
-        );
-        assert_eq!(
-            api_name_error(r#"incident_kind: "Phishing""#),
-            "expected a quoted value after `incident_kind:` at character 15"
         );
     }
 
@@ -360,7 +300,7 @@ mod tests {
             ),
             (
                 r#"incidentid="a""#,
-                "expected `:` after field `incidentid` at character 11",
+                "expected `:` after field `incidentid=` at character 12",
             ),
             (
                 "incidentid:a",
@@ -400,27 +340,26 @@ mod tests {
             ),
         ];
         for (text, problem) in problems {
-            assert_eq!(api_name_error(text), problem, "{text}");
+            assert_eq!(error_of(text), problem, "{text}");
         }
     }
 
     #[test]
     fn labels_are_trimmed_non_empty_and_unquoted() {
-        let label_error = |text| error_as(FieldSyntax::Label, text);
         assert_eq!(
-            label_error(r#":"x""#),
+            error_of(r#":"x""#),
             "expected a field name, found `:` at character 1"
         );
         assert_eq!(
-            label_error(r#"a:"x" OR  :"y""#),
+            error_of(r#"a:"x" OR  :"y""#),
             "expected a field name, found `:` at character 11"
         );
         assert_eq!(
-            label_error(r#"Business unit"x""#),
+            error_of(r#"Business unit"x""#),
             "expected `:` after field `Business unit` at character 14"
         );
         assert_eq!(
-            label_error("Business unit"),
+            error_of("Business unit"),
             "expected `:` after field `Business unit` at character 14"
         );
     }
@@ -435,7 +374,7 @@ mod tests {
             r#"opt_1:"x\\*""#,
             r#"Business unit:"Fin*""#,
         ] {
-            let terms = parse_as(FieldSyntax::Label, text);
+            let terms = parse_as(text);
             assert_eq!(terms.len(), 1, "{text}");
             assert_eq!(terms[0].to_string(), text);
         }

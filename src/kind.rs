@@ -17,7 +17,7 @@ use std::fmt;
     serde::Deserialize,
     schemars::JsonSchema,
 )]
-pub enum Kind {
+pub(crate) enum Kind {
     /// An incident (`incidents/` endpoints).
     Incident,
     /// A triage item (`triage/` endpoints).
@@ -26,10 +26,10 @@ pub enum Kind {
 
 impl Kind {
     /// Every remote kind, in the order plans list them.
-    pub const ALL: [Kind; 2] = [Kind::Incident, Kind::TriageItem];
+    pub(crate) const ALL: [Kind; 2] = [Kind::Incident, Kind::TriageItem];
 
     /// The `kind:` value of a desired-state document.
-    pub fn document_name(self) -> &'static str {
+    pub(crate) fn document_name(self) -> &'static str {
         match self {
             Kind::Incident => "Incident",
             Kind::TriageItem => "TriageItem",
@@ -37,7 +37,7 @@ impl Kind {
     }
 
     /// A lowercase noun for messages ("incident", "triage item").
-    pub fn noun(self) -> &'static str {
+    pub(crate) fn noun(self) -> &'static str {
         match self {
             Kind::Incident => "incident",
             Kind::TriageItem => "triage item",

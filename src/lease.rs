@@ -29,12 +29,12 @@ use crate::plan::OWNER_MARKER;
 use crate::stop::{Stop, StopReason};
 
 /// How long a lease lasts unless renewed, unless `lock.ttl_seconds` says otherwise.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(300);
 /// The longest `lock.ttl_seconds` accepted: a day.
-pub const MAX_TTL: Duration = Duration::from_secs(86_400);
+pub(crate) const MAX_TTL: Duration = Duration::from_secs(86_400);
 /// How long a run waits after writing the lease before reading it back, unless
 /// `lock.settle_seconds` says otherwise.
-pub const DEFAULT_SETTLE: Duration = Duration::from_secs(2);
+pub(crate) const DEFAULT_SETTLE: Duration = Duration::from_secs(2);
 /// How often a run waiting for the lease looks again.
 const POLL: Duration = Duration::from_secs(2);
 /// How many times a lease record that never shows when read back is written before giving up.
@@ -44,7 +44,7 @@ const RECORD_PREFIX: &str = "soarform lease v1";
 
 /// Where the lease lives and how it is taken.
 #[derive(Debug, Clone)]
-pub struct LeaseSpec {
+pub(crate) struct LeaseSpec {
     /// Incident or triage item.
     pub kind: Kind,
     /// The lease object's key.
@@ -65,7 +65,7 @@ pub struct LeaseSpec {
 
 /// Who holds (or wants) the lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Holder {
+pub(crate) struct Holder {
     /// The machine's host name.
     pub host: String,
     /// The process id.
@@ -77,7 +77,7 @@ pub struct Holder {
 impl Holder {
     /// This process, with the CI job URL from the environment of GitHub Actions, GitLab CI,
     /// Jenkins, Buildkite or CircleCI when one is set.
-    pub fn this_process() -> Holder {
+    pub(crate) fn this_process() -> Holder {
         let host = std::env::var("HOSTNAME")
             .ok()
             .filter(|name| !name.trim().is_empty())
@@ -110,7 +110,7 @@ impl Holder {
     }
 
     /// `ci-runner-7 (pid 4242, https://ci.example.com/jobs/17)`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.job {
             Some(job) => format!("{} (pid {}, {job})", self.host, self.pid),
             None => format!("{} (pid {})", self.host, self.pid),
@@ -134,7 +134,7 @@ fn clean(value: &str) -> String {
 
 /// What a lease object's record says.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
+pub(crate) struct Record {
     /// Who holds it, or held it last.
     pub holder: String,
     /// The holder's random token.
@@ -147,7 +147,7 @@ pub struct Record {
 
 impl Record {
     /// The record as written into the text field.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let time = |instant: &DateTime<Utc>| instant.to_rfc3339_opts(SecondsFormat::Secs, true);
         match &self.expires {
             Some(expires) => format!(
@@ -168,7 +168,7 @@ impl Record {
 
     /// Parses [`Record::to_text`]; anything else (an empty field, a hand edit) is `None` and
     /// counts as a free lease.
-    pub fn parse(text: &str) -> Option<Record> {
+    pub(crate) fn parse(text: &str) -> Option<Record> {
         let mut parts = text.trim().split("; ");
         if parts.next()? != RECORD_PREFIX {
             return None;
@@ -208,7 +208,7 @@ impl Record {
     /// Whether someone holds it at `now`. A record expiring further ahead than any lease lasts
     /// ([`MAX_TTL`]) was not written by a holder (a hand edit, a broken clock) and holds nothing:
     /// it would otherwise block every apply until then.
-    pub fn held_at(&self, now: DateTime<Utc>) -> bool {
+    pub(crate) fn held_at(&self, now: DateTime<Utc>) -> bool {
         let longest = chrono::Duration::from_std(MAX_TTL).unwrap_or_default();
         self.expires
             .is_some_and(|expires| expires > now && expires <= now + longest)
@@ -217,7 +217,7 @@ impl Record {
 
 /// Why the lease could not be taken.
 #[derive(Debug, thiserror::Error)]
-pub enum LeaseError {
+pub(crate) enum LeaseError {
     /// Another run held it for the whole wait.
     #[error("the apply lease (`{key}`, {noun} {id}) is held by {holder} since {since}, until {expires}; waited {waited} s")]
     Held {
@@ -249,7 +249,7 @@ pub enum LeaseError {
 
 impl LeaseError {
     /// What to do about it.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         match self {
             LeaseError::Held { .. } => Some(
                 "wait for that apply to finish, or pass `--lock-timeout 10m` to wait for it; if it died, its lease expires by itself (`lock.ttl_seconds`)".into(),
@@ -268,7 +268,7 @@ impl LeaseError {
 
 /// A lease this run holds. Release it with [`Lease::release`]; one never released expires.
 #[derive(Debug)]
-pub struct Lease {
+pub(crate) struct Lease {
     spec: LeaseSpec,
     id: u64,
     record: Record,
@@ -277,7 +277,7 @@ pub struct Lease {
 
 impl Lease {
     /// Takes the lease, waiting up to `timeout` while another run holds it.
-    pub async fn take(
+    pub(crate) async fn take(
         client: &Client,
         spec: &LeaseSpec,
         holder: &Holder,
@@ -394,7 +394,7 @@ impl Lease {
     /// Waits up to `timeout` for a lease another run holds to be released, without taking it
     /// (what `plan` does: it writes nothing, but a plan made while an apply runs may be stale).
     /// The record still holding it when the wait ends, if any.
-    pub async fn wait_free(
+    pub(crate) async fn wait_free(
         client: &Client,
         spec: &LeaseSpec,
         timeout: Duration,
@@ -414,20 +414,9 @@ impl Lease {
         }
     }
 
-    /// The lease object's id.
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-
-    /// Whether another run took the lease over while this one held it (this one then stalled for
-    /// longer than the lease lasts).
-    pub fn lost(&self) -> bool {
-        self.lost.load(Ordering::Relaxed)
-    }
-
     /// Runs `work` while renewing the lease every third of its time to live. When the lease
     /// turns out to be lost, renewal stops and `stop` is told, so that no new write starts.
-    pub async fn hold_while<T>(
+    pub(crate) async fn hold_while<T>(
         &self,
         client: &Client,
         stop: &Stop,
@@ -486,7 +475,7 @@ impl Lease {
     }
 
     /// Marks the lease released, if it is still this run's.
-    pub async fn release(self, client: &Client) -> Result<(), ClientError> {
+    pub(crate) async fn release(self, client: &Client) -> Result<(), ClientError> {
         if !self.still_ours(client).await? {
             tracing::warn!(
                 "the apply lease was taken over by another run before this one released it"

@@ -3,39 +3,47 @@
 //! Data flows one way: files -> desired objects ([`manifest`]) -> observed objects ([`client`],
 //! [`observe`]) -> [`plan`] -> [`render`] / [`apply`].
 
-pub mod apply;
-pub mod catalog;
-pub mod cli;
-pub mod client;
-pub mod commands;
-pub mod config;
-pub mod dialect;
-pub mod error;
-pub mod export;
-pub mod files;
-pub mod filter;
-pub mod kind;
-pub mod lease;
-pub mod manifest;
-pub mod normalize;
-pub mod observe;
-pub mod operations;
-pub mod ops;
-pub mod plan;
-pub mod plan_json;
-pub mod printer;
-pub mod remote;
-pub mod render;
-pub mod resolve;
-pub mod safe_text;
-pub mod saved;
+// Only what the tests and benchmarks use is public: `run`, `sim`, and two constants they check
+// output against. Everything else is `pub(crate)`, and this lint keeps it so (the lint is set
+// here, not in Cargo.toml, because it would flag every helper of the test crates).
+#![warn(unreachable_pub)]
+
+pub(crate) mod apply;
+pub(crate) mod catalog;
+pub(crate) mod cli;
+pub(crate) mod client;
+pub(crate) mod commands;
+pub(crate) mod config;
+pub(crate) mod dialect;
+pub(crate) mod error;
+pub(crate) mod export;
+pub(crate) mod files;
+pub(crate) mod filter;
+pub(crate) mod kind;
+pub(crate) mod lease;
+pub(crate) mod manifest;
+pub(crate) mod normalize;
+pub(crate) mod observe;
+pub(crate) mod operations;
+pub(crate) mod ops;
+pub(crate) mod plan;
+pub(crate) mod plan_json;
+pub(crate) mod printer;
+pub(crate) mod remote;
+pub(crate) mod render;
+pub(crate) mod resolve;
+pub(crate) mod safe_text;
+pub(crate) mod saved;
 #[cfg(test)]
 mod schema_files;
-pub mod scrub;
-pub mod select;
-pub mod settings;
+pub(crate) mod scrub;
+pub(crate) mod select;
+pub(crate) mod settings;
 pub mod sim;
-pub mod stop;
+pub(crate) mod stop;
+
+pub use files::MAX_PATH_BYTES;
+pub use scrub::WITHHELD;
 
 use std::ffi::OsString;
 

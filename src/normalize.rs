@@ -14,7 +14,7 @@ use crate::manifest::value;
 
 /// A field value in comparable form.
 #[derive(Debug, Clone)]
-pub enum Normalized {
+pub(crate) enum Normalized {
     /// No value.
     Absent,
     /// Text with `\n` line endings.
@@ -47,12 +47,12 @@ impl PartialEq for Normalized {
 
 impl Normalized {
     /// Whether the value is text of more than one line (shown as a unified diff).
-    pub fn is_multiline(&self) -> bool {
+    pub(crate) fn is_multiline(&self) -> bool {
         matches!(self, Normalized::Text(text) if text.trim_end_matches('\n').contains('\n'))
     }
 
     /// The value as JSON for machine-readable output.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         match self {
             Normalized::Absent => Value::Null,
             Normalized::Text(text) => json!(text),
@@ -79,12 +79,12 @@ impl fmt::Display for Normalized {
 }
 
 /// An instant as RFC 3339 in UTC with a `Z`, seconds precision unless sub-seconds are set.
-pub fn format_instant(instant: &DateTime<Utc>) -> String {
+pub(crate) fn format_instant(instant: &DateTime<Utc>) -> String {
     instant.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 /// `\r\n` and lone `\r` become `\n`.
-pub fn normalize_newlines(text: &str) -> String {
+pub(crate) fn normalize_newlines(text: &str) -> String {
     if text.contains('\r') {
         text.replace("\r\n", "\n").replace('\r', "\n")
     } else {
@@ -93,7 +93,7 @@ pub fn normalize_newlines(text: &str) -> String {
 }
 
 /// Parses RFC 3339, `YYYY-MM-DD HH:MM:SS[.f]` (taken as UTC) or a plain date (midnight UTC).
-pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
         return Some(instant.with_timezone(&Utc));
@@ -114,7 +114,7 @@ pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
 
 /// A desired value in comparable form, and the JSON that writes it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DesiredValue {
+pub(crate) struct DesiredValue {
     /// For comparison and display.
     pub normalized: Normalized,
     /// For the request body (ids for selects, RFC 3339 for datetimes).
@@ -123,7 +123,7 @@ pub struct DesiredValue {
 
 /// Why a desired value cannot be sent as it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidValue {
+pub(crate) struct InvalidValue {
     /// What is wrong; it may quote the value.
     pub message: String,
     /// What to do about it; it may quote the value.
@@ -156,7 +156,7 @@ impl fmt::Display for InvalidValue {
 
 /// Converts a document's value for a column; the error says what was expected. Without the
 /// text as written, a number is checked as the value it was read as.
-pub fn desired(column: &Column, value: &Value) -> Result<DesiredValue, InvalidValue> {
+pub(crate) fn desired(column: &Column, value: &Value) -> Result<DesiredValue, InvalidValue> {
     desired_as_written(column, value, None)
 }
 
@@ -165,7 +165,7 @@ pub fn desired(column: &Column, value: &Value) -> Result<DesiredValue, InvalidVa
 /// take strings only, without control characters but tab and line break; number fields take
 /// numbers that a double holds exactly; select fields take option names or ids written in
 /// decimal; datetimes have `:60` seconds only at real leap seconds.
-pub fn desired_as_written(
+pub(crate) fn desired_as_written(
     column: &Column,
     value: &Value,
     written: Option<&str>,
@@ -448,7 +448,7 @@ fn shown_bare(value: &Value) -> String {
 
 /// Converts a value read from the tenant for a column. Never fails: what cannot be understood is
 /// kept as text, so it shows as a change rather than hiding one.
-pub fn observed(column: &Column, value: Option<&Value>) -> Normalized {
+pub(crate) fn observed(column: &Column, value: Option<&Value>) -> Normalized {
     let Some(value) = value.filter(|value| !value.is_null()) else {
         return Normalized::Absent;
     };

@@ -12,14 +12,14 @@ use crate::remote::Observed;
 /// How many keys one search filter holds (`field:"a" OR field:"b" ...`): one less than a page, so
 /// that a complete answer always comes back as a short page and needs no second request, while a
 /// key carried by two objects still shows (the answer then fills the page and the next is read).
-pub fn keys_per_search(page_size: u32) -> usize {
+pub(crate) fn keys_per_search(page_size: u32) -> usize {
     usize::try_from(page_size.saturating_sub(1).max(1)).unwrap_or(1)
 }
 
-pub use crate::filter::escape;
+pub(crate) use crate::filter::escape;
 
 /// A filter matching any of `keys` exactly in `field`.
-pub fn key_filter(field: &str, keys: &[&str]) -> String {
+pub(crate) fn key_filter(field: &str, keys: &[&str]) -> String {
     let terms: Vec<String> = keys
         .iter()
         .map(|key| format!("{field}:\"{}\"", escape(key)))
@@ -29,7 +29,7 @@ pub fn key_filter(field: &str, keys: &[&str]) -> String {
 
 /// The objects of `kind` whose identity field `identity_field` holds exactly `key`, lowest id
 /// first, reading `columns` (the identity field is always read).
-pub async fn carrying(
+pub(crate) async fn carrying(
     client: &Client,
     kind: Kind,
     identity_field: &str,
@@ -60,7 +60,7 @@ pub async fn carrying(
 
 /// Searches the objects of one kind whose identity field holds one of `keys`, reading only
 /// `columns` (plus what the server always returns), and adds them to `observed`.
-pub async fn observe(
+pub(crate) async fn observe(
     client: &Client,
     kind: Kind,
     identity_field: &str,

@@ -8,7 +8,7 @@ use crate::kind::Kind;
 
 /// One operation of the API profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Operation {
+pub(crate) enum Operation {
     GetIncident,
     CreateIncident,
     UpdateIncident,
@@ -24,7 +24,7 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 11] = [
+    pub(crate) const ALL: [Operation; 11] = [
         Operation::GetIncident,
         Operation::CreateIncident,
         Operation::UpdateIncident,
@@ -39,14 +39,14 @@ impl Operation {
     ];
 
     /// The operation named `name` under `paths:`, if there is one.
-    pub fn from_name(name: &str) -> Option<Operation> {
+    pub(crate) fn from_name(name: &str) -> Option<Operation> {
         Operation::ALL
             .into_iter()
             .find(|operation| operation.name() == name)
     }
 
     /// The name used under `paths:` in `soarform.yaml`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Operation::GetIncident => "get_incident",
             Operation::CreateIncident => "create_incident",
@@ -63,7 +63,7 @@ impl Operation {
     }
 
     /// The default path, relative to the dialect's base path.
-    pub fn default_path(self) -> &'static str {
+    pub(crate) fn default_path(self) -> &'static str {
         match self {
             Operation::GetIncident | Operation::UpdateIncident => "incidents/{id}/",
             Operation::CreateIncident => "incidents/",
@@ -78,7 +78,7 @@ impl Operation {
     }
 
     /// The capability a 403 on this operation most likely means is missing.
-    pub fn capability(self) -> &'static str {
+    pub(crate) fn capability(self) -> &'static str {
         match self {
             Operation::CreateIncident | Operation::UpdateIncident => "Manage incidents",
             Operation::CreateTriage | Operation::UpdateTriage => "Manage triage",
@@ -91,12 +91,12 @@ impl Operation {
 
     /// Whether the operation creates an object: it must never be re-sent blindly, since a lost
     /// answer does not mean a lost create.
-    pub fn is_create(self) -> bool {
+    pub(crate) fn is_create(self) -> bool {
         matches!(self, Operation::CreateIncident | Operation::CreateTriage)
     }
 
     /// Whether the path addresses one object (so a 404 means "no such object").
-    pub fn addresses_one_object(self) -> bool {
+    pub(crate) fn addresses_one_object(self) -> bool {
         matches!(
             self,
             Operation::GetIncident
@@ -107,7 +107,7 @@ impl Operation {
     }
 
     /// The operation that searches objects of a kind.
-    pub fn search(kind: Kind) -> Self {
+    pub(crate) fn search(kind: Kind) -> Self {
         match kind {
             Kind::Incident => Operation::SearchIncidents,
             Kind::TriageItem => Operation::SearchTriage,
@@ -115,7 +115,7 @@ impl Operation {
     }
 
     /// The operation that creates an object of a kind.
-    pub fn create(kind: Kind) -> Self {
+    pub(crate) fn create(kind: Kind) -> Self {
         match kind {
             Kind::Incident => Operation::CreateIncident,
             Kind::TriageItem => Operation::CreateTriage,
@@ -123,7 +123,7 @@ impl Operation {
     }
 
     /// The operation that updates an object of a kind.
-    pub fn update(kind: Kind) -> Self {
+    pub(crate) fn update(kind: Kind) -> Self {
         match kind {
             Kind::Incident => Operation::UpdateIncident,
             Kind::TriageItem => Operation::UpdateTriage,
@@ -131,7 +131,7 @@ impl Operation {
     }
 
     /// The operation that reads one object of a kind.
-    pub fn get(kind: Kind) -> Self {
+    pub(crate) fn get(kind: Kind) -> Self {
         match kind {
             Kind::Incident => Operation::GetIncident,
             Kind::TriageItem => Operation::GetTriage,
@@ -139,7 +139,7 @@ impl Operation {
     }
 
     /// The operation that lists a kind's column definitions.
-    pub fn columns(kind: Kind) -> Self {
+    pub(crate) fn columns(kind: Kind) -> Self {
         match kind {
             Kind::Incident => Operation::IncidentColumns,
             Kind::TriageItem => Operation::TriageColumns,

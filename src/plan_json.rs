@@ -22,12 +22,12 @@ use crate::normalize::Normalized;
 use crate::plan::{Action, FieldChange, ObjectPlan, ObservedField, Plan};
 
 /// The version of this format; readers refuse other versions.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// `plan`: a plan. `apply`: a plan plus each object's `outcome` and the `result` totals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum DocumentType {
+pub(crate) enum DocumentType {
     /// A plan (`soarform plan --format json`, `plan --out`).
     Plan,
     /// A plan and what applying it did (`soarform apply --format json`).
@@ -42,7 +42,7 @@ pub enum DocumentType {
     extend("$id" = "urn:soarform:schemas:plan"),
     transform = document_rules
 )]
-pub struct PlanDocument {
+pub(crate) struct PlanDocument {
     /// The version of this format ([`FORMAT_VERSION`]). Readers refuse versions they do not know.
     #[schemars(with = "FormatVersion")]
     pub format_version: u32,
@@ -103,7 +103,7 @@ fn document_rules(schema: &mut Schema) {
 /// Where a plan was computed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct TargetInfo {
+pub(crate) struct TargetInfo {
     /// The API base URL, ending in `/` (`https://api.us2.sumologic.com/api/csoar/v3/`).
     pub url: String,
     /// `v3` or `legacy`.
@@ -114,7 +114,7 @@ pub struct TargetInfo {
 
 impl TargetInfo {
     /// Whether a plan made against `self` may be applied to `other`.
-    pub fn same_as(&self, other: &TargetInfo) -> bool {
+    pub(crate) fn same_as(&self, other: &TargetInfo) -> bool {
         self.dialect == other.dialect
             && self.sandbox == other.sandbox
             && (self.sandbox || self.url == other.url)
@@ -134,7 +134,7 @@ impl std::fmt::Display for TargetInfo {
 /// The key patterns a plan was limited to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct SelectionInfo {
+pub(crate) struct SelectionInfo {
     /// `--target` patterns.
     pub target: Vec<String>,
     /// `--exclude` patterns.
@@ -144,7 +144,7 @@ pub struct SelectionInfo {
 /// Counts per action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct SummaryInfo {
+pub(crate) struct SummaryInfo {
     pub create: usize,
     pub update: usize,
     #[serde(rename = "move", default)]
@@ -166,7 +166,7 @@ fn is_zero(count: &usize) -> bool {
 /// An object in `prune_scope` that no document declares any more.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct UndeclaredEntry {
+pub(crate) struct UndeclaredEntry {
     pub kind: Kind,
     #[schemars(length(min = 1))]
     pub key: String,
@@ -177,7 +177,7 @@ pub struct UndeclaredEntry {
 /// Set when soarform never wrote the object (made by hand or by another tool).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct AdoptionInfo {
+pub(crate) struct AdoptionInfo {
     /// Who created it, as the server reports; null when it does not say.
     pub created_by: Option<String>,
 }
@@ -185,7 +185,7 @@ pub struct AdoptionInfo {
 /// One object of the plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields, transform = object_rules)]
-pub struct ObjectEntry {
+pub(crate) struct ObjectEntry {
     /// `Incident` or `TriageItem`.
     pub kind: Kind,
     /// The repository key, held by the identity field in the tenant.
@@ -297,7 +297,7 @@ fn object_rules(schema: &mut Schema) {
 /// An incident template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct TemplateInfo {
+pub(crate) struct TemplateInfo {
     pub id: u64,
     pub name: String,
 }
@@ -305,7 +305,7 @@ pub struct TemplateInfo {
 /// One changed field. Sensitive fields carry no `before`, `after` or `write`, only `after_hash`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields, transform = change_rules)]
-pub struct ChangeEntry {
+pub(crate) struct ChangeEntry {
     /// API name (`opt_3`).
     pub field: String,
     /// Catalog label (`Business unit`).
@@ -387,7 +387,7 @@ fn if_sensitive(schema: &mut Schema, then: Value, otherwise: Value) {
 /// The live state an object's plan was computed from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct ObservedInfo {
+pub(crate) struct ObservedInfo {
     /// Salted SHA-256 over the remote id and every compared field's live value.
     #[schemars(with = "SaltedHash")]
     pub fingerprint: String,
@@ -398,7 +398,7 @@ pub struct ObservedInfo {
 /// One compared field's live value at plan time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields, transform = observed_field_rules)]
-pub struct ObservedFieldEntry {
+pub(crate) struct ObservedFieldEntry {
     /// The API name.
     pub field: String,
     /// The catalog label.
@@ -431,7 +431,7 @@ fn observed_field_rules(schema: &mut Schema) {
 /// `type: apply` only: what happened to the object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields, transform = outcome_rules)]
-pub struct OutcomeInfo {
+pub(crate) struct OutcomeInfo {
     /// What happened.
     pub status: OutcomeStatus,
     /// The object's id, when one is known.
@@ -475,7 +475,7 @@ fn outcome_rules(schema: &mut Schema) {
 /// What happened to one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum OutcomeStatus {
+pub(crate) enum OutcomeStatus {
     Created,
     Updated,
     Unchanged,
@@ -493,7 +493,7 @@ pub enum OutcomeStatus {
 /// A field that changed between plan and apply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct DriftEntry {
+pub(crate) struct DriftEntry {
     pub label: String,
     pub sensitive: bool,
     /// The value the plan was computed from (absent for sensitive fields).
@@ -517,7 +517,7 @@ pub struct DriftEntry {
 /// Totals of an apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
-pub struct ResultInfo {
+pub(crate) struct ResultInfo {
     /// Every planned change was made.
     pub complete: bool,
     pub created: usize,
@@ -536,13 +536,13 @@ fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<V
 
 /// Salted hashes of values and observed states.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hasher {
+pub(crate) struct Hasher {
     salt: String,
 }
 
 impl Hasher {
     /// A fresh random salt, for a new plan.
-    pub fn random() -> Hasher {
+    pub(crate) fn random() -> Hasher {
         let mut bytes = [0u8; 16];
         rand::thread_rng().fill_bytes(&mut bytes);
         Hasher {
@@ -551,14 +551,14 @@ impl Hasher {
     }
 
     /// The hasher of a saved plan.
-    pub fn with_salt(salt: &str) -> Hasher {
+    pub(crate) fn with_salt(salt: &str) -> Hasher {
         Hasher {
             salt: salt.to_string(),
         }
     }
 
     /// The salt, as saved.
-    pub fn salt(&self) -> &str {
+    pub(crate) fn salt(&self) -> &str {
         &self.salt
     }
 
@@ -574,13 +574,13 @@ impl Hasher {
     }
 
     /// The hash of one field's value.
-    pub fn value(&self, field: &str, value: &Normalized) -> String {
+    pub(crate) fn value(&self, field: &str, value: &Normalized) -> String {
         let canonical = value.to_json().to_string();
         self.digest(&[b"value", field.as_bytes(), canonical.as_bytes()])
     }
 
     /// The fingerprint of an object's observed state: its id and every compared field's value.
-    pub fn fingerprint<'a>(
+    pub(crate) fn fingerprint<'a>(
         &self,
         remote_id: Option<u64>,
         fields: impl Iterator<Item = (&'a str, &'a Normalized)>,
@@ -598,7 +598,7 @@ impl Hasher {
 
 /// Everything a document records besides the plan itself.
 #[derive(Debug, Clone)]
-pub struct Context {
+pub(crate) struct Context {
     pub target: TargetInfo,
     pub paths: Vec<String>,
     pub selection: SelectionInfo,
@@ -606,7 +606,7 @@ pub struct Context {
 }
 
 /// The JSON document of a plan.
-pub fn plan_document(plan: &Plan, context: &Context) -> PlanDocument {
+pub(crate) fn plan_document(plan: &Plan, context: &Context) -> PlanDocument {
     let summary = plan.summary();
     PlanDocument {
         format_version: FORMAT_VERSION,
@@ -643,13 +643,8 @@ pub fn plan_document(plan: &Plan, context: &Context) -> PlanDocument {
     }
 }
 
-/// The JSON document of an apply: the plan, each object's outcome, and the totals.
-pub fn apply_document(plan: &Plan, report: &ApplyReport, context: &Context) -> PlanDocument {
-    with_outcomes(plan_document(plan, context), report)
-}
-
 /// A plan document (a saved one, say) turned into the apply document for `report`.
-pub fn with_outcomes(mut document: PlanDocument, report: &ApplyReport) -> PlanDocument {
+pub(crate) fn with_outcomes(mut document: PlanDocument, report: &ApplyReport) -> PlanDocument {
     document.document_type = DocumentType::Apply;
     for entry in &mut document.objects {
         let same = |kind: Kind, key: &str| kind == entry.kind && key == entry.key;

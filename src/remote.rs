@@ -18,7 +18,7 @@ use crate::kind::Kind;
 
 /// An incident or triage item read from the tenant.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RemoteObject {
+pub(crate) struct RemoteObject {
     /// The server's id.
     pub id: u64,
     /// The incident template's display name (incidents only).
@@ -34,24 +34,19 @@ pub struct RemoteObject {
 /// Held as a vector sorted by name, as long as its entries and no longer: a plan keeps one per
 /// live object, and a tree map's nodes would hold room for more entries than most objects have.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Fields {
+pub(crate) struct Fields {
     entries: Vec<(String, Value)>,
 }
 
 impl Fields {
     /// The value of the field with this API name.
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
         self.position(name).ok().map(|index| &self.entries[index].1)
-    }
-
-    /// Whether the field is present.
-    pub fn contains_key(&self, name: &str) -> bool {
-        self.position(name).is_ok()
     }
 
     /// Sets a field, replacing an earlier value of the same name (as a later duplicate key of a
     /// JSON object does).
-    pub fn insert(&mut self, name: String, value: Value) {
+    pub(crate) fn insert(&mut self, name: String, value: Value) {
         match self.position(&name) {
             Ok(index) => self.entries[index].1 = value,
             Err(index) => self.entries.insert(index, (name, value)),
@@ -59,23 +54,8 @@ impl Fields {
     }
 
     /// The API names, in order.
-    pub fn keys(&self) -> impl Iterator<Item = &String> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &String> {
         self.entries.iter().map(|(name, _)| name)
-    }
-
-    /// Names and values, in name order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
-        self.entries.iter().map(|(name, value)| (name, value))
-    }
-
-    /// How many fields there are.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 
     fn position(&self, name: &str) -> Result<usize, usize> {
@@ -122,11 +102,12 @@ impl From<BTreeMap<String, Value>> for Fields {
 }
 
 impl RemoteObject {
+    #[cfg(test)]
     /// Parses one object of a read answer held as JSON.
     ///
     /// Tolerant of both layouts seen in the wild: fields under `"fields"`, or at the top level
     /// beside `id`; each value either wrapped as `{"name": label, "value": v}` or bare.
-    pub fn from_json(value: &Value) -> Result<Self, String> {
+    pub(crate) fn from_json(value: &Value) -> Result<Self, String> {
         RemoteObject::deserialize(value).map_err(|error| error.to_string())
     }
 }
@@ -140,7 +121,7 @@ impl<'de> Deserialize<'de> for RemoteObject {
 
 /// The objects of one search page, read from a JSON array.
 #[derive(Debug, Default)]
-pub struct Page(pub Vec<RemoteObject>);
+pub(crate) struct Page(pub Vec<RemoteObject>);
 
 impl<'de> Deserialize<'de> for Page {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -151,7 +132,7 @@ impl<'de> Deserialize<'de> for Page {
 /// How many elements a JSON array holds, read without keeping any of them (`None`: not an
 /// array).
 #[derive(Debug, Default)]
-pub struct Count(pub Option<usize>);
+pub(crate) struct Count(pub Option<usize>);
 
 impl<'de> Deserialize<'de> for Count {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -380,7 +361,7 @@ fn text(value: Value) -> Option<String> {
 }
 
 /// A short name of a JSON value's type, for messages.
-pub fn type_name(value: &Value) -> &'static str {
+pub(crate) fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -393,13 +374,13 @@ pub fn type_name(value: &Value) -> &'static str {
 
 /// Live objects by kind and key; more than one object under a key is a conflict the plan reports.
 #[derive(Debug, Default, Clone)]
-pub struct Observed {
+pub(crate) struct Observed {
     by_key: HashMap<(Kind, String), Vec<RemoteObject>>,
 }
 
 impl Observed {
     /// Records an object found under a key (objects under one key are kept ordered by id).
-    pub fn insert(&mut self, kind: Kind, key: &str, object: RemoteObject) {
+    pub(crate) fn insert(&mut self, kind: Kind, key: &str, object: RemoteObject) {
         // Room for one: a key is usually carried by one object, and a plan keeps a vector a key.
         let objects = self
             .by_key
@@ -410,7 +391,7 @@ impl Observed {
     }
 
     /// The objects carrying a key (usually none or one).
-    pub fn get(&self, kind: Kind, key: &str) -> &[RemoteObject] {
+    pub(crate) fn get(&self, kind: Kind, key: &str) -> &[RemoteObject] {
         self.by_key
             .get(&(kind, key.to_string()))
             .map(Vec::as_slice)
@@ -473,7 +454,7 @@ mod tests {
         assert_eq!(ids, [1, 2, 3]);
         assert_eq!(objects[0].fields.get("status"), Some(&json!("Open")));
         assert_eq!(objects[0].fields.get("opt_3"), Some(&Value::Null));
-        assert!(!objects[0].fields.contains_key("created_by"));
+        assert_eq!(objects[0].fields.get("created_by"), None);
         // Flat: every top-level field but the id and the template is a field.
         let keys: Vec<&String> = objects[1].fields.keys().collect();
         assert_eq!(keys, ["created_by", "status"]);

@@ -14,7 +14,7 @@ use std::borrow::Cow;
 /// Whether `character` is shown escaped: every C0 control but line feed and tab (so a lone
 /// carriage return too), DEL, the C1 controls U+0080–U+009F, and the bidirectional embeddings,
 /// overrides and isolates U+202A–U+202E and U+2066–U+2069.
-pub fn is_unsafe(character: char) -> bool {
+pub(crate) fn is_unsafe(character: char) -> bool {
     match character {
         '\n' | '\t' => false,
         '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => true,
@@ -25,20 +25,20 @@ pub fn is_unsafe(character: char) -> bool {
 
 /// `text` with every [unsafe](is_unsafe) character escaped (`\u{1b}`, `\r`, `\0`); line feeds
 /// and tabs are kept, so multi-line text stays multi-line. Borrowed when nothing needed escaping.
-pub fn escaped(text: &str) -> Cow<'_, str> {
+pub(crate) fn escaped(text: &str) -> Cow<'_, str> {
     escape_where(text, is_unsafe)
 }
 
 /// As [`escaped`], and line feeds shown as `\n` too: for text that must stay on its line (a
 /// name in a header, a key, a warning).
-pub fn one_line(text: &str) -> Cow<'_, str> {
+pub(crate) fn one_line(text: &str) -> Cow<'_, str> {
     escape_where(text, |character| character == '\n' || is_unsafe(character))
 }
 
 /// Text from the server as it may be shown inside a line: as is when it is printable, quoted with
 /// escapes (`"x\u{1b}[31m\nwarning: fake"`) when it holds a control character or a bidirectional
 /// override, so that nothing can fake output lines or colours.
-pub fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     if !text
         .chars()
         .any(|character| character.is_control() || is_unsafe(character))

@@ -22,13 +22,13 @@ use crate::plan_json::{
 };
 
 /// The plan schema, embedded for `apply --plan`.
-pub const PLAN_SCHEMA: &str = include_str!("../schemas/plan.schema.json");
+pub(crate) const PLAN_SCHEMA: &str = include_str!("../schemas/plan.schema.json");
 
 /// Plan files larger than this are refused unread.
 const MAX_PLAN_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Reads and checks a plan file written by `soarform plan --out`.
-pub fn read(path: &Path) -> Result<PlanDocument> {
+pub(crate) fn read(path: &Path) -> Result<PlanDocument> {
     let cannot = |error: &dyn std::fmt::Display| {
         Error::message(format!(
             "cannot read the plan `{}`: {error}",
@@ -53,7 +53,7 @@ pub fn read(path: &Path) -> Result<PlanDocument> {
 }
 
 /// Parses and validates a plan document.
-pub fn parse(text: &str) -> std::result::Result<PlanDocument, String> {
+pub(crate) fn parse(text: &str) -> std::result::Result<PlanDocument, String> {
     let value: Value = serde_json::from_str(text).map_err(|error| error.to_string())?;
     let version = value.get("format_version").and_then(Value::as_u64);
     if version != Some(u64::from(FORMAT_VERSION)) {
@@ -95,7 +95,7 @@ pub fn parse(text: &str) -> std::result::Result<PlanDocument, String> {
 }
 
 /// Every way `value` breaks the plan schema, as `at /path: message`.
-pub fn schema_problems(value: &Value) -> std::result::Result<Vec<String>, String> {
+pub(crate) fn schema_problems(value: &Value) -> std::result::Result<Vec<String>, String> {
     static VALIDATOR: OnceLock<std::result::Result<jsonschema::Validator, String>> =
         OnceLock::new();
     let validator = VALIDATOR
@@ -114,7 +114,7 @@ pub fn schema_problems(value: &Value) -> std::result::Result<Vec<String>, String
 
 /// What to do with one object of a saved plan.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// The live state is the planned one: apply this.
     Apply(Box<ObjectPlan>),
     /// The planned changes are already live: nothing to send.
@@ -124,7 +124,7 @@ pub enum Verdict {
 }
 
 /// Decides one created or updated object of a saved plan against what carries its key now.
-pub fn check(
+pub(crate) fn check(
     entry: &ObjectEntry,
     live: &[RemoteObject],
     catalog: &Catalog,
@@ -338,7 +338,7 @@ fn changes_are_live(
 
 /// The object plan a saved entry describes; sensitive writes are `null` until filled in from the
 /// desired-state files.
-pub fn to_object_plan(entry: &ObjectEntry, catalog: &Catalog) -> ObjectPlan {
+pub(crate) fn to_object_plan(entry: &ObjectEntry, catalog: &Catalog) -> ObjectPlan {
     let columns = catalog.columns(entry.kind);
     let value_of = |field: &str, value: Option<&Value>| match columns.find(field) {
         Some(column) => normalize::observed(column, value),
@@ -388,7 +388,7 @@ pub fn to_object_plan(entry: &ObjectEntry, catalog: &Catalog) -> ObjectPlan {
 }
 
 /// The plan a saved document describes (for showing it; [`check`] decides what is applied).
-pub fn to_plan(document: &PlanDocument, catalog: &Catalog) -> Plan {
+pub(crate) fn to_plan(document: &PlanDocument, catalog: &Catalog) -> Plan {
     Plan {
         objects: document
             .objects

@@ -28,7 +28,7 @@ use std::sync::RwLock;
 pub const WITHHELD: &str = "(the server's message is withheld: it mentions a sensitive value)";
 
 /// What replaces a credential inside a text.
-pub const MASK: &str = "***";
+pub(crate) const MASK: &str = "***";
 
 /// Texts longer than this are searched as written and through one decoding only, not through
 /// decodings nested in each other, so that scrubbing stays cheap on very long answers.
@@ -38,7 +38,7 @@ static REGISTRY: RwLock<Scrubber> = RwLock::new(Scrubber::new());
 
 /// Registers a credential of this process: from now on [`server_text`] replaces every form of it
 /// by [`MASK`]. Empty values are ignored.
-pub fn register_credential(secret: &str) {
+pub(crate) fn register_credential(secret: &str) {
     let mut registry = REGISTRY
         .write()
         .unwrap_or_else(|poison| poison.into_inner());
@@ -47,7 +47,7 @@ pub fn register_credential(secret: &str) {
 
 /// Registers a sensitive value: from now on [`server_text`] withholds every text that holds any
 /// form of it. Empty values are ignored.
-pub fn register_sensitive(value: &str) {
+pub(crate) fn register_sensitive(value: &str) {
     let mut registry = REGISTRY
         .write()
         .unwrap_or_else(|poison| poison.into_inner());
@@ -56,46 +56,27 @@ pub fn register_sensitive(value: &str) {
 
 /// `text` scrubbed with every registered secret: [`WITHHELD`] when it mentions a sensitive
 /// value, else with each credential replaced by [`MASK`].
-pub fn server_text(text: &str) -> String {
+pub(crate) fn server_text(text: &str) -> String {
     let registry = REGISTRY.read().unwrap_or_else(|poison| poison.into_inner());
     registry.scrub(text).into_owned()
 }
 
-/// [`server_text`] line by line, so that one line mentioning a sensitive value does not take the
-/// others with it: for multi-line output such as a log event or a rendered error.
-pub fn server_lines(text: &str) -> String {
-    let registry = REGISTRY.read().unwrap_or_else(|poison| poison.into_inner());
-    if registry.is_empty() {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let (content, newline) = match line.strip_suffix('\n') {
-            Some(content) => (content, "\n"),
-            None => (line, ""),
-        };
-        out.push_str(&registry.scrub(content));
-        out.push_str(newline);
-    }
-    out
-}
-
 /// `text` with the registered credentials replaced by [`MASK`], sensitive values left to the
 /// caller: for soarform's own wording, which names values on purpose but never a credential.
-pub fn credentials_in(text: &str) -> String {
+pub(crate) fn credentials_in(text: &str) -> String {
     let registry = REGISTRY.read().unwrap_or_else(|poison| poison.into_inner());
     registry.mask_credentials(text).into_owned()
 }
 
 /// Whether `text` mentions a registered sensitive value in any form.
-pub fn mentions_sensitive(text: &str) -> bool {
+pub(crate) fn mentions_sensitive(text: &str) -> bool {
     let registry = REGISTRY.read().unwrap_or_else(|poison| poison.into_inner());
     registry.mentions_sensitive(text)
 }
 
 /// A set of credentials and sensitive values, and the scrubbing of texts with them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Scrubber {
+pub(crate) struct Scrubber {
     /// Case-folded credentials, longest first.
     credentials: Vec<String>,
     /// Case-folded sensitive values, longest first.
@@ -104,7 +85,7 @@ pub struct Scrubber {
 
 impl Scrubber {
     /// An empty set.
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Scrubber {
             credentials: Vec::new(),
             sensitive: Vec::new(),
@@ -112,23 +93,23 @@ impl Scrubber {
     }
 
     /// Adds a credential, replaced in place by [`MASK`]. Empty values are ignored.
-    pub fn add_credential(&mut self, secret: &str) {
+    pub(crate) fn add_credential(&mut self, secret: &str) {
         add(&mut self.credentials, secret);
     }
 
     /// Adds a sensitive value, whose mention withholds a text whole. Empty values are ignored.
-    pub fn add_sensitive(&mut self, value: &str) {
+    pub(crate) fn add_sensitive(&mut self, value: &str) {
         add(&mut self.sensitive, value);
     }
 
     /// Whether nothing was added.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.credentials.is_empty() && self.sensitive.is_empty()
     }
 
     /// [`WITHHELD`] when `text` mentions a sensitive value in any form; else `text` with every
     /// form of every credential replaced by [`MASK`] (borrowed when there was none).
-    pub fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    pub(crate) fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
         if self.is_empty() {
             return Cow::Borrowed(text);
         }
@@ -140,13 +121,13 @@ impl Scrubber {
     }
 
     /// Whether `text` mentions a sensitive value in any form.
-    pub fn mentions_sensitive(&self, text: &str) -> bool {
+    pub(crate) fn mentions_sensitive(&self, text: &str) -> bool {
         !self.sensitive.is_empty() && Views::of(text).contain_any(&self.sensitive)
     }
 
     /// `text` with every form of every credential replaced by [`MASK`]; sensitive values are not
     /// looked for.
-    pub fn mask_credentials<'a>(&self, text: &'a str) -> Cow<'a, str> {
+    pub(crate) fn mask_credentials<'a>(&self, text: &'a str) -> Cow<'a, str> {
         if self.credentials.is_empty() {
             return Cow::Borrowed(text);
         }
@@ -814,7 +795,7 @@ mod tests {
     }
 
     #[test]
-    fn the_registry_scrubs_every_line_apart() {
+    fn the_registry_scrubs_credentials_and_withholds_sensitive_text() {
         // Values unique to this test: the registry is shared by the whole test process.
         register_credential("registry-token-7b1f");
         register_sensitive("registry-sensitive-55aa");
@@ -823,10 +804,6 @@ mod tests {
             "a *** b".to_string()
         );
         assert_eq!(server_text("x registry%2Dsensitive%2D55aa"), WITHHELD);
-        assert_eq!(
-            server_lines("one registry-token-7b1f\ntwo registry-sensitive-55aa\nthree\n"),
-            format!("one ***\n{WITHHELD}\nthree\n")
-        );
         assert_eq!(
             credentials_in("registry-token-7b1f registry-sensitive-55aa"),
             "*** registry-sensitive-55aa"

@@ -45,14 +45,14 @@ impl Pattern {
 
 /// The objects chosen by `--target` and `--exclude`; everything when neither is given.
 #[derive(Debug, Clone, Default)]
-pub struct Selection {
+pub(crate) struct Selection {
     targets: Vec<Pattern>,
     excludes: Vec<Pattern>,
 }
 
 impl Selection {
     /// Compiles the patterns; the error names the first bad one.
-    pub fn new(targets: &[String], excludes: &[String]) -> Result<Selection, String> {
+    pub(crate) fn new(targets: &[String], excludes: &[String]) -> Result<Selection, String> {
         let compile = |patterns: &[String], flag: &str| -> Result<Vec<Pattern>, String> {
             patterns
                 .iter()
@@ -66,18 +66,18 @@ impl Selection {
     }
 
     /// Whether every declared object is selected.
-    pub fn is_everything(&self) -> bool {
+    pub(crate) fn is_everything(&self) -> bool {
         self.targets.is_empty() && self.excludes.is_empty()
     }
 
     /// Whether the object with this kind and key is selected.
-    pub fn matches(&self, kind: Kind, key: &str) -> bool {
+    pub(crate) fn matches(&self, kind: Kind, key: &str) -> bool {
         let targeted = self.targets.is_empty() || self.targets.iter().any(|p| p.matches(kind, key));
         targeted && !self.excludes.iter().any(|p| p.matches(kind, key))
     }
 
     /// The patterns (as given, with their flag) that match none of `objects`: most likely typos.
-    pub fn unused<'a>(
+    pub(crate) fn unused<'a>(
         &self,
         objects: impl Iterator<Item = (Kind, &'a str)> + Clone,
     ) -> Vec<String> {
@@ -100,13 +100,13 @@ impl Selection {
 /// `prune_scope` of soarform.yaml: the keys retirement may consider, with the same pattern syntax
 /// as `--target`.
 #[derive(Debug, Clone, Default)]
-pub struct Scope {
+pub(crate) struct Scope {
     patterns: Vec<Pattern>,
 }
 
 impl Scope {
     /// Compiles the patterns; the error names the bad one.
-    pub fn new(patterns: &[String]) -> Result<Scope, String> {
+    pub(crate) fn new(patterns: &[String]) -> Result<Scope, String> {
         Ok(Scope {
             patterns: patterns
                 .iter()
@@ -116,12 +116,12 @@ impl Scope {
     }
 
     /// Whether no pattern is given (then nothing is in scope).
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.patterns.is_empty()
     }
 
     /// Whether a key of `kind` is in scope.
-    pub fn matches(&self, kind: Kind, key: &str) -> bool {
+    pub(crate) fn matches(&self, kind: Kind, key: &str) -> bool {
         self.patterns
             .iter()
             .any(|pattern| pattern.matches(kind, key))
@@ -130,7 +130,7 @@ impl Scope {
     /// The literal prefixes of the patterns that apply to `kind` (the text before the first glob
     /// character), for a server-side prefix search; an empty prefix means every key. Prefixes
     /// covered by a shorter one are left out.
-    pub fn prefixes(&self, kind: Kind) -> Vec<String> {
+    pub(crate) fn prefixes(&self, kind: Kind) -> Vec<String> {
         let mut prefixes: Vec<String> = self
             .patterns
             .iter()

@@ -21,7 +21,7 @@ use crate::plan_json::PlanDocument;
 
 /// The environment variables soarform reads, captured once.
 #[derive(Debug, Clone, Default)]
-pub struct Environment {
+pub(crate) struct Environment {
     /// `SOARFORM_URL`.
     pub url: Option<String>,
     /// `SOARFORM_TOKEN`.
@@ -34,7 +34,7 @@ pub struct Environment {
 
 impl Environment {
     /// Reads the process environment; empty variables count as unset.
-    pub fn from_process() -> Self {
+    pub(crate) fn from_process() -> Self {
         let read = |name: &str| {
             std::env::var(name)
                 .ok()
@@ -50,7 +50,7 @@ impl Environment {
 }
 
 /// The project file in force, or defaults when there is none.
-pub fn project_config(paths: &[PathBuf], explicit: Option<&Path>) -> Result<ProjectConfig> {
+pub(crate) fn project_config(paths: &[PathBuf], explicit: Option<&Path>) -> Result<ProjectConfig> {
     let found = match explicit {
         Some(path) => Some(path.to_path_buf()),
         None => {
@@ -69,15 +69,15 @@ pub fn project_config(paths: &[PathBuf], explicit: Option<&Path>) -> Result<Proj
 
 /// `prune:` and `adopt:` of soarform.yaml with `--prune` and `--no-adopt` over them; the project
 /// file's model stays what the file says.
-pub fn lifecycle(args: &LifecycleArgs, config: &ProjectConfig) -> Lifecycle {
+pub(crate) fn lifecycle(args: &LifecycleArgs, config: &ProjectConfig) -> Lifecycle {
     Lifecycle::resolve(config, args.prune, args.no_adopt)
 }
 
 /// The sandbox's state file, relative to the working directory.
-pub const SANDBOX_STATE_FILE: &str = ".soarform/sandbox.json";
+pub(crate) const SANDBOX_STATE_FILE: &str = ".soarform/sandbox.json";
 
 /// Resolves where and how to connect: flags, then environment, then the project file.
-pub fn connection(
+pub(crate) fn connection(
     args: &ConnectionArgs,
     config: &ProjectConfig,
     environment: &Environment,
@@ -165,7 +165,7 @@ pub fn connection(
 /// remote URL is never taken from the plan file (a tampered file must not be able to send the
 /// credential to a host of its choosing), and a connection to another tenant than the plan's is
 /// refused before anything, credentials included, is sent.
-pub fn saved_plan_connection(
+pub(crate) fn saved_plan_connection(
     args: &ConnectionArgs,
     config: &ProjectConfig,
     environment: &Environment,
@@ -241,7 +241,10 @@ fn remote_url(
 /// A credential that cannot be valid (a byte-order mark, a control character, a space inside, a
 /// character outside ASCII) is refused here, before any request: a server would answer 401 to
 /// every retry, or the request could not even be built.
-pub fn credential(token_file: Option<&Path>, environment: &Environment) -> Result<Credential> {
+pub(crate) fn credential(
+    token_file: Option<&Path>,
+    environment: &Environment,
+) -> Result<Credential> {
     if let Some(path) = token_file {
         let text = std::fs::read_to_string(path).map_err(|error| {
             Error::caused_by(

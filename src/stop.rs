@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 
 /// Why no new write may start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopReason {
+pub(crate) enum StopReason {
     /// SIGINT (Ctrl-C).
     Interrupted,
     /// SIGTERM.
@@ -20,7 +20,7 @@ pub enum StopReason {
 
 impl StopReason {
     /// What happened, for the closing message.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             StopReason::Interrupted => "interrupted (SIGINT)",
             StopReason::Terminated => "terminated (SIGTERM)",
@@ -31,14 +31,14 @@ impl StopReason {
 
 /// A flag that is set once and read often.
 #[derive(Debug, Default)]
-pub struct Stop {
+pub(crate) struct Stop {
     reason: Mutex<Option<StopReason>>,
     notify: Notify,
 }
 
 impl Stop {
     /// Asks every later write not to start; the first reason given is kept.
-    pub fn request(&self, reason: StopReason) {
+    pub(crate) fn request(&self, reason: StopReason) {
         if let Ok(mut current) = self.reason.lock() {
             current.get_or_insert(reason);
         }
@@ -46,7 +46,7 @@ impl Stop {
     }
 
     /// Resolves once a stop was requested (at once if it already was).
-    pub async fn stopped(&self) {
+    pub(crate) async fn stopped(&self) {
         loop {
             let notified = self.notify.notified();
             if self.reason().is_some() {
@@ -57,7 +57,7 @@ impl Stop {
     }
 
     /// Why writes must stop, if they must.
-    pub fn reason(&self) -> Option<StopReason> {
+    pub(crate) fn reason(&self) -> Option<StopReason> {
         self.reason.lock().ok().and_then(|reason| *reason)
     }
 }

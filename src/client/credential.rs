@@ -6,16 +6,16 @@ use base64::Engine as _;
 
 /// A secret string. Its `Debug` and `Display` print `***`; only [`Secret::expose`] reveals it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
     /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
+    pub(crate) fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
 
     /// The secret itself, for building the `Authorization` header and nothing else.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -34,7 +34,7 @@ impl fmt::Display for Secret {
 
 /// How soarform authenticates, and where the credential came from (for error messages).
 #[derive(Debug, Clone)]
-pub enum Credential {
+pub(crate) enum Credential {
     /// `Authorization: Bearer <token>`.
     Bearer {
         /// The token.
@@ -54,7 +54,7 @@ pub enum Credential {
 
 impl Credential {
     /// The `Authorization` header value.
-    pub fn header_value(&self) -> String {
+    pub(crate) fn header_value(&self) -> String {
         match self {
             Credential::Bearer { token, .. } => format!("Bearer {}", token.expose()),
             Credential::Basic {
@@ -71,7 +71,7 @@ impl Credential {
     }
 
     /// Describes the credential without revealing it, for messages such as "401 with ...".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Credential::Bearer { source, .. } => format!("the Bearer token from {source}"),
             Credential::Basic { access_id, .. } => format!(
@@ -83,7 +83,7 @@ impl Credential {
 
     /// Every form of the credential a server could echo, for [`crate::scrub`] to mask: the
     /// token; or the access ID, the access key, `id:key` and its base64 (the header's value).
-    pub fn secrets(&self) -> Vec<String> {
+    pub(crate) fn secrets(&self) -> Vec<String> {
         match self {
             Credential::Bearer { token, .. } => vec![token.expose().to_string()],
             Credential::Basic {

@@ -2,18 +2,18 @@
 
 use std::collections::BTreeMap;
 
-pub use crate::operations::Operation;
+pub(crate) use crate::operations::Operation;
 
 /// The path of every operation, defaults overlaid with the project file's `paths:`.
 #[derive(Debug, Clone, Default)]
-pub struct Endpoints {
+pub(crate) struct Endpoints {
     overrides: BTreeMap<Operation, String>,
 }
 
 impl Endpoints {
     /// Builds the table from `paths:` overrides; unknown operation names and paths that do not end
     /// with `/` are refused.
-    pub fn with_overrides(overrides: &BTreeMap<String, String>) -> Result<Self, String> {
+    pub(crate) fn with_overrides(overrides: &BTreeMap<String, String>) -> Result<Self, String> {
         let mut table = BTreeMap::new();
         for (name, path) in overrides {
             let operation = Operation::from_name(name).ok_or_else(|| {
@@ -40,7 +40,7 @@ impl Endpoints {
     }
 
     /// The path of an operation relative to the base path, with `{id}` filled in.
-    pub fn path(&self, operation: Operation, id: Option<u64>) -> String {
+    pub(crate) fn path(&self, operation: Operation, id: Option<u64>) -> String {
         let template = self
             .overrides
             .get(&operation)

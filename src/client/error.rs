@@ -5,7 +5,7 @@ use crate::dialect::Dialect;
 
 /// A failed request to Cloud SOAR.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum ClientError {
+pub(crate) enum ClientError {
     /// 401: the credential was refused.
     #[error("Cloud SOAR refused {credential} (401 Unauthorized) on `{operation}`: {message}")]
     Unauthorized {
@@ -166,7 +166,7 @@ fn location_suffix(location: &Option<String>) -> String {
 impl ClientError {
     /// The part of the error that came from the server (or the network stack), which may echo
     /// what was sent; everything else is soarform's own wording.
-    pub fn server_message_mut(&mut self) -> Option<&mut String> {
+    pub(crate) fn server_message_mut(&mut self) -> Option<&mut String> {
         match self {
             ClientError::Unauthorized { message, .. }
             | ClientError::Forbidden { message, .. }
@@ -187,7 +187,7 @@ impl ClientError {
     }
 
     /// The HTTP status the server answered, when it answered one.
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             ClientError::Unauthorized { .. } => Some(401),
             ClientError::Forbidden { .. } => Some(403),
@@ -199,7 +199,7 @@ impl ClientError {
     }
 
     /// A few words for a retry line: the status, or what went wrong on the way.
-    pub fn short_reason(&self) -> String {
+    pub(crate) fn short_reason(&self) -> String {
         match self {
             ClientError::Transport { message, .. } => {
                 message.split(": ").next().unwrap_or(message).to_string()
@@ -213,7 +213,7 @@ impl ClientError {
     }
 
     /// What the user can do about it, shown as `hint:`.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         match self {
             ClientError::Unauthorized { .. } => Some(
                 "check that the credential is current and belongs to this tenant; set `SOARFORM_TOKEN` (or `--token-file`) for a Bearer token, or `SUMO_ACCESS_ID` and `SUMO_ACCESS_KEY` for an access key".into(),

@@ -12,13 +12,13 @@ use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 /// Sumo Logic's documented rate limit per user.
-pub const DEFAULT_REQUESTS_PER_SECOND: f64 = 4.0;
+pub(crate) const DEFAULT_REQUESTS_PER_SECOND: f64 = 4.0;
 /// Sumo Logic's documented concurrency limit per access key.
-pub const DEFAULT_MAX_CONCURRENCY: usize = 10;
+pub(crate) const DEFAULT_MAX_CONCURRENCY: usize = 10;
 
 /// Requests per second and in flight, shared by every request of one client.
 #[derive(Debug, Clone)]
-pub struct Limiter {
+pub(crate) struct Limiter {
     in_flight: Arc<Semaphore>,
     interval: Option<Duration>,
     next_start: Arc<Mutex<Instant>>,
@@ -26,14 +26,14 @@ pub struct Limiter {
 
 /// Held while a request is in flight; dropping it frees the slot.
 #[derive(Debug)]
-pub struct Slot {
+pub(crate) struct Slot {
     // `None` only if the semaphore were closed, which this module never does.
     _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Limiter {
     /// A limiter; `requests_per_second` of `None` or not above zero means no rate limit.
-    pub fn new(requests_per_second: Option<f64>, max_concurrency: usize) -> Limiter {
+    pub(crate) fn new(requests_per_second: Option<f64>, max_concurrency: usize) -> Limiter {
         let interval = requests_per_second
             .filter(|rate| rate.is_finite() && *rate > 0.0)
             .map(|rate| Duration::from_secs_f64(1.0 / rate));
@@ -45,7 +45,7 @@ impl Limiter {
     }
 
     /// Waits for a free slot and for this request's turn to start.
-    pub async fn acquire(&self) -> Slot {
+    pub(crate) async fn acquire(&self) -> Slot {
         let permit = Arc::clone(&self.in_flight).acquire_owned().await.ok();
         // Even without a rate, a pause after a 429 holds every start back.
         let start = {
@@ -61,7 +61,7 @@ impl Limiter {
     }
 
     /// Pushes every later start back by `delay` (after a 429: the server asked everyone to wait).
-    pub async fn pause(&self, delay: Duration) {
+    pub(crate) async fn pause(&self, delay: Duration) {
         let mut next = self.next_start.lock().await;
         let resume = Instant::now() + delay;
         if *next < resume {

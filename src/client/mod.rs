@@ -1,13 +1,13 @@
 //! The one HTTP client soarform talks to Cloud SOAR through: dialect, auth, paging, typed errors.
 
-pub mod credential;
-pub mod endpoints;
-pub mod error;
-pub mod limiter;
-pub mod paging;
-pub mod retry;
-pub mod target;
-pub mod transport;
+pub(crate) mod credential;
+pub(crate) mod endpoints;
+pub(crate) mod error;
+pub(crate) mod limiter;
+pub(crate) mod paging;
+pub(crate) mod retry;
+pub(crate) mod target;
+pub(crate) mod transport;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,13 +23,13 @@ use serde_json::{json, Map, Value};
 use crate::catalog::{Column, Template};
 use crate::kind::Kind;
 
-pub use crate::remote::{Fields, RemoteObject};
-pub use credential::{Credential, Secret};
-pub use endpoints::{Endpoints, Operation};
-pub use error::ClientError;
-pub use limiter::{Limiter, DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUESTS_PER_SECOND};
-pub use retry::RetryPolicy;
-pub use target::Target;
+pub(crate) use crate::remote::RemoteObject;
+pub(crate) use credential::{Credential, Secret};
+pub(crate) use endpoints::{Endpoints, Operation};
+pub(crate) use error::ClientError;
+pub(crate) use limiter::{Limiter, DEFAULT_MAX_CONCURRENCY, DEFAULT_REQUESTS_PER_SECOND};
+pub(crate) use retry::RetryPolicy;
+pub(crate) use target::Target;
 
 use paging::{PageKnowledge, PageVerdict};
 
@@ -37,25 +37,25 @@ use paging::{PageKnowledge, PageVerdict};
 const MAX_500_ATTEMPTS: u32 = 3;
 
 /// The largest answer read, unless `limits.max_response_mb` says otherwise.
-pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 /// The most objects one search may return before it is taken for a server that never ends its
 /// pages, unless `limits.max_search_objects` says otherwise.
-pub const DEFAULT_MAX_SEARCH_OBJECTS: u64 = 1_000_000;
+pub(crate) const DEFAULT_MAX_SEARCH_OBJECTS: u64 = 1_000_000;
 /// How long a create whose answer was lost is searched for before it is sent again, unless
 /// `limits.create_settle_seconds` says otherwise.
-pub const DEFAULT_CREATE_SETTLE: Duration = Duration::from_secs(15);
+pub(crate) const DEFAULT_CREATE_SETTLE: Duration = Duration::from_secs(15);
 /// How much of an error answer is read: enough for any message, never a flood.
 const MAX_ERROR_BODY_BYTES: u64 = 64 * 1024;
 
 /// The largest page the search endpoints accept.
-pub const MAX_PAGE_SIZE: u32 = 500;
+pub(crate) const MAX_PAGE_SIZE: u32 = 500;
 /// The page size used when `soarform.yaml` sets none: as large as the API allows, so reading N
 /// objects takes about N / 500 searches.
-pub const DEFAULT_PAGE_SIZE: u32 = MAX_PAGE_SIZE;
+pub(crate) const DEFAULT_PAGE_SIZE: u32 = MAX_PAGE_SIZE;
 
 /// Tunables of the client.
 #[derive(Debug, Clone)]
-pub struct ClientOptions {
+pub(crate) struct ClientOptions {
     /// Objects per search page, 1..=500.
     pub page_size: u32,
     /// How long one request may take.
@@ -92,7 +92,7 @@ impl Default for ClientOptions {
 }
 
 /// A connection to one Cloud SOAR tenant.
-pub struct Client {
+pub(crate) struct Client {
     http: reqwest::Client,
     target: Target,
     credential: Credential,
@@ -120,7 +120,7 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// Builds a client; nothing is sent until the first request.
-    pub fn new(
+    pub(crate) fn new(
         target: Target,
         credential: Credential,
         endpoints: Endpoints,
@@ -161,27 +161,27 @@ impl Client {
     }
 
     /// Where this client sends requests.
-    pub fn target(&self) -> &Target {
+    pub(crate) fn target(&self) -> &Target {
         &self.target
     }
 
     /// How many HTTP requests this client has sent (retries included).
-    pub fn request_count(&self) -> u64 {
+    pub(crate) fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }
 
     /// How many of those were retries.
-    pub fn retry_count(&self) -> u64 {
+    pub(crate) fn retry_count(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
     }
 
     /// The client's tunables.
-    pub fn options(&self) -> &ClientOptions {
+    pub(crate) fn options(&self) -> &ClientOptions {
         &self.options
     }
 
     /// `GET incident_templates/`.
-    pub async fn templates(&self) -> Result<Vec<Template>, ClientError> {
+    pub(crate) async fn templates(&self) -> Result<Vec<Template>, ClientError> {
         let body = self
             .send(Operation::IncidentTemplates, Method::GET, None, None)
             .await?;
@@ -189,14 +189,14 @@ impl Client {
     }
 
     /// `GET incidents/columns/` or `GET triage/columns/`.
-    pub async fn columns(&self, kind: Kind) -> Result<Vec<Column>, ClientError> {
+    pub(crate) async fn columns(&self, kind: Kind) -> Result<Vec<Column>, ClientError> {
         let operation = Operation::columns(kind);
         let body = self.send(operation, Method::GET, None, None).await?;
         decode(operation, &body)
     }
 
     /// The page size searches of `kind` use: the configured one, or the server's cap once found.
-    pub fn page_size(&self, kind: Kind) -> u32 {
+    pub(crate) fn page_size(&self, kind: Kind) -> u32 {
         self.paging_of(kind)
             .page_size(self.options.page_size.clamp(1, MAX_PAGE_SIZE))
     }
@@ -212,7 +212,7 @@ impl Client {
     /// objects are created meanwhile). A page that repeats the previous one, a full page with no
     /// new object, or more objects than `max_search_objects` is an error: such a server would
     /// otherwise be read forever.
-    pub async fn search(
+    pub(crate) async fn search(
         &self,
         kind: Kind,
         filter: &str,
@@ -327,7 +327,7 @@ impl Client {
 
     /// Tells the client which field holds keys for `kind`, for the discovery search of
     /// [`paging`] (`field:"*"`: every object that carries a key).
-    pub fn set_identity_field(&self, kind: Kind, field: &str) {
+    pub(crate) fn set_identity_field(&self, kind: Kind, field: &str) {
         if let Ok(mut fields) = self.identity_fields.lock() {
             fields[usize::from(kind == Kind::TriageItem)] = Some(field.to_string());
         }
@@ -373,14 +373,14 @@ impl Client {
     }
 
     /// `GET incidents/{id}/` or `GET triage/{id}/`.
-    pub async fn get(&self, kind: Kind, id: u64) -> Result<RemoteObject, ClientError> {
+    pub(crate) async fn get(&self, kind: Kind, id: u64) -> Result<RemoteObject, ClientError> {
         let operation = Operation::get(kind);
         let body = self.send(operation, Method::GET, Some(id), None).await?;
         decode(operation, &body)
     }
 
     /// `POST incidents/` (with a template) or `POST triage/`.
-    pub async fn create(
+    pub(crate) async fn create(
         &self,
         kind: Kind,
         template_id: Option<u64>,
@@ -399,7 +399,7 @@ impl Client {
     }
 
     /// `PUT incidents/{id}/` or `PUT triage/{id}/` with only the given fields.
-    pub async fn update(
+    pub(crate) async fn update(
         &self,
         kind: Kind,
         id: u64,

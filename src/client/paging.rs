@@ -31,11 +31,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// No server caps its pages below this many objects (Sumo's own scripts page by 50 and 150): a
 /// shorter page is the last one, which spares small searches (one key, a few objects) the extra
 /// request.
-pub const MIN_PLAUSIBLE_CAP: u32 = 10;
+pub(crate) const MIN_PLAUSIBLE_CAP: u32 = 10;
 
 /// Paging facts of one search endpoint, shared by every search of a run.
 #[derive(Debug, Default)]
-pub struct PageKnowledge {
+pub(crate) struct PageKnowledge {
     /// The most objects one page has held so far in this run.
     largest: AtomicU32,
     /// The page size the server was found to cap pages at (0: none found).
@@ -49,7 +49,7 @@ pub struct PageKnowledge {
 
 /// What a page means for the search it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PageVerdict {
+pub(crate) enum PageVerdict {
     /// As many objects as asked: read the next page.
     Full,
     /// The last page.
@@ -60,7 +60,7 @@ pub enum PageVerdict {
 
 impl PageKnowledge {
     /// The page size to ask for when `wanted` is configured: the discovered cap if it is smaller.
-    pub fn page_size(&self, wanted: u32) -> u32 {
+    pub(crate) fn page_size(&self, wanted: u32) -> u32 {
         match self.cap.load(Ordering::Relaxed) {
             0 => wanted,
             cap => cap.min(wanted),
@@ -68,37 +68,37 @@ impl PageKnowledge {
     }
 
     /// The cap found, if any.
-    pub fn cap(&self) -> Option<u32> {
+    pub(crate) fn cap(&self) -> Option<u32> {
         Some(self.cap.load(Ordering::Relaxed)).filter(|cap| *cap > 0)
     }
 
     /// Records that the server caps pages at `cap` objects.
-    pub fn set_cap(&self, cap: u32) {
+    pub(crate) fn set_cap(&self, cap: u32) {
         self.cap.store(cap.max(1), Ordering::Relaxed);
     }
 
     /// The most objects one page has held so far.
-    pub fn largest(&self) -> u32 {
+    pub(crate) fn largest(&self) -> u32 {
         self.largest.load(Ordering::Relaxed)
     }
 
     /// `true` once per run: the caller makes the discovery search, one page of every object that
     /// carries a key. On a tenant with more objects than the ambiguous page, it shows the server
     /// fills larger pages, which settles every later tie without another request.
-    pub fn discovering(&self) -> bool {
+    pub(crate) fn discovering(&self) -> bool {
         !self.discovered.swap(true, Ordering::Relaxed)
     }
 
     /// Waits for the turn to read on after an ambiguous page; hold the guard until that page is
     /// read.
-    pub async fn probe_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+    pub(crate) async fn probe_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.probing.lock().await
     }
 
     /// What an ambiguous page of `count` objects means once another search may have learnt more:
     /// `Full` when the server caps pages at exactly `count` (read on in pages of that size),
     /// `Last` when it caps them higher or has since filled a larger page.
-    pub fn reconsider(&self, count: usize) -> PageVerdict {
+    pub(crate) fn reconsider(&self, count: usize) -> PageVerdict {
         let count = u32::try_from(count).unwrap_or(u32::MAX);
         match self.cap() {
             Some(cap) if cap == count => PageVerdict::Full,
@@ -109,7 +109,7 @@ impl PageKnowledge {
     }
 
     /// Records a page of `count` objects asked as `asked`, and says what it means.
-    pub fn record(&self, asked: u32, count: usize) -> PageVerdict {
+    pub(crate) fn record(&self, asked: u32, count: usize) -> PageVerdict {
         let count = u32::try_from(count).unwrap_or(u32::MAX);
         let largest_before = self.largest.fetch_max(count, Ordering::Relaxed);
         verdict(asked, count, largest_before)

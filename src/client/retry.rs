@@ -14,7 +14,7 @@ use rand::Rng;
 
 /// How retries are paced and bounded.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// The first backoff cap; doubled after every attempt.
     pub base_delay: Duration,
     /// No single wait is longer than this (a longer `Retry-After` is cut to it).
@@ -38,8 +38,9 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    #[cfg(test)]
     /// No retries at all.
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         RetryPolicy {
             max_elapsed: Duration::ZERO,
             ..RetryPolicy::default()
@@ -50,7 +51,7 @@ impl RetryPolicy {
     /// sent a non-zero one, else a random wait between half of and all of `base * 2^(attempt-1)`,
     /// never above `max_delay`. (A zero `Retry-After`, or a date in the past from clock skew, would
     /// otherwise send the request straight back into the limit.)
-    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    pub(crate) fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(wait) = retry_after.filter(|wait| !wait.is_zero()) {
             return wait.min(self.max_delay);
         }
@@ -64,14 +65,14 @@ impl RetryPolicy {
     }
 
     /// Whether a retry that would start after `elapsed + delay` is still allowed.
-    pub fn allows(&self, elapsed: Duration, delay: Duration) -> bool {
+    pub(crate) fn allows(&self, elapsed: Duration, delay: Duration) -> bool {
         elapsed.saturating_add(delay) <= self.max_elapsed
     }
 }
 
 /// `Retry-After` as a wait from `now`: delta-seconds (`120`) or an HTTP date
 /// (`Wed, 21 Oct 2026 07:28:00 GMT`); a date in the past means no wait.
-pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));

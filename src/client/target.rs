@@ -6,12 +6,12 @@ use url::Url;
 
 use crate::dialect::Dialect;
 
-pub use crate::dialect::REGIONS;
+pub(crate) use crate::dialect::REGIONS;
 
 /// A resolved API location: scheme, host, port and an optional path prefix (for a proxy that serves
 /// the API under a sub-path), plus the dialect that picks the base path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub(crate) struct Target {
     /// The URL the base path is appended to, ending in `/`, e.g. `https://api.us2.sumologic.com/`.
     pub root: Url,
     /// Which base path the endpoints live under.
@@ -20,7 +20,7 @@ pub struct Target {
 
 impl Target {
     /// The base URL every endpoint is joined to, e.g. `https://api.us2.sumologic.com/api/csoar/v3/`.
-    pub fn base_url(&self) -> Url {
+    pub(crate) fn base_url(&self) -> Url {
         let mut url = self.root.clone();
         let prefix = url.path().trim_end_matches('/').to_string();
         url.set_path(&format!("{prefix}{}", self.dialect.base_path()));
@@ -30,7 +30,7 @@ impl Target {
 
 /// Why a URL cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TargetError {
+pub(crate) enum TargetError {
     /// Not a URL at all.
     #[error("`{url}` is not a valid URL: {reason}")]
     Invalid { url: String, reason: String },
@@ -62,7 +62,7 @@ pub enum TargetError {
 
 impl TargetError {
     /// What the user can do about it.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         match self {
             TargetError::InsecureScheme { .. } => {
                 Some("use `https://`; plain `http://` is only accepted for loopback addresses".into())
@@ -79,7 +79,7 @@ impl TargetError {
 }
 
 /// The URL of a region's API server.
-pub fn region_url(region: &str) -> Result<String, TargetError> {
+pub(crate) fn region_url(region: &str) -> Result<String, TargetError> {
     let region = region.trim().to_ascii_lowercase();
     if REGIONS.contains(&region.as_str()) {
         Ok(format!("https://api.{region}.sumologic.com"))
@@ -93,7 +93,7 @@ pub fn region_url(region: &str) -> Result<String, TargetError> {
 /// A URL may carry one of the two base paths, which then decides the dialect; otherwise the
 /// dialect comes from `dialect`, or from the host (`*.soar.sumologic.com` is legacy,
 /// `api.*.sumologic.com` is v3).
-pub fn resolve(url: &str, dialect: Option<Dialect>) -> Result<Target, TargetError> {
+pub(crate) fn resolve(url: &str, dialect: Option<Dialect>) -> Result<Target, TargetError> {
     let parsed = Url::parse(url.trim()).map_err(|error| TargetError::Invalid {
         url: redact_userinfo(url),
         reason: error.to_string(),
@@ -156,7 +156,7 @@ fn redact_userinfo(url: &str) -> String {
 }
 
 /// The dialect a Sumo Logic host speaks, if the host tells.
-pub fn detect(host: &str) -> Option<Dialect> {
+pub(crate) fn detect(host: &str) -> Option<Dialect> {
     let host = host.trim_end_matches('.');
     if host.ends_with(".soar.sumologic.com") {
         Some(Dialect::Legacy)
@@ -168,7 +168,7 @@ pub fn detect(host: &str) -> Option<Dialect> {
 }
 
 /// Whether a host names this machine (127.0.0.0/8, ::1 or `localhost`).
-pub fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if bare.eq_ignore_ascii_case("localhost") {
         return true;

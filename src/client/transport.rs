@@ -12,7 +12,7 @@ use super::target::is_loopback;
 
 /// What made a request fail before an answer came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cause {
+pub(crate) enum Cause {
     /// The request or the connection timed out.
     Timeout,
     /// The host name could not be resolved.
@@ -27,7 +27,7 @@ pub enum Cause {
 
 impl Cause {
     /// For a cause that waiting cannot fix, what it is in a few words (the error's `reason`).
-    pub fn permanent(self, url: &url::Url) -> Option<&'static str> {
+    pub(crate) fn permanent(self, url: &url::Url) -> Option<&'static str> {
         match self {
             Cause::Dns => Some("its host name does not resolve"),
             Cause::Tls => Some("the TLS handshake failed"),
@@ -46,7 +46,7 @@ fn is_ip_loopback(host: &str) -> bool {
 }
 
 /// The cause of a reqwest error, from its kind and its chain of sources.
-pub fn classify(error: &reqwest::Error) -> Cause {
+pub(crate) fn classify(error: &reqwest::Error) -> Cause {
     let mut chain = Vec::new();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -104,7 +104,7 @@ fn classify_chain(
 }
 
 /// The error in words, with its causes: "the connection failed: dns error: ...".
-pub fn describe(error: &reqwest::Error) -> String {
+pub(crate) fn describe(error: &reqwest::Error) -> String {
     let mut message = if error.is_timeout() {
         "the request timed out".to_string()
     } else if error.is_connect() {

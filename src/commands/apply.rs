@@ -22,7 +22,7 @@ use crate::settings::{self, Environment};
 use crate::stop::Stop;
 
 /// Applies the desired state (after confirmation) or a saved plan.
-pub fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
+pub(crate) fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
     if let Some(plan_file) = args.plan.clone() {
         return apply_saved(args, plan_file, printer);
     }

@@ -11,7 +11,7 @@ use crate::settings::{self, Environment};
 /// Reads the tenant, then writes one file per object under `--out` (all or nothing without
 /// `--force`, and nothing when a path would leave `--out` through a link or is too long);
 /// written paths go to stdout, warnings and the summary to stderr.
-pub fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
+pub(crate) fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
     let config = settings::project_config(
         std::slice::from_ref(&args.out),
         args.connection.config.as_deref(),

@@ -12,7 +12,7 @@ use crate::settings;
 /// Formats every file under the paths; with `--check`, writes nothing and lists the files that
 /// would change. Prints the paths (rewritten, or differing) on stdout, one per line; exits 1 when
 /// `--check` finds a file to change or when a file cannot be formatted or written.
-pub fn fmt(args: FmtArgs, printer: Printer) -> Result<ExitStatus> {
+pub(crate) fn fmt(args: FmtArgs, printer: Printer) -> Result<ExitStatus> {
     let config = settings::project_config(&args.paths, args.config.as_deref())?;
     let prepared = ops::fmt::prepare(&args.paths, &config, args.check);
     let formatted = &prepared.formatted;

@@ -1,14 +1,14 @@
 //! Thin adapters from parsed arguments to the core; the only place that knows about terminals,
 //! standard streams and exit codes.
 
-pub mod apply;
+pub(crate) mod apply;
 mod apply_view;
-pub mod export;
-pub mod fmt;
-pub mod plan;
-pub mod sim;
+pub(crate) mod export;
+pub(crate) mod fmt;
+pub(crate) mod plan;
+pub(crate) mod sim;
 mod stop;
-pub mod validate;
+pub(crate) mod validate;
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,7 @@ use crate::plan_json::{PlanDocument, SelectionInfo, TargetInfo};
 use crate::render::markdown::MarkdownContext;
 use crate::select::Selection;
 
-pub use crate::printer::Printer;
+pub(crate) use crate::printer::Printer;
 
 /// The process exit codes soarform documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +48,7 @@ impl From<ExitStatus> for i32 {
 }
 
 /// A tokio runtime for the networked commands.
-pub fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -57,14 +57,14 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Writes data to standard output and flushes.
-pub fn write_stdout(printer: Printer, text: &str) -> Result<()> {
+pub(crate) fn write_stdout(printer: Printer, text: &str) -> Result<()> {
     printer
         .data(text)
         .map_err(|error| Error::caused_by("cannot write to standard output", &error))
 }
 
 /// A plan or apply document as pretty JSON with a final newline.
-pub fn to_json(document: &PlanDocument) -> Result<String> {
+pub(crate) fn to_json(document: &PlanDocument) -> Result<String> {
     let mut text = serde_json::to_string_pretty(document)
         .map_err(|error| Error::caused_by("cannot write the plan as JSON", &error))?;
     text.push('\n');
@@ -73,7 +73,7 @@ pub fn to_json(document: &PlanDocument) -> Result<String> {
 
 /// Writes a plan file next to its final place, then renames it, so that a failed write never leaves
 /// half a plan behind.
-pub fn write_json_file(path: &Path, document: &PlanDocument) -> Result<()> {
+pub(crate) fn write_json_file(path: &Path, document: &PlanDocument) -> Result<()> {
     let text = to_json(document)?;
     let cannot = |error: &std::io::Error| {
         Error::caused_by(
@@ -85,7 +85,7 @@ pub fn write_json_file(path: &Path, document: &PlanDocument) -> Result<()> {
 }
 
 /// `--target` / `--exclude`, compiled.
-pub fn selection(args: &SelectionArgs) -> Result<Selection> {
+pub(crate) fn selection(args: &SelectionArgs) -> Result<Selection> {
     Selection::new(&args.target, &args.exclude).map_err(|message| {
         Error::with_hint(
             message,
@@ -95,7 +95,7 @@ pub fn selection(args: &SelectionArgs) -> Result<Selection> {
 }
 
 /// The patterns as plan files record them.
-pub fn selection_info(args: &SelectionArgs) -> SelectionInfo {
+pub(crate) fn selection_info(args: &SelectionArgs) -> SelectionInfo {
     SelectionInfo {
         target: args.target.clone(),
         exclude: args.exclude.clone(),
@@ -103,7 +103,7 @@ pub fn selection_info(args: &SelectionArgs) -> SelectionInfo {
 }
 
 /// The desired-state paths as given (or `.`).
-pub fn path_strings(paths: &[PathBuf]) -> Vec<String> {
+pub(crate) fn path_strings(paths: &[PathBuf]) -> Vec<String> {
     if paths.is_empty() {
         return vec![".".to_string()];
     }
@@ -115,7 +115,7 @@ pub fn path_strings(paths: &[PathBuf]) -> Vec<String> {
 
 /// A warning on stderr for each pattern that matches no declared object (most likely a typo);
 /// returns those patterns as `--flag pattern`.
-pub fn warn_unused_patterns(
+pub(crate) fn warn_unused_patterns(
     printer: Printer,
     selection: &Selection,
     manifest: &Manifest,
@@ -133,7 +133,7 @@ pub fn warn_unused_patterns(
 
 /// On stderr: how much of the repository a targeted plan covered (objects pruning closes are not
 /// declared, so they do not count).
-pub fn note_selection(
+pub(crate) fn note_selection(
     printer: Printer,
     selection: &Selection,
     plan: &crate::plan::Plan,
@@ -152,7 +152,7 @@ pub fn note_selection(
 }
 
 /// The header facts of a Markdown plan.
-pub fn markdown_context(target: &TargetInfo) -> MarkdownContext<'_> {
+pub(crate) fn markdown_context(target: &TargetInfo) -> MarkdownContext<'_> {
     MarkdownContext {
         target: if target.sandbox {
             "sandbox"

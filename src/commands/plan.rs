@@ -12,7 +12,7 @@ use crate::settings::{self, Environment};
 
 /// Computes and prints the plan (and saves it with `--out`); exit 2 for changes with
 /// `--detailed-exitcode` or `--expect-no-changes`.
-pub fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
+pub(crate) fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     let selection = super::selection(&args.selection)?;
     let config = settings::project_config(&args.paths, args.connection.config.as_deref())?;
     let lifecycle = settings::lifecycle(&args.lifecycle, &config);

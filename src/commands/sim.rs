@@ -9,7 +9,7 @@ use crate::sim::{self, Credentials, RetryAfter, SimConfig, SimOptions};
 
 /// Serves until interrupted (Ctrl-C or SIGTERM). Latency, limits and faults come from the
 /// `--faults` file, overridden by flags; the active ones are printed on stderr at start.
-pub fn sim(args: SimArgs, printer: Printer) -> Result<ExitStatus> {
+pub(crate) fn sim(args: SimArgs, printer: Printer) -> Result<ExitStatus> {
     let options = options(&args, printer)?;
     let mut credentials = Credentials {
         token: args.token,

@@ -7,7 +7,7 @@ use crate::ops::validate::{validate as run, Validated};
 use crate::settings;
 
 /// Loads the project file and every document, reporting all problems at once.
-pub fn validate(args: ValidateArgs, printer: Printer) -> Result<ExitStatus> {
+pub(crate) fn validate(args: ValidateArgs, printer: Printer) -> Result<ExitStatus> {
     let config = settings::project_config(&args.paths, args.config.as_deref())?;
     let Validated {
         files,

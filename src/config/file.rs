@@ -16,7 +16,7 @@ use crate::operations::Operation;
 /// What plan and apply do with objects in `prune_scope` whose key is no longer declared.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum PruneMode {
+pub(crate) enum PruneMode {
     /// List them as no longer declared; change nothing.
     #[default]
     Keep,
@@ -27,7 +27,7 @@ pub enum PruneMode {
 /// A field of each kind (API name or label), as `identity:` and `ownership:` name them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct IdentityConfig {
+pub(crate) struct IdentityConfig {
     /// Incident field (API name such as `opt_2`, or label).
     #[schemars(with = "String", length(min = 1))]
     pub incident: Option<String>,
@@ -39,7 +39,7 @@ pub struct IdentityConfig {
 /// Paging and request limits.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Search page size, 1 to 500.
     #[schemars(with = "u32", range(min = 1, max = 500))]
     pub page_size: Option<u32>,
@@ -66,7 +66,7 @@ pub struct Limits {
 /// `lock:` of soarform.yaml: where `apply` keeps its lease. Every part is optional.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-pub struct LockConfig {
+pub(crate) struct LockConfig {
     /// The kind of the lease object. Default `Incident`.
     #[schemars(with = "crate::kind::Kind")]
     pub kind: Option<crate::kind::Kind>,

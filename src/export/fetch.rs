@@ -17,7 +17,7 @@ use super::model::{Export, ExportRequest};
 /// Reads the requested kinds and turns every manageable object into a file; nothing is written.
 ///
 /// The filter is checked against the catalog before anything is searched.
-pub async fn collect(
+pub(crate) async fn collect(
     client: &Client,
     catalog: &Catalog,
     identity: &Identity,

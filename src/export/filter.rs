@@ -3,12 +3,12 @@
 
 use crate::catalog::{closest_names, Catalog, UnknownName};
 use crate::error::{Error, Result};
-use crate::filter::{self, FieldSyntax, Term};
+use crate::filter::{self, Term};
 use crate::kind::Kind;
 
 /// The search filter of one kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KindFilter {
+pub(crate) enum KindFilter {
     /// Search with this filter (fields by API name; empty: every object).
     Search(String),
     /// No term of the query names a field of this kind, so no object of it can match.
@@ -21,13 +21,13 @@ pub enum KindFilter {
 /// Translates `--filter` for each kind: labels become API names, and terms on fields a kind does
 /// not have are dropped for that kind (they could match none of its objects). A field unknown to
 /// every requested kind is an error naming the closest valid names.
-pub fn kind_filters(
+pub(crate) fn kind_filters(
     query: Option<&str>,
     kinds: &[Kind],
     catalog: &Catalog,
 ) -> Result<Vec<(Kind, KindFilter)>> {
     let terms = match query {
-        Some(query) => filter::parse(query, FieldSyntax::Label).map_err(|problem| {
+        Some(query) => filter::parse(query).map_err(|problem| {
             Error::with_hint(format!("invalid `--filter`: {problem}"), FILTER_SYNTAX_HINT)
         })?,
         None => Vec::new(),

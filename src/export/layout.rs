@@ -18,7 +18,7 @@ use crate::normalize::{self, Normalized};
 use super::model::{Exportable, ExportedFile};
 
 /// The folder of objects whose type field is empty.
-pub const UNTYPED_FOLDER: &str = "untyped";
+pub(crate) const UNTYPED_FOLDER: &str = "untyped";
 
 /// Hex digits of the key's SHA-256 appended to file names that collide; more are used only in the
 /// (astronomically unlikely) case that a suffixed name collides again.
@@ -84,7 +84,7 @@ fn is_exported_name(name: &str) -> bool {
 
 /// A file or folder name for `text`: lowercase ASCII letters, digits, `.`, `_` and `-` kept, every
 /// other run of characters (`/` included) one `-`, no `-` or `.` at either end. May be empty.
-pub fn slug(text: &str) -> String {
+pub(crate) fn slug(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut in_run = false;
     for character in text.chars() {
@@ -102,7 +102,7 @@ pub fn slug(text: &str) -> String {
 }
 
 /// The folder of a kind under the output directory.
-pub fn kind_folder(kind: Kind) -> &'static str {
+pub(crate) fn kind_folder(kind: Kind) -> &'static str {
     match kind {
         Kind::Incident => "incidents",
         Kind::TriageItem => "triage",
@@ -199,7 +199,7 @@ pub(super) fn assign_paths(mut documents: Vec<Exportable>) -> Result<Vec<Exporte
 }
 
 /// Where a file goes: `relative` under `out`, shown as the user wrote `out` (no `./` for `.`).
-pub fn output_path(out: &Path, relative: &Path) -> PathBuf {
+pub(crate) fn output_path(out: &Path, relative: &Path) -> PathBuf {
     if out == Path::new(".") || out.as_os_str().is_empty() {
         relative.to_path_buf()
     } else {

@@ -9,7 +9,7 @@ use crate::kind::Kind;
 pub(super) const LISTED_NAMES: usize = 10;
 
 /// `3 incidents`, `1 triage item`.
-pub fn count_noun(count: usize, kind: Kind) -> String {
+pub(crate) fn count_noun(count: usize, kind: Kind) -> String {
     format!("{count} {}", plural_or_single(count, kind))
 }
 

@@ -19,9 +19,7 @@ mod model;
 mod test_fixtures;
 mod write;
 
-pub use fetch::collect;
-pub use filter::{kind_filters, KindFilter};
-pub use layout::{kind_folder, output_path, slug, UNTYPED_FOLDER};
-pub use listing::count_noun;
-pub use model::{Export, ExportRequest, ExportedFile, Warning};
-pub use write::write;
+pub(crate) use fetch::collect;
+pub(crate) use listing::count_noun;
+pub(crate) use model::{Export, ExportRequest};
+pub(crate) use write::write;

@@ -10,7 +10,7 @@ use crate::resolve::FieldNames;
 
 /// What to export.
 #[derive(Debug, Clone, Default)]
-pub struct ExportRequest {
+pub(crate) struct ExportRequest {
     /// The kinds to read, in the order their files are listed.
     pub kinds: Vec<Kind>,
     /// A Cloud SOAR search query (`field:"value"`, `field:"prefix*"`, `OR` between terms), fields
@@ -26,7 +26,7 @@ pub struct ExportRequest {
 
 /// What export found: the files to write, and what was left out and why.
 #[derive(Debug, Clone, Default)]
-pub struct Export {
+pub(crate) struct Export {
     /// One file per object, ordered by kind (as requested), then key.
     pub files: Vec<ExportedFile>,
     /// Objects and fields left out.
@@ -41,14 +41,14 @@ pub struct Export {
 
 impl Export {
     /// How many objects of `kind` are exported.
-    pub fn count(&self, kind: Kind) -> usize {
+    pub(crate) fn count(&self, kind: Kind) -> usize {
         self.files.iter().filter(|file| file.kind == kind).count()
     }
 }
 
 /// One object as a desired-state file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ExportedFile {
+pub(crate) struct ExportedFile {
     /// Incident or triage item.
     pub kind: Kind,
     /// The key (the identity field's value).
@@ -64,7 +64,7 @@ pub struct ExportedFile {
 
 /// Something left out of the export, with what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
+pub(crate) struct Warning {
     /// What was left out and why.
     pub message: String,
     /// What to do next.

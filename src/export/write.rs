@@ -127,7 +127,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// link, is too long for the file system, or meets something in the way (every path is checked
 /// first); without `force`, nor when any of them exists, or when a document under `out` already
 /// declares one of the keys in another file.
-pub fn write(
+pub(crate) fn write(
     out: &Path,
     files: &[ExportedFile],
     force: bool,

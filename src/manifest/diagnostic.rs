@@ -12,7 +12,7 @@ use crate::safe_text;
 ///
 /// `line` and `column` are 1-based; `column` counts characters, not bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Origin {
+pub(crate) struct Origin {
     /// The file, as it was found (relative to the working directory when the path given was).
     pub file: PathBuf,
     /// 1-based line.
@@ -33,31 +33,19 @@ impl fmt::Display for Origin {
 
 /// The text of every file read, by path, so that diagnostics can quote it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Sources {
+pub(crate) struct Sources {
     files: BTreeMap<PathBuf, String>,
 }
 
 impl Sources {
     /// The text of `path`, if it was read.
-    pub fn get(&self, path: &Path) -> Option<&str> {
+    pub(crate) fn get(&self, path: &Path) -> Option<&str> {
         self.files.get(path).map(String::as_str)
     }
 
-    /// Every file read, sorted by path.
-    pub fn iter(&self) -> impl Iterator<Item = (&Path, &str)> {
-        self.files
-            .iter()
-            .map(|(path, text)| (path.as_path(), text.as_str()))
-    }
-
     /// How many files were read.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.files.len()
-    }
-
-    /// Whether no file was read.
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
     }
 
     pub(crate) fn insert(&mut self, path: PathBuf, text: String) {
@@ -67,7 +55,7 @@ impl Sources {
 
 /// One problem found in the desired state or the project file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
+pub(crate) struct Diagnostic {
     /// Where the problem is; `None` for problems that are not in a file's text (a missing path).
     pub origin: Option<Origin>,
     /// What is wrong: lowercase, no trailing period, values in backticks.
@@ -82,7 +70,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic without a position.
-    pub fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         Diagnostic {
             origin: None,
             message: message.into(),
@@ -93,7 +81,7 @@ impl Diagnostic {
     }
 
     /// A diagnostic at `origin`.
-    pub fn at(origin: Origin, message: impl Into<String>) -> Self {
+    pub(crate) fn at(origin: Origin, message: impl Into<String>) -> Self {
         Diagnostic {
             origin: Some(origin),
             ..Diagnostic::new(message)
@@ -101,19 +89,19 @@ impl Diagnostic {
     }
 
     /// Sets the text printed next to the caret.
-    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+    pub(crate) fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self
     }
 
     /// Adds a `= note:` line.
-    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+    pub(crate) fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
     }
 
     /// Sets the `= help:` line.
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
@@ -123,7 +111,7 @@ impl Diagnostic {
     ///
     /// Control characters and bidirectional overrides in any of it (a file's text, its name, a
     /// value quoted in the message) are shown escaped, with the caret still under its text.
-    pub fn render(&self, sources: &Sources, color: bool) -> String {
+    pub(crate) fn render(&self, sources: &Sources, color: bool) -> String {
         let renderer = if color {
             Renderer::styled()
         } else {
@@ -292,7 +280,7 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 /// Every problem found, in every file, and the texts needed to show them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Report {
+pub(crate) struct Report {
     /// The problems, ordered by file (in load order) and position.
     pub diagnostics: Vec<Diagnostic>,
     /// The text of every file read.
@@ -301,7 +289,7 @@ pub struct Report {
 
 impl Report {
     /// Renders every diagnostic, separated by blank lines.
-    pub fn render(&self, color: bool) -> String {
+    pub(crate) fn render(&self, color: bool) -> String {
         let mut out = String::new();
         for (index, diagnostic) in self.diagnostics.iter().enumerate() {
             if index > 0 {
@@ -369,7 +357,7 @@ pub(crate) fn one_of<S: AsRef<str>>(values: &[S], conjunction: &str) -> String {
 }
 
 /// Text with every control character escaped (`\t`, `\n`, `\r`, `\u{1b}`), safe to print.
-pub fn escaped(text: &str) -> String {
+pub(crate) fn escaped(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for character in text.chars() {
         match character {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 /// One document in canonical form.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CanonicalDocument {
+pub(crate) struct CanonicalDocument {
     /// `Incident`, `TriageItem` or `Template`.
     pub kind: String,
     /// The key (`name` for templates).
@@ -25,12 +25,13 @@ pub struct CanonicalDocument {
 }
 
 /// Renders one document (without the `---` separator), ending in a newline.
-pub fn document(document: &CanonicalDocument) -> String {
+pub(crate) fn document(document: &CanonicalDocument) -> String {
     annotated_document(document, &Annotations::default())
 }
 
 /// Renders several documents separated by `---`.
-pub fn documents(documents: &[CanonicalDocument]) -> String {
+#[cfg(test)]
+pub(crate) fn documents(documents: &[CanonicalDocument]) -> String {
     documents
         .iter()
         .map(document)
@@ -40,7 +41,7 @@ pub fn documents(documents: &[CanonicalDocument]) -> String {
 
 /// A line `soarform fmt` writes between entries: a blank line or a full-line comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Line {
+pub(crate) enum Line {
     /// A blank line; several in a row are written as one, and none at the start or the end of a
     /// document.
     Blank,
@@ -54,7 +55,7 @@ pub enum Line {
 
 /// A comment after the value, at the end of an entry's first line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EndOfLineComment {
+pub(crate) struct EndOfLineComment {
     /// The comment, from its `#` to the end of its line.
     pub text: String,
     /// The column (0-based, in characters) where it started; it is written there when the
@@ -68,7 +69,7 @@ pub struct EndOfLineComment {
 
 /// What is written around one entry (a top-level key or a field) besides its data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EntryNotes {
+pub(crate) struct EntryNotes {
     /// Blank lines and comments above the entry.
     pub above: Vec<Line>,
     /// The comment at the end of the entry's first line.
@@ -77,7 +78,7 @@ pub struct EntryNotes {
 
 /// Notes of the top-level entries, by key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TopLevelNotes {
+pub(crate) struct TopLevelNotes {
     /// `kind:`.
     pub kind: EntryNotes,
     /// `key:` (`name:` for templates).
@@ -96,7 +97,7 @@ pub struct TopLevelNotes {
 /// [`CanonicalDocument`] holds: comments, blank lines, and the few shapes it has no room for.
 /// [`annotated_document`] with the default (empty) annotations writes exactly [`document`]'s text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Annotations {
+pub(crate) struct Annotations {
     /// Lines above the first entry (`kind`): a `# yaml-language-server:` header, say.
     pub header: Vec<Line>,
     /// Notes of the top-level entries.
@@ -123,7 +124,10 @@ pub struct Annotations {
 
 /// Renders one document (without the `---` separator) with its comments and blank lines,
 /// ending in a newline.
-pub fn annotated_document(document: &CanonicalDocument, annotations: &Annotations) -> String {
+pub(crate) fn annotated_document(
+    document: &CanonicalDocument,
+    annotations: &Annotations,
+) -> String {
     let notes = &annotations.top_level;
     let mut writer = Writer::default();
     writer.lines(&annotations.header, 0, 0);
@@ -186,7 +190,7 @@ pub fn annotated_document(document: &CanonicalDocument, annotations: &Annotation
 }
 
 /// Renders several annotated documents separated by `---`.
-pub fn annotated_documents(documents: &[(CanonicalDocument, Annotations)]) -> String {
+pub(crate) fn annotated_documents(documents: &[(CanonicalDocument, Annotations)]) -> String {
     documents
         .iter()
         .map(|(document, annotations)| annotated_document(document, annotations))
@@ -360,7 +364,7 @@ fn inline(value: &Value) -> String {
 
 /// A string as a plain scalar when the core schema reads it back as that same string, else in
 /// double quotes (JSON escapes are valid YAML double-quoted escapes).
-pub fn inline_string(text: &str) -> String {
+pub(crate) fn inline_string(text: &str) -> String {
     if needs_quotes(text) {
         Value::String(text.to_string()).to_string()
     } else {

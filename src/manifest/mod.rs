@@ -5,38 +5,37 @@
 //! ([`document`]), resolves `extends` ([`extends`]) and returns the desired objects, or a
 //! [`Report`] of every problem in every file.
 
-pub mod diagnostic;
+pub(crate) mod diagnostic;
 mod document;
 // Only the schema generator reads it: documents are checked against the generated schema and
 // read with their positions by `document`.
 #[cfg(test)]
 mod document_file;
-pub mod emit;
+pub(crate) mod emit;
 mod extends;
-pub mod format;
+pub(crate) mod format;
 mod model;
 pub(crate) mod schema;
 pub(crate) mod source;
-pub mod value;
+pub(crate) mod value;
 mod walk;
 pub(crate) mod yaml;
 
 use std::path::PathBuf;
 
-pub use diagnostic::{Diagnostic, Origin, Report, Sources};
+pub(crate) use diagnostic::{Diagnostic, Origin, Report, Sources};
 #[cfg(test)]
 pub(crate) use document_file::DocumentFile;
-pub use model::{
-    is_valid_key, DesiredField, DesiredObject, LoadOptions, Manifest, NamedField, TemplateRef,
-    KEY_PATTERN, MAX_KEY_LENGTH,
+pub(crate) use model::{
+    is_valid_key, DesiredObject, LoadOptions, Manifest, NamedField, TemplateRef, KEY_PATTERN,
+    MAX_KEY_LENGTH,
 };
-pub use schema::{DOCUMENT_SCHEMA, PROJECT_SCHEMA, SIM_OPTIONS_SCHEMA};
+pub(crate) use walk::Exclusions;
 pub(crate) use walk::{exclude_glob, find_files};
-pub use walk::{Exclusions, InvalidPattern};
 
 /// Loads the desired state from `paths` (files or directories; none means the current
 /// directory), reporting every problem in every file at once.
-pub fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Manifest, Report> {
+pub(crate) fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Manifest, Report> {
     let default_paths = [PathBuf::from(".")];
     let paths = if paths.is_empty() {
         &default_paths[..]

@@ -10,13 +10,13 @@ use super::walk::Exclusions;
 use crate::kind::Kind;
 
 /// Pattern every object key and template name matches (see the contract).
-pub const KEY_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._/-]*$";
+pub(crate) const KEY_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._/-]*$";
 /// Longest key accepted, in characters.
-pub const MAX_KEY_LENGTH: usize = 200;
+pub(crate) const MAX_KEY_LENGTH: usize = 200;
 
 /// Whether a key can be written in a document: what the `key` pattern of the document schema
 /// ([`KEY_PATTERN`]) accepts, at most [`MAX_KEY_LENGTH`] characters.
-pub fn is_valid_key(key: &str) -> bool {
+pub(crate) fn is_valid_key(key: &str) -> bool {
     let mut characters = key.chars();
     characters
         .next()
@@ -29,7 +29,7 @@ pub fn is_valid_key(key: &str) -> bool {
 
 /// The desired state: every object the files describe, and the files' texts.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     /// Incidents and triage items in file order, then document order (never `Template`s).
     pub objects: Vec<DesiredObject>,
     /// The text of every file read, to quote in later diagnostics.
@@ -38,7 +38,7 @@ pub struct Manifest {
 
 /// One incident or triage item the repository wants to exist.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DesiredObject {
+pub(crate) struct DesiredObject {
     pub kind: Kind,
     /// Identity inside the repository, unique per kind.
     pub key: String,
@@ -59,7 +59,7 @@ pub struct DesiredObject {
 
 /// A field name written somewhere (in a document or in `soarform.yaml`), with its position.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NamedField {
+pub(crate) struct NamedField {
     /// An API name (`status`, `opt_3`) or a label (`Business unit`), as written.
     pub name: String,
     /// Where it was written.
@@ -68,7 +68,7 @@ pub struct NamedField {
 
 /// An incident template, as the YAML names it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum TemplateRef {
+pub(crate) enum TemplateRef {
     /// `template: Phishing`
     Name(String),
     /// `template: 1`
@@ -86,7 +86,7 @@ impl fmt::Display for TemplateRef {
 
 /// One field value of a desired object.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DesiredField {
+pub(crate) struct DesiredField {
     /// The name as written: an API name (`status`, `opt_3`) or a label (`Business unit`).
     pub name: String,
     /// A string, number or boolean (never null, never a list or mapping).
@@ -103,7 +103,7 @@ pub struct DesiredField {
 
 /// Limits and exclusions for [`load`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadOptions {
+pub(crate) struct LoadOptions {
     /// Files larger than this are refused without being read (default 8 MiB).
     pub max_file_bytes: u64,
     /// File names skipped while walking directories (default `soarform.yaml`, `soarform.yml`).

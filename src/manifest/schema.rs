@@ -15,11 +15,11 @@ use super::diagnostic::{did_you_mean, one_of, Diagnostic};
 use super::yaml::Node;
 
 /// The schema of desired-state documents (`schemas/soarform.schema.json`).
-pub const DOCUMENT_SCHEMA: &str = include_str!("../../schemas/soarform.schema.json");
+pub(crate) const DOCUMENT_SCHEMA: &str = include_str!("../../schemas/soarform.schema.json");
 /// The schema of the project file `soarform.yaml` (`schemas/project.schema.json`).
-pub const PROJECT_SCHEMA: &str = include_str!("../../schemas/project.schema.json");
+pub(crate) const PROJECT_SCHEMA: &str = include_str!("../../schemas/project.schema.json");
 /// The schema of the simulator's faults file (`schemas/sim-options.schema.json`).
-pub const SIM_OPTIONS_SCHEMA: &str = include_str!("../../schemas/sim-options.schema.json");
+pub(crate) const SIM_OPTIONS_SCHEMA: &str = include_str!("../../schemas/sim-options.schema.json");
 
 /// Declares a unit struct that stands for its JSON Schema, written out as JSON: for the parts of
 /// a format serde attributes cannot describe (a choice of types, a constant, properties from a

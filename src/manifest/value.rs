@@ -10,11 +10,11 @@ use serde_json::{Number, Value};
 
 /// The largest integer up to which every integer is an IEEE 754 double: 2^53. Number fields are
 /// sent as doubles, so larger integers written there lose digits.
-pub const MAX_EXACT_INTEGER: u64 = 1 << 53;
+pub(crate) const MAX_EXACT_INTEGER: u64 = 1 << 53;
 
 /// The last day (UTC) of every month that ended with a leap second, `23:59:60`, from the IERS
 /// list (Bulletin C); none was added after 2016-12-31.
-pub const LEAP_SECOND_DATES: [(i32, u32, u32); 27] = [
+pub(crate) const LEAP_SECOND_DATES: [(i32, u32, u32); 27] = [
     (1972, 6, 30),
     (1972, 12, 31),
     (1973, 12, 31),
@@ -128,7 +128,7 @@ fn number_decimal(number: &Number) -> Option<Decimal> {
 /// Whether `written` (a number literal as the file holds it) and the number it was read as have
 /// the same value: `1.50` and `1.5`, `0x1F` and `31` do; `0.1000000000000000055511151231257827`
 /// and `0.1`, or a 30-digit integer and the double nearest to it, do not.
-pub fn is_exact(written: &str, number: &Number) -> bool {
+pub(crate) fn is_exact(written: &str, number: &Number) -> bool {
     match (decimal(written.trim()), number_decimal(number)) {
         (Some(written), Some(parsed)) => written == parsed,
         _ => false,
@@ -137,7 +137,7 @@ pub fn is_exact(written: &str, number: &Number) -> bool {
 
 /// Whether a number literal is an integer: decimal digits with an optional sign, or a
 /// hexadecimal or octal literal (not `1e3`, not `2.0`).
-pub fn is_integer_literal(written: &str) -> bool {
+pub(crate) fn is_integer_literal(written: &str) -> bool {
     let written = written.trim();
     if let Some(digits) = written.strip_prefix("0x") {
         return !digits.is_empty() && digits.bytes().all(|byte| byte.is_ascii_hexdigit());
@@ -151,7 +151,7 @@ pub fn is_integer_literal(written: &str) -> bool {
 
 /// How a number is shown when it lost digits: the double it became, in plain digits
 /// (`123456789012345680000000000000`, `0.1`).
-pub fn shown_number(number: &Number) -> String {
+pub(crate) fn shown_number(number: &Number) -> String {
     match (number.as_i64(), number.as_u64(), number.as_f64()) {
         (Some(integer), _, _) => integer.to_string(),
         (_, Some(integer), _) => integer.to_string(),
@@ -163,7 +163,7 @@ pub fn shown_number(number: &Number) -> String {
 /// The first control character text values may not hold, and its position (in characters, from
 /// 1): anything of Unicode category Cc (C0 controls, DEL, C1 controls) except tab, line feed, and
 /// a carriage return directly before a line feed (a `\r\n` line ending, which is normalised).
-pub fn control_character(text: &str) -> Option<(char, usize)> {
+pub(crate) fn control_character(text: &str) -> Option<(char, usize)> {
     let mut characters = text.chars().enumerate().peekable();
     while let Some((index, character)) = characters.next() {
         let allowed = match character {
@@ -183,7 +183,7 @@ pub(crate) use super::diagnostic::escaped;
 /// `Ok` unless the instant has a 60th second (`23:59:60`) that is not a real leap second: the
 /// second after 23:59:59 UTC on one of the [`LEAP_SECOND_DATES`], in any offset
 /// (`2017-01-01T00:59:60+01:00` is one). The error says why, for a `help:` line.
-pub fn check_leap_second(instant: &DateTime<FixedOffset>) -> Result<(), String> {
+pub(crate) fn check_leap_second(instant: &DateTime<FixedOffset>) -> Result<(), String> {
     if instant.nanosecond() < 1_000_000_000 {
         return Ok(());
     }
@@ -201,7 +201,7 @@ pub fn check_leap_second(instant: &DateTime<FixedOffset>) -> Result<(), String> 
 }
 
 /// What YAML read a scalar as, for messages: `the number `42``, `the boolean `true``.
-pub fn read_as(value: &Value) -> String {
+pub(crate) fn read_as(value: &Value) -> String {
     match value {
         Value::Number(number) => format!("the number `{}`", shown_number(number)),
         Value::Bool(flag) => format!("the boolean `{flag}`"),
@@ -212,7 +212,7 @@ pub fn read_as(value: &Value) -> String {
 
 /// `quote it to send the text exactly: `"0042"``: the help for a number or boolean written
 /// where text is meant.
-pub fn quote_help(written: &str) -> String {
+pub(crate) fn quote_help(written: &str) -> String {
     format!(
         "quote it to send the text exactly: `{}`",
         Value::String(written.to_string())

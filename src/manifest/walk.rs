@@ -12,7 +12,7 @@ use super::diagnostic::Diagnostic;
 /// `soarform.yaml`), matched against each entry's path relative to a base directory, with `/`
 /// separators. `*` stays within one segment, `**` crosses segments.
 #[derive(Debug, Clone)]
-pub struct Exclusions {
+pub(crate) struct Exclusions {
     /// The directory patterns are relative to.
     base: PathBuf,
     /// The patterns as written.
@@ -23,7 +23,7 @@ pub struct Exclusions {
 /// A pattern that is not a usable `exclude` glob.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid `exclude` pattern `{pattern}`: {reason}")]
-pub struct InvalidPattern {
+pub(crate) struct InvalidPattern {
     /// Its index in the list given.
     pub index: usize,
     /// The pattern as written.
@@ -34,7 +34,7 @@ pub struct InvalidPattern {
 
 impl Exclusions {
     /// No exclusions at all.
-    pub fn none() -> Exclusions {
+    pub(crate) fn none() -> Exclusions {
         Exclusions {
             base: PathBuf::from("."),
             patterns: Vec::new(),
@@ -43,7 +43,7 @@ impl Exclusions {
     }
 
     /// Compiles `patterns`, relative to `base`; the first invalid one is the error.
-    pub fn new(
+    pub(crate) fn new(
         base: impl Into<PathBuf>,
         patterns: &[String],
     ) -> Result<Exclusions, InvalidPattern> {
@@ -92,23 +92,24 @@ impl Exclusions {
     }
 
     /// Whether there is no pattern.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.patterns.is_empty()
     }
 
     /// The directory the patterns are relative to.
-    pub fn base(&self) -> &Path {
+    pub(crate) fn base(&self) -> &Path {
         &self.base
     }
 
     /// The patterns as written.
-    pub fn patterns(&self) -> &[String] {
+    #[cfg(test)]
+    pub(crate) fn patterns(&self) -> &[String] {
         &self.patterns
     }
 
     /// Whether `relative` (a path relative to [`Exclusions::base`], `/`-separated, such as
     /// `ci/deploy.yml`) matches a pattern.
-    pub fn matches(&self, relative: &str) -> bool {
+    pub(crate) fn matches(&self, relative: &str) -> bool {
         !self.is_empty() && self.set.is_match(relative)
     }
 }

@@ -20,7 +20,7 @@ use crate::select::Selection;
 use crate::stop::Stop;
 
 /// How the caller shows an apply as it goes.
-pub trait ApplyView: Sync {
+pub(crate) trait ApplyView: Sync {
     /// The plan about to be applied, before any confirmation.
     fn planned(&self, plan: &Plan, declared: usize) -> Result<()>;
     /// Writes are about to start (after confirmation).
@@ -32,11 +32,11 @@ pub trait ApplyView: Sync {
 }
 
 /// What asks "apply these changes?"; `None` means `--auto-approve`.
-pub type Confirm = fn(&str) -> Result<bool>;
+pub(crate) type Confirm = fn(&str) -> Result<bool>;
 
 /// The apply lease as the command line asks for it.
 #[derive(Debug, Clone, Copy)]
-pub struct LockOptions {
+pub(crate) struct LockOptions {
     /// Whether to take the lease (`--lock`).
     pub enabled: bool,
     /// How long to wait for another apply's lease (`--lock-timeout`).
@@ -45,7 +45,7 @@ pub struct LockOptions {
 
 /// How an apply ended.
 #[derive(Debug)]
-pub enum Applied {
+pub(crate) enum Applied {
     /// The plan had no changes; nothing was written.
     NoChanges {
         /// The plan.
@@ -68,7 +68,7 @@ pub enum Applied {
 
 /// Plans, shows, confirms and applies the desired state.
 #[allow(clippy::too_many_arguments)]
-pub async fn apply(
+pub(crate) async fn apply(
     tenant: &Tenant,
     manifest: Manifest,
     config: &ProjectConfig,

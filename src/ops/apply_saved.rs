@@ -22,13 +22,13 @@ use crate::saved::{self, Verdict};
 use crate::stop::Stop;
 
 /// How the caller shows a saved plan's apply: as an apply, plus the objects refused.
-pub trait SavedView: ApplyView {
+pub(crate) trait SavedView: ApplyView {
     /// The objects left alone because they changed since the plan, before anything is written.
     fn checked(&self, refused: &[Refusal]) -> Result<()>;
 }
 
 /// Where the saved plan came from and what it covers.
-pub struct SavedPlan<'a> {
+pub(crate) struct SavedPlan<'a> {
     /// The plan file's document.
     pub document: &'a PlanDocument,
     /// The desired-state paths (for sensitive values).
@@ -36,7 +36,7 @@ pub struct SavedPlan<'a> {
 }
 
 /// Applies the objects of a saved plan that are unchanged since it was made.
-pub async fn apply_saved(
+pub(crate) async fn apply_saved(
     tenant: &Tenant,
     saved_plan: SavedPlan<'_>,
     config: &ProjectConfig,
@@ -164,7 +164,7 @@ pub async fn apply_saved(
 }
 
 /// Where a connection would go, as plan files record it.
-pub fn target_of(connection: &ConnectionSettings) -> TargetInfo {
+pub(crate) fn target_of(connection: &ConnectionSettings) -> TargetInfo {
     match &connection.connection {
         Connection::Remote { target, .. } => TargetInfo {
             url: target.base_url().to_string(),

@@ -10,7 +10,7 @@ use crate::kind::Kind;
 
 /// Reads the objects of `kinds` (matching `filter`) and builds their documents: sensitive fields
 /// and the ownership marker left out, the apply lease skipped.
-pub async fn export(
+pub(crate) async fn export(
     tenant: &Tenant,
     config: &ProjectConfig,
     kinds: &[Kind],

@@ -24,7 +24,7 @@ use crate::manifest::format::{self, ChangedFile, Formatted};
 use crate::manifest::LoadOptions;
 
 /// Every file under the paths, formatted in memory, with what each was when it was read.
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// The formatted files, those already canonical, those skipped, and the problems.
     pub formatted: Formatted,
     /// Each file's fingerprint before it was read (empty for `--check`, which writes nothing).
@@ -34,7 +34,7 @@ pub struct Prepared {
 }
 
 /// Reads and formats every file under `paths`; fingerprints them first unless `check`.
-pub fn prepare(paths: &[PathBuf], config: &ProjectConfig, check: bool) -> Prepared {
+pub(crate) fn prepare(paths: &[PathBuf], config: &ProjectConfig, check: bool) -> Prepared {
     let options = config.load_options();
     let read = if check {
         HashMap::new()
@@ -50,7 +50,7 @@ pub fn prepare(paths: &[PathBuf], config: &ProjectConfig, check: bool) -> Prepar
 
 /// Writes each formatted file inside its boundary, unless it changed since it was read; hands
 /// each file's result to `on_file` as it goes (an error from `on_file` stops the writes).
-pub fn write(
+pub(crate) fn write(
     prepared: &Prepared,
     paths: &[PathBuf],
     mut on_file: impl FnMut(&Path, Result<()>) -> Result<()>,

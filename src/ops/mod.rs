@@ -5,11 +5,11 @@
 //! [`tenant::Tenant`] is the one handle to a tenant (client, catalog, sandbox); [`rules`]
 //! resolves soarform.yaml against its catalog with pure functions.
 
-pub mod apply;
-pub mod apply_saved;
-pub mod export;
-pub mod fmt;
-pub mod plan;
-pub mod rules;
-pub mod tenant;
-pub mod validate;
+pub(crate) mod apply;
+pub(crate) mod apply_saved;
+pub(crate) mod export;
+pub(crate) mod fmt;
+pub(crate) mod plan;
+pub(crate) mod rules;
+pub(crate) mod tenant;
+pub(crate) mod validate;

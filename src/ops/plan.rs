@@ -16,7 +16,7 @@ use crate::select::Selection;
 /// Resolves the manifest against the catalog, reads the selected objects by key, and compares.
 ///
 /// Every declared object is checked against the catalog, selected or not, as `validate` would.
-pub async fn plan(
+pub(crate) async fn plan(
     tenant: &Tenant,
     manifest: Manifest,
     config: &ProjectConfig,
@@ -129,7 +129,7 @@ fn observe_requests(
 
 /// A plan and how many objects the files declare (the plan holds only the selected ones).
 #[derive(Debug, Clone)]
-pub struct Planned {
+pub(crate) struct Planned {
     /// The plan of the selected objects.
     pub plan: Plan,
     /// How many objects the files declare.
@@ -142,7 +142,7 @@ pub struct Planned {
 
 /// The error for keys the plan cannot settle: carried by several objects, or by an object
 /// soarform never wrote while adoption is off.
-pub fn conflict_error(conflicts: Vec<Conflict>) -> Error {
+pub(crate) fn conflict_error(conflicts: Vec<Conflict>) -> Error {
     let refused =
         |conflict: &Conflict| matches!(conflict.reason, ConflictReason::NotAdopted { .. });
     let (message, hint) = if conflicts.iter().all(refused) {

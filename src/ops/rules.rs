@@ -24,7 +24,7 @@ fn setting_error(config: &ProjectConfig, path: &str, message: String, help: &str
 
 /// What the command line says about the lifecycle, over `prune:` and `adopt:` of soarform.yaml.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lifecycle {
+pub(crate) struct Lifecycle {
     /// Whether objects in `prune_scope` that no document declares are closed.
     pub prune: PruneMode,
     /// Whether an object soarform never wrote may be adopted.
@@ -33,7 +33,7 @@ pub struct Lifecycle {
 
 impl Lifecycle {
     /// `prune:` and `adopt:` of soarform.yaml, with `--prune` and `--no-adopt` over them.
-    pub fn resolve(config: &ProjectConfig, prune_flag: bool, no_adopt_flag: bool) -> Self {
+    pub(crate) fn resolve(config: &ProjectConfig, prune_flag: bool, no_adopt_flag: bool) -> Self {
         Lifecycle {
             prune: if prune_flag {
                 PruneMode::Close
@@ -46,7 +46,7 @@ impl Lifecycle {
 }
 
 /// The identity fields `soarform.yaml` names (or the defaults), found in the catalog.
-pub fn identity(config: &ProjectConfig, catalog: &Catalog) -> Result<Identity> {
+pub(crate) fn identity(config: &ProjectConfig, catalog: &Catalog) -> Result<Identity> {
     Identity::resolve(
         catalog,
         config.identity.incident.as_deref(),
@@ -63,7 +63,7 @@ pub fn identity(config: &ProjectConfig, catalog: &Catalog) -> Result<Identity> {
 }
 
 /// `ignore_changes` and `sensitive_fields` of `soarform.yaml`, resolved against the catalog.
-pub fn plan_options(
+pub(crate) fn plan_options(
     config: &ProjectConfig,
     lifecycle: &Lifecycle,
     catalog: &Catalog,
@@ -106,7 +106,7 @@ pub fn plan_options(
 
 /// The fields where soarform records ownership: `ownership:` of soarform.yaml, or else the
 /// column labelled `Managed by` when the tenant has one.
-pub fn ownership(
+pub(crate) fn ownership(
     config: &ProjectConfig,
     catalog: &Catalog,
     identity: &Identity,
@@ -154,7 +154,7 @@ pub fn ownership(
 }
 
 /// The ownership field is soarform's bookkeeping: a document that sets it would fight it.
-pub fn check_ownership_undeclared(
+pub(crate) fn check_ownership_undeclared(
     manifest: &Manifest,
     catalog: &Catalog,
     ownership: &Ownership,
@@ -194,7 +194,7 @@ pub fn check_ownership_undeclared(
 
 /// How pruning closes objects of a kind (`closing:` of soarform.yaml, or the defaults); the
 /// closing-note field is resolved only `with_note` (to close, not to recognise closed ones).
-pub fn closing(
+pub(crate) fn closing(
     config: &ProjectConfig,
     catalog: &Catalog,
     kind: Kind,
@@ -306,7 +306,7 @@ pub fn closing(
 }
 
 /// Checks every desired object against the catalog; all problems are reported at once.
-pub fn desired(
+pub(crate) fn desired(
     manifest: &Manifest,
     catalog: &Catalog,
     identity: &Identity,
@@ -322,7 +322,7 @@ pub fn desired(
 
 /// Where the apply lease lives (`lock:` of soarform.yaml, or the defaults), found in the
 /// catalog.
-pub fn lease_spec(config: &ProjectConfig, catalog: &Catalog) -> Result<LeaseSpec> {
+pub(crate) fn lease_spec(config: &ProjectConfig, catalog: &Catalog) -> Result<LeaseSpec> {
     let lock = &config.lock;
     let kind = lock.kind.unwrap_or(Kind::Incident);
     let identity = identity(config, catalog)?;
@@ -425,7 +425,7 @@ pub fn lease_spec(config: &ProjectConfig, catalog: &Catalog) -> Result<LeaseSpec
 }
 
 /// The apply lease is soarform's bookkeeping: a document declaring its key would fight it.
-pub fn check_lease_undeclared(config: &ProjectConfig, manifest: &Manifest) -> Result<()> {
+pub(crate) fn check_lease_undeclared(config: &ProjectConfig, manifest: &Manifest) -> Result<()> {
     let Some(object) = manifest.objects.iter().find(|object| {
         lease_key(&config.lock, object.kind).as_deref() == Some(object.key.as_str())
     }) else {
@@ -443,7 +443,7 @@ pub fn check_lease_undeclared(config: &ProjectConfig, manifest: &Manifest) -> Re
 /// How each kind in `prune_scope` closes (`None` for kinds outside it). To close, everything must
 /// resolve for the kinds in scope; to only list undeclared objects, a closed status that does not
 /// resolve means closed objects are listed too.
-pub fn prune_closing(
+pub(crate) fn prune_closing(
     config: &ProjectConfig,
     lifecycle: &Lifecycle,
     catalog: &Catalog,
@@ -478,7 +478,7 @@ pub fn prune_closing(
 }
 
 /// The key of the apply lease object when it is of `kind`.
-pub fn lease_key(lock: &crate::config::LockConfig, kind: Kind) -> Option<String> {
+pub(crate) fn lease_key(lock: &crate::config::LockConfig, kind: Kind) -> Option<String> {
     (lock.kind.unwrap_or(Kind::Incident) == kind).then(|| {
         lock.key
             .clone()
@@ -495,17 +495,17 @@ fn setting_kind(kind: Kind) -> &'static str {
 }
 
 /// Whether soarform can write free text into `column`.
-pub fn is_text(column: &Column) -> bool {
+pub(crate) fn is_text(column: &Column) -> bool {
     matches!(column.column_type, ColumnType::Text | ColumnType::Textarea)
 }
 
 /// The label of the field soarform records ownership in, unless `ownership:` names another.
-pub const DEFAULT_OWNERSHIP_LABEL: &str = "Managed by";
+pub(crate) const DEFAULT_OWNERSHIP_LABEL: &str = "Managed by";
 /// The label of the field receiving closing notes, unless `closing:` names another.
-pub const DEFAULT_NOTE_LABEL: &str = "Closing note";
+pub(crate) const DEFAULT_NOTE_LABEL: &str = "Closing note";
 
 /// `prune_scope` compiled; pruning without one is an error (it would have no bounds).
-pub fn prune_scope(config: &ProjectConfig, lifecycle: &Lifecycle) -> Result<Scope> {
+pub(crate) fn prune_scope(config: &ProjectConfig, lifecycle: &Lifecycle) -> Result<Scope> {
     let patterns: Vec<String> = config
         .prune_scope
         .iter()
@@ -522,7 +522,7 @@ pub fn prune_scope(config: &ProjectConfig, lifecycle: &Lifecycle) -> Result<Scop
 }
 
 /// `moved:` of soarform.yaml checked against the manifest, as one error.
-pub fn resolve_moves(config: &ProjectConfig, manifest: &Manifest) -> Result<Moves> {
+pub(crate) fn resolve_moves(config: &ProjectConfig, manifest: &Manifest) -> Result<Moves> {
     Moves::resolve(&config.moved, manifest).map_err(|diagnostics| {
         Error::Diagnostics(Report {
             diagnostics,

@@ -23,7 +23,7 @@ use crate::sim::{Credentials, SimConfig, SimServer};
 
 /// Where to connect and with what.
 #[derive(Debug, Clone)]
-pub enum Connection {
+pub(crate) enum Connection {
     /// The embedded simulator on a loopback port, its state in a file.
     Sandbox {
         /// The sandbox's state file.
@@ -42,14 +42,14 @@ pub enum Connection {
 
 /// Everything a networked command needs to open a session.
 #[derive(Debug, Clone)]
-pub struct ConnectionSettings {
+pub(crate) struct ConnectionSettings {
     pub connection: Connection,
     pub endpoints: Endpoints,
     pub client: ClientOptions,
 }
 
 /// The tenant handle: a client, the tenant's catalog, and the sandbox server when there is one.
-pub struct Tenant {
+pub(crate) struct Tenant {
     client: Client,
     catalog: Catalog,
     // Kept alive for the session; dropping it stops the embedded simulator.
@@ -58,7 +58,7 @@ pub struct Tenant {
 
 impl Tenant {
     /// Connects (starting the sandbox if asked) and fetches the catalog.
-    pub async fn open(settings: ConnectionSettings) -> Result<Tenant> {
+    pub(crate) async fn open(settings: ConnectionSettings) -> Result<Tenant> {
         let (target, credential, sandbox) = match settings.connection {
             Connection::Remote { target, credential } => (target, credential, None),
             Connection::Sandbox {
@@ -120,17 +120,17 @@ impl Tenant {
     }
 
     /// The HTTP client.
-    pub fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         &self.client
     }
 
     /// Where the session is connected.
-    pub fn target(&self) -> &Target {
+    pub(crate) fn target(&self) -> &Target {
         self.client.target()
     }
 
     /// Where the session is connected, as plan files record it.
-    pub fn target_info(&self) -> TargetInfo {
+    pub(crate) fn target_info(&self) -> TargetInfo {
         let target = self.client.target();
         TargetInfo {
             url: target.base_url().to_string(),
@@ -140,17 +140,17 @@ impl Tenant {
     }
 
     /// The tenant's catalog.
-    pub fn catalog(&self) -> &Catalog {
+    pub(crate) fn catalog(&self) -> &Catalog {
         &self.catalog
     }
 
     /// Whether this is the embedded sandbox (which one process owns: no lease needed).
-    pub fn is_sandbox(&self) -> bool {
+    pub(crate) fn is_sandbox(&self) -> bool {
         self.sandbox.is_some()
     }
 
     /// Tells the client the identity fields, for its page-size discovery.
-    pub fn learn_identity(&self, identity: &Identity) {
+    pub(crate) fn learn_identity(&self, identity: &Identity) {
         for kind in Kind::ALL {
             self.client
                 .set_identity_field(kind, &identity.column(kind).field);
@@ -159,7 +159,7 @@ impl Tenant {
 
     /// Reads the live objects carrying `keys` (per kind: identity field, keys, columns to read) with
     /// batched searches.
-    pub async fn observe(&self, wanted: &[ObserveRequest]) -> Result<Observed> {
+    pub(crate) async fn observe(&self, wanted: &[ObserveRequest]) -> Result<Observed> {
         let before = self.client.request_count();
         let mut observed = Observed::default();
         let mut count = 0;
@@ -197,7 +197,7 @@ impl Tenant {
 
     /// The live objects whose key starts with the literal prefix of a `prune_scope` pattern, read
     /// with the fields retirement needs.
-    pub async fn in_scope(
+    pub(crate) async fn in_scope(
         &self,
         scope: &Scope,
         identity: &Identity,
@@ -246,7 +246,7 @@ impl Tenant {
 
 /// What to read for one kind.
 #[derive(Debug, Clone)]
-pub struct ObserveRequest {
+pub(crate) struct ObserveRequest {
     /// Incident or triage item.
     pub kind: Kind,
     /// The API name of the field holding keys.

@@ -10,7 +10,7 @@ use crate::manifest;
 
 /// What a valid repository holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Validated {
+pub(crate) struct Validated {
     /// How many files were read.
     pub files: usize,
     /// How many incidents they declare.
@@ -20,7 +20,7 @@ pub struct Validated {
 }
 
 /// Loads every document under `paths` and checks `moved:` against them.
-pub fn validate(paths: &[PathBuf], config: &ProjectConfig) -> Result<Validated> {
+pub(crate) fn validate(paths: &[PathBuf], config: &ProjectConfig) -> Result<Validated> {
     let manifest = manifest::load(paths, &config.load_options()).map_err(Error::Diagnostics)?;
     // `moved:` names keys of the documents: checked here too, with no network.
     rules::resolve_moves(config, &manifest)?;

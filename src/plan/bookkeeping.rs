@@ -41,7 +41,7 @@ pub(super) fn bookkeeping(
 /// What soarform writes into `field` for its own bookkeeping (the closed status and closing note
 /// of a close, the ownership marker), or `None` when the field is not one of those: how a saved
 /// plan, which holds only hashes of sensitive values, gets them back.
-pub fn bookkeeping_value(
+pub(crate) fn bookkeeping_value(
     field: &str,
     closing: Option<&Closing>,
     ownership: Option<&Column>,

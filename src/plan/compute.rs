@@ -17,7 +17,7 @@ use super::options::PlanOptions;
 use super::retire::retire_duplicate;
 
 /// Compares desired with observed objects.
-pub fn compute(
+pub(crate) fn compute(
     desired: &[ResolvedObject],
     observed: &Observed,
     identity: &Identity,

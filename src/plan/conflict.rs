@@ -7,7 +7,7 @@ use super::model::shown;
 
 /// A key the plan cannot settle on its own: soarform never guesses which object is meant.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conflict {
+pub(crate) struct Conflict {
     pub kind: Kind,
     pub key: String,
     pub ids: Vec<u64>,
@@ -16,7 +16,7 @@ pub struct Conflict {
 
 /// Why a key cannot be planned.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConflictReason {
+pub(crate) enum ConflictReason {
     /// More than one live object carries the key (or its old keys).
     Duplicates,
     /// The key and an old key of it (`moved:`) are both carried.

@@ -17,16 +17,16 @@ mod retire;
 #[cfg(test)]
 mod test_fixtures;
 
-pub use bookkeeping::bookkeeping_value;
-pub use compute::compute;
-pub use conflict::{Conflict, ConflictReason};
-pub use model::{
+pub(crate) use bookkeeping::bookkeeping_value;
+pub(crate) use compute::compute;
+pub(crate) use conflict::{Conflict, ConflictReason};
+pub(crate) use model::{
     shown, Action, Adoption, FieldChange, ObjectPlan, ObservedField, Plan, Summary, Undeclared,
     OWNER_MARKER,
 };
-pub use options::{Closing, Ownership, PlanOptions};
-pub use retire::{is_retired_identity, retire, retire_duplicate, retired_identity, Retirement};
+pub(crate) use options::{Closing, Ownership, PlanOptions};
+pub(crate) use retire::{is_retired_identity, retire, retire_duplicate, retired_identity};
 
 /// Renamed keys, resolved where the rest of the desired state is resolved; kept here for the
 /// callers that build [`PlanOptions`].
-pub use crate::resolve::Moves;
+pub(crate) use crate::resolve::Moves;

@@ -10,7 +10,7 @@ use crate::normalize::Normalized;
 /// What apply will do to one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub(crate) enum Action {
     /// No object carries the key: `POST` it with every declared field.
     Create,
     /// One object carries the key and some declared fields differ: `PUT` only those.
@@ -35,7 +35,7 @@ pub enum Action {
 
 impl Action {
     /// The plan header word with its sign: `+ create`, `~ update`, `- close`, ...
-    pub fn badge(self) -> &'static str {
+    pub(crate) fn badge(self) -> &'static str {
         match self {
             Action::Create => "+ create",
             Action::Update => "~ update",
@@ -48,7 +48,7 @@ impl Action {
     }
 
     /// What apply reports once done: `created`, `updated`, `moved`, ...
-    pub fn done(self) -> &'static str {
+    pub(crate) fn done(self) -> &'static str {
         match self {
             Action::Create => "created",
             Action::Update | Action::Unchanged => "updated",
@@ -62,14 +62,14 @@ impl Action {
 
 /// Text from the server as it may be shown on a line: as is when it is printable, quoted with
 /// escapes when it holds control characters (which could fake output lines or colours).
-pub use crate::safe_text::quoted as shown;
+pub(crate) use crate::safe_text::quoted as shown;
 
 /// The value soarform writes into the ownership field of the objects it manages.
-pub const OWNER_MARKER: &str = "soarform";
+pub(crate) const OWNER_MARKER: &str = "soarform";
 
 /// One field that differs.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FieldChange {
+pub(crate) struct FieldChange {
     /// The API name (`opt_3`).
     pub field: String,
     /// The catalog label (`Business unit`).
@@ -89,7 +89,7 @@ pub struct FieldChange {
 /// A compared field's live value when the plan was made: what a saved plan checks again before
 /// applying, so that nothing changed since the review is overwritten.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ObservedField {
+pub(crate) struct ObservedField {
     /// The API name.
     pub field: String,
     /// The catalog label.
@@ -102,7 +102,7 @@ pub struct ObservedField {
 
 /// The plan for one declared object.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ObjectPlan {
+pub(crate) struct ObjectPlan {
     /// Incident or triage item.
     pub kind: Kind,
     /// The repository key.
@@ -131,14 +131,14 @@ pub struct ObjectPlan {
 
 /// An object soarform never wrote, coming under management.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Adoption {
+pub(crate) struct Adoption {
     /// Who created it, as the server reports.
     pub created_by: Option<String>,
 }
 
 /// An object in `prune_scope` that carries a key no document declares any more.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Undeclared {
+pub(crate) struct Undeclared {
     /// Incident or triage item.
     pub kind: Kind,
     /// The key it carries.
@@ -150,7 +150,7 @@ pub struct Undeclared {
 impl ObjectPlan {
     /// What a header shows after the key: the template of a create, the old key of a move, the
     /// id, and the creator of an object soarform never wrote.
-    pub fn details(&self) -> Vec<String> {
+    pub(crate) fn details(&self) -> Vec<String> {
         let mut details = Vec::new();
         if let (Action::Create, Some(template)) = (self.action, &self.template) {
             details.push(format!("template {}", template.name));
@@ -174,7 +174,7 @@ impl ObjectPlan {
     }
 
     /// The request body fields: every change, plus the identity field on create.
-    pub fn write_fields(&self) -> Map<String, Value> {
+    pub(crate) fn write_fields(&self) -> Map<String, Value> {
         let mut fields = Map::new();
         if self.action == Action::Create {
             fields.insert(self.identity_field.clone(), Value::String(self.key.clone()));
@@ -191,7 +191,7 @@ impl ObjectPlan {
 
 /// How many objects each action touches.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub create: usize,
     pub update: usize,
     pub moved: usize,
@@ -204,7 +204,7 @@ pub struct Summary {
 /// Every declared object and what apply would do to it, ordered by kind, then key; then the
 /// objects pruning closes, and those in scope left alone although no longer declared.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub objects: Vec<ObjectPlan>,
     /// Objects in `prune_scope` no document declares, left alone (without pruning).
     pub undeclared: Vec<Undeclared>,
@@ -213,7 +213,7 @@ pub struct Plan {
 impl Summary {
     /// `2 to create, 1 to update, 7 unchanged`; moves, adoptions and closes appear when there
     /// are some.
-    pub fn counts(&self) -> String {
+    pub(crate) fn counts(&self) -> String {
         let mut parts = vec![
             format!("{} to create", self.create),
             format!("{} to update", self.update),
@@ -233,14 +233,14 @@ impl Summary {
     }
 
     /// How many objects apply writes.
-    pub fn changes(&self) -> usize {
+    pub(crate) fn changes(&self) -> usize {
         self.create + self.update + self.moved + self.adopt + self.close + self.retire
     }
 }
 
 impl Plan {
     /// Counts per action.
-    pub fn summary(&self) -> Summary {
+    pub(crate) fn summary(&self) -> Summary {
         let mut summary = Summary::default();
         for object in &self.objects {
             match object.action {
@@ -257,7 +257,7 @@ impl Plan {
     }
 
     /// Whether apply would send anything.
-    pub fn has_changes(&self) -> bool {
+    pub(crate) fn has_changes(&self) -> bool {
         self.objects
             .iter()
             .any(|object| object.action != Action::Unchanged)

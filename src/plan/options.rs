@@ -13,14 +13,14 @@ use super::model::OWNER_MARKER;
 /// The field of each kind where soarform records that it manages an object; `None` when the
 /// tenant has none (then adoption cannot be told apart and is never shown).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Ownership {
+pub(crate) struct Ownership {
     pub incident: Option<Column>,
     pub triage: Option<Column>,
 }
 
 impl Ownership {
     /// The ownership column of a kind.
-    pub fn column(&self, kind: Kind) -> Option<&Column> {
+    pub(crate) fn column(&self, kind: Kind) -> Option<&Column> {
         match kind {
             Kind::Incident => self.incident.as_ref(),
             Kind::TriageItem => self.triage.as_ref(),
@@ -29,7 +29,7 @@ impl Ownership {
 
     /// Whether soarform provably made `kept` and every one of `twins`: ownership is tracked for
     /// the kind and each carries the marker. Without tracking, nothing proves who made them.
-    pub fn made_all(&self, kind: Kind, twins: &[RemoteObject], kept: &RemoteObject) -> bool {
+    pub(crate) fn made_all(&self, kind: Kind, twins: &[RemoteObject], kept: &RemoteObject) -> bool {
         self.column(kind).is_some()
             && !twins.is_empty()
             && std::iter::once(kept)
@@ -38,7 +38,7 @@ impl Ownership {
     }
 
     /// Whether soarform wrote `live` (always true when ownership is not tracked for its kind).
-    pub fn owns(&self, kind: Kind, live: &RemoteObject) -> bool {
+    pub(crate) fn owns(&self, kind: Kind, live: &RemoteObject) -> bool {
         self.column(kind).is_none_or(|column| {
             normalize::observed(column, live.fields.get(&column.field))
                 == Normalized::Text(OWNER_MARKER.into())
@@ -48,7 +48,7 @@ impl Ownership {
 
 /// How pruning closes objects of one kind, and how a closed one is recognised.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Closing {
+pub(crate) struct Closing {
     /// The status column.
     pub status: Column,
     /// The closed option of it.
@@ -59,7 +59,7 @@ pub struct Closing {
 
 /// Options that change what counts as a difference and what may be shown.
 #[derive(Debug, Clone, Default)]
-pub struct PlanOptions {
+pub(crate) struct PlanOptions {
     /// Fields never compared after creation (`ignore_changes` in soarform.yaml); documents add
     /// their own.
     pub ignore_changes: FieldNames,
@@ -78,7 +78,7 @@ pub struct PlanOptions {
 
 impl PlanOptions {
     /// How retired duplicates of `kind` are closed, if they can be.
-    pub fn closing(&self, kind: Kind) -> Option<&Closing> {
+    pub(crate) fn closing(&self, kind: Kind) -> Option<&Closing> {
         self.duplicate_closing[usize::from(kind == Kind::TriageItem)].as_ref()
     }
 }

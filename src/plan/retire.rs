@@ -18,12 +18,12 @@ use super::options::{Closing, PlanOptions};
 
 /// What a retired duplicate's identity field holds instead of the key: text that no key can be
 /// (keys never hold `#`), naming the object that keeps the key.
-pub fn retired_identity(key: &str, kept_id: u64) -> String {
+pub(crate) fn retired_identity(key: &str, kept_id: u64) -> String {
     format!("{key}#duplicate-of-{kept_id}")
 }
 
 /// Whether an identity is one [`retired_identity`] wrote.
-pub fn is_retired_identity(identity: &str) -> bool {
+pub(crate) fn is_retired_identity(identity: &str) -> bool {
     identity
         .rsplit_once("#duplicate-of-")
         .is_some_and(|(key, id)| {
@@ -34,7 +34,7 @@ pub fn is_retired_identity(identity: &str) -> bool {
 /// The retirement of `twin`, a second object soarform made under `key` while `kept_id` keeps
 /// it: the identity rewritten, and, where the tenant's catalog allows ([`PlanOptions::closing`]),
 /// the closed status and a note naming the kept object.
-pub fn retire_duplicate(
+pub(crate) fn retire_duplicate(
     kind: Kind,
     key: &str,
     twin: &RemoteObject,
@@ -113,7 +113,7 @@ pub fn retire_duplicate(
 
 /// What retirement found among the live objects in `prune_scope`.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Retirement {
+pub(crate) struct Retirement {
     /// Close plans (with pruning).
     pub closes: Vec<ObjectPlan>,
     /// Objects left alone although no longer declared (without pruning).
@@ -124,7 +124,7 @@ pub struct Retirement {
 /// declares and no move renames, written by soarform, and not closed already (when `closing`
 /// knows the closed status of their kind). With `close` they get a close plan; otherwise they
 /// are listed.
-pub fn retire(
+pub(crate) fn retire(
     candidates: &[(Kind, RemoteObject)],
     identity: &Identity,
     declared: &BTreeSet<(Kind, String)>,

@@ -11,12 +11,12 @@ mod progress;
 
 use std::io::{IsTerminal as _, Write as _};
 
-pub use palette::{Palette, Reset};
-pub use progress::Progress;
+pub(crate) use palette::Palette;
+pub(crate) use progress::Progress;
 
 /// Whether to colour: always, never, or only a terminal that `NO_COLOR` does not opt out of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Color {
+pub(crate) enum Color {
     /// Colour a terminal, unless `NO_COLOR` is set; `CLICOLOR_FORCE` colours anything.
     Auto,
     /// Always colour.
@@ -27,7 +27,7 @@ pub enum Color {
 
 /// Where output goes, and whether each stream is coloured.
 #[derive(Debug, Clone, Copy)]
-pub struct Printer {
+pub(crate) struct Printer {
     stdout_color: bool,
     stderr_color: bool,
 }
@@ -35,7 +35,7 @@ pub struct Printer {
 impl Printer {
     /// Decides colour per stream: `--color`, then `NO_COLOR` / `CLICOLOR_FORCE`, then whether the
     /// stream is a terminal.
-    pub fn new(choice: Color) -> Self {
+    pub(crate) fn new(choice: Color) -> Self {
         let decide = |is_terminal: bool| match choice {
             Color::Always => true,
             Color::Never => false,
@@ -51,23 +51,23 @@ impl Printer {
     }
 
     /// Whether standard output is coloured.
-    pub fn stdout_color(&self) -> bool {
+    pub(crate) fn stdout_color(&self) -> bool {
         self.stdout_color
     }
 
     /// Whether standard error is coloured.
-    pub fn stderr_color(&self) -> bool {
+    pub(crate) fn stderr_color(&self) -> bool {
         self.stderr_color
     }
 
     /// The styles of standard error.
-    pub fn stderr_palette(&self) -> Palette {
+    pub(crate) fn stderr_palette(&self) -> Palette {
         Palette::new(self.stderr_color)
     }
 
     /// Writes data to standard output and flushes it: a failure (a closed pipe) is the caller's
     /// to report, since the data did not arrive.
-    pub fn data(&self, text: &str) -> std::io::Result<()> {
+    pub(crate) fn data(&self, text: &str) -> std::io::Result<()> {
         let mut stdout =
             anstream::AutoStream::new(std::io::stdout().lock(), choice(self.stdout_color));
         stdout.write_all(text.as_bytes())?;
@@ -76,17 +76,17 @@ impl Printer {
 
     /// Writes text (already rendered, ending with its own line break) to standard error. A
     /// message that cannot be written has nowhere else to go, so failures are ignored.
-    pub fn message(&self, text: &str) {
+    pub(crate) fn message(&self, text: &str) {
         write_stderr(text, self.stderr_color);
     }
 
     /// `warning: MESSAGE`, on standard error.
-    pub fn warn(&self, message: &str) {
+    pub(crate) fn warn(&self, message: &str) {
         self.warn_with_hint(message, None);
     }
 
     /// `warning: MESSAGE` and, when there is one, `hint: HINT`, on standard error.
-    pub fn warn_with_hint(&self, message: &str, hint: Option<&str>) {
+    pub(crate) fn warn_with_hint(&self, message: &str, hint: Option<&str>) {
         let palette = self.stderr_palette();
         let mut text = palette.labelled("warning", palette.warning, message);
         text.push('\n');
@@ -100,13 +100,13 @@ impl Printer {
     }
 
     /// `note: MESSAGE`, on standard error.
-    pub fn note(&self, message: &str) {
+    pub(crate) fn note(&self, message: &str) {
         let Palette { hint, reset, .. } = self.stderr_palette();
         self.message(&format!("{hint}note{reset}: {message}\n"));
     }
 
     /// Progress of `total` steps of `what`, on standard error (nothing for short phases).
-    pub fn progress(&self, what: &str, total: u64) -> Progress {
+    pub(crate) fn progress(&self, what: &str, total: u64) -> Progress {
         Progress::new(what, total)
     }
 }
@@ -120,7 +120,7 @@ fn choice(color: bool) -> anstream::ColorChoice {
 }
 
 /// Writes `text` to standard error, styles kept only when `color`.
-pub fn write_stderr(text: &str, color: bool) {
+pub(crate) fn write_stderr(text: &str, color: bool) {
     let mut stderr = anstream::AutoStream::new(std::io::stderr().lock(), choice(color));
     let _ = stderr.write_all(text.as_bytes());
     let _ = stderr.flush();

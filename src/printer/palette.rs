@@ -7,15 +7,13 @@ use anstyle::{AnsiColor, Style};
 
 /// Styles for one stream: every field prints nothing when colour is off.
 #[derive(Debug, Clone, Copy)]
-pub struct Palette {
+pub(crate) struct Palette {
     /// Creates and additions.
     pub green: Style,
     /// Updates and warnings in plans.
     pub yellow: Style,
     /// Closes, retirements and removals.
     pub red: Style,
-    /// Moves and headers of hunks.
-    pub cyan: Style,
     /// Emphasis.
     pub bold: Style,
     /// Context that matters less.
@@ -32,7 +30,7 @@ pub struct Palette {
 
 /// Prints the code that ends a style, or nothing when colour is off.
 #[derive(Debug, Clone, Copy)]
-pub struct Reset(bool);
+pub(crate) struct Reset(bool);
 
 impl fmt::Display for Reset {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -46,14 +44,13 @@ impl fmt::Display for Reset {
 
 impl Palette {
     /// Styles for a terminal (`color`), or styles that print nothing.
-    pub fn new(color: bool) -> Self {
+    pub(crate) fn new(color: bool) -> Self {
         let style = |style: Style| if color { style } else { Style::new() };
         let colored = |color: AnsiColor| style(color.on_default());
         Palette {
             green: colored(AnsiColor::Green),
             yellow: colored(AnsiColor::Yellow),
             red: colored(AnsiColor::Red),
-            cyan: colored(AnsiColor::Cyan),
             bold: style(Style::new().bold()),
             dim: style(Style::new().dimmed()),
             error: style(AnsiColor::Red.on_default().bold()),
@@ -64,7 +61,7 @@ impl Palette {
     }
 
     /// `label: message` with the label styled and the message bold, as cargo writes it.
-    pub fn labelled(&self, label: &str, label_style: Style, message: &str) -> String {
+    pub(crate) fn labelled(&self, label: &str, label_style: Style, message: &str) -> String {
         let Palette { bold, reset, .. } = *self;
         format!("{label_style}{label}{reset}{bold}: {message}{reset}")
     }

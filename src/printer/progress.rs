@@ -15,7 +15,7 @@ const LINE_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Progress of one phase (reading objects, applying changes).
 #[derive(Debug)]
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     plain: Option<Mutex<Plain>>,
 }
@@ -30,12 +30,12 @@ struct Plain {
 
 impl Progress {
     /// Progress of `total` steps of `what` ("objects applied"); nothing at all for short phases.
-    pub fn new(what: &str, total: u64) -> Progress {
+    pub(crate) fn new(what: &str, total: u64) -> Progress {
         Progress::with_terminal(what, total, std::io::stderr().is_terminal())
     }
 
     /// As [`Progress::new`], saying whether stderr is a terminal.
-    pub fn with_terminal(what: &str, total: u64, terminal: bool) -> Progress {
+    pub(crate) fn with_terminal(what: &str, total: u64, terminal: bool) -> Progress {
         if total < MIN_STEPS {
             return Progress {
                 bar: None,
@@ -67,7 +67,7 @@ impl Progress {
     }
 
     /// One more step done.
-    pub fn step(&self) {
+    pub(crate) fn step(&self) {
         if let Some(bar) = &self.bar {
             bar.inc(1);
         }
@@ -82,7 +82,7 @@ impl Progress {
     }
 
     /// Runs `write` (which prints to a terminal) without the bar drawing over it.
-    pub fn suspend<T>(&self, write: impl FnOnce() -> T) -> T {
+    pub(crate) fn suspend<T>(&self, write: impl FnOnce() -> T) -> T {
         match &self.bar {
             Some(bar) => bar.suspend(write),
             None => write(),
@@ -90,7 +90,7 @@ impl Progress {
     }
 
     /// Removes the bar; plain progress needs no closing line (the command's summary follows).
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -1,4 +1,4 @@
 //! Turning plans and apply reports into text for people.
 
-pub mod markdown;
-pub mod text;
+pub(crate) mod markdown;
+pub(crate) mod text;

@@ -19,10 +19,10 @@ use crate::scrub;
 const INDENT: &str = "    ";
 
 /// What every format shows in place of a sensitive value.
-pub const SENSITIVE: &str = "(sensitive)";
+pub(crate) const SENSITIVE: &str = "(sensitive)";
 
 /// Renders a plan for people.
-pub fn render_plan(plan: &Plan, color: bool) -> String {
+pub(crate) fn render_plan(plan: &Plan, color: bool) -> String {
     let palette = Palette::new(color);
     let mut out = String::new();
     let changed: Vec<&ObjectPlan> = plan
@@ -70,7 +70,7 @@ fn undeclared_section(plan: &Plan, palette: &Palette) -> String {
 }
 
 /// `Plan: 2 to create, 1 to update, 7 unchanged.`
-pub fn summary_line(summary: Summary, palette: &Palette) -> String {
+pub(crate) fn summary_line(summary: Summary, palette: &Palette) -> String {
     format!(
         "{bold}Plan:{reset} {}.\n",
         summary.counts(),
@@ -205,7 +205,7 @@ fn text_of(value: &Normalized) -> String {
 }
 
 /// Renders one apply outcome as it happens.
-pub fn render_outcome(outcome: &Outcome, color: bool) -> String {
+pub(crate) fn render_outcome(outcome: &Outcome, color: bool) -> String {
     let Palette {
         green,
         yellow,
@@ -236,7 +236,7 @@ pub fn render_outcome(outcome: &Outcome, color: bool) -> String {
 }
 
 /// A saved plan's object that was left alone, with what changed since the plan.
-pub fn render_refusal(refusal: &Refusal, color: bool) -> String {
+pub(crate) fn render_refusal(refusal: &Refusal, color: bool) -> String {
     let Palette {
         yellow,
         red,
@@ -277,7 +277,7 @@ pub fn render_refusal(refusal: &Refusal, color: bool) -> String {
 }
 
 /// The closing line of an apply.
-pub fn render_apply_summary(report: &ApplyReport, color: bool) -> String {
+pub(crate) fn render_apply_summary(report: &ApplyReport, color: bool) -> String {
     let palette = Palette::new(color);
     let (created, updated, failed) = report.counts();
     let complete = failed == 0 && report.refused.is_empty() && report.stopped_early().is_none();

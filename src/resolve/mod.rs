@@ -13,11 +13,11 @@ use crate::normalize::{self, DesiredValue};
 
 mod moves;
 
-pub use moves::Moves;
+pub(crate) use moves::Moves;
 
 /// The identity field of each kind, as columns of the catalog.
 #[derive(Debug, Clone)]
-pub struct Identity {
+pub(crate) struct Identity {
     /// Where incident keys are written (default `incidentid`).
     pub incident: Column,
     /// Where triage item keys are written (default `Source reference`).
@@ -26,7 +26,7 @@ pub struct Identity {
 
 impl Identity {
     /// The identity column of a kind.
-    pub fn column(&self, kind: Kind) -> &Column {
+    pub(crate) fn column(&self, kind: Kind) -> &Column {
         match kind {
             Kind::Incident => &self.incident,
             Kind::TriageItem => &self.triage,
@@ -35,7 +35,7 @@ impl Identity {
 
     /// Finds the configured identity fields (API name or label) in the catalog; the error names
     /// the kind whose field is unknown.
-    pub fn resolve(
+    pub(crate) fn resolve(
         catalog: &Catalog,
         incident: Option<&str>,
         triage: Option<&str>,
@@ -61,7 +61,7 @@ impl Identity {
 
 /// A declared field, checked and converted.
 #[derive(Debug, Clone)]
-pub struct ResolvedField {
+pub(crate) struct ResolvedField {
     /// The column it names, shared with the catalog (one copy of its options per run, not one per
     /// declared field).
     pub column: Arc<Column>,
@@ -73,7 +73,7 @@ pub struct ResolvedField {
 
 /// A desired object ready to be planned.
 #[derive(Debug, Clone)]
-pub struct ResolvedObject {
+pub(crate) struct ResolvedObject {
     /// Incident or triage item.
     pub kind: Kind,
     /// The key, written to the identity field.
@@ -89,24 +89,19 @@ pub struct ResolvedObject {
 /// Field names from `soarform.yaml` (`ignore_changes`, `sensitive_fields`) resolved to API names per
 /// kind; a name may belong to incidents, triage items or both.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldNames {
+pub(crate) struct FieldNames {
     incident: BTreeSet<String>,
     triage: BTreeSet<String>,
 }
 
 impl FieldNames {
     /// Whether the API name `field` of `kind` is listed.
-    pub fn contains(&self, kind: Kind, field: &str) -> bool {
+    pub(crate) fn contains(&self, kind: Kind, field: &str) -> bool {
         self.of(kind).contains(field)
     }
 
-    /// Whether nothing is listed.
-    pub fn is_empty(&self) -> bool {
-        self.incident.is_empty() && self.triage.is_empty()
-    }
-
     /// Lists `field` for `kind`.
-    pub fn insert(&mut self, kind: Kind, field: String) {
+    pub(crate) fn insert(&mut self, kind: Kind, field: String) {
         match kind {
             Kind::Incident => self.incident.insert(field),
             Kind::TriageItem => self.triage.insert(field),
@@ -122,7 +117,7 @@ impl FieldNames {
 
     /// Resolves the names of the `setting` in `soarform.yaml`; a name unknown to both kinds, or
     /// naming an identity field, is a diagnostic at its position.
-    pub fn resolve(
+    pub(crate) fn resolve(
         setting: &str,
         names: &[NamedField],
         catalog: &Catalog,
@@ -198,7 +193,7 @@ fn identity_in_list(setting: &str, origin: &Origin, kind: Kind) -> Diagnostic {
 /// Resolves every desired object; the error lists every problem found.
 ///
 /// Problems with the value of a `sensitive` field name its position but never quote the value.
-pub fn resolve(
+pub(crate) fn resolve(
     objects: &[DesiredObject],
     catalog: &Catalog,
     identity: &Identity,

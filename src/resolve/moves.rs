@@ -8,18 +8,18 @@ use crate::manifest::Diagnostic;
 
 /// `moved:` entries resolved to declared objects: per kind and new key, the old keys.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Moves {
+pub(crate) struct Moves {
     old_keys: BTreeMap<(Kind, String), Vec<String>>,
 }
 
 impl Moves {
     /// Records that `from` was renamed to `to` (chains are followed by [`Moves::old_keys`]).
-    pub fn insert(&mut self, kind: Kind, from: String, to: String) {
+    pub(crate) fn insert(&mut self, kind: Kind, from: String, to: String) {
         self.old_keys.entry((kind, to)).or_default().push(from);
     }
 
     /// Every earlier key of `key`, following chains (`a` -> `b` -> `c` gives `b`, `a` for `c`).
-    pub fn old_keys(&self, kind: Kind, key: &str) -> Vec<String> {
+    pub(crate) fn old_keys(&self, kind: Kind, key: &str) -> Vec<String> {
         let mut found: Vec<String> = Vec::new();
         let mut pending = vec![key.to_string()];
         while let Some(next) = pending.pop() {
@@ -34,7 +34,7 @@ impl Moves {
     }
 
     /// Every old key of a kind.
-    pub fn all_old_keys(&self, kind: Kind) -> BTreeSet<&str> {
+    pub(crate) fn all_old_keys(&self, kind: Kind) -> BTreeSet<&str> {
         self.old_keys
             .iter()
             .filter(|((of, _), _)| *of == kind)
@@ -42,14 +42,9 @@ impl Moves {
             .collect()
     }
 
-    /// Whether there is no move.
-    pub fn is_empty(&self) -> bool {
-        self.old_keys.is_empty()
-    }
-
     /// `moved:` entries checked against the declared keys: `to` must be declared (by one kind, or the
     /// kind the entry names) and `from` must not be.
-    pub fn resolve(
+    pub(crate) fn resolve(
         entries: &[crate::config::Move],
         manifest: &crate::manifest::Manifest,
     ) -> Result<Moves, Vec<Diagnostic>> {

@@ -217,25 +217,25 @@ impl SimConfig {
 }
 
 /// The smallest fault rate (a probability per request).
-pub const MIN_FAULT_RATE: f64 = 0.0;
+pub(super) const MIN_FAULT_RATE: f64 = 0.0;
 /// The largest fault rate.
-pub const MAX_FAULT_RATE: f64 = 1.0;
+pub(super) const MAX_FAULT_RATE: f64 = 1.0;
 /// The smallest concurrency limit.
-pub const MIN_CONCURRENCY: usize = 1;
+pub(super) const MIN_CONCURRENCY: usize = 1;
 
 /// Whether `rate` is a fault rate: a number from 0 to 1. The one rule for the flags, the faults
 /// file (whose schema takes the same bounds) and [`SimConfig::check`].
-pub fn is_fault_rate(rate: f64) -> bool {
+pub(crate) fn is_fault_rate(rate: f64) -> bool {
     (MIN_FAULT_RATE..=MAX_FAULT_RATE).contains(&rate)
 }
 
 /// Whether `rate` is a rate limit: a positive finite number of requests per second.
-pub fn is_rate_limit(rate: f64) -> bool {
+pub(crate) fn is_rate_limit(rate: f64) -> bool {
     rate.is_finite() && rate > 0.0
 }
 
 /// Whether `count` is a concurrency limit: at least [`MIN_CONCURRENCY`].
-pub fn is_concurrency_limit(count: usize) -> bool {
+pub(crate) fn is_concurrency_limit(count: usize) -> bool {
     count >= MIN_CONCURRENCY
 }
 

@@ -28,11 +28,10 @@ mod state;
 mod store;
 mod sync;
 
-pub use config::{
-    generate_token, is_concurrency_limit, is_fault_rate, is_rate_limit, Credentials, Faults,
-    Limits, Quirks, RetryAfter, SimConfig,
-};
-pub use options::{load_options_file, SimOptions};
+// What the tests and benchmarks drive the simulator with is public; the rest serves the crate.
+pub use config::{generate_token, Credentials, Faults, Limits, Quirks, RetryAfter, SimConfig};
+pub(crate) use config::{is_concurrency_limit, is_fault_rate, is_rate_limit};
+pub(crate) use options::{load_options_file, SimOptions};
 pub use record::{DropKind, RecordedRequest, SimStats};
 
 use std::fmt;

@@ -54,7 +54,7 @@ const FAULTS_FILE: MappingFile = MappingFile {
     title = "soarform simulator faults file (soarform sim --faults FILE)",
     extend("$id" = "urn:soarform:schemas:sim-options")
 )]
-pub struct SimOptions {
+pub(crate) struct SimOptions {
     /// Milliseconds added before every answer.
     pub latency_ms: Option<u64>,
     /// Requests per second (positive).
@@ -100,7 +100,7 @@ pub struct SimOptions {
 
 impl SimOptions {
     /// These options with every setting that `overrides` has replaced by its value.
-    pub fn overridden_by(self, overrides: SimOptions) -> SimOptions {
+    pub(crate) fn overridden_by(self, overrides: SimOptions) -> SimOptions {
         SimOptions {
             latency_ms: overrides.latency_ms.or(self.latency_ms),
             rate_limit: overrides.rate_limit.or(self.rate_limit),
@@ -129,7 +129,7 @@ impl SimOptions {
     }
 
     /// Sets every setting given in `config`, leaving the others as they are.
-    pub fn apply_to(&self, config: &mut SimConfig) {
+    pub(crate) fn apply_to(&self, config: &mut SimConfig) {
         if let Some(milliseconds) = self.latency_ms {
             config.latency = Duration::from_millis(milliseconds);
         }
@@ -194,7 +194,7 @@ impl SimOptions {
 /// Reads a faults file: one YAML mapping whose keys are the names of the [`SimOptions`] fields
 /// (an empty file sets nothing; a `null` value leaves its setting unset). Unknown keys and bad
 /// values are reported at their position, all at once.
-pub fn load_options_file(path: &Path) -> Result<SimOptions, Report> {
+pub(crate) fn load_options_file(path: &Path) -> Result<SimOptions, Report> {
     let phrase = |root: &Node, problem: &Problem| options_diagnostic(path, root, problem);
     source::load_mapping::<SimOptions>(path, &FAULTS_FILE, &phrase, &|_, _| {})
         .map(|loaded| loaded.value)

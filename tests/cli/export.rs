@@ -688,7 +688,7 @@ fn a_path_too_long_for_the_file_system_is_refused_before_anything_is_written() {
         .len();
     let short = "/incidents/phishing/a-short.yaml".len();
     let long = "/incidents/phishing/".len() + 200 + ".yaml".len();
-    let limit = soarform::files::MAX_PATH_BYTES;
+    let limit = soarform::MAX_PATH_BYTES;
     let length = (limit - base - short + limit - base - long) / 2;
     let mut out = String::new();
     while out.len() < length {

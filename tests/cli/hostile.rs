@@ -353,7 +353,7 @@ fn a_sensitive_value_echoed_in_any_encoding_is_withheld_in_errors_and_retry_line
         assert!(
             output.stdout.contains(&format!(
                 "x Incident secret/echo: failed: `update_incident` failed with 400: {}",
-                soarform::apply::WITHHELD
+                soarform::WITHHELD
             )),
             "form {current}: {combined}"
         );
@@ -365,7 +365,7 @@ fn a_sensitive_value_echoed_in_any_encoding_is_withheld_in_errors_and_retry_line
                     .stderr
                     .lines()
                     .any(|line| line.starts_with("DEBUG PUT update_incident: ")
-                        && line.contains(soarform::apply::WITHHELD)
+                        && line.contains(soarform::WITHHELD)
                         && line.contains("; retrying in ")),
                 "{combined}"
             );

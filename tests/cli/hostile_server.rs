@@ -755,7 +755,7 @@ fn a_sensitive_value_and_the_token_echoed_by_a_refused_write_are_never_printed()
         );
         assert!(combined.contains("403"), "{what}: {combined}");
         assert!(
-            combined.contains(soarform::apply::WITHHELD),
+            combined.contains(soarform::WITHHELD),
             "{what}: the echo is not in the output, so this test shows nothing: {combined}"
         );
         assert_no_form_of(&what, &combined, &[SENSITIVE, TOKEN]);

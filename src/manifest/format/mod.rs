@@ -57,7 +57,7 @@ use lines::LineTable;
 
 /// What `soarform fmt` found under the paths given; nothing is written yet.
 #[derive(Debug, Default)]
-pub struct Formatted {
+pub(crate) struct Formatted {
     /// Files not in canonical form, with their canonical text, in walk order.
     pub changed: Vec<ChangedFile>,
     /// Files already in canonical form (or holding no document).
@@ -72,7 +72,7 @@ pub struct Formatted {
 
 /// A file and the canonical text to write in its place.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangedFile {
+pub(crate) struct ChangedFile {
     /// The file, as it was found.
     pub path: PathBuf,
     /// Its text in canonical form.
@@ -82,7 +82,7 @@ pub struct ChangedFile {
 /// Formats every desired-state file under `paths` (files or directories, walked as `validate`
 /// walks them), skipping the project file (`project_file`, and any file with one of
 /// [`LoadOptions::exclude_file_names`] given explicitly). Writes nothing.
-pub fn format_paths(
+pub(crate) fn format_paths(
     paths: &[PathBuf],
     options: &LoadOptions,
     project_file: Option<&Path>,
@@ -136,7 +136,7 @@ fn identity(path: &Path) -> PathBuf {
 /// holds no document; otherwise the diagnostics saying why it cannot be formatted (its documents
 /// are invalid, or, a soarform bug, the canonical text would not hold the same data and
 /// comments).
-pub fn format_text(file: &Path, text: &str) -> Result<Option<String>, Vec<Diagnostic>> {
+pub(crate) fn format_text(file: &Path, text: &str) -> Result<Option<String>, Vec<Diagnostic>> {
     let parsed = yaml::parse(file, text);
     let mut diagnostics = parsed.diagnostics;
     for parsed_document in &parsed.documents {

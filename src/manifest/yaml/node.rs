@@ -17,7 +17,7 @@ pub(crate) struct Pos {
 }
 
 impl Pos {
-    pub fn origin(&self, file: &Path) -> Origin {
+    pub(crate) fn origin(&self, file: &Path) -> Origin {
         Origin {
             file: file.to_path_buf(),
             line: self.line,
@@ -57,7 +57,7 @@ pub(crate) struct Entry {
 
 impl Node {
     /// The entry for `key`, if this is a mapping that has it.
-    pub fn get(&self, key: &str) -> Option<&Entry> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Entry> {
         match &self.value {
             NodeValue::Mapping(entries) => entries.iter().find(|entry| entry.key == key),
             _ => None,
@@ -65,19 +65,19 @@ impl Node {
     }
 
     /// The scalar string, if this is one.
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match &self.value {
             NodeValue::Scalar(Value::String(text)) => Some(text),
             _ => None,
         }
     }
 
-    pub fn is_null(&self) -> bool {
+    pub(crate) fn is_null(&self) -> bool {
         matches!(self.value, NodeValue::Scalar(Value::Null))
     }
 
     /// `a mapping`, `a list`, `a string`, ...: what this node is, for messages.
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match &self.value {
             NodeValue::Mapping(_) => "a mapping",
             NodeValue::Sequence(_) => "a list",
@@ -86,7 +86,7 @@ impl Node {
     }
 
     /// The same data as JSON, for schema validation.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         match &self.value {
             NodeValue::Scalar(value) => value.clone(),
             NodeValue::Sequence(items) => Value::Array(items.iter().map(Node::to_json).collect()),
@@ -102,7 +102,7 @@ impl Node {
 
     /// The node at a JSON-pointer-like path (property names and indices), with the position of
     /// the key that holds it when its parent is a mapping.
-    pub fn find<'a>(&'a self, path: &[String]) -> Option<(&'a Node, Option<Pos>)> {
+    pub(crate) fn find<'a>(&'a self, path: &[String]) -> Option<(&'a Node, Option<Pos>)> {
         let mut node = self;
         let mut key_pos = None;
         for segment in path {

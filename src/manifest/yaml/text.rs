@@ -17,7 +17,7 @@ pub(super) struct Text<'t> {
 }
 
 impl<'t> Text<'t> {
-    pub fn new(text: &'t str) -> Self {
+    pub(super) fn new(text: &'t str) -> Self {
         let (body, bom) = match text.strip_prefix('\u{feff}') {
             Some(rest) => (rest, '\u{feff}'.len_utf8()),
             None => (text, 0),
@@ -30,16 +30,16 @@ impl<'t> Text<'t> {
     }
 
     /// Byte offset of a marker in the text given to the parser.
-    pub fn offset(&self, marker: Marker) -> usize {
+    pub(super) fn offset(&self, marker: Marker) -> usize {
         self.chars.byte(self.body, marker.index())
     }
 
     /// The text from a marker on.
-    pub fn rest(&self, marker: Marker) -> &'t str {
+    pub(super) fn rest(&self, marker: Marker) -> &'t str {
         &self.body[self.offset(marker)..]
     }
 
-    pub fn pos(&self, marker: Marker, len: usize) -> Pos {
+    pub(super) fn pos(&self, marker: Marker, len: usize) -> Pos {
         let offset = self.offset(marker);
         let len = len.min(self.body.len().saturating_sub(offset));
         Pos {
@@ -54,7 +54,7 @@ impl<'t> Text<'t> {
     /// `pos`, or the place just after the last character written when only blanks follow:
     /// errors found at the end of the text are shown where the content ends (where the missing
     /// `]` or value was expected), not on an empty last line.
-    pub fn content_pos(&self, pos: Pos) -> Pos {
+    pub(super) fn content_pos(&self, pos: Pos) -> Pos {
         let relative = pos.offset - self.bom;
         if self
             .body

@@ -14,13 +14,13 @@ use crate::plan::{Action, Plan};
 use crate::render::text::SENSITIVE;
 
 /// The marker a CI step searches for to update its own apply comment instead of adding a new one.
-pub const APPLY_MARKER: &str = "<!-- soarform:apply -->";
+pub(crate) const APPLY_MARKER: &str = "<!-- soarform:apply -->";
 
 /// Renders the outcome of an apply as a pull-request comment.
 ///
 /// Failures and refusals are listed before successes, so that a comment cut to fit GitHub's limit
 /// still shows what needs attention; `plan` names the fields each update sent.
-pub fn render_apply(plan: &Plan, report: &ApplyReport, context: &MarkdownContext) -> String {
+pub(crate) fn render_apply(plan: &Plan, report: &ApplyReport, context: &MarkdownContext) -> String {
     let (created, updated, failed) = report.counts();
     let refused = report.refused.len();
     let mut out = String::new();

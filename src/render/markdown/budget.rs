@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use super::escape::longest_backtick_run;
 
 /// GitHub's limit on a comment body, in characters.
-pub const COMMENT_LIMIT: usize = 65_536;
+pub(crate) const COMMENT_LIMIT: usize = 65_536;
 
 /// Bytes kept free for the closing note that says what was left out.
 pub(super) const FOOTER_RESERVE: usize = 1_024;

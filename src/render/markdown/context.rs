@@ -5,7 +5,7 @@ use super::escape::code_span;
 
 /// Where the plan was computed, shown in the comment header.
 #[derive(Debug, Clone, Copy)]
-pub struct MarkdownContext<'a> {
+pub(crate) struct MarkdownContext<'a> {
     /// The tenant's URL, or `sandbox`.
     pub target: &'a str,
     /// The API dialect (`v3` or `legacy`).

@@ -25,7 +25,6 @@ mod plan;
 #[cfg(test)]
 mod test_fixtures;
 
-pub use apply::{render_apply, APPLY_MARKER};
-pub use budget::COMMENT_LIMIT;
-pub use context::MarkdownContext;
-pub use plan::{render_plan, PLAN_MARKER};
+pub(crate) use apply::render_apply;
+pub(crate) use context::MarkdownContext;
+pub(crate) use plan::render_plan;

@@ -19,13 +19,13 @@ use crate::safe_text;
 use crate::scrub;
 
 /// The marker a CI step searches for to update its own plan comment instead of adding a new one.
-pub const PLAN_MARKER: &str = "<!-- soarform:plan -->";
+pub(crate) const PLAN_MARKER: &str = "<!-- soarform:plan -->";
 
 /// Unchanged lines shown around each change of a multi-line text diff.
 const CONTEXT_LINES: usize = 3;
 
 /// Renders a plan as a pull-request comment.
-pub fn render_plan(plan: &Plan, context: &MarkdownContext) -> String {
+pub(crate) fn render_plan(plan: &Plan, context: &MarkdownContext) -> String {
     let summary = plan.summary();
     let mut out = String::new();
     let _ = writeln!(out, "{PLAN_MARKER}");
