@@ -1,15 +1,17 @@
 //! One parsed YAML document -> a declaration (an object or a local template), checked against
 //! the schema and soarform's own rules (kinds, keys, field values, dates).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use serde_json::Value;
 
 use super::diagnostic::{did_you_mean, one_of, Diagnostic, Origin};
+use super::document_file::DocumentFile;
 use super::schema::{self, Problem, ProblemKind, SchemaName};
 use super::value;
-use super::yaml::{Document, Node, NodeValue};
+use super::yaml::{Document, Entry, Node, NodeValue};
 use super::{NamedField, TemplateRef, KEY_PATTERN, MAX_KEY_LENGTH};
 use crate::kind::Kind;
 
@@ -91,7 +93,10 @@ pub(crate) fn interpret(
     }
     let kind = declaration_kind(file, root, diagnostics)?;
 
-    for problem in schema::validate(SchemaName::Document, &root.to_json()) {
+    let instance = root.to_json();
+    let problems = schema::validate(SchemaName::Document, &instance);
+    let matches_schema = problems.is_empty();
+    for problem in problems {
         diagnostics.push(problem_diagnostic(file, root, kind, &problem));
     }
     if let Some(fields) = root.get("fields") {
@@ -102,8 +107,107 @@ pub(crate) fn interpret(
     }
 
     let name_entry = root.get(kind.name_key())?;
-    let name = name_entry.value.as_str()?.to_string();
+    let name_origin = name_entry.value.pos.origin(file);
+    let read = if matches_schema {
+        match serde_json::from_value::<DocumentFile>(instance) {
+            Ok(document) => Some(document.into_envelope()),
+            // The schema is generated from `DocumentFile`, so this is a soarform bug.
+            Err(error) => {
+                diagnostics.push(
+                    Diagnostic::at(
+                        root.pos.origin(file),
+                        format!("this document cannot be read: {error}"),
+                    )
+                    .with_label("in this document"),
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
     let valid = diagnostics.len() == before;
+    let Some(envelope) = read else {
+        return invalid_declaration(file, root, kind, name_entry, name_origin);
+    };
+    let extends = envelope
+        .extends
+        .names()
+        .iter()
+        .zip(item_origins(file, root.get("extends")))
+        .map(|(name, origin)| (name.clone(), origin))
+        .collect();
+    let template = envelope.template.and_then(|written| {
+        let origin = root.get("template")?.value.pos.origin(file);
+        Some((written.reference()?, origin))
+    });
+    let written_fields: HashMap<&str, &Entry> =
+        match root.get("fields").map(|entry| &entry.value.value) {
+            Some(NodeValue::Mapping(entries)) => entries
+                .iter()
+                .map(|entry| (entry.key.as_str(), entry))
+                .collect(),
+            _ => HashMap::new(),
+        };
+    let fields = envelope
+        .fields
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let entry = written_fields.get(name.as_str())?;
+            Some(WrittenField {
+                written: entry.value.written.clone(),
+                origin: entry.value.pos.origin(file),
+                name_origin: entry.key_pos.origin(file),
+                name,
+                value,
+            })
+        })
+        .collect();
+    let ignore_changes = envelope
+        .ignore_changes
+        .into_iter()
+        .zip(item_origins(file, root.get("ignore_changes")))
+        .map(|(name, origin)| NamedField { name, origin })
+        .collect();
+    Some(Declaration {
+        file: file.to_path_buf(),
+        kind: envelope.kind,
+        name: envelope.name,
+        name_origin,
+        valid,
+        extends,
+        template,
+        fields,
+        ignore_changes,
+    })
+}
+
+/// Where each item of a list was written, or the scalar itself for one written alone (`extends:
+/// base`); nothing when the key is absent.
+fn item_origins<'a>(file: &'a Path, entry: Option<&'a Entry>) -> impl Iterator<Item = Origin> + 'a {
+    let nodes = match entry.map(|entry| &entry.value) {
+        Some(Node {
+            value: NodeValue::Sequence(items),
+            ..
+        }) => items.as_slice(),
+        Some(node) => std::slice::from_ref(node),
+        None => &[],
+    };
+    nodes.iter().map(move |node| node.pos.origin(file))
+}
+
+/// A document the schema refuses cannot be read as a [`DocumentFile`], but it still claims its
+/// key or name (when that is a string), and its `extends` names are still checked across files
+/// (unknown targets, cycles). This positioned fallback reads exactly those; the rest of an
+/// invalid declaration is never used, so it is left empty.
+fn invalid_declaration(
+    file: &Path,
+    root: &Node,
+    kind: DeclarationKind,
+    name_entry: &Entry,
+    name_origin: Origin,
+) -> Option<Declaration> {
+    let name = name_entry.value.as_str()?.to_string();
     let extends = match root.get("extends").map(|entry| &entry.value) {
         Some(node) => match &node.value {
             NodeValue::Scalar(Value::String(name)) => vec![(name.clone(), node.pos.origin(file))],
@@ -115,51 +219,16 @@ pub(crate) fn interpret(
         },
         None => Vec::new(),
     };
-    let template = root.get("template").and_then(|entry| {
-        let node = &entry.value;
-        let reference = match &node.value {
-            NodeValue::Scalar(Value::String(name)) => TemplateRef::Name(name.clone()),
-            NodeValue::Scalar(Value::Number(number)) => TemplateRef::Id(number.as_u64()?),
-            _ => return None,
-        };
-        Some((reference, node.pos.origin(file)))
-    });
-    let fields = match root.get("fields").map(|entry| &entry.value.value) {
-        Some(NodeValue::Mapping(entries)) => entries
-            .iter()
-            .filter(|entry| matches!(entry.value.value, NodeValue::Scalar(_)))
-            .map(|entry| WrittenField {
-                name: entry.key.clone(),
-                value: entry.value.to_json(),
-                written: entry.value.written.clone(),
-                origin: entry.value.pos.origin(file),
-                name_origin: entry.key_pos.origin(file),
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let ignore_changes = match root.get("ignore_changes").map(|entry| &entry.value.value) {
-        Some(NodeValue::Sequence(items)) => items
-            .iter()
-            .filter_map(|item| {
-                Some(NamedField {
-                    name: item.as_str()?.to_string(),
-                    origin: item.pos.origin(file),
-                })
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
     Some(Declaration {
         file: file.to_path_buf(),
         kind,
         name,
-        name_origin: name_entry.value.pos.origin(file),
-        valid,
+        name_origin,
+        valid: false,
         extends,
-        template,
-        fields,
-        ignore_changes,
+        template: None,
+        fields: Vec::new(),
+        ignore_changes: Vec::new(),
     })
 }
 

@@ -7,9 +7,6 @@
 
 pub mod diagnostic;
 mod document;
-// Only the schema generator reads it: documents are checked against the generated schema and
-// read with their positions by `document`.
-#[cfg(test)]
 mod document_file;
 pub mod emit;
 mod extends;
