@@ -1223,6 +1223,161 @@ mod tests {
         assert_eq!(rendered.matches("error:").count(), 4, "{rendered}");
     }
 
+    /// `(name, line, column)` of each `extends` entry.
+    fn extends_of(declaration: &Declaration) -> Vec<(&str, usize, usize)> {
+        declaration
+            .extends
+            .iter()
+            .map(|(name, origin)| (name.as_str(), origin.line, origin.column))
+            .collect()
+    }
+
+    #[test]
+    fn extends_is_read_as_one_name_or_many() {
+        let (declarations, rendered) = check(
+            "kind: Incident\nkey: a\ntemplate: 1\nextends: base\n---\nkind: TriageItem\nkey: b\nextends:\n  - base\n  - more\n---\nkind: Template\nname: c\nextends: [x, y, z]\n---\nkind: Template\nname: d\n",
+        );
+        assert_eq!(rendered, "");
+        assert_eq!(extends_of(&declarations[0]), [("base", 4, 10)]);
+        assert_eq!(
+            extends_of(&declarations[1]),
+            [("base", 9, 5), ("more", 10, 5)]
+        );
+        assert_eq!(
+            extends_of(&declarations[2]),
+            [("x", 14, 11), ("y", 14, 14), ("z", 14, 17)]
+        );
+        assert!(declarations[3].extends.is_empty());
+    }
+
+    #[test]
+    fn template_is_read_by_name_or_by_id() {
+        let (declarations, rendered) = check(
+            "kind: Incident\nkey: a\ntemplate: Phishing\n---\nkind: Incident\nkey: b\ntemplate: 42\n---\nkind: Template\nname: t\ntemplate: \"7\"\n---\nkind: Template\nname: u\n",
+        );
+        assert_eq!(rendered, "");
+        let templates: Vec<Option<(&TemplateRef, usize, usize)>> = declarations
+            .iter()
+            .map(|declaration| {
+                declaration
+                    .template
+                    .as_ref()
+                    .map(|(template, origin)| (template, origin.line, origin.column))
+            })
+            .collect();
+        assert_eq!(
+            templates,
+            [
+                Some((&TemplateRef::Name("Phishing".to_string()), 3, 11)),
+                Some((&TemplateRef::Id(42), 7, 11)),
+                // Quoted, a number is a name.
+                Some((&TemplateRef::Name("7".to_string()), 11, 11)),
+                None,
+            ]
+        );
+        // Integers the schema accepts but no id can be: no template, which `extends` reports.
+        let (declarations, rendered) =
+            check("kind: Incident\nkey: a\ntemplate: 1.0\n---\nkind: Incident\nkey: b\ntemplate: 18446744073709551616\n");
+        assert_eq!(rendered, "");
+        assert!(declarations
+            .iter()
+            .all(|declaration| declaration.valid && declaration.template.is_none()));
+    }
+
+    #[test]
+    fn the_name_is_the_key_of_objects_and_the_name_of_templates() {
+        let (declarations, rendered) = check(
+            "kind: TriageItem\nkey: triage/one\n---\nkind: Template\nname: base\n---\nkind: Incident\nkey: incident/one\ntemplate: 1\n",
+        );
+        assert_eq!(rendered, "");
+        let names: Vec<(DeclarationKind, &str, usize)> = declarations
+            .iter()
+            .map(|declaration| {
+                (
+                    declaration.kind,
+                    declaration.name.as_str(),
+                    declaration.name_origin.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (DeclarationKind::Object(Kind::TriageItem), "triage/one", 2),
+                (DeclarationKind::Template, "base", 5),
+                (DeclarationKind::Object(Kind::Incident), "incident/one", 8),
+            ]
+        );
+        // A triage item is named by `key`: with `name` instead, it is refused and declares
+        // nothing (it is not read as a `Template` either).
+        let (declarations, rendered) = check("kind: TriageItem\nname: base\n");
+        assert!(rendered.contains("error: missing `key`"), "{rendered}");
+        assert!(rendered.contains("error: unknown key `name`"), "{rendered}");
+        assert!(declarations.is_empty());
+    }
+
+    #[test]
+    fn fields_keep_their_values_as_written_in_order() {
+        let (declarations, rendered) = check(
+            "kind: TriageItem\nkey: a\nfields:\n  Business unit: 0042\n  opt_7: 1.50\n  flag: True\n  status: New\n  description: \"0042\"\n  gone: null\n",
+        );
+        assert_eq!(rendered, "");
+        let fields: Vec<(&str, &Value, Option<&str>, usize, usize, usize)> = declarations[0]
+            .fields
+            .iter()
+            .map(|field| {
+                (
+                    field.name.as_str(),
+                    &field.value,
+                    field.written.as_deref(),
+                    field.origin.line,
+                    field.origin.column,
+                    field.name_origin.column,
+                )
+            })
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                (
+                    "Business unit",
+                    &serde_json::json!(42),
+                    Some("0042"),
+                    4,
+                    18,
+                    3
+                ),
+                ("opt_7", &serde_json::json!(1.5), Some("1.50"), 5, 10, 3),
+                ("flag", &Value::Bool(true), Some("True"), 6, 9, 3),
+                ("status", &serde_json::json!("New"), None, 7, 11, 3),
+                ("description", &serde_json::json!("0042"), None, 8, 16, 3),
+                ("gone", &Value::Null, Some("null"), 9, 9, 3),
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_documents_keep_their_name_and_extends_only() {
+        let (declarations, rendered) = check(
+            "kind: Template\nname: t\ntemplate: Phishing\nextends: [a, 1, b]\nfields: {x: 1}\nignore_changes: [status]\n",
+        );
+        assert!(rendered.contains("`extends[1]`"), "{rendered}");
+        let declaration = &declarations[0];
+        assert!(!declaration.valid);
+        assert_eq!(declaration.name, "t");
+        assert_eq!(extends_of(declaration), [("a", 4, 11), ("b", 4, 17)]);
+        assert!(declaration.template.is_none());
+        assert!(declaration.fields.is_empty());
+        assert!(declaration.ignore_changes.is_empty());
+        // Rules beyond the schema make a document invalid, but it is still read whole.
+        let (declarations, rendered) = check(
+            "kind: Incident\nkey: a\ntemplate: 1\nfields:\n  starttime: soon\n  status: New\n",
+        );
+        assert!(rendered.contains("must be a date"), "{rendered}");
+        assert!(!declarations[0].valid);
+        assert_eq!(declarations[0].fields.len(), 2);
+    }
+
     #[test]
     fn invalid_declarations_still_claim_their_name() {
         let (declarations, _) = check("kind: Template\nname: t\nfields: {a: [1]}\n");

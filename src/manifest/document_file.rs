@@ -316,3 +316,85 @@ fn text_field_schemas() -> serde_json::Map<String, Value> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(value: Value) -> Result<Envelope, serde_json::Error> {
+        serde_json::from_value::<DocumentFile>(value).map(DocumentFile::into_envelope)
+    }
+
+    #[test]
+    fn each_kind_reads_its_own_keys() {
+        let incident = read(json!({
+            "kind": "Incident", "key": "a", "template": 3, "extends": "base",
+            "fields": {"status": "New", "opt_1": 2, "gone": null},
+            "ignore_changes": ["status"],
+        }))
+        .expect("an incident");
+        assert_eq!(incident.kind, DeclarationKind::Object(Kind::Incident));
+        assert_eq!(incident.name, "a");
+        assert_eq!(
+            incident
+                .template
+                .as_ref()
+                .and_then(TemplateNameOrId::reference),
+            Some(TemplateRef::Id(3))
+        );
+        assert_eq!(incident.extends.names(), ["base"]);
+        let fields: Vec<&str> = incident.fields.keys().map(String::as_str).collect();
+        assert_eq!(fields, ["status", "opt_1", "gone"]);
+        assert_eq!(incident.ignore_changes, ["status"]);
+
+        let triage = read(json!({"kind": "TriageItem", "key": "t", "extends": ["x", "y"]}))
+            .expect("a triage item");
+        assert_eq!(triage.kind, DeclarationKind::Object(Kind::TriageItem));
+        assert_eq!(triage.name, "t");
+        assert_eq!(triage.extends.names(), ["x", "y"]);
+        assert!(triage.template.is_none() && triage.fields.is_empty());
+
+        let template = read(json!({"kind": "Template", "name": "base", "template": "Phishing"}))
+            .expect("a template");
+        assert_eq!(template.kind, DeclarationKind::Template);
+        assert_eq!(template.name, "base");
+        assert_eq!(
+            template
+                .template
+                .as_ref()
+                .and_then(TemplateNameOrId::reference),
+            Some(TemplateRef::Name("Phishing".to_string()))
+        );
+        assert!(template.extends.names().is_empty());
+    }
+
+    #[test]
+    fn a_kind_does_not_read_another_kinds_keys() {
+        for value in [
+            json!({"kind": "TriageItem", "name": "t"}),
+            json!({"kind": "TriageItem", "key": "t", "template": 1}),
+            json!({"kind": "Template", "key": "t"}),
+            json!({"kind": "Incident", "name": "t"}),
+            json!({"kind": "Incident", "key": "t", "feilds": {}}),
+            json!({"kind": "Widget", "key": "t"}),
+            json!({"key": "t"}),
+        ] {
+            assert!(read(value.clone()).is_err(), "{value}");
+        }
+    }
+
+    #[test]
+    fn template_numbers_that_are_no_id_name_no_template() {
+        for (value, expected) in [
+            (json!(1), Some(TemplateRef::Id(1))),
+            (json!(u64::MAX), Some(TemplateRef::Id(u64::MAX))),
+            (json!(1.0), None),
+            (json!(1.8e19), None),
+            (json!("1"), Some(TemplateRef::Name("1".to_string()))),
+        ] {
+            let written: TemplateNameOrId =
+                serde_json::from_value(value.clone()).expect("a name or a number");
+            assert_eq!(written.reference(), expected, "{value}");
+        }
+    }
+}
