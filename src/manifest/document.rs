@@ -1322,16 +1322,19 @@ mod tests {
             "kind: TriageItem\nkey: a\nfields:\n  Business unit: 0042\n  opt_7: 1.50\n  flag: True\n  status: New\n  description: \"0042\"\n  gone: null\n",
         );
         assert_eq!(rendered, "");
-        let fields: Vec<(&str, &Value, Option<&str>, usize, usize, usize)> = declarations[0]
+        // name = value (written), value at line:column, name at line:column
+        let fields: Vec<String> = declarations[0]
             .fields
             .iter()
             .map(|field| {
-                (
-                    field.name.as_str(),
-                    &field.value,
-                    field.written.as_deref(),
+                format!(
+                    "{} = {} ({:?}) at {}:{}, name at {}:{}",
+                    field.name,
+                    field.value,
+                    field.written,
                     field.origin.line,
                     field.origin.column,
+                    field.name_origin.line,
                     field.name_origin.column,
                 )
             })
@@ -1339,19 +1342,12 @@ mod tests {
         assert_eq!(
             fields,
             [
-                (
-                    "Business unit",
-                    &serde_json::json!(42),
-                    Some("0042"),
-                    4,
-                    18,
-                    3
-                ),
-                ("opt_7", &serde_json::json!(1.5), Some("1.50"), 5, 10, 3),
-                ("flag", &Value::Bool(true), Some("True"), 6, 9, 3),
-                ("status", &serde_json::json!("New"), None, 7, 11, 3),
-                ("description", &serde_json::json!("0042"), None, 8, 16, 3),
-                ("gone", &Value::Null, Some("null"), 9, 9, 3),
+                "Business unit = 42 (Some(\"0042\")) at 4:18, name at 4:3",
+                "opt_7 = 1.5 (Some(\"1.50\")) at 5:10, name at 5:3",
+                "flag = true (Some(\"True\")) at 6:9, name at 6:3",
+                "status = \"New\" (None) at 7:11, name at 7:3",
+                "description = \"0042\" (None) at 8:16, name at 8:3",
+                "gone = null (Some(\"null\")) at 9:9, name at 9:3",
             ]
         );
     }
