@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::{json, Number, Value};
 
 use crate::catalog::{closest_names, Column, ColumnType};
+use crate::manifest::diagnostic::escaped;
 use crate::manifest::value;
 
 /// A field value in comparable form.
@@ -268,7 +269,7 @@ fn desired_text(column: &Column, text: &str) -> Result<DesiredValue, InvalidValu
         return Err(InvalidValue::new(format!(
             "`{}` cannot hold the control character `{}` (character {position} of the value)",
             column.label,
-            value::escaped(&character.to_string())
+            escaped(&character.to_string())
         ))
         .with_help(CONTROL_CHARACTER_HELP.to_string(), CONTROL_CHARACTER_HELP));
     }
@@ -377,11 +378,7 @@ fn desired_choice(
                 name,
                 column.options.iter().map(|choice| choice.value.as_str()),
             );
-            let mut message = format!(
-                "`{}` has no option `{}`",
-                column.label,
-                value::escaped(name)
-            );
+            let mut message = format!("`{}` has no option `{}`", column.label, escaped(name));
             if !closest.is_empty() {
                 let names: Vec<String> = closest.iter().map(|name| format!("`{name}`")).collect();
                 message.push_str(&format!("; did you mean {}?", names.join(" or ")));
@@ -429,7 +426,7 @@ fn list_choices(column: &Column) -> String {
 /// `` `text` `` for a string, `number `0042`` otherwise: the value as written, escaped.
 fn shown(value: &Value, written: Option<&str>) -> String {
     match value {
-        Value::String(text) => format!("`{}`", value::escaped(text)),
+        Value::String(text) => format!("`{}`", escaped(text)),
         other => format!(
             "{} `{}`",
             crate::remote::type_name(other),

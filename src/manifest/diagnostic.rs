@@ -390,6 +390,15 @@ pub(crate) fn sort_by_position(diagnostics: &mut [Diagnostic], files: &[PathBuf]
 mod tests {
     use super::*;
 
+    #[test]
+    fn escapes_control_characters() {
+        assert_eq!(
+            escaped("a\u{1b}[2J\0\u{7}\t\n"),
+            "a\\u{1b}[2J\\u{0}\\u{7}\\t\\n"
+        );
+        assert_eq!(escaped("\u{9b}ok"), "\\u{9b}ok");
+    }
+
     fn origin(file: &str, line: usize, column: usize, offset: usize, len: usize) -> Origin {
         Origin {
             file: PathBuf::from(file),

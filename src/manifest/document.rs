@@ -1,51 +1,22 @@
 //! One parsed YAML document -> a declaration (an object or a local template), checked against
 //! the schema and soarform's own rules (kinds, keys, field values, dates).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use serde_json::Value;
 
-use super::diagnostic::{did_you_mean, one_of, Diagnostic, Origin};
+use super::diagnostic::{did_you_mean, escaped, one_of, Diagnostic, Origin};
+use super::document_file::{DeclarationKind, DocumentFile, KINDS, TEXT_FIELDS};
 use super::model::{NamedField, TemplateRef, KEY_PATTERN, MAX_KEY_LENGTH};
 use super::schema::{self, Problem, ProblemKind, SchemaName};
 use super::value;
-use super::yaml::{Document, Node, NodeValue};
+use super::yaml::{Document, Entry, Node, NodeValue};
 use crate::kind::Kind;
-
-/// The `kind:` values a document may have.
-pub(crate) const KINDS: [&str; 3] = ["Incident", "TriageItem", "Template"];
 
 /// Fields that always hold dates, whatever their value looks like.
 const DATE_FIELDS: [&str; 2] = ["starttime", "endtime"];
-
-/// Built-in fields that always hold text (Cloud SOAR's documented create fields): a number or a
-/// boolean there is refused without asking the tenant. The schema lists them too.
-pub(crate) const TEXT_FIELDS: [&str; 2] = ["description", "additional_info"];
-
-/// What a document declares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DeclarationKind {
-    Object(Kind),
-    Template,
-}
-
-impl DeclarationKind {
-    fn document_name(self) -> &'static str {
-        match self {
-            DeclarationKind::Object(kind) => kind.document_name(),
-            DeclarationKind::Template => "Template",
-        }
-    }
-
-    /// `key` for objects, `name` for templates.
-    fn name_key(self) -> &'static str {
-        match self {
-            DeclarationKind::Object(_) => "key",
-            DeclarationKind::Template => "name",
-        }
-    }
-}
 
 /// A field as written in one document (`null` included: it removes an inherited field).
 #[derive(Debug, Clone, PartialEq)]
@@ -91,7 +62,10 @@ pub(crate) fn interpret(
     }
     let kind = declaration_kind(file, root, diagnostics)?;
 
-    for problem in schema::validate(SchemaName::Document, &root.to_json()) {
+    let instance = root.to_json();
+    let problems = schema::validate(SchemaName::Document, &instance);
+    let matches_schema = problems.is_empty();
+    for problem in problems {
         diagnostics.push(problem_diagnostic(file, root, kind, &problem));
     }
     if let Some(fields) = root.get("fields") {
@@ -102,8 +76,107 @@ pub(crate) fn interpret(
     }
 
     let name_entry = root.get(kind.name_key())?;
-    let name = name_entry.value.as_str()?.to_string();
+    let name_origin = name_entry.value.pos.origin(file);
+    let read = if matches_schema {
+        match serde_json::from_value::<DocumentFile>(instance) {
+            Ok(document) => Some(document.into_envelope()),
+            // The schema is generated from `DocumentFile`, so this is a soarform bug.
+            Err(error) => {
+                diagnostics.push(
+                    Diagnostic::at(
+                        root.pos.origin(file),
+                        format!("this document cannot be read: {error}"),
+                    )
+                    .with_label("in this document"),
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
     let valid = diagnostics.len() == before;
+    let Some(envelope) = read else {
+        return invalid_declaration(file, root, kind, name_entry, name_origin);
+    };
+    let extends = envelope
+        .extends
+        .names()
+        .iter()
+        .zip(item_origins(file, root.get("extends")))
+        .map(|(name, origin)| (name.clone(), origin))
+        .collect();
+    let template = envelope.template.and_then(|written| {
+        let origin = root.get("template")?.value.pos.origin(file);
+        Some((written.reference()?, origin))
+    });
+    let written_fields: HashMap<&str, &Entry> =
+        match root.get("fields").map(|entry| &entry.value.value) {
+            Some(NodeValue::Mapping(entries)) => entries
+                .iter()
+                .map(|entry| (entry.key.as_str(), entry))
+                .collect(),
+            _ => HashMap::new(),
+        };
+    let fields = envelope
+        .fields
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let entry = written_fields.get(name.as_str())?;
+            Some(WrittenField {
+                written: entry.value.written.clone(),
+                origin: entry.value.pos.origin(file),
+                name_origin: entry.key_pos.origin(file),
+                name,
+                value,
+            })
+        })
+        .collect();
+    let ignore_changes = envelope
+        .ignore_changes
+        .into_iter()
+        .zip(item_origins(file, root.get("ignore_changes")))
+        .map(|(name, origin)| NamedField { name, origin })
+        .collect();
+    Some(Declaration {
+        file: file.to_path_buf(),
+        kind: envelope.kind,
+        name: envelope.name,
+        name_origin,
+        valid,
+        extends,
+        template,
+        fields,
+        ignore_changes,
+    })
+}
+
+/// Where each item of a list was written, or the scalar itself for one written alone (`extends:
+/// base`); nothing when the key is absent.
+fn item_origins<'a>(file: &'a Path, entry: Option<&'a Entry>) -> impl Iterator<Item = Origin> + 'a {
+    let nodes = match entry.map(|entry| &entry.value) {
+        Some(Node {
+            value: NodeValue::Sequence(items),
+            ..
+        }) => items.as_slice(),
+        Some(node) => std::slice::from_ref(node),
+        None => &[],
+    };
+    nodes.iter().map(move |node| node.pos.origin(file))
+}
+
+/// A document the schema refuses cannot be read as a [`DocumentFile`], but it still claims its
+/// key or name (when that is a string), and its `extends` names are still checked across files
+/// (unknown targets, cycles). This positioned fallback reads exactly those; the rest of an
+/// invalid declaration is never used, so it is left empty.
+fn invalid_declaration(
+    file: &Path,
+    root: &Node,
+    kind: DeclarationKind,
+    name_entry: &Entry,
+    name_origin: Origin,
+) -> Option<Declaration> {
+    let name = name_entry.value.as_str()?.to_string();
     let extends = match root.get("extends").map(|entry| &entry.value) {
         Some(node) => match &node.value {
             NodeValue::Scalar(Value::String(name)) => vec![(name.clone(), node.pos.origin(file))],
@@ -115,51 +188,16 @@ pub(crate) fn interpret(
         },
         None => Vec::new(),
     };
-    let template = root.get("template").and_then(|entry| {
-        let node = &entry.value;
-        let reference = match &node.value {
-            NodeValue::Scalar(Value::String(name)) => TemplateRef::Name(name.clone()),
-            NodeValue::Scalar(Value::Number(number)) => TemplateRef::Id(number.as_u64()?),
-            _ => return None,
-        };
-        Some((reference, node.pos.origin(file)))
-    });
-    let fields = match root.get("fields").map(|entry| &entry.value.value) {
-        Some(NodeValue::Mapping(entries)) => entries
-            .iter()
-            .filter(|entry| matches!(entry.value.value, NodeValue::Scalar(_)))
-            .map(|entry| WrittenField {
-                name: entry.key.clone(),
-                value: entry.value.to_json(),
-                written: entry.value.written.clone(),
-                origin: entry.value.pos.origin(file),
-                name_origin: entry.key_pos.origin(file),
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    let ignore_changes = match root.get("ignore_changes").map(|entry| &entry.value.value) {
-        Some(NodeValue::Sequence(items)) => items
-            .iter()
-            .filter_map(|item| {
-                Some(NamedField {
-                    name: item.as_str()?.to_string(),
-                    origin: item.pos.origin(file),
-                })
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
     Some(Declaration {
         file: file.to_path_buf(),
         kind,
         name,
-        name_origin: name_entry.value.pos.origin(file),
-        valid,
+        name_origin,
+        valid: false,
         extends,
-        template,
-        fields,
-        ignore_changes,
+        template: None,
+        fields: Vec::new(),
+        ignore_changes: Vec::new(),
     })
 }
 
@@ -432,7 +470,7 @@ fn check_fields(file: &Path, fields: &Node, diagnostics: &mut Vec<Diagnostic>) {
             .iter()
             .any(|name| entry.key.eq_ignore_ascii_case(name));
         let origin = || entry.value.pos.origin(file);
-        let name = value::escaped(&entry.key);
+        let name = escaped(&entry.key);
         match value {
             Value::Null => {
                 if let Some(diagnostic) = null_like(file, &entry.key, &entry.value) {
@@ -525,7 +563,7 @@ fn not_text(file: &Path, name: &str, node: &Node) -> Diagnostic {
         node.pos.origin(file),
         format!(
             "`{}` is a text field, but YAML reads `{written}` as {}",
-            value::escaped(name),
+            escaped(name),
             value::read_as(&value)
         ),
     )
@@ -556,7 +594,7 @@ fn null_like(file: &Path, name: &str, node: &Node) -> Option<Diagnostic> {
             node.pos.origin(file),
             format!(
                 "field `{}` is {shown}, which YAML reads as null",
-                value::escaped(name)
+                escaped(name)
             ),
         )
         .with_label("null")
@@ -574,8 +612,8 @@ fn control_character(origin: Origin, name: &str, text: &str) -> Option<Diagnosti
             origin,
             format!(
                 "field `{}` holds the control character `{}`",
-                value::escaped(name),
-                value::escaped(&character.to_string())
+                escaped(name),
+                escaped(&character.to_string())
             ),
         )
         .with_label("control character")
@@ -1152,6 +1190,157 @@ mod tests {
             ],
         );
         assert_eq!(rendered.matches("error:").count(), 4, "{rendered}");
+    }
+
+    /// `(name, line, column)` of each `extends` entry.
+    fn extends_of(declaration: &Declaration) -> Vec<(&str, usize, usize)> {
+        declaration
+            .extends
+            .iter()
+            .map(|(name, origin)| (name.as_str(), origin.line, origin.column))
+            .collect()
+    }
+
+    #[test]
+    fn extends_is_read_as_one_name_or_many() {
+        let (declarations, rendered) = check(
+            "kind: Incident\nkey: a\ntemplate: 1\nextends: base\n---\nkind: TriageItem\nkey: b\nextends:\n  - base\n  - more\n---\nkind: Template\nname: c\nextends: [x, y, z]\n---\nkind: Template\nname: d\n",
+        );
+        assert_eq!(rendered, "");
+        assert_eq!(extends_of(&declarations[0]), [("base", 4, 10)]);
+        assert_eq!(
+            extends_of(&declarations[1]),
+            [("base", 9, 5), ("more", 10, 5)]
+        );
+        assert_eq!(
+            extends_of(&declarations[2]),
+            [("x", 14, 11), ("y", 14, 14), ("z", 14, 17)]
+        );
+        assert!(declarations[3].extends.is_empty());
+    }
+
+    #[test]
+    fn template_is_read_by_name_or_by_id() {
+        let (declarations, rendered) = check(
+            "kind: Incident\nkey: a\ntemplate: Phishing\n---\nkind: Incident\nkey: b\ntemplate: 42\n---\nkind: Template\nname: t\ntemplate: \"7\"\n---\nkind: Template\nname: u\n",
+        );
+        assert_eq!(rendered, "");
+        let templates: Vec<Option<(&TemplateRef, usize, usize)>> = declarations
+            .iter()
+            .map(|declaration| {
+                declaration
+                    .template
+                    .as_ref()
+                    .map(|(template, origin)| (template, origin.line, origin.column))
+            })
+            .collect();
+        assert_eq!(
+            templates,
+            [
+                Some((&TemplateRef::Name("Phishing".to_string()), 3, 11)),
+                Some((&TemplateRef::Id(42), 7, 11)),
+                // Quoted, a number is a name.
+                Some((&TemplateRef::Name("7".to_string()), 11, 11)),
+                None,
+            ]
+        );
+        // Integers the schema accepts but no id can be: no template, which `extends` reports.
+        let (declarations, rendered) =
+            check("kind: Incident\nkey: a\ntemplate: 1.0\n---\nkind: Incident\nkey: b\ntemplate: 18446744073709551616\n");
+        assert_eq!(rendered, "");
+        assert!(declarations
+            .iter()
+            .all(|declaration| declaration.valid && declaration.template.is_none()));
+    }
+
+    #[test]
+    fn the_name_is_the_key_of_objects_and_the_name_of_templates() {
+        let (declarations, rendered) = check(
+            "kind: TriageItem\nkey: triage/one\n---\nkind: Template\nname: base\n---\nkind: Incident\nkey: incident/one\ntemplate: 1\n",
+        );
+        assert_eq!(rendered, "");
+        let names: Vec<(DeclarationKind, &str, usize)> = declarations
+            .iter()
+            .map(|declaration| {
+                (
+                    declaration.kind,
+                    declaration.name.as_str(),
+                    declaration.name_origin.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (DeclarationKind::Object(Kind::TriageItem), "triage/one", 2),
+                (DeclarationKind::Template, "base", 5),
+                (DeclarationKind::Object(Kind::Incident), "incident/one", 8),
+            ]
+        );
+        // A triage item is named by `key`: with `name` instead, it is refused and declares
+        // nothing (it is not read as a `Template` either).
+        let (declarations, rendered) = check("kind: TriageItem\nname: base\n");
+        assert!(rendered.contains("error: missing `key`"), "{rendered}");
+        assert!(rendered.contains("error: unknown key `name`"), "{rendered}");
+        assert!(declarations.is_empty());
+    }
+
+    #[test]
+    fn fields_keep_their_values_as_written_in_order() {
+        let (declarations, rendered) = check(
+            "kind: TriageItem\nkey: a\nfields:\n  Business unit: 0042\n  opt_7: 1.50\n  flag: True\n  status: New\n  description: \"0042\"\n  gone: null\n",
+        );
+        assert_eq!(rendered, "");
+        // name = value (written), value at line:column, name at line:column
+        let fields: Vec<String> = declarations[0]
+            .fields
+            .iter()
+            .map(|field| {
+                format!(
+                    "{} = {} ({:?}) at {}:{}, name at {}:{}",
+                    field.name,
+                    field.value,
+                    field.written,
+                    field.origin.line,
+                    field.origin.column,
+                    field.name_origin.line,
+                    field.name_origin.column,
+                )
+            })
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "Business unit = 42 (Some(\"0042\")) at 4:18, name at 4:3",
+                "opt_7 = 1.5 (Some(\"1.50\")) at 5:10, name at 5:3",
+                "flag = true (Some(\"True\")) at 6:9, name at 6:3",
+                "status = \"New\" (None) at 7:11, name at 7:3",
+                "description = \"0042\" (None) at 8:16, name at 8:3",
+                "gone = null (Some(\"null\")) at 9:9, name at 9:3",
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_documents_keep_their_name_and_extends_only() {
+        let (declarations, rendered) = check(
+            "kind: Template\nname: t\ntemplate: Phishing\nextends: [a, 1, b]\nfields: {x: 1}\nignore_changes: [status]\n",
+        );
+        assert!(rendered.contains("`extends[1]`"), "{rendered}");
+        let declaration = &declarations[0];
+        assert!(!declaration.valid);
+        assert_eq!(declaration.name, "t");
+        assert_eq!(extends_of(declaration), [("a", 4, 11), ("b", 4, 17)]);
+        assert!(declaration.template.is_none());
+        assert!(declaration.fields.is_empty());
+        assert!(declaration.ignore_changes.is_empty());
+        // Rules beyond the schema make a document invalid, but it is still read whole.
+        let (declarations, rendered) = check(
+            "kind: Incident\nkey: a\ntemplate: 1\nfields:\n  starttime: soon\n  status: New\n",
+        );
+        assert!(rendered.contains("must be a date"), "{rendered}");
+        assert!(!declarations[0].valid);
+        assert_eq!(declarations[0].fields.len(), 2);
     }
 
     #[test]

@@ -1,21 +1,63 @@
 //! A desired-state document as written: the one description of its format, from which
 //! `schemas/soarform.schema.json` is generated. Doc comments become the schema's descriptions,
-//! so they speak to the person writing the document. [`super::document`] checks a parsed
-//! document against that schema and reads it with its positions.
+//! so they speak to the person writing the document, and the types that read it:
+//! [`super::document`] checks a parsed document against that schema, reads it as a
+//! [`DocumentFile`] with `serde_json::from_value`, and adds the positions from the parsed tree.
 
 use std::borrow::Cow;
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
-use serde_json::{json, Value};
+use serde::Deserialize;
+use serde_json::{json, Map, Number, Value};
 
-use super::document::{KINDS, TEXT_FIELDS};
-use super::model::{KEY_PATTERN, MAX_KEY_LENGTH};
+use super::model::{TemplateRef, KEY_PATTERN, MAX_KEY_LENGTH};
 use super::schema::schema_type;
+use crate::kind::Kind;
+
+/// The `kind:` values a document may have.
+pub(crate) const KINDS: [&str; 3] = ["Incident", "TriageItem", "Template"];
+
+/// Built-in fields that always hold text (Cloud SOAR's documented create fields): a number or a
+/// boolean there is refused without asking the tenant. The schema lists them too.
+pub(crate) const TEXT_FIELDS: [&str; 2] = ["description", "additional_info"];
+
+/// What a document declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeclarationKind {
+    Object(Kind),
+    Template,
+}
+
+impl DeclarationKind {
+    pub(crate) fn document_name(self) -> &'static str {
+        match self {
+            DeclarationKind::Object(kind) => kind.document_name(),
+            DeclarationKind::Template => "Template",
+        }
+    }
+
+    /// `key` for objects, `name` for templates.
+    pub(crate) fn name_key(self) -> &'static str {
+        match self {
+            DeclarationKind::Object(_) => "key",
+            DeclarationKind::Template => "name",
+        }
+    }
+}
 
 /// One YAML document of a soarform repository: an `Incident` or a `TriageItem` that should exist
 /// in Cloud SOAR, or a local `Template` that other documents `extends`. A file may hold several
 /// documents separated by `---`. Its `kind` picks which of the three it is.
-pub(crate) struct DocumentFile;
+///
+/// Read from a document that matches the schema (so a serde error here is a soarform bug): each
+/// variant accepts only its own `kind` and no unknown key, so exactly one matches.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum DocumentFile {
+    Incident(IncidentDocument),
+    TriageItem(TriageItemDocument),
+    Template(TemplateDocument),
+}
 
 impl JsonSchema for DocumentFile {
     fn schema_name() -> Cow<'static, str> {
@@ -54,67 +96,191 @@ impl JsonSchema for DocumentFile {
 }
 
 /// An incident that should exist in Cloud SOAR, identified by its `key`.
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields, title = "Incident")]
-#[allow(dead_code)] // Its fields are only described, never read.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Incident")]
 pub(crate) struct IncidentDocument {
     /// An incident.
     #[schemars(with = "String", extend("const" = "Incident"))]
-    kind: (),
+    kind: IncidentKind,
     key: Key,
     #[serde(default)]
-    template: TemplateReference,
+    #[schemars(with = "TemplateReference")]
+    template: Option<TemplateNameOrId>,
     #[serde(default)]
-    extends: Extends,
+    #[schemars(with = "Extends")]
+    extends: OneOrMany,
     #[serde(default)]
-    fields: Fields,
+    #[schemars(with = "Fields")]
+    fields: Map<String, Value>,
     #[serde(default)]
-    ignore_changes: IgnoreChanges,
+    #[schemars(with = "IgnoreChanges")]
+    ignore_changes: Vec<String>,
 }
 
 /// A triage item that should exist in Cloud SOAR, identified by its `key`.
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields, title = "TriageItem")]
-#[allow(dead_code)] // Its fields are only described, never read.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "TriageItem")]
 pub(crate) struct TriageItemDocument {
     /// A triage item.
     #[schemars(with = "String", extend("const" = "TriageItem"))]
-    kind: (),
+    kind: TriageItemKind,
     key: Key,
     #[serde(default)]
-    extends: Extends,
+    #[schemars(with = "Extends")]
+    extends: OneOrMany,
     #[serde(default)]
-    fields: Fields,
+    #[schemars(with = "Fields")]
+    fields: Map<String, Value>,
     #[serde(default)]
-    ignore_changes: IgnoreChanges,
+    #[schemars(with = "IgnoreChanges")]
+    ignore_changes: Vec<String>,
 }
 
 /// Local only, never sent to Cloud SOAR: fields, `ignore_changes` entries (and an incident `template`) that other documents inherit with `extends`.
-#[derive(JsonSchema)]
-#[schemars(deny_unknown_fields, title = "Template")]
-#[allow(dead_code)] // Its fields are only described, never read.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Template")]
 pub(crate) struct TemplateDocument {
     /// A local template.
     #[schemars(with = "String", extend("const" = "Template"))]
-    kind: (),
+    kind: TemplateKind,
     /// The name other documents use in `extends`; unique in the repository.
     #[schemars(length(min = 1, max = MAX_KEY_LENGTH), regex(pattern = KEY_PATTERN))]
     name: String,
     #[serde(default)]
-    template: TemplateReference,
+    #[schemars(with = "TemplateReference")]
+    template: Option<TemplateNameOrId>,
     #[serde(default)]
-    extends: Extends,
+    #[schemars(with = "Extends")]
+    extends: OneOrMany,
     #[serde(default)]
-    fields: Fields,
+    #[schemars(with = "Fields")]
+    fields: Map<String, Value>,
     #[serde(default)]
-    ignore_changes: IgnoreChanges,
+    #[schemars(with = "IgnoreChanges")]
+    ignore_changes: Vec<String>,
+}
+
+// `kind:` as each document type reads it: the one value it accepts (the schema says `const`).
+#[derive(Debug, Deserialize)]
+enum IncidentKind {
+    Incident,
+}
+
+#[derive(Debug, Deserialize)]
+enum TriageItemKind {
+    TriageItem,
+}
+
+#[derive(Debug, Deserialize)]
+enum TemplateKind {
+    Template,
 }
 
 /// Stable identity of the object inside the repository, unique per kind; written into the tenant's identity field when the object is created. Letters, digits, `.`, `_`, `/` and `-`, starting with a letter or digit; at most 200 characters.
-#[derive(JsonSchema)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(extend("examples" = ["phishing/ceo-wire-fraud"]))]
-#[allow(dead_code)] // Only described, never read.
 struct Key(#[schemars(length(min = 1, max = MAX_KEY_LENGTH), regex(pattern = KEY_PATTERN))] String);
+
+/// `template:` as written (its schema is [`TemplateReference`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum TemplateNameOrId {
+    Name(String),
+    /// Any number the schema's `integer` accepts, `1.0` and `2^64` included: only
+    /// [`TemplateNameOrId::reference`] decides which ones name a template.
+    Id(Number),
+}
+
+impl TemplateNameOrId {
+    /// The template named, or `None` for a number that is no id (`1.0`, or beyond `u64`): such
+    /// a document has no template, which `extends` reports.
+    pub(crate) fn reference(&self) -> Option<TemplateRef> {
+        match self {
+            TemplateNameOrId::Name(name) => Some(TemplateRef::Name(name.clone())),
+            TemplateNameOrId::Id(number) => number.as_u64().map(TemplateRef::Id),
+        }
+    }
+}
+
+/// `extends:` as written (its schema is [`Extends`]): one name, or a list of names.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Default for OneOrMany {
+    fn default() -> Self {
+        OneOrMany::Many(Vec::new())
+    }
+}
+
+impl OneOrMany {
+    /// The names, in order.
+    pub(crate) fn names(&self) -> &[String] {
+        match self {
+            OneOrMany::One(name) => std::slice::from_ref(name),
+            OneOrMany::Many(names) => names,
+        }
+    }
+}
+
+/// What any document declares, whatever its kind: [`super::document`] reads from a
+/// document that matches the schema, before adding the positions from the parsed tree.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Envelope {
+    pub kind: DeclarationKind,
+    /// The key (objects) or name (templates).
+    pub name: String,
+    /// Incidents and templates only.
+    pub template: Option<TemplateNameOrId>,
+    pub extends: OneOrMany,
+    /// In the order written (field names are unique: the YAML parser refuses duplicate keys).
+    pub fields: Map<String, Value>,
+    pub ignore_changes: Vec<String>,
+}
+
+impl DocumentFile {
+    /// What the document declares.
+    pub(crate) fn into_envelope(self) -> Envelope {
+        match self {
+            DocumentFile::Incident(document) => Envelope {
+                kind: match document.kind {
+                    IncidentKind::Incident => DeclarationKind::Object(Kind::Incident),
+                },
+                name: document.key.0,
+                template: document.template,
+                extends: document.extends,
+                fields: document.fields,
+                ignore_changes: document.ignore_changes,
+            },
+            DocumentFile::TriageItem(document) => Envelope {
+                kind: match document.kind {
+                    TriageItemKind::TriageItem => DeclarationKind::Object(Kind::TriageItem),
+                },
+                name: document.key.0,
+                template: None,
+                extends: document.extends,
+                fields: document.fields,
+                ignore_changes: document.ignore_changes,
+            },
+            DocumentFile::Template(document) => Envelope {
+                kind: match document.kind {
+                    TemplateKind::Template => DeclarationKind::Template,
+                },
+                name: document.name,
+                template: document.template,
+                extends: document.extends,
+                fields: document.fields,
+                ignore_changes: document.ignore_changes,
+            },
+        }
+    }
+}
 
 schema_type!(
     /// The Cloud SOAR incident template, by name or by numeric id.
@@ -179,4 +345,86 @@ fn text_field_schemas() -> serde_json::Map<String, Value> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(value: Value) -> Result<Envelope, serde_json::Error> {
+        serde_json::from_value::<DocumentFile>(value).map(DocumentFile::into_envelope)
+    }
+
+    #[test]
+    fn each_kind_reads_its_own_keys() {
+        let incident = read(json!({
+            "kind": "Incident", "key": "a", "template": 3, "extends": "base",
+            "fields": {"status": "New", "opt_1": 2, "gone": null},
+            "ignore_changes": ["status"],
+        }))
+        .expect("an incident");
+        assert_eq!(incident.kind, DeclarationKind::Object(Kind::Incident));
+        assert_eq!(incident.name, "a");
+        assert_eq!(
+            incident
+                .template
+                .as_ref()
+                .and_then(TemplateNameOrId::reference),
+            Some(TemplateRef::Id(3))
+        );
+        assert_eq!(incident.extends.names(), ["base"]);
+        let fields: Vec<&str> = incident.fields.keys().map(String::as_str).collect();
+        assert_eq!(fields, ["status", "opt_1", "gone"]);
+        assert_eq!(incident.ignore_changes, ["status"]);
+
+        let triage = read(json!({"kind": "TriageItem", "key": "t", "extends": ["x", "y"]}))
+            .expect("a triage item");
+        assert_eq!(triage.kind, DeclarationKind::Object(Kind::TriageItem));
+        assert_eq!(triage.name, "t");
+        assert_eq!(triage.extends.names(), ["x", "y"]);
+        assert!(triage.template.is_none() && triage.fields.is_empty());
+
+        let template = read(json!({"kind": "Template", "name": "base", "template": "Phishing"}))
+            .expect("a template");
+        assert_eq!(template.kind, DeclarationKind::Template);
+        assert_eq!(template.name, "base");
+        assert_eq!(
+            template
+                .template
+                .as_ref()
+                .and_then(TemplateNameOrId::reference),
+            Some(TemplateRef::Name("Phishing".to_string()))
+        );
+        assert!(template.extends.names().is_empty());
+    }
+
+    #[test]
+    fn a_kind_does_not_read_another_kinds_keys() {
+        for value in [
+            json!({"kind": "TriageItem", "name": "t"}),
+            json!({"kind": "TriageItem", "key": "t", "template": 1}),
+            json!({"kind": "Template", "key": "t"}),
+            json!({"kind": "Incident", "name": "t"}),
+            json!({"kind": "Incident", "key": "t", "feilds": {}}),
+            json!({"kind": "Widget", "key": "t"}),
+            json!({"key": "t"}),
+        ] {
+            assert!(read(value.clone()).is_err(), "{value}");
+        }
+    }
+
+    #[test]
+    fn template_numbers_that_are_no_id_name_no_template() {
+        for (value, expected) in [
+            (json!(1), Some(TemplateRef::Id(1))),
+            (json!(u64::MAX), Some(TemplateRef::Id(u64::MAX))),
+            (json!(1.0), None),
+            (json!(1.8e19), None),
+            (json!("1"), Some(TemplateRef::Name("1".to_string()))),
+        ] {
+            let written: TemplateNameOrId =
+                serde_json::from_value(value.clone()).expect("a name or a number");
+            assert_eq!(written.reference(), expected, "{value}");
+        }
+    }
 }

@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::diagnostic::{closest, Diagnostic, Origin};
-use super::document::{Declaration, DeclarationKind, WrittenField};
+use super::document::{Declaration, WrittenField};
+use super::document_file::DeclarationKind;
 use super::model::{DesiredField, DesiredObject, NamedField, TemplateRef};
 use crate::kind::Kind;
 

@@ -7,9 +7,6 @@
 
 pub(crate) mod diagnostic;
 mod document;
-// Only the schema generator reads it: documents are checked against the generated schema and
-// read with their positions by `document`.
-#[cfg(test)]
 mod document_file;
 pub(crate) mod emit;
 mod extends;

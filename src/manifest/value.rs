@@ -178,8 +178,6 @@ pub(crate) fn control_character(text: &str) -> Option<(char, usize)> {
     None
 }
 
-pub(crate) use super::diagnostic::escaped;
-
 /// `Ok` unless the instant has a 60th second (`23:59:60`) that is not a real leap second: the
 /// second after 23:59:59 UTC on one of the [`LEAP_SECOND_DATES`], in any offset
 /// (`2017-01-01T00:59:60+01:00` is one). The error says why, for a `help:` line.
@@ -299,15 +297,6 @@ mod tests {
         assert_eq!(control_character("c1 \u{9b}"), Some(('\u{9b}', 4)));
         assert_eq!(control_character("lone\rcr"), Some(('\r', 5)));
         assert_eq!(control_character("end\r"), Some(('\r', 4)));
-    }
-
-    #[test]
-    fn escapes_control_characters() {
-        assert_eq!(
-            escaped("a\u{1b}[2J\0\u{7}\t\n"),
-            "a\\u{1b}[2J\\u{0}\\u{7}\\t\\n"
-        );
-        assert_eq!(escaped("\u{9b}ok"), "\\u{9b}ok");
     }
 
     #[test]
