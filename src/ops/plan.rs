@@ -47,8 +47,10 @@ pub(crate) async fn plan(
         .observe(&observe_requests(&desired, &identity, &options))
         .await?;
     // 4. The comparison, then what pruning retires.
-    let mut plan = plan::compute(&desired, &observed, &identity, tenant.catalog(), &options)
+    // `desired` is handed over: each resolved object is freed once it is planned.
+    let mut plan = plan::compute(desired, &observed, &identity, tenant.catalog(), &options)
         .map_err(conflict_error)?;
+    drop(observed);
     if !scope.is_empty() {
         let closing = rules::prune_closing(
             config,

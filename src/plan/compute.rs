@@ -1,6 +1,7 @@
 //! Desired objects compared with observed ones ([`compute`]): a create, update, move, adoption or
 //! nothing per declared key, or the conflicts that keep a key from being planned.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use crate::catalog::{Catalog, Column};
@@ -17,17 +18,22 @@ use super::options::PlanOptions;
 use super::retire::retire_duplicate;
 
 /// Compares desired with observed objects.
-pub(crate) fn compute(
-    desired: &[ResolvedObject],
+///
+/// `desired` may be given by value: each object is then dropped once compared, so that a large
+/// plan never holds the resolved objects and the planned ones in full at once.
+pub(crate) fn compute<D: Borrow<ResolvedObject>>(
+    desired: impl IntoIterator<Item = D>,
     observed: &Observed,
     identity: &Identity,
     catalog: &Catalog,
     options: &PlanOptions,
 ) -> Result<Plan, Vec<Conflict>> {
-    let mut objects = Vec::with_capacity(desired.len());
+    let desired = desired.into_iter();
+    let mut objects = Vec::with_capacity(desired.size_hint().0);
     let mut retirements = Vec::new();
     let mut conflicts = Vec::new();
-    for object in desired {
+    for owned in desired {
+        let object: &ResolvedObject = owned.borrow();
         let kind = object.kind;
         let identity_column = identity.column(kind);
         let old_keys = options.moves.old_keys(kind, &object.key);
