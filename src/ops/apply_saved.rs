@@ -221,10 +221,15 @@ async fn fill_sensitive_writes(
     fresh: &mut Vec<ObjectPlan>,
     report: &mut ApplyReport,
 ) -> Result<()> {
-    let manifest = manifest::load(paths, &config.load_options()).map_err(Error::Diagnostics)?;
+    let mut manifest = manifest::load(paths, &config.load_options()).map_err(Error::Diagnostics)?;
     let identity = rules::identity(config, tenant.catalog())?;
     let options = rules::plan_options(config, lifecycle, tenant.catalog(), &identity)?;
-    let desired = rules::desired(&manifest, tenant.catalog(), &identity, &options.sensitive)?;
+    let desired = rules::desired(
+        &mut manifest,
+        tenant.catalog(),
+        &identity,
+        &options.sensitive,
+    )?;
     let hasher = Hasher::with_salt(&document.salt);
     let declared: BTreeMap<(Kind, &str), _> = desired
         .iter()

@@ -18,7 +18,7 @@ use crate::select::Selection;
 /// Every declared object is checked against the catalog, selected or not, as `validate` would.
 pub(crate) async fn plan(
     tenant: &Tenant,
-    manifest: Manifest,
+    mut manifest: Manifest,
     config: &ProjectConfig,
     lifecycle: &Lifecycle,
     selection: &Selection,
@@ -28,10 +28,21 @@ pub(crate) async fn plan(
     let identity = rules::identity(config, tenant.catalog())?;
     tenant.learn_identity(&identity);
     let mut options = rules::plan_options(config, lifecycle, tenant.catalog(), &identity)?;
-    let mut desired = rules::desired(&manifest, tenant.catalog(), &identity, &options.sensitive)?;
-    rules::check_ownership_undeclared(&manifest, tenant.catalog(), &options.ownership)?;
-    rules::check_lease_undeclared(config, &manifest)?;
-    options.moves = rules::resolve_moves(config, &manifest)?;
+    // The checks that read the documents' objects run first, and their errors are reported
+    // after resolution's as before: resolving takes the objects, one by one.
+    let ownership =
+        rules::check_ownership_undeclared(&manifest, tenant.catalog(), &options.ownership);
+    let lease = rules::check_lease_undeclared(config, &manifest);
+    let moves = rules::resolve_moves(config, &manifest);
+    let mut desired = rules::desired(
+        &mut manifest,
+        tenant.catalog(),
+        &identity,
+        &options.sensitive,
+    )?;
+    ownership?;
+    lease?;
+    options.moves = moves?;
     // The desired objects now hold all the plan needs: the documents' text and trees are freed
     // before the live objects arrive, so the two never sit in memory together (BENCHMARKS.md, 7).
     drop(manifest);

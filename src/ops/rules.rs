@@ -306,13 +306,17 @@ pub(crate) fn closing(
 }
 
 /// Checks every desired object against the catalog; all problems are reported at once.
+///
+/// The manifest's objects are taken (each freed once resolved); its sources stay, for the
+/// diagnostics.
 pub(crate) fn desired(
-    manifest: &Manifest,
+    manifest: &mut Manifest,
     catalog: &Catalog,
     identity: &Identity,
     sensitive: &FieldNames,
 ) -> Result<Vec<ResolvedObject>> {
-    resolve::resolve(&manifest.objects, catalog, identity, sensitive).map_err(|diagnostics| {
+    let objects = std::mem::take(&mut manifest.objects);
+    resolve::resolve(objects, catalog, identity, sensitive).map_err(|diagnostics| {
         Error::Diagnostics(Report {
             diagnostics,
             sources: manifest.sources.clone(),

@@ -3,6 +3,7 @@
 //! Every problem is a diagnostic at the position of the offending value, and all of them are reported
 //! at once, before anything is searched or written.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -193,16 +194,20 @@ fn identity_in_list(setting: &str, origin: &Origin, kind: Kind) -> Diagnostic {
 /// Resolves every desired object; the error lists every problem found.
 ///
 /// Problems with the value of a `sensitive` field name its position but never quote the value.
-pub(crate) fn resolve(
-    objects: &[DesiredObject],
+///
+/// `objects` may be given by value: each desired object is then dropped once resolved, so that
+/// the documents' objects and the resolved ones never peak together.
+pub(crate) fn resolve<D: Borrow<DesiredObject>>(
+    objects: impl IntoIterator<Item = D>,
     catalog: &Catalog,
     identity: &Identity,
     sensitive: &FieldNames,
 ) -> Result<Vec<ResolvedObject>, Vec<Diagnostic>> {
-    let mut resolved = Vec::with_capacity(objects.len());
+    let objects = objects.into_iter();
+    let mut resolved = Vec::with_capacity(objects.size_hint().0);
     let mut problems = Vec::new();
     for object in objects {
-        match resolve_object(object, catalog, identity, sensitive) {
+        match resolve_object(object.borrow(), catalog, identity, sensitive) {
             Ok(done) => resolved.push(done),
             Err(mut found) => problems.append(&mut found),
         }
