@@ -28,7 +28,7 @@ pub(crate) use model::{
     MAX_KEY_LENGTH,
 };
 pub(crate) use walk::Exclusions;
-pub(crate) use walk::{exclude_glob, find_files};
+pub(crate) use walk::{exclude_glob, find_files, shown_path};
 
 /// Loads the desired state from `paths` (files or directories; none means the current
 /// directory), reporting every problem in every file at once.

@@ -184,7 +184,7 @@ pub(crate) fn find_files(
     };
 
     for given in paths {
-        let given = tidy(given);
+        let given = shown_path(given);
         let metadata = match std::fs::metadata(&given) {
             Ok(metadata) => metadata,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
@@ -258,7 +258,7 @@ pub(crate) fn find_files(
                 continue;
             }
             if has_yaml_extension(entry.path()) {
-                add(tidy(entry.path()), &mut found);
+                add(shown_path(entry.path()), &mut found);
             }
         }
     }
@@ -304,8 +304,9 @@ fn has_yaml_extension(path: &Path) -> bool {
         .is_some_and(|extension| extension == "yaml" || extension == "yml")
 }
 
-/// `./a/b.yaml` -> `a/b.yaml`, so that messages show the path the way people type it.
-fn tidy(path: &Path) -> PathBuf {
+/// `./a/b.yaml` -> `a/b.yaml` (and `./` -> `.`), so that messages show the path the way people
+/// type it.
+pub(crate) fn shown_path(path: &Path) -> PathBuf {
     let mut components = path.components().peekable();
     while components.peek() == Some(&Component::CurDir) {
         components.next();

@@ -21,7 +21,7 @@ use crate::config::ProjectConfig;
 use crate::error::{Error, Result};
 use crate::files::{self, Fingerprint, ReplaceError};
 use crate::manifest::format::{self, ChangedFile, Formatted};
-use crate::manifest::LoadOptions;
+use crate::manifest::{self, LoadOptions};
 
 /// Every file under the paths, formatted in memory, with what each was when it was read.
 pub(crate) struct Prepared {
@@ -127,7 +127,7 @@ fn write_formatted(
 fn boundary(file: &Path, paths: &[PathBuf], project: Option<&Path>) -> PathBuf {
     let found_under = paths
         .iter()
-        .map(|given| tidy(given))
+        .map(|given| manifest::shown_path(given))
         .find_map(|given| {
             if given == file {
                 Some(parent_or_current(file))
@@ -157,19 +157,6 @@ fn parent_or_current(file: &Path) -> PathBuf {
     match file.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
-    }
-}
-
-/// `./a/b` -> `a/b`, as the walk shows paths; `./` -> `.`.
-fn tidy(path: &Path) -> PathBuf {
-    let tidied: PathBuf = path
-        .components()
-        .skip_while(|component| *component == std::path::Component::CurDir)
-        .collect();
-    if tidied.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        tidied
     }
 }
 
@@ -232,8 +219,11 @@ mod tests {
             boundary(Path::new("x/y/a.yaml"), &paths(&["x/y", "x"]), None),
             PathBuf::from("x/y")
         );
-        assert_eq!(tidy(Path::new("./")), PathBuf::from("."));
-        assert_eq!(tidy(Path::new("./a/b")), PathBuf::from("a/b"));
+        assert_eq!(manifest::shown_path(Path::new("./")), PathBuf::from("."));
+        assert_eq!(
+            manifest::shown_path(Path::new("./a/b")),
+            PathBuf::from("a/b")
+        );
     }
 
     #[test]
