@@ -206,7 +206,9 @@ impl Parser {
     }
 }
 
-/// A value escaped for a quoted filter term (`\\` and `\"`).
+/// A value escaped for a quoted filter term (`\\` and `\"`). The language has no escape for a
+/// trailing `*`, so a value ending in `*` can only be matched as a prefix: soarform searches by
+/// key, and keys (`KEY_PATTERN`) never hold a `*`.
 pub(crate) fn escape(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"")
 }
