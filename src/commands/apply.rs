@@ -1,10 +1,9 @@
-//! `soarform apply`: plan, show, confirm, then make exactly the planned changes; or apply a saved
-//! plan, refusing the objects that changed since it was made. The work is
+//! `soarform apply`: plan, show, confirm, then make exactly the planned changes (a saved plan:
+//! `apply_saved.rs`). The work is
 //! [`ops::apply`](crate::ops::apply)'s; this turns arguments into its call and its result into
 //! output and an exit status.
 
 use std::io::IsTerminal as _;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::apply_view::{confirm, finish, View};
@@ -14,17 +13,15 @@ use crate::cli::{ApplyArgs, OutputFormat};
 use crate::error::{Error, Result};
 use crate::manifest;
 use crate::ops::apply::{Applied, LockOptions};
-use crate::ops::apply_saved::SavedPlan;
 use crate::ops::{self, tenant::Tenant};
 use crate::plan_json::{self, Context, Hasher};
-use crate::saved;
 use crate::settings::{self, Environment};
 use crate::stop::Stop;
 
 /// Applies the desired state (after confirmation) or a saved plan.
 pub(crate) fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
     if let Some(plan_file) = args.plan.clone() {
-        return apply_saved(args, plan_file, printer);
+        return super::apply_saved::apply_saved(args, plan_file, printer);
     }
     // Refuse before any network traffic: an unattended apply must say so explicitly.
     if !args.auto_approve && args.format != OutputFormat::Text {
@@ -96,65 +93,9 @@ pub(crate) fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
 }
 
 /// `--lock` and `--lock-timeout`.
-fn lock(args: &ApplyArgs) -> LockOptions {
+pub(super) fn lock(args: &ApplyArgs) -> LockOptions {
     LockOptions {
         enabled: args.lock.lock,
         timeout: args.lock.lock_timeout,
     }
-}
-
-/// `apply --plan FILE`: re-reads the objects the plan touches, applies those unchanged since the
-/// plan, refuses the others.
-fn apply_saved(args: ApplyArgs, plan_file: PathBuf, printer: Printer) -> Result<ExitStatus> {
-    let document = saved::read(&plan_file)?;
-    let paths: Vec<PathBuf> = if args.paths.is_empty() {
-        document.paths.iter().map(PathBuf::from).collect()
-    } else {
-        args.paths.clone()
-    };
-    let config = settings::project_config(&paths, args.connection.config.as_deref())?;
-    let connection = settings::saved_plan_connection(
-        &args.connection,
-        &config,
-        &Environment::from_process(),
-        &plan_file,
-        &document,
-    )?;
-    let view = View {
-        printer,
-        format: args.format,
-        selection: None,
-        intro: Some(format!(
-            "Applying the saved plan `{}` (made against {}).\n\n",
-            plan_file.display(),
-            document.target
-        )),
-    };
-    runtime()?.block_on(async {
-        let tenant = Tenant::open(connection).await?;
-        let stop = Arc::new(Stop::default());
-        listen_for_signals(Arc::clone(&stop), printer);
-        let saved_plan = SavedPlan {
-            document: &document,
-            paths: &paths,
-        };
-        let applied = ops::apply_saved::apply_saved(
-            &tenant,
-            saved_plan,
-            &config,
-            lock(&args),
-            &stop,
-            &view,
-            printer,
-        )
-        .await?;
-        let (plan, report) = match applied {
-            Applied::Done { plan, report } | Applied::NoChanges { plan, report } => (plan, report),
-            Applied::StoppedWaiting | Applied::Cancelled => {
-                return Ok(stopped_status(&stop).unwrap_or(ExitStatus::Interrupted))
-            }
-        };
-        let status = finish(&plan, &report, document.clone(), args.format, printer)?;
-        Ok(interrupted(&report, &stop, printer).unwrap_or(status))
-    })
 }

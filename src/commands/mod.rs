@@ -2,6 +2,7 @@
 //! standard streams and exit codes.
 
 pub(crate) mod apply;
+mod apply_saved;
 mod apply_view;
 pub(crate) mod export;
 pub(crate) mod fmt;
