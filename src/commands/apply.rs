@@ -12,7 +12,7 @@ use super::{runtime, ExitStatus, Printer};
 use crate::cli::{ApplyArgs, OutputFormat};
 use crate::error::{Error, Result};
 use crate::manifest;
-use crate::ops::apply::{Applied, LockOptions};
+use crate::ops::apply::Applied;
 use crate::ops::{self, tenant::Tenant};
 use crate::plan_json::{self, Context, Hasher};
 use crate::settings::{self, Environment};
@@ -60,7 +60,7 @@ pub(crate) fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
             &config,
             &lifecycle,
             &selection,
-            lock(&args),
+            super::lock_options(&args.lock),
             confirm,
             &stop,
             &view,
@@ -90,12 +90,4 @@ pub(crate) fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
         let status = finish(&plan, &report, document, args.format, printer)?;
         Ok(interrupted(&report, &stop, printer).unwrap_or(status))
     })
-}
-
-/// `--lock` and `--lock-timeout`.
-pub(super) fn lock(args: &ApplyArgs) -> LockOptions {
-    LockOptions {
-        enabled: args.lock.lock,
-        timeout: args.lock.lock_timeout,
-    }
 }

@@ -60,7 +60,7 @@ pub(super) fn apply_saved(
             &tenant,
             saved_plan,
             &config,
-            super::apply::lock(&args),
+            super::lock_options(&args.lock),
             &stop,
             &view,
             printer,

@@ -163,3 +163,11 @@ pub(crate) fn markdown_context(target: &TargetInfo) -> MarkdownContext<'_> {
         dialect: target.dialect.as_str(),
     }
 }
+
+/// `--lock` and `--lock-timeout`, as apply and apply --plan take them.
+fn lock_options(args: &crate::cli::LockArgs) -> crate::ops::apply::LockOptions {
+    crate::ops::apply::LockOptions {
+        enabled: args.lock,
+        timeout: args.lock_timeout,
+    }
+}
