@@ -306,7 +306,7 @@ pub(crate) struct ConnectionArgs {
     #[arg(long, value_name = "URL", conflicts_with_all = ["region", "sandbox"])]
     pub url: Option<String>,
 
-    /// A Sumo Logic deployment region; expands to `https://api.<REGION>.sumologic.com` (v3 API).
+    /// A Sumo Logic deployment region; expands to `https://api.<REGION>.sumologic.com` (v3 API), `us1` to `https://api.sumologic.com`.
     #[arg(long, value_name = "REGION", conflicts_with = "sandbox")]
     pub region: Option<String>,
 

@@ -4,10 +4,31 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The Sumo Logic deployment regions `--region` and `region:` in `soarform.yaml` accept; each
-/// speaks the `v3` dialect.
+/// speaks the `v3` dialect, at the host [`region_host`] gives.
 pub(crate) const REGIONS: &[&str] = &[
     "us1", "us2", "eu", "de", "au", "ca", "ch", "jp", "kr", "in", "fed",
 ];
+
+/// The API host of a deployment region (lower case), from Sumo Logic's table of API endpoints
+/// by deployment ("API Authentication, Endpoints, and Security"): `api.<region>.sumologic.com`,
+/// except US1, the first deployment, which is `api.sumologic.com`. `in` is not in the current
+/// table; older versions of it list `api.in.sumologic.com`.
+pub(crate) fn region_host(region: &str) -> Option<&'static str> {
+    Some(match region {
+        "us1" => "api.sumologic.com",
+        "us2" => "api.us2.sumologic.com",
+        "eu" => "api.eu.sumologic.com",
+        "de" => "api.de.sumologic.com",
+        "au" => "api.au.sumologic.com",
+        "ca" => "api.ca.sumologic.com",
+        "ch" => "api.ch.sumologic.com",
+        "jp" => "api.jp.sumologic.com",
+        "kr" => "api.kr.sumologic.com",
+        "in" => "api.in.sumologic.com",
+        "fed" => "api.fed.sumologic.com",
+        _ => return None,
+    })
+}
 
 /// Which Cloud SOAR API a URL speaks.
 #[derive(

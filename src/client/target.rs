@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use url::Url;
 
-use crate::dialect::Dialect;
+use crate::dialect::{region_host, Dialect};
 
 pub(crate) use crate::dialect::REGIONS;
 
@@ -81,10 +81,9 @@ impl TargetError {
 /// The URL of a region's API server.
 pub(crate) fn region_url(region: &str) -> Result<String, TargetError> {
     let region = region.trim().to_ascii_lowercase();
-    if REGIONS.contains(&region.as_str()) {
-        Ok(format!("https://api.{region}.sumologic.com"))
-    } else {
-        Err(TargetError::UnknownRegion { region })
+    match region_host(&region) {
+        Some(host) => Ok(format!("https://{host}")),
+        None => Err(TargetError::UnknownRegion { region }),
     }
 }
 
@@ -191,9 +190,36 @@ mod tests {
     }
 
     #[test]
-    fn region_expands_to_api_host() -> Result<(), TargetError> {
-        assert_eq!(region_url("us2")?, "https://api.us2.sumologic.com");
+    fn every_region_maps_to_the_host_of_sumo_logics_endpoint_table() -> Result<(), TargetError> {
+        let table = [
+            ("us1", "https://api.sumologic.com"),
+            ("us2", "https://api.us2.sumologic.com"),
+            ("eu", "https://api.eu.sumologic.com"),
+            ("de", "https://api.de.sumologic.com"),
+            ("au", "https://api.au.sumologic.com"),
+            ("ca", "https://api.ca.sumologic.com"),
+            ("ch", "https://api.ch.sumologic.com"),
+            ("jp", "https://api.jp.sumologic.com"),
+            ("kr", "https://api.kr.sumologic.com"),
+            ("in", "https://api.in.sumologic.com"),
+            ("fed", "https://api.fed.sumologic.com"),
+        ];
+        for (region, url) in table {
+            assert_eq!(region_url(region)?, url, "{region}");
+            // Every region resolves to the v3 dialect from its host alone.
+            assert_eq!(
+                resolve(&region_url(region)?, None)?.dialect,
+                Dialect::V3,
+                "{region}"
+            );
+        }
+        let listed: Vec<&str> = table.iter().map(|(region, _)| *region).collect();
+        assert_eq!(
+            listed, REGIONS,
+            "every accepted region is in the table above"
+        );
         assert_eq!(region_url("EU")?, "https://api.eu.sumologic.com");
+        assert_eq!(region_url(" US1 ")?, "https://api.sumologic.com");
         assert!(matches!(
             region_url("mars"),
             Err(TargetError::UnknownRegion { .. })

@@ -98,7 +98,7 @@ pub(crate) struct ProjectFile {
     /// Base URL of the Cloud SOAR API host, e.g. `https://api.us2.sumologic.com` or `https://tenant.soar.sumologic.com`. Overridden by `--url` and `SOARFORM_URL`.
     #[schemars(with = "String", regex(pattern = r"^https?://[^\s]+$"))]
     pub url: Option<String>,
-    /// Sumo Logic region; expands to `https://api.<region>.sumologic.com` (the `v3` API). Use either `url` or `region`.
+    /// Sumo Logic region; expands to its API host in Sumo Logic's endpoint table, `https://api.<region>.sumologic.com` (`us1`: `https://api.sumologic.com`), the `v3` API. Use either `url` or `region`.
     #[schemars(with = "String", extend("enum" = REGIONS))]
     pub region: Option<String>,
     /// API dialect, for hosts whose name does not tell (a proxy, the simulator).
