@@ -8,7 +8,7 @@
 
 mod file;
 
-pub(crate) use file::{IdentityConfig, Limits, LockConfig, PruneMode};
+pub(crate) use file::{IdentityConfig, Limits, LockConfig, PruneMode, TenantConfig};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -94,6 +94,8 @@ pub(crate) struct ProjectConfig {
     pub closing: ClosingConfig,
     /// Where the apply lease lives (`lock:`).
     pub lock: LockConfig,
+    /// How this tenant's API behaves (`tenant:`).
+    pub tenant: TenantConfig,
     /// Where the field names and values that are checked against the tenant's catalog were
     /// written, by dotted path (`identity.triage`, `closing.incident.note_field`), so that a
     /// name the tenant does not know is reported at its position.
@@ -303,6 +305,7 @@ fn from_file(path: &Path, root: &Node, file: ProjectFile) -> ProjectConfig {
             note: file.closing.note,
         },
         lock: file.lock,
+        tenant: file.tenant,
         origins,
     }
 }

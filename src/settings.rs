@@ -151,6 +151,7 @@ pub(crate) fn connection(
             .create_settle_seconds
             .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
             .map_or(DEFAULT_CREATE_SETTLE, Duration::from_secs_f64),
+        search_all: config.tenant.search_all.unwrap_or(true),
         ..ClientOptions::default()
     };
     Ok(ConnectionSettings {

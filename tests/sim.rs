@@ -1624,3 +1624,20 @@ fn limits_and_rates_out_of_range_stop_the_start() {
         assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
     }
 }
+
+#[test]
+fn searches_take_all_as_a_boolean() {
+    let server = start_default();
+    let api = Api::v3(&server);
+    api.create_incident(1, json!({"incidentid": "all-flag", "description": "x"}));
+    // As Sumo Logic's scripts send it (evidence: MCP `soar.py`).
+    let keys = api.search_keys(json!({"all": true, "page_size": 50, "page_number": 1}));
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let refused = api.post("incidents/search/", &json!({"all": "yes"}));
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("`all` must be a boolean"),
+        "{}",
+        refused.body
+    );
+}

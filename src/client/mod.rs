@@ -73,6 +73,8 @@ pub(crate) struct ClientOptions {
     /// How long a create whose answer was lost is searched for (a server may commit it late)
     /// before it is sent again.
     pub create_settle: Duration,
+    /// Whether searches send `"all": true` (`tenant.search_all`).
+    pub search_all: bool,
 }
 
 impl Default for ClientOptions {
@@ -87,6 +89,7 @@ impl Default for ClientOptions {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             max_search_objects: DEFAULT_MAX_SEARCH_OBJECTS,
             create_settle: DEFAULT_CREATE_SETTLE,
+            search_all: true,
         }
     }
 }
@@ -237,6 +240,11 @@ impl Client {
             });
             if !columns.is_empty() {
                 request["columns"] = json!(columns);
+            }
+            if self.options.search_all {
+                // Sumo Logic's scripts send it: without it a search may cover only the incidents
+                // the caller takes part in.
+                request["all"] = json!(true);
             }
             let body = self
                 .send(operation, Method::POST, None, Some(&request))

@@ -63,6 +63,16 @@ pub(crate) struct Limits {
     pub create_settle_seconds: Option<f64>,
 }
 
+/// `tenant:` of soarform.yaml: how this tenant's API behaves where the public documentation
+/// leaves it open. Every part is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct TenantConfig {
+    /// Whether searches send `"all": true`, as Sumo Logic's scripts do, so that they cover every incident and not only those the caller takes part in. Default true.
+    #[schemars(with = "bool")]
+    pub search_all: Option<bool>,
+}
+
 /// `lock:` of soarform.yaml: where `apply` keeps its lease. Every part is optional.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
@@ -142,6 +152,8 @@ pub(crate) struct ProjectFile {
     pub limits: Limits,
     /// Where `apply` keeps its lease, so that concurrent applies against one tenant take turns. soarform creates the object on first use and manages it; see the README.
     pub lock: LockConfig,
+    /// How this tenant's API behaves where Cloud SOAR's public documentation leaves it open. Every part is optional; the defaults follow what Sumo Logic's own scripts send.
+    pub tenant: TenantConfig,
 }
 
 /// `paths:`: operation name -> endpoint path. Its properties come from the one table of

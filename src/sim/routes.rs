@@ -230,7 +230,10 @@ async fn search(
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
     let body = read_json_object(request).await?;
-    reject_unknown_keys(&body, &["page_number", "page_size", "filter", "columns"])?;
+    reject_unknown_keys(
+        &body,
+        &["page_number", "page_size", "filter", "columns", "all"],
+    )?;
     let page_number = match present(&body, "page_number") {
         None => 1,
         Some(value) => value
@@ -269,6 +272,16 @@ async fn search(
         None => None,
         Some(value) => Some(search_columns(kind, value)?),
     };
+    // Sumo Logic's scripts send `"all": true`; the simulator has no per-user involvement, so a
+    // search covers every object either way, but the flag must be a boolean.
+    if let Some(value) = present(&body, "all") {
+        if !value.is_boolean() {
+            return Err(ApiError::bad_request(format!(
+                "`all` must be a boolean, got {}",
+                describe(value)
+            )));
+        }
+    }
     let quirks = &state.quirks;
     let page_number = if quirks.ignore_page_number {
         1

@@ -715,3 +715,29 @@ fn a_path_too_long_for_the_file_system_is_refused_before_anything_is_written() {
     }
     assert!(!test.path().join("d").exists(), "a folder was created");
 }
+
+#[test]
+fn searches_send_all_unless_the_tenant_section_turns_it_off() {
+    // Sumo Logic's scripts send `"all": true` with every search (evidence: MCP `soar.py`), so
+    // soarform does by default; `tenant.search_all: false` leaves it out.
+    let server = simulator();
+    seed(&server);
+    let test = test();
+    let exported = export(&test, &server, &["--out", "repo"]);
+    assert_eq!(exported.code, 0, "{}", exported.combined());
+    let bodies = searches(&server);
+    assert!(!bodies.is_empty());
+    for body in &bodies {
+        assert_eq!(body["all"], json!(true), "{body}");
+    }
+
+    let before = bodies.len();
+    let test = test.write("soarform.yaml", "tenant:\n  search_all: false\n");
+    let exported = export(&test, &server, &["--out", "again"]);
+    assert_eq!(exported.code, 0, "{}", exported.combined());
+    let bodies = searches(&server);
+    assert!(bodies.len() > before);
+    for body in &bodies[before..] {
+        assert!(body.get("all").is_none(), "{body}");
+    }
+}
