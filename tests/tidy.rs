@@ -1,8 +1,11 @@
 //! Tidy tests: the invariants of ARCHITECTURE.md, checked by reading `src/` as text (the model is
-//! rust-analyzer's `tidy.rs`). They need no build of the crate and no network.
+//! rust-analyzer's `tidy.rs`). They read no compiled code and need no network (cargo still
+//! builds the library before running them).
 //!
 //! - every module belongs to exactly one layer of [`LAYERS`], and imports only from its own layer
-//!   or the ones below; the simulator imports only the foundations;
+//!   or the ones below; the simulator imports only the foundations (not the filter parser), and
+//!   only operations and commands import it;
+//! - the pure core (layer 2) names no file system, network, process or runtime;
 //! - no import circles, neither between the layers' units nor between files (a child importing an
 //!   item of its parent's `mod.rs` while that `mod.rs` imports the child is a circle);
 //! - ARCHITECTURE.md's code map names every file of `src/` and nothing else;
@@ -10,7 +13,7 @@
 //!
 //! Code under `#[cfg(test)]` is not checked: test fixtures may reach anywhere.
 //!
-//! `cargo test --test tidy -- --nocapture` prints the import graph on failure.
+//! `cargo test --test tidy -- --ignored --nocapture graph` prints the import graph.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -65,9 +68,24 @@ const LAYERS: &[(&str, usize)] = &[
 ];
 
 /// The simulator stands beside the tenant layer and imports only the foundations, so that it
-/// never shares the client's reading of the API.
+/// never shares the client's reading of the API; only operations and the command line start it.
 const SIMULATOR: &str = "sim";
 const FOUNDATIONS: usize = 0;
+/// Foundations the simulator still must not use: the client's filter parser (it parses filters
+/// on its own, so that an escaping mistake cannot hide by being made twice).
+const SIMULATOR_MUST_NOT_IMPORT: &[&str] = &["filter"];
+/// The lowest layer that may import the simulator (operations open the sandbox).
+const SIMULATOR_USERS: usize = 4;
+/// The pure core: no file system, network or runtime.
+const PURE: usize = 2;
+/// What pure code must not name.
+const IO: &[&str] = &[
+    "std::fs",
+    "std::net",
+    "tokio::",
+    "reqwest::",
+    "std::process",
+];
 
 /// Imports that break a rule today, each with its reason. Empty: keep it so.
 const KNOWN_VIOLATIONS: &[(&str, &str, &str)] = &[];
@@ -97,18 +115,30 @@ fn modules_import_only_downward() {
         else {
             continue;
         };
-        let upward = to_layer > from_layer;
-        let simulator_reach =
-            top(from) == SIMULATOR && top(to) != SIMULATOR && to_layer != FOUNDATIONS;
-        if (upward || simulator_reach) && !known(from, to) {
+        if known(from, to) {
+            continue;
+        }
+        let within_simulator = top(from) == SIMULATOR && top(to) == SIMULATOR;
+        if to_layer > from_layer {
             violations.push(format!(
-                "{from} (layer {from_layer}, {from_unit}) imports {to} (layer {to_layer}, {to_unit})"
+                "{from} (layer {from_layer}, {from_unit}) imports {to} (layer {to_layer}, {to_unit}), a layer above"
+            ));
+        } else if top(from) == SIMULATOR
+            && !within_simulator
+            && (to_layer != FOUNDATIONS || SIMULATOR_MUST_NOT_IMPORT.contains(&top(to)))
+        {
+            violations.push(format!(
+                "the simulator ({from}) imports {to}: it may use only the foundations, and not {SIMULATOR_MUST_NOT_IMPORT:?}"
+            ));
+        } else if top(to) == SIMULATOR && !within_simulator && from_layer < SIMULATOR_USERS {
+            violations.push(format!(
+                "{from} (layer {from_layer}) imports the simulator: only operations and the command line start it"
             ));
         }
     }
     assert!(
         violations.is_empty(),
-        "imports that point up a layer (ARCHITECTURE.md, Layers):\n  {}",
+        "imports that break the layers (ARCHITECTURE.md, Layers):\n  {}",
         violations.join("\n  ")
     );
 }
@@ -189,9 +219,12 @@ fn commands_and_operations_print_only_through_the_printer() {
     for (path, file) in &tree.files {
         let checked = matches!(top(&file.module), "commands" | "ops");
         for (number, line) in file.code.lines().enumerate() {
-            let prints = ["print!(", "println!(", "eprint!(", "eprintln!(", "dbg!("]
+            let prints = ["print!", "println!", "eprint!", "eprintln!", "dbg!"]
                 .iter()
-                .any(|call| contains_call(line, call));
+                .any(|call| contains_call(line, call))
+                || ["io::stdout(", "io::stderr("]
+                    .iter()
+                    .any(|stream| line.contains(stream));
             if checked && prints {
                 offenders.push(format!("{path}:{}: {}", number + 1, line.trim()));
             }
@@ -202,12 +235,34 @@ fn commands_and_operations_print_only_through_the_printer() {
     }
     assert!(
         offenders.is_empty(),
-        "output must go through crate::printer::Printer, and src/ holds no todo!:\n  {}",
+        "output must go through crate::printer::Printer (no print macros, no io::stdout() or\n\
+         io::stderr() in commands/ or ops/), and src/ holds no todo!:\n  {}",
         offenders.join("\n  ")
     );
 }
 
-/// `call` at a word start (so `eprint!(` does not count as `print!(`).
+#[test]
+fn the_pure_core_does_no_io() {
+    let tree = Tree::read();
+    let mut offenders = Vec::new();
+    for (path, file) in &tree.files {
+        if layer_of(&file.module).map(|(_, layer)| layer) != Some(PURE) {
+            continue;
+        }
+        for (number, line) in file.code.lines().enumerate() {
+            if IO.iter().any(|io| line.contains(io)) {
+                offenders.push(format!("{path}:{}: {}", number + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "layer 2 (catalog, remote, normalize, resolve, plan) is pure: no {IO:?}:\n  {}",
+        offenders.join("\n  ")
+    );
+}
+
+/// `call` at a word start (so `eprint!` does not count as `print!`).
 fn contains_call(line: &str, call: &str) -> bool {
     line.match_indices(call).any(|(at, _)| {
         !line[..at]
@@ -366,12 +421,15 @@ impl Tree {
         let files = raw
             .into_iter()
             .map(|(path, (module, code))| {
-                let mut imports: BTreeSet<String> =
-                    imports(&module, is_directory_module(&path), &code)
-                        .into_iter()
-                        .filter_map(|target| resolve(&target, &modules))
-                        .filter(|target| *target != module)
-                        .collect();
+                let mut imports: BTreeSet<String> = imports(&module, &code)
+                    .into_iter()
+                    .filter_map(|(target, rooted)| {
+                        // A rooted path that names no module names an item of lib.rs.
+                        resolve(&target, &modules)
+                            .or_else(|| (rooted && !target.is_empty()).then(|| "crate".into()))
+                    })
+                    .filter(|target| *target != module)
+                    .collect();
                 imports.extend(children_named(&module, &code, &modules));
                 (
                     path,
@@ -423,10 +481,6 @@ fn module_of(relative: &str) -> String {
     }
 }
 
-fn is_directory_module(relative: &str) -> bool {
-    relative.ends_with("/mod.rs") || relative == "src/lib.rs"
-}
-
 fn is_within(module: &str, ancestor: &str) -> bool {
     module == ancestor
         || module
@@ -460,12 +514,10 @@ fn test_only_modules(src: &Path) -> Vec<String> {
                 .strip_prefix("mod ")
                 .and_then(|rest| rest.strip_suffix(';'))
             {
+                // `foo.rs` and `foo/mod.rs` with `mod bar;` both hold `foo::bar`.
                 let parent = if module == "crate" {
                     String::new()
-                } else if is_directory_module(&relative) {
-                    format!("{module}::")
                 } else {
-                    // `foo.rs` with `mod bar;` holds `foo/bar.rs`.
                     format!("{module}::")
                 };
                 found.push(format!("{parent}{name}"));
@@ -481,15 +533,20 @@ fn without_tests(text: &str) -> String {
     let mut out = String::new();
     let mut lines = code.lines();
     while let Some(line) = lines.next() {
-        if line.trim() != "#[cfg(test)]" {
+        let Some(rest) = line.trim().strip_prefix("#[cfg(test)]") else {
             out.push_str(line);
             out.push('\n');
             continue;
-        }
-        // Skip the item that follows: up to its `;`, or through its balanced braces.
+        };
+        // Skip the item that follows (on this line or the next ones): up to its `;`, or through
+        // its balanced braces.
         let mut depth = 0i64;
         let mut opened = false;
-        for item_line in lines.by_ref() {
+        let first = (!rest.trim().is_empty()).then_some(rest);
+        if first.is_none() {
+            out.push('\n');
+        }
+        for item_line in first.into_iter().chain(lines.by_ref()) {
             for character in item_line.chars() {
                 match character {
                     '{' => {
@@ -621,7 +678,7 @@ fn strip_comments_and_strings(text: &str) -> String {
 
 /// Every path a file names: `use` trees expanded, and `crate::`/`super::`/`self::` paths in code,
 /// each made absolute (`crate::a::b`, without the `crate::` prefix).
-fn imports(module: &str, directory_module: bool, code: &str) -> Vec<Vec<String>> {
+fn imports(module: &str, code: &str) -> Vec<(Vec<String>, bool)> {
     let mut found = Vec::new();
     // `use` statements, possibly spanning lines; what is left is the code scanned below.
     let flat = code.replace('\n', " ");
@@ -631,7 +688,7 @@ fn imports(module: &str, directory_module: bool, code: &str) -> Vec<Vec<String>>
         let after = &rest[at + 4..];
         let Some(end) = after.find(';') else { break };
         for path in expand_use_tree(after[..end].trim()) {
-            if let Some(absolute) = absolute(module, directory_module, &path) {
+            if let Some(absolute) = absolute(module, &path) {
                 found.push(absolute);
             }
         }
@@ -665,7 +722,7 @@ fn imports(module: &str, directory_module: bool, code: &str) -> Vec<Vec<String>>
                     (!name.is_empty()).then_some(name)
                 })
                 .collect();
-            if let Some(absolute) = absolute(module, directory_module, &path) {
+            if let Some(absolute) = absolute(module, &path) {
                 found.push(absolute);
             }
         }
@@ -750,16 +807,20 @@ fn expand_use_tree(tree: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// A path as seen from `module`, made relative to the crate root; `None` for other crates.
-fn absolute(module: &str, directory_module: bool, path: &[String]) -> Option<Vec<String>> {
+/// A path as seen from `module`, made relative to the crate root, and whether it was rooted in
+/// this crate (`crate::`, `super::`, `self::`) rather than relative (a child, or another crate).
+fn absolute(module: &str, path: &[String]) -> Option<(Vec<String>, bool)> {
     let mut here: Vec<String> = if module == "crate" {
         Vec::new()
     } else {
         module.split("::").map(str::to_string).collect()
     };
     // `super` in `foo.rs` and in `foo/mod.rs` both mean foo's parent.
-    let _ = directory_module;
     let mut segments = path.iter().peekable();
+    let rooted = matches!(
+        segments.peek().map(|segment| segment.as_str()),
+        Some("crate" | "super" | "self")
+    );
     match segments.peek().map(|segment| segment.as_str()) {
         Some("crate") => {
             segments.next();
@@ -779,7 +840,7 @@ fn absolute(module: &str, directory_module: bool, path: &[String]) -> Option<Vec
         None => return None,
     }
     here.extend(segments.cloned());
-    Some(here)
+    Some((here, rooted))
 }
 
 /// The module a path lands in: the longest prefix that is a module of the crate.
@@ -798,9 +859,9 @@ fn the_import_reader_sees_use_trees_code_paths_and_relative_children() {
          // use crate::commands::Hidden;\n\
          fn f() { let _ = \"crate::render::Text\"; crate::client::Client::new(); child::go(); }\n",
     );
-    let found: BTreeSet<String> = imports("manifest::document", false, &code)
+    let found: BTreeSet<String> = imports("manifest::document", &code)
         .into_iter()
-        .map(|path| path.join("::"))
+        .map(|(path, _)| path.join("::"))
         .collect();
     assert_eq!(
         found.iter().map(String::as_str).collect::<Vec<_>>(),

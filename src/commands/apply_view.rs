@@ -1,7 +1,7 @@
 //! How `apply` shows itself: the plan before confirmation, each outcome as it happens (on stdout
 //! for text, on stderr when stdout carries a document), the result in the chosen format.
 
-use std::io::{BufRead as _, Write as _};
+use std::io::BufRead as _;
 
 use super::{write_stdout, ExitStatus, Printer};
 use crate::apply::{ApplyReport, Outcome, Refusal};
@@ -139,12 +139,11 @@ pub(super) fn finish(
 }
 
 pub(super) fn confirm(target: &str) -> Result<bool> {
-    let mut stderr = std::io::stderr().lock();
-    let _ = write!(
-        stderr,
-        "\nDo you want to apply these changes to {target}?\n  Only `yes` will be accepted to approve.\n\n  Enter a value: "
+    // The prompt has no style, so it goes through the Printer's stream without colour.
+    crate::printer::write_stderr(
+        &format!("\nDo you want to apply these changes to {target}?\n  Only `yes` will be accepted to approve.\n\n  Enter a value: "),
+        false,
     );
-    let _ = stderr.flush();
     let mut answer = String::new();
     std::io::stdin()
         .lock()

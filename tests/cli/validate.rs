@@ -346,3 +346,28 @@ fn ignore_changes_must_be_a_list() {
     );
     snapshot!(output);
 }
+
+#[test]
+fn validate_never_contacts_the_tenant_even_when_one_is_configured() {
+    // A soarform.yaml that points at a live simulator, with a token in the environment: validate
+    // still sends it nothing, for valid files as for invalid ones.
+    let server = simulator();
+    let project = format!("url: {}\napi: v3\n", server.url());
+    for (document, code) in [
+        (VALID, 0),
+        ("kind: Incident\nkey: bad/one\ntmplate: Phishing\n", 1),
+    ] {
+        let output = Test::new()
+            .write("soarform.yaml", project.as_bytes())
+            .write("a.yaml", document.as_bytes())
+            .env("SOARFORM_TOKEN", TOKEN)
+            .args(["validate", "."])
+            .run();
+        assert_eq!(output.code, code, "{}", output.combined());
+        assert!(
+            server.requests().is_empty(),
+            "validate sent {:?}",
+            server.requests()
+        );
+    }
+}
