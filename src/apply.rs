@@ -5,15 +5,16 @@
 //! failure does not stop the others.
 
 use futures_util::StreamExt as _;
+use serde_json::Value;
 
 use crate::client::{Client, ClientError};
 use crate::kind::Kind;
 use crate::normalize::Normalized;
 use crate::plan::{Action, Conflict, ConflictReason, ObjectPlan, Plan, PlanOptions};
-use crate::remote::Observed;
+use crate::remote::{Observed, RemoteObject};
 use crate::resolve::Identity;
 use crate::scrub::{self, Scrubber};
-use crate::stop::Stop;
+use crate::stop::{Stop, StopReason};
 
 /// What happened to one object.
 #[derive(Debug)]
@@ -248,7 +249,7 @@ pub(crate) async fn apply(
             if let Ok(mut started) = started.lock() {
                 started.insert(index);
             }
-            (index, Some(apply_one(client, object).await))
+            (index, Some(apply_one(client, object, stop).await))
         })
         .buffer_unordered(client.options().max_concurrency.max(1));
     let mut done = Vec::new();
@@ -372,12 +373,23 @@ pub(crate) struct Twins {
     pub conflicts: Vec<Conflict>,
 }
 
-async fn apply_one(client: &Client, object: &ObjectPlan) -> Outcome {
+async fn apply_one(client: &Client, object: &ObjectPlan, stop: &Stop) -> Outcome {
     let result = match object.action {
-        Action::Create => create(client, object).await,
-        _ => update(client, object).await,
-    }
-    .map_err(|error| Failure::new(error, &secrets_of(object)));
+        Action::Create => match create(client, object).await {
+            Ok((id, answer)) => match rewritten_key(object, answer.as_ref()) {
+                None => Ok(id),
+                Some(stored) => {
+                    // Every later create would be stored altered too, and never found again.
+                    stop.request(StopReason::IdentityRewritten);
+                    Err(identity_rewritten(object, id, &stored))
+                }
+            },
+            Err(error) => Err(Failure::new(error, &secrets_of(object))),
+        },
+        _ => update(client, object)
+            .await
+            .map_err(|error| Failure::new(error, &secrets_of(object))),
+    };
     Outcome {
         kind: object.kind,
         key: object.key.clone(),
@@ -388,13 +400,47 @@ async fn apply_one(client: &Client, object: &ObjectPlan) -> Outcome {
     }
 }
 
+/// The key as the tenant stored it, when the create's answer shows the identity field holding
+/// something else than the key sent (`None` when it holds the key, or the answer does not show
+/// the field).
+fn rewritten_key(object: &ObjectPlan, answer: Option<&RemoteObject>) -> Option<String> {
+    let stored = answer?.fields.get(&object.identity_field)?;
+    let stored = match stored {
+        Value::String(text) => text.clone(),
+        Value::Null => return None,
+        other => other.to_string(),
+    };
+    (stored != object.key).then_some(stored)
+}
+
+/// The failure of a create whose key the tenant rewrote, naming the settings that do it.
+fn identity_rewritten(object: &ObjectPlan, id: u64, stored: &str) -> Failure {
+    let noun = object.kind.noun();
+    Failure {
+        message: format!(
+            "the tenant stored {noun} {id} with `{}` = {} instead of the key `{}`: it rewrites identities, so soarform could never find this {noun} again and would create a new one on every apply",
+            object.identity_field,
+            crate::safe_text::quoted(&crate::scrub::server_text(stored)),
+            object.key
+        ),
+        hint: Some(format!(
+            "in Cloud SOAR's settings, turn off \"Use suffix on non-duplicate\" (and check \"Prohibit duplicate naming\" and \"Default suffix for duplicated incident name\"), or name a field the tenant stores as written under `identity:` in soarform.yaml; then close {noun} {id}"
+        )),
+    }
+}
+
 /// Creates the object. When the answer is lost (the create may or may not have been committed,
 /// and a server may commit it late), the key is searched for over a bounded window
 /// ([`crate::client::ClientOptions::create_settle`]) first, and the create is sent again only if
 /// nothing carries it by then: a retried create never makes a duplicate of one that committed
 /// within the window. One that commits later still is found by the search after the creates
 /// ([`crate::apply`]'s duplicate check) and retired.
-async fn create(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError> {
+///
+/// Returns the new id, and the create's answer when there was one.
+async fn create(
+    client: &Client,
+    object: &ObjectPlan,
+) -> Result<(u64, Option<RemoteObject>), ClientError> {
     let template_id = object.template.as_ref().map(|template| template.id);
     let policy = &client.options().retry;
     let first = std::time::Instant::now();
@@ -405,7 +451,7 @@ async fn create(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError
             .create(object.kind, template_id, object.write_fields())
             .await
         {
-            Ok(created) => return Ok(created.id),
+            Ok(created) => return Ok((created.id, Some(created))),
             Err(error @ ClientError::OutcomeUnknown { .. }) => error,
             Err(error) => return Err(error),
         };
@@ -416,7 +462,7 @@ async fn create(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError
                 object.kind,
                 object.key
             );
-            return Ok(*id);
+            return Ok((*id, None));
         }
         if attempt < MAX_CREATE_ATTEMPTS && first.elapsed() < policy.max_elapsed {
             tracing::debug!(

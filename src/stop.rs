@@ -16,6 +16,9 @@ pub(crate) enum StopReason {
     Terminated,
     /// Another run took over the apply lease.
     LeaseLost,
+    /// The tenant stored a created object's key altered (a suffix, a prefix): every later
+    /// create would make an object soarform cannot find again.
+    IdentityRewritten,
 }
 
 impl StopReason {
@@ -25,7 +28,15 @@ impl StopReason {
             StopReason::Interrupted => "interrupted (SIGINT)",
             StopReason::Terminated => "terminated (SIGTERM)",
             StopReason::LeaseLost => "stopped: another run took over the apply lease",
+            StopReason::IdentityRewritten => {
+                "stopped: the tenant rewrote the key of an object it created"
+            }
         }
+    }
+
+    /// Whether running apply again converges: not while the tenant rewrites keys.
+    pub(crate) fn converges_on_rerun(self) -> bool {
+        self != StopReason::IdentityRewritten
     }
 }
 

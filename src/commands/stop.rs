@@ -61,7 +61,7 @@ pub(super) fn exit_status(reason: StopReason) -> ExitStatus {
     match reason {
         StopReason::Interrupted => ExitStatus::Interrupted,
         StopReason::Terminated => ExitStatus::Terminated,
-        StopReason::LeaseLost => ExitStatus::Failure,
+        StopReason::LeaseLost | StopReason::IdentityRewritten => ExitStatus::Failure,
     }
 }
 
@@ -86,9 +86,12 @@ pub(super) fn interrupted(
         ));
         text.push_str(&listed(&report.abandoned));
     }
-    printer.message(&format!(
-        "{text}.\nRun `soarform apply` again: it converges, with no duplicate.\n"
-    ));
+    let next = if reason.converges_on_rerun() {
+        "Run `soarform apply` again: it converges, with no duplicate."
+    } else {
+        "Change the tenant setting the error names before the next apply: until then every apply creates objects it cannot find again."
+    };
+    printer.message(&format!("{text}.\n{next}\n"));
     stopped_status(stop)
 }
 

@@ -89,6 +89,10 @@ pub struct Quirks {
     pub late_commits: u64,
     /// How long after its dropped connection a late create is committed.
     pub late_commit_delay: Duration,
+    /// Appended to the `incidentid` of every incident created, as a tenant with "Use suffix on
+    /// non-duplicate" does (Cloud SOAR's settings; evidence file, "tenant settings that touch
+    /// identity").
+    pub identity_suffix: Option<String>,
 }
 
 impl Quirks {
@@ -123,6 +127,9 @@ impl Quirks {
                 self.late_commits,
                 self.late_commit_delay.as_millis()
             ));
+        }
+        if let Some(suffix) = &self.identity_suffix {
+            parts.push(format!("incident ids suffixed with `{suffix}`"));
         }
         parts
     }

@@ -15,7 +15,7 @@ use super::catalog::{self, INCIDENT_TEMPLATES};
 use super::error::ApiError;
 use super::filter::Filter;
 use super::state::SimState;
-use super::store::{describe, parse_field_changes};
+use super::store::{describe, parse_field_changes, FieldValue};
 use crate::kind::Kind;
 
 /// The base paths served, with leading and trailing slash.
@@ -187,7 +187,14 @@ async fn create(
             None
         }
     };
-    let changes = parse_field_changes(kind, fields(&body)?).map_err(ApiError::bad_request)?;
+    let mut changes = parse_field_changes(kind, fields(&body)?).map_err(ApiError::bad_request)?;
+    if let (Kind::Incident, Some(suffix)) = (kind, &state.quirks.identity_suffix) {
+        for (field, value) in &mut changes {
+            if let (&"incidentid", Some(FieldValue::Text(text))) = (&*field, value) {
+                text.push_str(suffix);
+            }
+        }
+    }
     let object = state.write(|store| {
         let id = store.create(kind, template_id, changes, &created_by, Utc::now());
         store

@@ -1100,3 +1100,41 @@ fn a_partial_failure_exits_3_lists_what_failed_and_a_rerun_converges() {
     assert_state(&server, &desired);
     assert_no_changes(&test, &server);
 }
+
+#[test]
+fn a_tenant_that_rewrites_keys_stops_the_apply_after_one_create() {
+    // "Use suffix on non-duplicate" (Cloud SOAR's settings) stores `k` as `k (1)`: soarform could
+    // never find the incident again and would create one more on every apply.
+    let server = simulator_with(|config| config.quirks.identity_suffix = Some(" (1)".into()));
+    let documents: String = (1..=5)
+        .map(|n| format!("kind: Incident\nkey: suffix/{n}\ntemplate: Phishing\n"))
+        .collect::<Vec<_>>()
+        .join("---\n");
+    let test = Test::new()
+        .env("SOARFORM_TOKEN", TOKEN)
+        .write("objects.yaml", documents.as_bytes());
+    let output = apply(&test, &server, &["--max-concurrency", "1"]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    let combined = output.combined();
+    assert!(
+        combined.contains("instead of the key `suffix/1`")
+            && combined.contains("rewrites identities"),
+        "{combined}"
+    );
+    assert!(
+        combined.contains("Use suffix on non-duplicate"),
+        "{combined}"
+    );
+    let stderr = &output.stderr;
+    assert!(
+        stderr.contains("stopped: the tenant rewrote the key of an object it created"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Change the tenant setting the error names before the next apply"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("it converges"), "{stderr}");
+    // One create, then nothing new started.
+    assert_eq!(server.incidents().len(), 1, "{:?}", server.incidents());
+}
