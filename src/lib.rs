@@ -14,6 +14,7 @@ pub(crate) mod cli;
 pub(crate) mod client;
 pub(crate) mod commands;
 pub(crate) mod config;
+pub(crate) mod dates;
 pub(crate) mod dialect;
 pub(crate) mod error;
 pub(crate) mod export;

@@ -25,6 +25,7 @@ const LAYERS: &[(&str, usize)] = &[
     // 0. Foundations: text, positions, YAML, diagnostics, kinds, dialects, output, secrets.
     ("kind", 0),
     ("dialect", 0),
+    ("dates", 0),
     ("operations", 0),
     ("safe_text", 0),
     ("scrub", 0),
