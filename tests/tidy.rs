@@ -147,18 +147,11 @@ fn modules_import_only_downward() {
 #[test]
 fn no_import_circles_between_units() {
     let tree = Tree::read();
-    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (from, to) in tree.edges() {
-        let (Some((from_unit, _)), Some((to_unit, _))) = (layer_of(from), layer_of(to)) else {
-            continue;
-        };
-        if from_unit != to_unit && !known(from, to) {
-            graph
-                .entry(from_unit.to_string())
-                .or_default()
-                .insert(to_unit.to_string());
-        }
-    }
+    let graph = graph_of(tree.edges().filter_map(|(from, to)| {
+        let (from_unit, _) = layer_of(from)?;
+        let (to_unit, _) = layer_of(to)?;
+        (from_unit != to_unit && !known(from, to)).then_some((from_unit, to_unit))
+    }));
     let circles = circles(&graph);
     assert!(
         circles.is_empty(),
@@ -170,15 +163,10 @@ fn no_import_circles_between_units() {
 #[test]
 fn no_import_circles_between_files() {
     let tree = Tree::read();
-    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (from, to) in tree.edges() {
-        if from != to && !known(from, to) {
-            graph
-                .entry(from.to_string())
-                .or_default()
-                .insert(to.to_string());
-        }
-    }
+    let graph = graph_of(
+        tree.edges()
+            .filter(|(from, to)| from != to && !known(from, to)),
+    );
     let circles = circles(&graph);
     assert!(
         circles.is_empty(),
@@ -295,6 +283,20 @@ fn layer_of(module: &str) -> Option<(&'static str, usize)> {
         })
         .max_by_key(|(prefix, _)| prefix.len())
         .copied()
+}
+
+/// The graph of `edges`, by node.
+fn graph_of<'a>(
+    edges: impl Iterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (from, to) in edges {
+        graph
+            .entry(from.to_string())
+            .or_default()
+            .insert(to.to_string());
+    }
+    graph
 }
 
 /// Every circle of `graph`, each as `a -> b -> a`, found by Tarjan's strongly connected
