@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::dates::DateSettings;
 use crate::kind::Kind;
 use crate::manifest::TemplateRef;
 
@@ -69,6 +70,11 @@ pub(crate) struct Column {
     /// The options of a select field.
     #[serde(default)]
     pub options: Vec<Choice>,
+    /// How the tenant shows dates (`tenant:` of soarform.yaml), for date fields: what their
+    /// values are read in. Not part of the column definition the server sends; the session sets
+    /// it for every column ([`Columns::with_dates`]).
+    #[serde(skip)]
+    pub dates: Arc<DateSettings>,
 }
 
 impl Column {
@@ -154,6 +160,19 @@ impl Columns {
         Columns {
             columns: columns.into_iter().map(Arc::new).collect(),
         }
+    }
+
+    /// The columns, each reading dates as `dates` says.
+    pub(crate) fn with_dates(columns: Vec<Column>, dates: &Arc<DateSettings>) -> Self {
+        Columns::new(
+            columns
+                .into_iter()
+                .map(|column| Column {
+                    dates: Arc::clone(dates),
+                    ..column
+                })
+                .collect(),
+        )
     }
 
     /// All columns, in server order.

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::dates::{DateSettings, DisplayFormat, Zone};
 use crate::dialect::Dialect;
 use crate::manifest::diagnostic::one_of;
 use crate::manifest::schema::{self, Problem, ProblemKind, SchemaName};
@@ -96,6 +97,8 @@ pub(crate) struct ProjectConfig {
     pub lock: LockConfig,
     /// How this tenant's API behaves (`tenant:`).
     pub tenant: TenantConfig,
+    /// How the tenant shows dates (`tenant.timezone`, `tenant.date_formats`), checked on load.
+    pub dates: DateSettings,
     /// Where the field names and values that are checked against the tenant's catalog were
     /// written, by dotted path (`identity.triage`, `closing.incident.note_field`), so that a
     /// name the tenant does not know is reported at its position.
@@ -218,6 +221,7 @@ pub(crate) fn load(path: &Path) -> Result<ProjectConfig, Report> {
         check_exclude(path, root, diagnostics);
         check_prune_scope(path, root, diagnostics);
         check_moved(path, root, diagnostics);
+        check_tenant(path, root, diagnostics);
     };
     let loaded = source::load_mapping::<ProjectFile>(path, &PROJECT_FILE, &phrase, &rules)?;
     let mut config = match &loaded.root {
@@ -305,6 +309,7 @@ fn from_file(path: &Path, root: &Node, file: ProjectFile) -> ProjectConfig {
             note: file.closing.note,
         },
         lock: file.lock,
+        dates: date_settings(&file.tenant).unwrap_or_default(),
         tenant: file.tenant,
         origins,
     }
@@ -405,6 +410,47 @@ fn check_exclude(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
                 .with_label("not a usable glob pattern")
                 .with_note("patterns are relative to the directory holding `soarform.yaml`: `*` matches within one path segment, `**` across segments, `?` one character, `[abc]` one of a set, `{a,b}` either"),
             );
+        }
+    }
+}
+
+/// The date settings of `tenant:`.
+fn date_settings(tenant: &TenantConfig) -> Result<DateSettings, String> {
+    DateSettings::new(tenant.timezone.as_deref(), &tenant.date_formats)
+}
+
+/// `tenant.timezone` is a zone and every `tenant.date_formats` entry a known pattern.
+fn check_tenant(path: &Path, root: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(tenant) = root.get("tenant").map(|entry| &entry.value) else {
+        return;
+    };
+    if let Some(node) = tenant.get("timezone").map(|entry| &entry.value) {
+        if let Some(Err(problem)) = node.as_str().map(Zone::parse) {
+            diagnostics.push(
+                Diagnostic::at(
+                    node.pos.origin(path),
+                    format!("invalid `tenant.timezone`: {problem}"),
+                )
+                .with_label("not a time zone soarform knows")
+                .with_note(
+                    "`soarform doctor` reads the tenant's offset from how it shows an unset date",
+                ),
+            );
+        }
+    }
+    if let Some(NodeValue::Sequence(items)) =
+        tenant.get("date_formats").map(|entry| &entry.value.value)
+    {
+        for item in items {
+            if let Some(Err(problem)) = item.as_str().map(DisplayFormat::parse) {
+                diagnostics.push(
+                    Diagnostic::at(
+                        item.pos.origin(path),
+                        format!("invalid `tenant.date_formats` entry: {problem}"),
+                    )
+                    .with_label("not a known date display format"),
+                );
+            }
         }
     }
 }

@@ -8,9 +8,6 @@
 //! precision it was shown at, so that [`same_at_precision`] compares a desired instant the way
 //! the tenant can show it. It is pure: no I/O, no clock.
 
-// Nothing calls this module yet: it is wired into `normalize` in the next step of issue 12.
-#![allow(dead_code)]
-
 use std::fmt;
 
 use chrono::{
@@ -547,6 +544,21 @@ fn read_iso(text: &str, settings: &DateSettings) -> Result<Option<Read>, String>
         }));
     }
     Ok(None)
+}
+
+/// A date as a document writes it: ISO 8601 with or without an offset, or a plain date; without
+/// an offset it is a local time of the tenant's zone, as the tenant's own screens show it.
+/// `None` when the text is not in one of these forms (display formats and epoch numbers are
+/// how the tenant answers, not how documents are written).
+pub(crate) fn read_written(
+    text: &str,
+    settings: &DateSettings,
+) -> Result<Option<DateTime<Utc>>, String> {
+    Ok(match read_iso(text.trim(), settings)? {
+        Some(Read::Instant { at, .. }) => Some(at),
+        // read_iso never answers unset: only `read` turns epoch 0 into it.
+        Some(Read::Unset) | None => None,
+    })
 }
 
 /// Whether a desired instant is what the tenant shows as `observed`: a desired `09:00:30`

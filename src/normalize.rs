@@ -6,10 +6,11 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Number, Value};
 
 use crate::catalog::{closest_names, Column, ColumnType};
+use crate::dates::{self, Precision, Read};
 use crate::manifest::diagnostic::escaped;
 use crate::manifest::value;
 
@@ -22,8 +23,12 @@ pub(crate) enum Normalized {
     Text(String),
     /// A number.
     Number(f64),
-    /// A point in time.
-    Instant(DateTime<Utc>),
+    /// A point in time, known to `precision`: a desired instant is exact; a read one is the start
+    /// of the unit the tenant showed (a minute for `07:15 AM`).
+    Instant {
+        at: DateTime<Utc>,
+        precision: Precision,
+    },
     /// An option of a select field; `id` is `None` when the catalog does not know the display string.
     Choice { id: Option<u64>, name: String },
     /// A boolean (for column types soarform does not know).
@@ -37,7 +42,28 @@ impl PartialEq for Normalized {
             (Absent, Absent) => true,
             (Text(a), Text(b)) => a == b,
             (Number(a), Number(b)) => a == b,
-            (Instant(a), Instant(b)) => a == b,
+            // The finer instant falls within the unit the coarser one shows: a desired
+            // 09:00:30 is what a tenant showing minutes reads back as 09:00.
+            (
+                Instant {
+                    at: a,
+                    precision: pa,
+                },
+                Instant {
+                    at: b,
+                    precision: pb,
+                },
+            ) => {
+                let (fine, coarse, coarse_precision) =
+                    if pa >= pb { (a, b, pb) } else { (b, a, pa) };
+                dates::same_at_precision(
+                    *fine,
+                    &Read::Instant {
+                        at: *coarse,
+                        precision: *coarse_precision,
+                    },
+                )
+            }
             (Choice { id: Some(a), .. }, Choice { id: Some(b), .. }) => a == b,
             (Choice { name: a, .. }, Choice { name: b, .. }) => a == b,
             (Bool(a), Bool(b)) => a == b,
@@ -58,7 +84,7 @@ impl Normalized {
             Normalized::Absent => Value::Null,
             Normalized::Text(text) => json!(text),
             Normalized::Number(number) => json!(number),
-            Normalized::Instant(instant) => json!(format_instant(instant)),
+            Normalized::Instant { at, .. } => json!(format_instant(at)),
             Normalized::Choice { name, .. } => json!(name),
             Normalized::Bool(flag) => json!(flag),
         }
@@ -72,7 +98,7 @@ impl fmt::Display for Normalized {
             Normalized::Absent => f.write_str("(none)"),
             Normalized::Text(text) => write!(f, "{text:?}"),
             Normalized::Number(number) => write!(f, "{number}"),
-            Normalized::Instant(instant) => f.write_str(&format_instant(instant)),
+            Normalized::Instant { at, .. } => f.write_str(&format_instant(at)),
             Normalized::Choice { name, .. } => write!(f, "{name:?}"),
             Normalized::Bool(flag) => write!(f, "{flag}"),
         }
@@ -91,26 +117,6 @@ pub(crate) fn normalize_newlines(text: &str) -> String {
     } else {
         text.to_string()
     }
-}
-
-/// Parses RFC 3339, `YYYY-MM-DD HH:MM:SS[.f]` (taken as UTC) or a plain date (midnight UTC).
-pub(crate) fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
-        return Some(instant.with_timezone(&Utc));
-    }
-    if let Ok(instant) = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%:z") {
-        return Some(instant.with_timezone(&Utc));
-    }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
-        if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
-            return Some(naive.and_utc());
-        }
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|date| date.and_hms_opt(0, 0, 0))
-        .map(|naive| naive.and_utc())
 }
 
 /// A desired value in comparable form, and the JSON that writes it.
@@ -181,7 +187,16 @@ pub(crate) fn desired_as_written(
     match &column.column_type {
         ColumnType::Select => desired_choice(column, value, &written_text),
         ColumnType::Datetime => {
-            let instant = value.as_str().and_then(parse_instant).ok_or_else(|| {
+            let read = match value.as_str() {
+                Some(text) => dates::read_written(text, &column.dates).map_err(|problem| {
+                    InvalidValue::new(format!(
+                        "`{}` is a date and time field: {problem}",
+                        column.label
+                    ))
+                })?,
+                None => None,
+            };
+            let instant = read.ok_or_else(|| {
                 InvalidValue::new(format!(
                     "`{}` is a date and time field: expected an RFC 3339 timestamp such as `2026-11-20T09:00:00Z` or a date such as `2026-11-20`, found {}",
                     column.label,
@@ -198,7 +213,10 @@ pub(crate) fn desired_as_written(
             })?;
             Ok(DesiredValue {
                 write: json!(format_instant(&instant)),
-                normalized: Normalized::Instant(instant),
+                normalized: Normalized::Instant {
+                    at: instant,
+                    precision: Precision::Nanosecond,
+                },
             })
         }
         ColumnType::Number => {
@@ -471,11 +489,13 @@ pub(crate) fn observed(column: &Column, value: Option<&Value>) -> Normalized {
             },
             _ => as_text(),
         },
-        ColumnType::Datetime => value
-            .as_str()
-            .and_then(parse_instant)
-            .map(Normalized::Instant)
-            .unwrap_or_else(as_text),
+        // Display strings in the tenant's format and zone, ISO 8601 or epoch numbers; epoch 0 is
+        // how the tenant shows an unset date.
+        ColumnType::Datetime => match dates::read(value, &column.dates) {
+            Ok(Read::Unset) => Normalized::Absent,
+            Ok(Read::Instant { at, precision }) => Normalized::Instant { at, precision },
+            Err(_) => as_text(),
+        },
         ColumnType::Number => match value {
             Value::Number(number) => number
                 .as_f64()
@@ -523,6 +543,7 @@ mod tests {
                     value: "Closed".into(),
                 },
             ],
+            dates: Default::default(),
         }
     }
 
@@ -535,6 +556,59 @@ mod tests {
         assert_eq!(desired.write, json!("2026-11-20T09:00:00Z"));
         let later = observed_value(&column, "2026-11-20T09:00:01.000000+00:00");
         assert_ne!(desired.normalized, later);
+    }
+
+    #[test]
+    fn display_dates_compare_at_the_minute_shown_in_the_tenants_zone() {
+        // Sumo Logic's `Get Incident` script reads `09-08-2023 07:15 AM` and an unset date as
+        // `12-31-1969 06:00 PM` (CONTENT `Incident_Tools/Get Incident.yaml`), here in UTC-6.
+        let mut column = column(ColumnType::Datetime);
+        column.dates = std::sync::Arc::new(
+            crate::dates::DateSettings::new(Some("-06:00"), &[]).expect("settings"),
+        );
+        let shown = observed_value(&column, "09-08-2023 07:15 AM");
+        for within in [
+            "2023-09-08T13:15:00Z",
+            "2023-09-08T13:15:59.999Z",
+            "2023-09-08T07:15:30-06:00",
+        ] {
+            let desired = desired(&column, &json!(within)).expect("a date");
+            assert_eq!(desired.normalized, shown, "{within}");
+            assert_eq!(shown, desired.normalized, "{within}");
+        }
+        for outside in [
+            "2023-09-08T13:14:59Z",
+            "2023-09-08T13:16:00Z",
+            "2023-09-08T07:15:00Z",
+        ] {
+            let desired = desired(&column, &json!(outside)).expect("a date");
+            assert_ne!(desired.normalized, shown, "{outside}");
+        }
+        assert_eq!(
+            observed_value(&column, "12-31-1969 06:00 PM"),
+            Normalized::Absent
+        );
+        assert_eq!(observed(&column, Some(&json!(0))), Normalized::Absent);
+        assert_eq!(observed_value(&column, ""), Normalized::Absent);
+        // Epoch seconds (timelines, CONTENT `Get War Room Timeline.yaml`) are exact to the second.
+        assert_eq!(
+            observed(&column, Some(&json!(1_694_178_900))),
+            desired(&column, &json!("2023-09-08T13:15:00Z"))
+                .expect("a date")
+                .normalized
+        );
+        // What cannot be read stays text, so it shows as a change.
+        assert_eq!(
+            observed_value(&column, "sometime"),
+            Normalized::Text("sometime".into())
+        );
+        // A plain date is midnight in the tenant's zone.
+        assert_eq!(
+            desired(&column, &json!("2023-09-08"))
+                .expect("a date")
+                .normalized,
+            observed_value(&column, "09-08-2023 12:00 AM")
+        );
     }
 
     fn observed_value(column: &Column, text: &str) -> Normalized {

@@ -2,6 +2,7 @@
 //! clap or the process environment.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{ConnectionArgs, LifecycleArgs};
@@ -158,6 +159,7 @@ pub(crate) fn connection(
         connection,
         endpoints,
         client,
+        dates: Arc::new(config.dates.clone()),
     })
 }
 

@@ -70,6 +70,9 @@ pub(crate) fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
         }
     };
     write_stdout(printer, &output)?;
+    for note in &planned.notes {
+        printer.note(note);
+    }
     super::note_selection(printer, &selection, plan, planned.declared);
     if let Some(out) = &args.out {
         printer.message(&format!(

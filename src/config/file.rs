@@ -8,6 +8,7 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::dates::DisplayFormat;
 use crate::dialect::{Dialect, REGIONS};
 use crate::kind::Kind;
 use crate::manifest::schema::schema_type;
@@ -71,7 +72,18 @@ pub(crate) struct TenantConfig {
     /// Whether searches send `"all": true`, as Sumo Logic's scripts do, so that they cover every incident and not only those the caller takes part in. Default true.
     #[schemars(with = "bool")]
     pub search_all: Option<bool>,
+    /// The time zone the tenant shows dates in: an offset (`"-06:00"`, `"+05:30"`), `UTC`, or an IANA name (`America/Chicago`, which follows daylight saving time). Reads without an offset are taken in it, and so are a document's dates written without one. An unset date reads as epoch 0 in this zone, so `12-31-1969 06:00 PM` means `-06:00`; `soarform doctor` reports it. Default UTC.
+    #[schemars(with = "String", length(min = 1))]
+    pub timezone: Option<String>,
+    /// The tenant's "Date/Time Format" (Settings > General), in which reads show dates; several are tried in order. Default `MM-DD-YYYY hh:mm A`, as Sumo Logic's scripts show them (`09-08-2023 07:15 AM`). ISO 8601 and epoch numbers are always read too.
+    #[schemars(with = "Vec<DateFormat>")]
+    pub date_formats: Vec<String>,
 }
+
+/// A date display pattern: `MM` month, `DD` day, `YYYY` year, `hh` 12-hour or `HH` 24-hour, `mm` minutes, `ss` seconds, `A` AM/PM.
+#[derive(JsonSchema)]
+#[allow(dead_code)] // Only its schema is used: `date_formats` entries are read as strings.
+struct DateFormat(#[schemars(extend("enum" = DisplayFormat::patterns()))] String);
 
 /// `lock:` of soarform.yaml: where `apply` keeps its lease. Every part is optional.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]

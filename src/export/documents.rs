@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::catalog::{Catalog, Column, ColumnType, Columns};
 use crate::client::RemoteObject;
+use crate::dates;
 use crate::kind::Kind;
 use crate::manifest::emit::CanonicalDocument;
 use crate::manifest::{TemplateRef, MAX_KEY_LENGTH};
@@ -274,6 +275,18 @@ fn exported_value(
 ) -> std::result::Result<Option<Value>, FieldProblem> {
     let value = match (&column.column_type, raw) {
         (_, Value::Null) => return Ok(None),
+        // In UTC with a `Z`, as people write them (`2026-11-20T09:00:00Z`), whatever form,
+        // offset and precision the tenant shows: the same instant, so plans compare it equal.
+        // Epoch 0 is how the tenant shows an unset date: never written.
+        (ColumnType::Datetime, Value::String(_) | Value::Number(_)) => {
+            match dates::read(raw, &column.dates) {
+                Ok(dates::Read::Unset) => return Ok(None),
+                Ok(dates::Read::Instant { at, .. }) => {
+                    Value::String(normalize::format_instant(&at))
+                }
+                Err(_) => raw.clone(),
+            }
+        }
         (_, Value::String(text)) if text.is_empty() => return Ok(None),
         (_, Value::Array(_) | Value::Object(_)) => return Err(FieldProblem::NotScalar),
         // Reads return display strings; an id (some deployments) is mapped to its name.
@@ -288,12 +301,6 @@ fn exported_value(
             Value::String(normalize::normalize_newlines(text))
         }
         (ColumnType::Text | ColumnType::Textarea, other) => Value::String(other.to_string()),
-        // In UTC with a `Z`, as people write them (`2026-11-20T09:00:00Z`), whatever offset and
-        // precision the server answers with: the same instant, so plans compare it equal.
-        (ColumnType::Datetime, Value::String(text)) => match normalize::parse_instant(text) {
-            Some(instant) => Value::String(normalize::format_instant(&instant)),
-            None => raw.clone(),
-        },
         _ => raw.clone(),
     };
     let reads_back = normalize::desired(column, &value)

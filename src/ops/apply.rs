@@ -91,7 +91,11 @@ pub(crate) async fn apply(
             declared,
             identity,
             options,
+            notes,
         } = planned;
+        for note in &notes {
+            printer.note(note);
+        }
         view.planned(&plan, declared)?;
         let mut report = ApplyReport {
             unchanged: plan.summary().unchanged,

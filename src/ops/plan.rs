@@ -3,12 +3,16 @@
 
 use std::collections::BTreeSet;
 
+use chrono::Timelike;
+
 use super::rules::{self, Lifecycle};
 use super::tenant::{ObserveRequest, Tenant};
 use crate::config::{ProjectConfig, PruneMode};
+use crate::dates::Precision;
 use crate::error::{Error, Result};
 use crate::kind::Kind;
 use crate::manifest::Manifest;
+use crate::normalize::Normalized;
 use crate::plan::{self, Conflict, ConflictReason, Plan, PlanOptions};
 use crate::resolve::{Identity, ResolvedObject};
 use crate::select::Selection;
@@ -57,6 +61,7 @@ pub(crate) async fn plan(
     let observed = tenant
         .observe(&observe_requests(&desired, &identity, &options))
         .await?;
+    let finer_dates = dates_finer_than_minutes(&desired);
     // 4. The comparison, then what pruning retires.
     // `desired` is handed over: each resolved object is freed once it is planned.
     let mut plan = plan::compute(desired, &observed, &identity, tenant.catalog(), &options)
@@ -92,11 +97,50 @@ pub(crate) async fn plan(
         plan.objects.extend(retirement.closes);
         plan.undeclared = retirement.undeclared;
     }
+    let notes = minutes_note(&plan, finer_dates).into_iter().collect();
     Ok(Planned {
         plan,
         declared,
         identity,
         options,
+        notes,
+    })
+}
+
+/// How many declared dates have seconds or a fraction.
+fn dates_finer_than_minutes(desired: &[ResolvedObject]) -> usize {
+    desired
+        .iter()
+        .flat_map(|object| &object.fields)
+        .filter(|field| match field.value.normalized {
+            Normalized::Instant { at, .. } => at.second() != 0 || at.nanosecond() != 0,
+            _ => false,
+        })
+        .count()
+}
+
+/// The one note of a run whose tenant shows dates to the minute while documents declare
+/// seconds: those are compared to the minute, so they never show as changes they cannot make.
+fn minutes_note(plan: &Plan, finer_dates: usize) -> Option<String> {
+    let shows_minutes = plan
+        .objects
+        .iter()
+        .flat_map(|object| &object.observed)
+        .any(|field| {
+            matches!(
+                field.value,
+                Normalized::Instant {
+                    precision: Precision::Minute,
+                    ..
+                }
+            )
+        });
+    (shows_minutes && finer_dates > 0).then(|| {
+        format!(
+            "this tenant shows dates to the minute: {finer_dates} declared {} with seconds {} compared to the minute",
+            if finer_dates == 1 { "date" } else { "dates" },
+            if finer_dates == 1 { "is" } else { "are" },
+        )
     })
 }
 
@@ -151,6 +195,8 @@ pub(crate) struct Planned {
     pub identity: Identity,
     /// The options the plan was computed with.
     pub options: PlanOptions,
+    /// What the run should say once, beside the plan (a tenant that shows dates to the minute).
+    pub notes: Vec<String>,
 }
 
 /// The error for keys the plan cannot settle: carried by several objects, or by an object

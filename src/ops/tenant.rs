@@ -5,10 +5,12 @@
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::rules;
 use crate::catalog::{Catalog, Columns};
 use crate::client::{Client, ClientOptions, Credential, Endpoints, RemoteObject, Secret, Target};
+use crate::dates::DateSettings;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::kind::Kind;
@@ -46,6 +48,8 @@ pub(crate) struct ConnectionSettings {
     pub connection: Connection,
     pub endpoints: Endpoints,
     pub client: ClientOptions,
+    /// How the tenant shows dates, for the catalog's columns.
+    pub dates: Arc<DateSettings>,
 }
 
 /// The tenant handle: a client, the tenant's catalog, and the sandbox server when there is one.
@@ -112,8 +116,8 @@ impl Tenant {
             client,
             catalog: Catalog {
                 templates,
-                incident_columns: Columns::new(incident_columns),
-                triage_columns: Columns::new(triage_columns),
+                incident_columns: Columns::with_dates(incident_columns, &settings.dates),
+                triage_columns: Columns::with_dates(triage_columns, &settings.dates),
             },
             sandbox,
         })

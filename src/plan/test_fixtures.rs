@@ -28,6 +28,7 @@ pub(super) fn status() -> Column {
                 value: "Closed".into(),
             },
         ],
+        dates: Default::default(),
     }
 }
 
@@ -37,6 +38,7 @@ pub(super) fn text(field: &str, label: &str) -> Column {
         label: label.into(),
         column_type: ColumnType::Textarea,
         options: vec![],
+        dates: Default::default(),
     }
 }
 
@@ -46,6 +48,7 @@ pub(super) fn fixture() -> (Catalog, Identity) {
         label: "Incident ID".into(),
         column_type: ColumnType::Text,
         options: vec![],
+        dates: Default::default(),
     };
     let reference = text("opt_1", "Source reference");
     let catalog = Catalog {

@@ -8,6 +8,8 @@ use std::time::Duration;
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 
+use crate::dates::{DisplayFormat, Zone};
+
 /// The credentials the simulator accepts: a bearer token, and/or a Sumo access id + key for
 /// Basic auth (both needed). With none, every request is refused.
 #[derive(Clone, Default)]
@@ -93,6 +95,59 @@ pub struct Quirks {
     /// non-duplicate" does (Cloud SOAR's settings; evidence file, "tenant settings that touch
     /// identity").
     pub identity_suffix: Option<String>,
+    /// Dates are read back as display strings in this format and zone, and an unset date as
+    /// epoch 0 shown the same way (`12-31-1969 06:00 PM` in `-06:00`), as Cloud SOAR answers
+    /// (evidence file, "dates on read"). `None`: RFC 3339 in UTC with microseconds, unset dates
+    /// absent.
+    pub date_display: Option<DateDisplay>,
+}
+
+/// How objects are shown on read, from the quirks.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReadShape {
+    /// Dates as display strings in this format and zone, unset ones as epoch 0.
+    pub(crate) dates: Option<(DisplayFormat, Zone)>,
+}
+
+impl ReadShape {
+    /// The shape the quirks ask for; quirks that fail [`SimConfig::check`] fall back to the
+    /// default.
+    pub(crate) fn of(quirks: &Quirks) -> ReadShape {
+        ReadShape {
+            dates: quirks
+                .date_display
+                .as_ref()
+                .and_then(|display| display.parse().ok()),
+        }
+    }
+}
+
+/// How dates are shown on read: a pattern of soarform's `tenant.date_formats`
+/// (`MM-DD-YYYY hh:mm A`) and a zone of `tenant.timezone` (`-06:00`, `America/Chicago`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateDisplay {
+    /// The display pattern.
+    pub format: String,
+    /// The zone dates are shown in.
+    pub zone: String,
+}
+
+impl DateDisplay {
+    /// The evidence's display: `09-08-2023 07:15 AM`, in `zone`.
+    pub fn evidence(zone: &str) -> DateDisplay {
+        DateDisplay {
+            format: DisplayFormat::default().pattern(),
+            zone: zone.to_string(),
+        }
+    }
+
+    /// The parsed format and zone (checked by [`SimConfig::check`]).
+    pub(crate) fn parse(&self) -> Result<(DisplayFormat, Zone), String> {
+        Ok((
+            DisplayFormat::parse(&self.format)?,
+            Zone::parse(&self.zone)?,
+        ))
+    }
 }
 
 impl Quirks {
@@ -131,6 +186,12 @@ impl Quirks {
         if let Some(suffix) = &self.identity_suffix {
             parts.push(format!("incident ids suffixed with `{suffix}`"));
         }
+        if let Some(display) = &self.date_display {
+            parts.push(format!(
+                "dates shown as `{}` in {}",
+                display.format, display.zone
+            ));
+        }
         parts
     }
 }
@@ -154,6 +215,9 @@ impl SimConfig {
                     "the rate limit must be a positive number of requests per second, got `{rate}`"
                 ));
             }
+        }
+        if let Some(display) = &self.quirks.date_display {
+            display.parse()?;
         }
         if self.quirks.page_cap == Some(0) {
             return Err("the page cap must be at least 1, got `0`".to_string());

@@ -29,7 +29,9 @@ mod store;
 mod sync;
 
 // What the tests and benchmarks drive the simulator with is public; the rest serves the crate.
-pub use config::{generate_token, Credentials, Faults, Limits, Quirks, RetryAfter, SimConfig};
+pub use config::{
+    generate_token, Credentials, DateDisplay, Faults, Limits, Quirks, RetryAfter, SimConfig,
+};
 pub(crate) use config::{is_concurrency_limit, is_fault_rate, is_rate_limit};
 pub(crate) use options::{load_options_file, SimOptions};
 pub use record::{DropKind, RecordedRequest, SimStats};
@@ -142,7 +144,7 @@ impl SimServer {
         self.state.read(|store| {
             store
                 .all(kind)
-                .map(|object| object.render(kind, None))
+                .map(|object| object.render(kind, None, &self.state.shape))
                 .collect()
         })
     }

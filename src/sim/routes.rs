@@ -161,7 +161,11 @@ async fn read(
 ) -> Result<Json<Value>, ApiError> {
     let id = object_id(kind, &id)?;
     state
-        .read(|store| store.get(kind, id).map(|object| object.render(kind, None)))
+        .read(|store| {
+            store
+                .get(kind, id)
+                .map(|object| object.render(kind, None, &state.shape))
+        })
         .map(Json)
         .ok_or_else(|| no_such_object(kind, id))
 }
@@ -199,7 +203,7 @@ async fn create(
         let id = store.create(kind, template_id, changes, &created_by, Utc::now());
         store
             .get(kind, id)
-            .map(|object| object.render(kind, None))
+            .map(|object| object.render(kind, None, &state.shape))
             .ok_or_else(|| no_such_object(kind, id))
     })?;
     Ok((StatusCode::CREATED, Json(object)))
@@ -225,7 +229,7 @@ async fn update(
         }
         store
             .get(kind, id)
-            .map(|object| object.render(kind, None))
+            .map(|object| object.render(kind, None, &state.shape))
             .ok_or_else(|| no_such_object(kind, id))
     })?;
     Ok(Json(object))
@@ -315,7 +319,7 @@ async fn search(
             .search(kind, &filter, skip, answered)
             .into_iter()
             .map(|object| {
-                let mut rendered = object.render(kind, columns.as_deref());
+                let mut rendered = object.render(kind, columns.as_deref(), &state.shape);
                 if !padding.is_empty() {
                     rendered["padding"] = Value::String(padding.clone());
                 }

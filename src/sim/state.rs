@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::config::{Credentials, Limits, Quirks, SimConfig};
+use super::config::{Credentials, Limits, Quirks, ReadShape, SimConfig};
 use super::error::ApiError;
 use super::faults::FaultInjector;
 use super::limits::Admission;
@@ -25,6 +25,8 @@ pub(crate) struct SimState {
     pub(crate) admission: Admission,
     pub(crate) faults: FaultInjector,
     pub(crate) quirks: Quirks,
+    /// How objects are shown on read (from the quirks).
+    pub(crate) shape: ReadShape,
     /// How many creates were made late so far (see [`Quirks::late_commits`]).
     pub(crate) late_commits_made: AtomicU64,
     pub(crate) counters: Counters,
@@ -73,6 +75,7 @@ impl SimState {
                 config.limits.max_concurrency,
             ),
             faults: FaultInjector::new(config.faults),
+            shape: ReadShape::of(&config.quirks),
             quirks: config.quirks,
             late_commits_made: AtomicU64::new(0),
             counters: Counters::default(),

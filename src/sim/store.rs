@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::catalog::{self, Column, ColumnType};
+use super::config::ReadShape;
 use super::filter::Filter;
 use crate::kind::Kind;
 
@@ -148,7 +149,12 @@ pub(crate) struct StoredObject {
 
 impl StoredObject {
     /// The read shape of the contract; with `columns`, only those fields appear in `fields`.
-    pub(crate) fn render(&self, kind: Kind, columns: Option<&[String]>) -> Value {
+    pub(crate) fn render(
+        &self,
+        kind: Kind,
+        columns: Option<&[String]>,
+        shape: &ReadShape,
+    ) -> Value {
         let mut object = Map::new();
         object.insert("id".into(), json!(self.id));
         if let Some(template_id) = self.template_id {
@@ -172,11 +178,19 @@ impl StoredObject {
             if columns.is_some_and(|wanted| !wanted.iter().any(|name| name == column.field)) {
                 continue;
             }
-            if let Some(value) = self.fields.get(column.field) {
-                fields.insert(
-                    column.field.into(),
-                    wrap(column.label, value.to_json(column)),
-                );
+            let shown = match (self.fields.get(column.field), &shape.dates) {
+                // A tenant shows dates in its format and zone, and an unset one as epoch 0.
+                (Some(FieldValue::Instant(at)), Some((format, zone))) => {
+                    Some(json!(format.show(*at, zone)))
+                }
+                (None, Some((format, zone))) if column.column_type == ColumnType::Datetime => {
+                    Some(json!(format.show(DateTime::UNIX_EPOCH, zone)))
+                }
+                (Some(value), _) => Some(value.to_json(column)),
+                (None, _) => None,
+            };
+            if let Some(shown) = shown {
+                fields.insert(column.field.into(), wrap(column.label, shown));
             }
         }
         object.insert("fields".into(), Value::Object(fields));
@@ -548,7 +562,7 @@ mod tests {
         assert_eq!(id, FIRST_INCIDENT_ID);
         let object = store.get(Kind::Incident, id).expect("created");
         assert_eq!(
-            object.render(Kind::Incident, None),
+            object.render(Kind::Incident, None, &ReadShape::default()),
             json!({
                 "id": 101,
                 "template": {"name": "Template", "value": "Phishing"},
@@ -565,7 +579,8 @@ mod tests {
             })
         );
         let rendered =
-            serde_json::to_string(&object.render(Kind::Incident, None)).expect("serializes");
+            serde_json::to_string(&object.render(Kind::Incident, None, &ReadShape::default()))
+                .expect("serializes");
         assert!(rendered.contains("250000.0"), "{rendered}");
     }
 

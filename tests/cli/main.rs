@@ -20,5 +20,6 @@ mod plan_apply;
 mod reliability;
 mod saved_plan;
 mod sim_command;
+mod tenant_shapes;
 mod validate;
 mod values;

@@ -796,11 +796,13 @@ mod tests {
                 change(
                     "starttime",
                     Normalized::Absent,
-                    Normalized::Instant(
-                        Utc.with_ymd_and_hms(2026, 11, 20, 9, 0, 0)
+                    Normalized::Instant {
+                        at: Utc
+                            .with_ymd_and_hms(2026, 11, 20, 9, 0, 0)
                             .single()
                             .unwrap_or_default(),
-                    ),
+                        precision: crate::dates::Precision::Nanosecond,
+                    },
                 ),
                 change("status", Normalized::Absent, choice(1, "Open")),
                 change("Business unit", Normalized::Absent, text("Finance")),

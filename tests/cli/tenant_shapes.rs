@@ -1,0 +1,183 @@
+//! The shapes a real tenant answers with (../shared/evidence/cloud-soar-api.md), and the `tenant:`
+//! settings of soarform.yaml that describe them: apply, an empty plan afterwards, and export.
+
+use serde_json::json;
+use soarform::sim::{DateDisplay, SimServer};
+
+use crate::support::binary::{run_against, Output, Test};
+use crate::support::http::{call, create_through_api};
+use crate::support::{simulator_with, TOKEN};
+
+const INCIDENTS: &str = "/api/csoar/v3/incidents/";
+
+/// A simulator showing dates as Sumo Logic's `Get Incident` script reads them: `MM-DD-YYYY
+/// hh:mm A` at minute precision, in UTC-6 (evidence file, "dates on read").
+fn minutes_in_chicago_winter() -> SimServer {
+    simulator_with(|config| config.quirks.date_display = Some(DateDisplay::evidence("-06:00")))
+}
+
+fn project(tenant: &str) -> Test {
+    Test::new()
+        .env("SOARFORM_TOKEN", TOKEN)
+        .write("soarform.yaml", tenant)
+}
+
+fn apply(test: &Test, server: &SimServer) -> Output {
+    run_against(test, server, &["apply", ".", "--auto-approve"])
+}
+
+fn plan(test: &Test, server: &SimServer) -> Output {
+    run_against(test, server, &["plan", ".", "--detailed-exitcode"])
+}
+
+const STARTS_WITH_SECONDS: &str = "kind: Incident\nkey: dates/seconds\ntemplate: Phishing\nfields:\n  starttime: 2026-11-20T09:00:30Z\n  Containment due: 2026-11-21T17:45:00-06:00\n";
+
+#[test]
+fn dates_shown_to_the_minute_in_the_tenants_zone_converge_with_one_note() {
+    let server = minutes_in_chicago_winter();
+    let test = project("tenant:\n  timezone: \"-06:00\"\n").write("a.yaml", STARTS_WITH_SECONDS);
+    let applied = apply(&test, &server);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    // What the tenant now shows: 09:00:30Z is 03:00 AM in UTC-6, and a document's date without
+    // an offset is the tenant's local time.
+    let incident = &server.incidents()[0];
+    assert_eq!(
+        incident["fields"]["starttime"]["value"],
+        json!("11-20-2026 03:00 AM")
+    );
+    assert_eq!(
+        incident["fields"]["opt_6"]["value"],
+        json!("11-21-2026 05:45 PM")
+    );
+    let replanned = plan(&test, &server);
+    assert_eq!(replanned.code, 0, "{}", replanned.combined());
+    assert!(
+        replanned.stdout.contains("No changes."),
+        "{}",
+        replanned.stdout
+    );
+    let note = "this tenant shows dates to the minute: 1 declared date with seconds is compared to the minute";
+    assert_eq!(
+        replanned.stderr.matches(note).count(),
+        1,
+        "{}",
+        replanned.stderr
+    );
+    // A change within the minute shown cannot be made, so it is none; the next minute is one.
+    let same_minute = test.write(
+        "a.yaml",
+        STARTS_WITH_SECONDS.replace("09:00:30", "09:00:59"),
+    );
+    assert_eq!(plan(&same_minute, &server).code, 0);
+    let next_minute = same_minute.write(
+        "a.yaml",
+        STARTS_WITH_SECONDS.replace("09:00:30", "09:01:00"),
+    );
+    let changed = plan(&next_minute, &server);
+    assert_eq!(changed.code, 2, "{}", changed.combined());
+    assert!(
+        changed
+            .stdout
+            .contains("2026-11-20T09:00:00Z -> 2026-11-20T09:01:00Z"),
+        "{}",
+        changed.stdout
+    );
+}
+
+#[test]
+fn the_wrong_time_zone_shows_every_date_as_changed() {
+    // The tenant:-section is what makes the previous test converge: read in UTC, the same
+    // display is six hours off.
+    let server = minutes_in_chicago_winter();
+    let right = project("tenant:\n  timezone: \"-06:00\"\n").write("a.yaml", STARTS_WITH_SECONDS);
+    assert_eq!(apply(&right, &server).code, 0);
+    let wrong = project("tenant:\n  timezone: UTC\n").write("a.yaml", STARTS_WITH_SECONDS);
+    let replanned = plan(&wrong, &server);
+    assert_eq!(replanned.code, 2, "{}", replanned.combined());
+    assert!(
+        replanned
+            .stdout
+            .contains("starttime: 2026-11-20T03:00:00Z -> 2026-11-20T09:00:30Z"),
+        "{}",
+        replanned.stdout
+    );
+}
+
+#[test]
+fn export_writes_shown_dates_as_instants_and_never_the_epoch_zero_of_unset_ones() {
+    let server = minutes_in_chicago_winter();
+    create_through_api(
+        &server,
+        INCIDENTS,
+        &json!({"template_id": 1, "fields": {"incidentid": "dates/set", "starttime": "2026-11-20T09:00:30Z"}}),
+    );
+    create_through_api(
+        &server,
+        INCIDENTS,
+        &json!({"template_id": 1, "fields": {"incidentid": "dates/unset"}}),
+    );
+    // The tenant shows the unset dates as epoch 0 in its zone.
+    let (status, unset) = call(&server, "GET", &format!("{INCIDENTS}102/"), None);
+    assert_eq!(status, 200);
+    assert_eq!(
+        unset["fields"]["starttime"]["value"],
+        json!("12-31-1969 06:00 PM")
+    );
+    let test = project("tenant:\n  timezone: \"-06:00\"\n");
+    let exported = run_against(&test, &server, &["export", "--out", "repo"]);
+    assert_eq!(exported.code, 0, "{}", exported.combined());
+    assert_eq!(
+        exported.stdout,
+        "repo/incidents/untyped/dates-set.yaml\nrepo/incidents/untyped/dates-unset.yaml\n"
+    );
+    let set = std::fs::read_to_string(test.path().join("repo/incidents/untyped/dates-set.yaml"))
+        .expect("exported file");
+    assert!(set.contains("starttime: 2026-11-20T09:00:00Z\n"), "{set}");
+    assert!(!set.contains("Containment due"), "{set}");
+    let unset =
+        std::fs::read_to_string(test.path().join("repo/incidents/untyped/dates-unset.yaml"))
+            .expect("exported file");
+    assert!(
+        !unset.contains("1969") && !unset.contains("1970") && !unset.contains("starttime"),
+        "{unset}"
+    );
+    let replanned = run_against(&test, &server, &["plan", "repo", "--detailed-exitcode"]);
+    // Objects made through the API are adopted (the ownership marker); no field changes.
+    assert!(
+        replanned
+            .stdout
+            .contains("Plan: 0 to create, 0 to update, 2 to adopt, 0 unchanged."),
+        "{}",
+        replanned.stdout
+    );
+    assert!(
+        !replanned.stdout.contains("starttime"),
+        "{}",
+        replanned.stdout
+    );
+}
+
+#[test]
+fn tenant_date_settings_are_checked_where_they_are_written() {
+    let test = project(
+        "tenant:\n  timezone: America/Chicagoo\n  date_formats:\n    - MM-DD-YYYY hh:mm A\n    - DD.MM.YYYY HH:mm\n",
+    )
+    .write("a.yaml", STARTS_WITH_SECONDS);
+    let output = test.args(["validate", "."]).run();
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output
+            .stderr
+            .contains("invalid `tenant.timezone`: unknown time zone \"America/Chicagoo\"")
+            && output.stderr.contains("soarform.yaml:2:13"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output.stderr.contains(
+            "invalid `tenant.date_formats` entry: unknown date display format \"DD.MM.YYYY HH:mm\""
+        ) && output.stderr.contains("soarform.yaml:5:7"),
+        "{}",
+        output.stderr
+    );
+}
