@@ -30,6 +30,59 @@ pub(crate) fn region_host(region: &str) -> Option<&'static str> {
     })
 }
 
+/// How search filters name a field and write its value (`tenant.filter_syntax`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum FilterSyntax {
+    /// `incidentid:"KEY"`: the API name, the value quoted (the API profile's).
+    #[default]
+    ApiNames,
+    /// `Incident ID: KEY`: the label, the value bare, as third-party code calling Cloud SOAR
+    /// sends (evidence file, "search"). Keys never hold white space or quotes, so a bare key is
+    /// one term.
+    Labels,
+}
+
+impl FilterSyntax {
+    /// `field` (or `label`) matching any of `values`, exactly or, with `prefix`, as prefixes;
+    /// terms joined by ` OR `.
+    pub(crate) fn filter(self, field: &str, label: &str, values: &[&str], prefix: bool) -> String {
+        let star = if prefix { "*" } else { "" };
+        values
+            .iter()
+            .map(|value| match self {
+                FilterSyntax::ApiNames => {
+                    format!("{field}:\"{}{star}\"", crate::filter::escape(value))
+                }
+                FilterSyntax::Labels => format!("{label}: {value}{star}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    }
+}
+
+/// The HTTP method of updates (`tenant.update_method`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum UpdateMethod {
+    /// `PUT incidents/{id}/` (the API profile's).
+    #[default]
+    Put,
+    /// `PATCH incidents/{id}/`, as Sumo Logic's scripts change sibling resources.
+    Patch,
+}
+
+/// The body of updates (`tenant.update_body`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum UpdateBody {
+    /// `{"fields": {...}}`, as creates send them (the API profile's).
+    #[default]
+    Wrapped,
+    /// The fields alone, `{...}`, as Sumo Logic's scripts' PATCH bodies are.
+    Bare,
+}
+
 /// Which Cloud SOAR API a URL speaks.
 #[derive(
     Debug,
@@ -85,5 +138,40 @@ impl FromStr for Dialect {
                 "unknown API dialect `{other}`: expected `v3` or `legacy`"
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_join_exact_terms_with_or() {
+        let key_filter = |field: &str, keys: &[&str]| {
+            FilterSyntax::ApiNames.filter(field, "unused label", keys, false)
+        };
+        assert_eq!(
+            key_filter("incidentid", &["a/b", "c"]),
+            r#"incidentid:"a/b" OR incidentid:"c""#
+        );
+        assert_eq!(key_filter("opt_1", &[r#"x"y"#]), r#"opt_1:"x\"y""#);
+    }
+
+    #[test]
+    fn label_filters_name_the_label_and_leave_the_value_bare() {
+        // `"filter": "Incident ID: X"` (MCP `src/sumologic_mcp/clients/soar.py`).
+        let labels = FilterSyntax::Labels;
+        assert_eq!(
+            labels.filter("incidentid", "Incident ID", &["a/b", "c"], false),
+            "Incident ID: a/b OR Incident ID: c"
+        );
+        assert_eq!(
+            labels.filter("incidentid", "Incident ID", &["phishing/"], true),
+            "Incident ID: phishing/*"
+        );
+        assert_eq!(
+            FilterSyntax::ApiNames.filter("incidentid", "Incident ID", &["phishing/"], true),
+            r#"incidentid:"phishing/*""#
+        );
     }
 }

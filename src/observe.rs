@@ -16,17 +16,6 @@ pub(crate) fn keys_per_search(page_size: u32) -> usize {
     usize::try_from(page_size.saturating_sub(1).max(1)).unwrap_or(1)
 }
 
-pub(crate) use crate::filter::escape;
-
-/// A filter matching any of `keys` exactly in `field`.
-pub(crate) fn key_filter(field: &str, keys: &[&str]) -> String {
-    let terms: Vec<String> = keys
-        .iter()
-        .map(|key| format!("{field}:\"{}\"", escape(key)))
-        .collect();
-    terms.join(" OR ")
-}
-
 /// The objects of `kind` whose identity field `identity_field` holds exactly `key`, lowest id
 /// first, reading `columns` (the identity field is always read).
 pub(crate) async fn carrying(
@@ -40,7 +29,7 @@ pub(crate) async fn carrying(
     if !requested.iter().any(|column| column == identity_field) {
         requested.insert(0, identity_field.to_string());
     }
-    let filter = key_filter(identity_field, &[key]);
+    let filter = client.filter(kind, identity_field, &[key], false);
     let mut found: Vec<RemoteObject> = client
         .search(kind, &filter, &requested)
         .await?
@@ -78,7 +67,7 @@ pub(crate) async fn observe(
     let options = client.options();
     let filters: Vec<String> = unique
         .chunks(keys_per_search(options.page_size))
-        .map(|chunk| key_filter(identity_field, chunk))
+        .map(|chunk| client.filter(kind, identity_field, chunk, false))
         .collect();
     // Batches run side by side; the client's limiter keeps them within the API's limits.
     let answers: Vec<Vec<RemoteObject>> = futures_util::stream::iter(filters)
@@ -116,14 +105,5 @@ mod tests {
         assert_eq!(keys_per_search(500), 499);
         assert_eq!(keys_per_search(2), 1);
         assert_eq!(keys_per_search(1), 1);
-    }
-
-    #[test]
-    fn filters_join_exact_terms_with_or() {
-        assert_eq!(
-            key_filter("incidentid", &["a/b", "c"]),
-            r#"incidentid:"a/b" OR incidentid:"c""#
-        );
-        assert_eq!(key_filter("opt_1", &[r#"x"y"#]), r#"opt_1:"x\"y""#);
     }
 }

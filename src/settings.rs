@@ -86,10 +86,21 @@ pub(crate) fn connection(
     let endpoints = Endpoints::with_overrides(&config.paths).map_err(|message| {
         Error::with_hint(message, format!("fix `paths:` in {}", config_name(config)))
     })?;
-    let page_size = config.limits.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+    if let (Some(limits), Some(tenant)) = (config.limits.page_size, config.tenant.page_size) {
+        if limits != tenant {
+            return Err(Error::message(format!(
+                "`limits.page_size` is {limits} and `tenant.page_size` is {tenant} in {}: give one of them",
+                config_name(config)
+            )));
+        }
+    }
+    let (setting, page_size) = match (config.tenant.page_size, config.limits.page_size) {
+        (Some(size), _) => ("tenant.page_size", size),
+        (None, size) => ("limits.page_size", size.unwrap_or(DEFAULT_PAGE_SIZE)),
+    };
     if page_size == 0 || page_size > MAX_PAGE_SIZE {
         return Err(Error::message(format!(
-            "`limits.page_size` is {page_size} in {}: expected 1 to {MAX_PAGE_SIZE}",
+            "`{setting}` is {page_size} in {}: expected 1 to {MAX_PAGE_SIZE}",
             config_name(config)
         )));
     }
@@ -153,6 +164,9 @@ pub(crate) fn connection(
             .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
             .map_or(DEFAULT_CREATE_SETTLE, Duration::from_secs_f64),
         search_all: config.tenant.search_all.unwrap_or(true),
+        filter_syntax: config.tenant.filter_syntax.unwrap_or_default(),
+        update_method: config.tenant.update_method.unwrap_or_default(),
+        update_body: config.tenant.update_body.unwrap_or_default(),
         ..ClientOptions::default()
     };
     Ok(ConnectionSettings {

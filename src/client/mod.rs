@@ -9,7 +9,7 @@ pub(crate) mod retry;
 pub(crate) mod target;
 pub(crate) mod transport;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -21,6 +21,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
 use crate::catalog::{Column, Template};
+use crate::dialect::{FilterSyntax, UpdateBody, UpdateMethod};
 use crate::kind::Kind;
 
 pub(crate) use crate::remote::RemoteObject;
@@ -75,6 +76,12 @@ pub(crate) struct ClientOptions {
     pub create_settle: Duration,
     /// Whether searches send `"all": true` (`tenant.search_all`).
     pub search_all: bool,
+    /// How filters name fields (`tenant.filter_syntax`).
+    pub filter_syntax: FilterSyntax,
+    /// The method of updates (`tenant.update_method`).
+    pub update_method: UpdateMethod,
+    /// The body of updates (`tenant.update_body`).
+    pub update_body: UpdateBody,
 }
 
 impl Default for ClientOptions {
@@ -90,6 +97,9 @@ impl Default for ClientOptions {
             max_search_objects: DEFAULT_MAX_SEARCH_OBJECTS,
             create_settle: DEFAULT_CREATE_SETTLE,
             search_all: true,
+            filter_syntax: FilterSyntax::default(),
+            update_method: UpdateMethod::default(),
+            update_body: UpdateBody::default(),
         }
     }
 }
@@ -110,6 +120,8 @@ pub(crate) struct Client {
     retry_reported: Mutex<HashSet<Operation>>,
     /// The identity field of each kind, for the discovery search of [`paging`].
     identity_fields: Mutex<[Option<String>; 2]>,
+    /// The label of each field, per kind, from the column lists read.
+    labels: Mutex<[BTreeMap<String, String>; 2]>,
 }
 
 impl std::fmt::Debug for Client {
@@ -160,6 +172,7 @@ impl Client {
             paging: Default::default(),
             retry_reported: Mutex::new(HashSet::new()),
             identity_fields: Mutex::new([None, None]),
+            labels: Mutex::new([BTreeMap::new(), BTreeMap::new()]),
         })
     }
 
@@ -191,11 +204,37 @@ impl Client {
         decode(Operation::IncidentTemplates, &body)
     }
 
-    /// `GET incidents/columns/` or `GET triage/columns/`.
+    /// `GET incidents/columns/` or `GET triage/columns/`. The labels are kept, for filters in
+    /// label syntax.
     pub(crate) async fn columns(&self, kind: Kind) -> Result<Vec<Column>, ClientError> {
         let operation = Operation::columns(kind);
         let body = self.send(operation, Method::GET, None, None).await?;
-        decode(operation, &body)
+        let columns: Vec<Column> = decode(operation, &body)?;
+        if let Ok(mut labels) = self.labels.lock() {
+            labels[usize::from(kind == Kind::TriageItem)] = columns
+                .iter()
+                .map(|column| (column.field.clone(), column.label.clone()))
+                .collect();
+        }
+        Ok(columns)
+    }
+
+    /// A filter matching objects of `kind` whose `field` (an API name) holds one of `values`
+    /// exactly or, with `prefix`, starts with one, in the tenant's filter syntax.
+    pub(crate) fn filter(&self, kind: Kind, field: &str, values: &[&str], prefix: bool) -> String {
+        let label = self
+            .labels
+            .lock()
+            .ok()
+            .and_then(|labels| {
+                labels[usize::from(kind == Kind::TriageItem)]
+                    .get(field)
+                    .cloned()
+            })
+            .unwrap_or_else(|| field.to_string());
+        self.options
+            .filter_syntax
+            .filter(field, &label, values, prefix)
     }
 
     /// The page size searches of `kind` use: the configured one, or the server's cap once found.
@@ -356,12 +395,15 @@ impl Client {
             return;
         };
         let operation = Operation::search(kind);
-        let request = json!({
+        let mut request = json!({
             "page_number": 1,
             "page_size": page_size,
-            "filter": format!("{field}:\"*\""),
+            "filter": self.filter(kind, &field, &[""], true),
             "columns": [field],
         });
+        if self.options.search_all {
+            request["all"] = json!(true);
+        }
         match self
             .send(operation, Method::POST, None, Some(&request))
             .await
@@ -406,7 +448,8 @@ impl Client {
         decode(operation, &body)
     }
 
-    /// `PUT incidents/{id}/` or `PUT triage/{id}/` with only the given fields.
+    /// `PUT incidents/{id}/` or `PUT triage/{id}/` with only the given fields, as `{"fields"}`;
+    /// `tenant.update_method` and `tenant.update_body` may make it a PATCH or the body bare.
     pub(crate) async fn update(
         &self,
         kind: Kind,
@@ -414,9 +457,16 @@ impl Client {
         fields: Map<String, Value>,
     ) -> Result<RemoteObject, ClientError> {
         let operation = Operation::update(kind);
-        let request = json!({ "fields": fields });
+        let request = match self.options.update_body {
+            UpdateBody::Wrapped => json!({ "fields": fields }),
+            UpdateBody::Bare => Value::Object(fields),
+        };
+        let method = match self.options.update_method {
+            UpdateMethod::Put => Method::PUT,
+            UpdateMethod::Patch => Method::PATCH,
+        };
         let body = self
-            .send(operation, Method::PUT, Some(id), Some(&request))
+            .send(operation, method, Some(id), Some(&request))
             .await?;
         decode(operation, &body)
     }

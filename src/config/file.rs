@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::dates::DisplayFormat;
-use crate::dialect::{Dialect, REGIONS};
+use crate::dialect::{Dialect, FilterSyntax, UpdateBody, UpdateMethod, REGIONS};
 use crate::kind::Kind;
 use crate::manifest::schema::schema_type;
 use crate::operations::Operation;
@@ -78,6 +78,18 @@ pub(crate) struct TenantConfig {
     /// The tenant's "Date/Time Format" (Settings > General), in which reads show dates; several are tried in order. Default `MM-DD-YYYY hh:mm A`, as Sumo Logic's scripts show them (`09-08-2023 07:15 AM`). ISO 8601 and epoch numbers are always read too.
     #[schemars(with = "Vec<DateFormat>")]
     pub date_formats: Vec<String>,
+    /// Search page size, 1 to 500; the same setting as `limits.page_size` (give one of them). Default 500; soarform finds a lower cap of the server by itself.
+    #[schemars(with = "u32", range(min = 1, max = 500))]
+    pub page_size: Option<u32>,
+    /// How searches name the identity field: `api_names` (`incidentid:"KEY"`, the default) or `labels` (`Incident ID: KEY`, as third-party code calling Cloud SOAR sends). `soarform doctor` tries both.
+    #[schemars(with = "FilterSyntax")]
+    pub filter_syntax: Option<FilterSyntax>,
+    /// The HTTP method of updates: `put` (default) or `patch`.
+    #[schemars(with = "UpdateMethod")]
+    pub update_method: Option<UpdateMethod>,
+    /// The body of updates: `wrapped` (`{"fields": {...}}`, as creates send them; default) or `bare` (the fields alone, as Sumo Logic's scripts' PATCH bodies are).
+    #[schemars(with = "UpdateBody")]
+    pub update_body: Option<UpdateBody>,
 }
 
 /// A date display pattern: `MM` month, `DD` day, `YYYY` year, `hh` 12-hour or `HH` 24-hour, `mm` minutes, `ss` seconds, `A` AM/PM.

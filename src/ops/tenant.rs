@@ -216,11 +216,8 @@ impl Tenant {
                 continue;
             }
             let field = &identity.column(kind).field;
-            let filter = prefixes
-                .iter()
-                .map(|prefix| format!("{field}:\"{}*\"", observe::escape(prefix)))
-                .collect::<Vec<_>>()
-                .join(" OR ");
+            let prefixes: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+            let filter = self.client.filter(kind, field, &prefixes, true);
             let mut columns = vec![field.clone()];
             columns.extend(ownership.column(kind).map(|column| column.field.clone()));
             if let Some(Some(closing)) = closing.get(index) {

@@ -100,6 +100,13 @@ pub struct Quirks {
     /// (evidence file, "dates on read"). `None`: RFC 3339 in UTC with microseconds, unset dates
     /// absent.
     pub date_display: Option<DateDisplay>,
+    /// Search filters are read in label syntax only: `Incident ID: KEY` (OR-joined; a trailing
+    /// `*` makes a prefix), as third-party code calling Cloud SOAR sends them (evidence file,
+    /// "search"); the profile's `incidentid:"KEY"` is refused with 400.
+    pub label_filters: bool,
+    /// Updates are `PATCH` with the fields as a bare body, as Sumo Logic's scripts change
+    /// sibling resources (evidence file, "other writes"); `PUT` answers 405.
+    pub patch_updates: bool,
 }
 
 /// How objects are shown on read, from the quirks.
@@ -185,6 +192,12 @@ impl Quirks {
         }
         if let Some(suffix) = &self.identity_suffix {
             parts.push(format!("incident ids suffixed with `{suffix}`"));
+        }
+        if self.label_filters {
+            parts.push("filters in label syntax only".to_string());
+        }
+        if self.patch_updates {
+            parts.push("updates by PATCH with a bare body only".to_string());
         }
         if let Some(display) = &self.date_display {
             parts.push(format!(

@@ -95,6 +95,11 @@ fn kind_routes(router: SimRouter, base: &str, kind: Kind) -> SimRouter {
                         move |state: State<Arc<SimState>>, id: Path<String>, request: Request| {
                             update(kind, state, id, request)
                         },
+                    )
+                    .patch(
+                        move |state: State<Arc<SimState>>, id: Path<String>, request: Request| {
+                            update(kind, state, id, request)
+                        },
                     ),
                 "GET, HEAD, PUT",
             ),
@@ -215,14 +220,32 @@ async fn update(
     Path(id): Path<String>,
     request: Request,
 ) -> Result<Json<Value>, ApiError> {
+    // PUT with `{"fields"}` (the profile), or PATCH with the fields bare (`patch_updates`).
+    let patch = state.quirks.patch_updates;
+    if (request.method() == Method::PATCH) != patch {
+        return Err(ApiError::method_not_allowed(
+            request.method().as_str(),
+            request.uri().path(),
+            if patch {
+                "GET, HEAD, PATCH"
+            } else {
+                "GET, HEAD, PUT"
+            },
+        ));
+    }
     let id = object_id(kind, &id)?;
     if state.read(|store| store.get(kind, id).is_none()) {
         return Err(no_such_object(kind, id));
     }
     check_writable(&state, kind)?;
     let body = read_json_object(request).await?;
-    reject_unknown_keys(&body, &["fields"])?;
-    let changes = parse_field_changes(kind, fields(&body)?).map_err(ApiError::bad_request)?;
+    let changes = if patch {
+        parse_field_changes(kind, &body)
+    } else {
+        reject_unknown_keys(&body, &["fields"])?;
+        parse_field_changes(kind, fields(&body)?)
+    }
+    .map_err(ApiError::bad_request)?;
     let object = state.write(|store| {
         if !store.update(kind, id, changes, Utc::now()) {
             return Err(no_such_object(kind, id));
@@ -271,6 +294,9 @@ async fn search(
     };
     let filter = match present(&body, "filter") {
         None => Filter::parse("").map_err(|error| ApiError::bad_request(error.to_string()))?,
+        Some(Value::String(text)) if state.quirks.label_filters => {
+            parse_filter(kind, &from_label_syntax(kind, text)?)?
+        }
         Some(Value::String(text)) => parse_filter(kind, text)?,
         Some(other) => {
             return Err(ApiError::bad_request(format!(
@@ -328,6 +354,42 @@ async fn search(
             .collect::<Vec<_>>()
     });
     Ok(Json(Value::Array(page)))
+}
+
+/// A filter in label syntax (`Incident ID: a OR Incident ID: b*`) as the profile's
+/// (`incidentid:"a" OR incidentid:"b*"`); anything else, the profile's syntax included, is a 400.
+fn from_label_syntax(kind: Kind, text: &str) -> Result<String, ApiError> {
+    let invalid = |why: String| ApiError::bad_request(format!("invalid `filter`: {why}"));
+    if text.trim().is_empty() {
+        return Ok(String::new());
+    }
+    let mut terms = Vec::new();
+    for term in text.split(" OR ") {
+        let Some((label, value)) = term.split_once(':') else {
+            return Err(invalid(format!("`{term}` is not `Label: value`")));
+        };
+        let (label, value) = (label.trim(), value.trim());
+        if value.is_empty() || value.contains(char::is_whitespace) || value.contains('"') {
+            return Err(invalid(format!(
+                "`{term}`: the value must be one bare word, without quotes"
+            )));
+        }
+        let column = catalog::columns(kind)
+            .iter()
+            .find(|column| column.label == label)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "unknown {} field label `{label}` (labels are matched exactly)",
+                    kind.noun()
+                ))
+            })?;
+        terms.push(format!(
+            "{}:\"{}\"",
+            column.field,
+            value.replace('\\', "\\\\")
+        ));
+    }
+    Ok(terms.join(" OR "))
 }
 
 fn parse_filter(kind: Kind, text: &str) -> Result<Filter, ApiError> {

@@ -181,3 +181,128 @@ fn tenant_date_settings_are_checked_where_they_are_written() {
         output.stderr
     );
 }
+
+/// Three incidents, one of them with a date, and the same with one field changed.
+fn documents(status: &str) -> String {
+    format!(
+        "kind: Incident\nkey: shapes/one\ntemplate: Phishing\nfields:\n  status: {status}\n  starttime: 2026-11-20T09:00:00Z\n---\nkind: Incident\nkey: shapes/two\ntemplate: Malware\nfields:\n  Business unit: Finance\n---\nkind: Incident\nkey: shapes/three\ntemplate: Phishing\n"
+    )
+}
+
+/// The main flows against a tenant shaped by `quirks`, with the `tenant:` settings it needs:
+/// apply, an empty plan, one update, an empty plan again, never a duplicate.
+fn converges(server: &SimServer, tenant: &str) {
+    let test = project(tenant).write("objects.yaml", documents("Open"));
+    let applied = apply(&test, server);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    let replanned = plan(&test, server);
+    assert_eq!(replanned.code, 0, "{}", replanned.combined());
+    let changed = test.write("objects.yaml", documents("Closed"));
+    let updated = apply(&changed, server);
+    assert_eq!(updated.code, 0, "{}", updated.combined());
+    assert!(
+        updated
+            .stdout
+            .contains("Apply complete: 0 created, 1 updated, 2 unchanged."),
+        "{}",
+        updated.stdout
+    );
+    let replanned = plan(&changed, server);
+    assert_eq!(replanned.code, 0, "{}", replanned.combined());
+    assert_eq!(server.incidents().len(), 3, "{:?}", server.incidents());
+}
+
+#[test]
+fn a_tenant_that_reads_only_label_filters_converges_with_filter_syntax_labels() {
+    let server = simulator_with(|config| config.quirks.label_filters = true);
+    converges(&server, "tenant:\n  filter_syntax: labels\n");
+    let searches: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|request| request.path.ends_with("/search/"))
+        .filter_map(|request| {
+            request.body.as_ref()?["filter"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    assert!(
+        searches
+            .iter()
+            .any(|filter| filter.contains("Incident ID: shapes/one")),
+        "{searches:?}"
+    );
+    // Without the setting, the tenant refuses the profile's syntax, and nothing is written.
+    let test = project("").write("objects.yaml", documents("Open"));
+    let refused = plan(&test, &server);
+    assert_eq!(refused.code, 1, "{}", refused.combined());
+    assert!(
+        refused.stderr.contains("invalid `filter`"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn a_tenant_that_updates_by_patch_with_a_bare_body_converges_with_those_settings() {
+    let server = simulator_with(|config| config.quirks.patch_updates = true);
+    converges(
+        &server,
+        "tenant:\n  update_method: patch\n  update_body: bare\n",
+    );
+    let patches: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "PATCH")
+        .collect();
+    assert_eq!(patches.len(), 1, "{patches:?}");
+    assert_eq!(patches[0].body, Some(json!({"status": 4})));
+    // With the profile's PUT, the update is refused (405) and apply says so.
+    let test = project("").write("objects.yaml", documents("Open"));
+    let refused = apply(&test, &server);
+    assert_eq!(refused.code, 3, "{}", refused.combined());
+    assert!(refused.combined().contains("405"), "{}", refused.combined());
+}
+
+#[test]
+fn a_tenant_with_every_shape_of_the_evidence_converges_with_its_settings() {
+    let server = simulator_with(|config| {
+        config.quirks.label_filters = true;
+        config.quirks.patch_updates = true;
+        config.quirks.date_display = Some(DateDisplay::evidence("America/Chicago"));
+    });
+    converges(
+        &server,
+        "tenant:\n  timezone: America/Chicago\n  filter_syntax: labels\n  update_method: patch\n  update_body: bare\n",
+    );
+}
+
+#[test]
+fn the_page_size_is_given_once_under_tenant_or_limits() {
+    let server = simulator_with(|_| {});
+    let test = project("limits:\n  page_size: 100\ntenant:\n  page_size: 50\n")
+        .write("objects.yaml", documents("Open"));
+    let refused = plan(&test, &server);
+    assert_eq!(refused.code, 1, "{}", refused.combined());
+    assert!(
+        refused.stderr.contains(
+            "`limits.page_size` is 100 and `tenant.page_size` is 50 in `soarform.yaml`: give one of them"
+        ),
+        "{}",
+        refused.stderr
+    );
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+    let tenant_only =
+        project("tenant:\n  page_size: 50\n").write("objects.yaml", documents("Open"));
+    assert_eq!(apply(&tenant_only, &server).code, 0);
+    let sizes: Vec<_> = server
+        .requests()
+        .iter()
+        .filter(|request| request.path.ends_with("/search/"))
+        .filter_map(|request| request.body.as_ref()?["page_size"].as_u64())
+        .collect();
+    assert!(
+        !sizes.is_empty() && sizes.iter().all(|size| *size == 50),
+        "{sizes:?}"
+    );
+}
