@@ -182,8 +182,7 @@ fn main() {
             };
             table.row(format!("apply of {creates} creates, {name}"), result);
         }
-        if let (Some((small, first)), Some((large, last))) =
-            (per_create.first(), per_create.last())
+        if let (Some((small, first)), Some((large, last))) = (per_create.first(), per_create.last())
         {
             if large > small {
                 table.row(
