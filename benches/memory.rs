@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use common::{seconds, Checks, Memory, Table};
+use common::{seconds, Checks, Memory, Table, Watchdog};
 
 /// The id of the first seeded incident.
 const FIRST_ID: u64 = 1;
@@ -215,56 +215,6 @@ fn run_one(
         elapsed,
         finished: true,
     }
-}
-
-/// Ends the processes this benchmark started (the plan, and GNU time around it) once a plan has
-/// run for longer than the timeout, so that a slow size bounds the run instead of stalling it.
-struct Watchdog {
-    done: std::sync::mpsc::Sender<()>,
-    fired: std::thread::JoinHandle<bool>,
-}
-
-impl Watchdog {
-    fn start(timeout: Duration) -> Watchdog {
-        let (done, finished) = std::sync::mpsc::channel::<()>();
-        let fired = std::thread::spawn(move || {
-            if finished.recv_timeout(timeout).is_ok() {
-                return false;
-            }
-            for pid in descendants(std::process::id()) {
-                let _ = std::process::Command::new("kill")
-                    .args(["-KILL", &pid.to_string()])
-                    .status();
-            }
-            true
-        });
-        Watchdog { done, fired }
-    }
-
-    /// Whether the timeout had passed (and the plan was ended) before the plan finished.
-    fn stop(self) -> bool {
-        let _ = self.done.send(());
-        self.fired.join().unwrap_or(true)
-    }
-}
-
-/// The processes below `pid`, children before their own children.
-fn descendants(pid: u32) -> Vec<u32> {
-    let mut found = Vec::new();
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .into_iter()
-        .flatten();
-    for task in tasks.flatten() {
-        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        for child in children
-            .split_whitespace()
-            .filter_map(|child| child.parse().ok())
-        {
-            found.push(child);
-            found.extend(descendants(child));
-        }
-    }
-    found
 }
 
 fn main() {

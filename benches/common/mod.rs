@@ -362,3 +362,54 @@ pub fn env_u64(name: &str, default: u64) -> u64 {
         .and_then(|value| value.trim().parse().ok())
         .unwrap_or(default)
 }
+
+/// Ends the processes a benchmark started (the binary, and GNU time around it) once a run has
+/// lasted longer than the timeout, so that a slow size bounds the benchmark instead of stalling
+/// it (`memory`, `sandbox_apply`).
+pub struct Watchdog {
+    done: std::sync::mpsc::Sender<()>,
+    fired: std::thread::JoinHandle<bool>,
+}
+
+impl Watchdog {
+    pub fn start(timeout: Duration) -> Watchdog {
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let fired = std::thread::spawn(move || {
+            if finished.recv_timeout(timeout).is_ok() {
+                return false;
+            }
+            for pid in descendants(std::process::id()) {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+            true
+        });
+        Watchdog { done, fired }
+    }
+
+    /// Whether the timeout had passed (and the run was ended) before the run finished.
+    pub fn stop(self) -> bool {
+        let _ = self.done.send(());
+        self.fired.join().unwrap_or(true)
+    }
+}
+
+/// The processes below `pid`, children before their own children.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten();
+    for task in tasks.flatten() {
+        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        for child in children
+            .split_whitespace()
+            .filter_map(|child| child.parse().ok())
+        {
+            found.push(child);
+            found.extend(descendants(child));
+        }
+    }
+    found
+}

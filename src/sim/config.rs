@@ -49,8 +49,10 @@ pub fn generate_token() -> String {
 pub struct SimConfig {
     /// The credentials accepted; nothing else is.
     pub credentials: Credentials,
-    /// Loaded at start if it exists; saved after every write (temporary file, then rename);
-    /// missing parent directories are created.
+    /// Loaded at start if it exists; every write is saved before it is answered, as a line
+    /// appended to the file's journal, and the file is rewritten whole (temporary file, then
+    /// rename) now and then and on a clean shutdown (see `journal.rs`); missing parent
+    /// directories are created.
     pub state_file: Option<PathBuf>,
     /// Added before answering every request, 429s included. An admitted request counts as in
     /// flight while it waits.

@@ -19,6 +19,8 @@ mod connection;
 mod error;
 mod faults;
 mod filter;
+mod index;
+mod journal;
 mod limits;
 mod middleware;
 mod options;
@@ -210,17 +212,20 @@ async fn serve_state(
         shutdown.await;
         let _ = stop.send(true);
     });
-    let service = app(state).into_make_service_with_connect_info::<Connection>();
+    let service = app(Arc::clone(&state)).into_make_service_with_connect_info::<Connection>();
     let server = axum::serve(SimListener::new(listener), service)
         .with_graceful_shutdown(wait_until_stopped(stopped.clone()))
         .into_future();
-    tokio::select! {
+    let served = tokio::select! {
         result = server => result,
         () = async {
             wait_until_stopped(stopped).await;
             tokio::time::sleep(SHUTDOWN_GRACE).await;
         } => Ok(()),
-    }
+    };
+    // A write still running now takes the same lock and stays consistent with the file.
+    state.close();
+    served
 }
 
 async fn wait_until_stopped(mut stopped: watch::Receiver<bool>) {

@@ -2,7 +2,6 @@
 //! the fault generator and the counters.
 
 use std::io;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -10,6 +9,7 @@ use std::time::Duration;
 use super::config::{Credentials, Limits, Quirks, ReadShape, SimConfig};
 use super::error::ApiError;
 use super::faults::FaultInjector;
+use super::journal::Journal;
 use super::limits::Admission;
 use super::record::{DropKind, RecordedRequest, SimStats};
 use super::store::Store;
@@ -30,9 +30,15 @@ pub(crate) struct SimState {
     /// How many creates were made late so far (see [`Quirks::late_commits`]).
     pub(crate) late_commits_made: AtomicU64,
     pub(crate) counters: Counters,
-    state_file: Option<PathBuf>,
-    store: Mutex<Store>,
+    store: Mutex<Held>,
     requests: Mutex<Vec<RecordedRequest>>,
+}
+
+/// The store and, with a state file, where that file stands: one lock, so that a write and its
+/// line in the file are made together.
+struct Held {
+    store: Store,
+    journal: Option<Journal>,
 }
 
 /// The counters behind [`SimStats`] that are not kept elsewhere.
@@ -61,9 +67,12 @@ impl SimState {
         config
             .check()
             .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
-        let store = match &config.state_file {
-            Some(path) => Store::load(path)?,
-            None => Store::new(),
+        let (store, journal) = match &config.state_file {
+            Some(path) => {
+                let (store, journal) = Journal::open(path)?;
+                (store, Some(journal))
+            }
+            None => (Store::new(), None),
         };
         Ok(SimState {
             credentials: config.credentials,
@@ -79,37 +88,63 @@ impl SimState {
             quirks: config.quirks,
             late_commits_made: AtomicU64::new(0),
             counters: Counters::default(),
-            state_file: config.state_file,
-            store: Mutex::new(store),
+            store: Mutex::new(Held { store, journal }),
             requests: Mutex::new(Vec::new()),
         })
     }
 
     /// Runs `read` on the store.
     pub(crate) fn read<T>(&self, read: impl FnOnce(&Store) -> T) -> T {
-        read(&lock(&self.store))
+        read(&lock(&self.store).store)
     }
 
-    /// Runs `write` on the store and saves the state file. The change is kept only if `write`
-    /// succeeds and the file is saved, so the file and the memory never disagree.
+    /// Runs `write` on the store and saves what it changed to the state file (its journal, see
+    /// `journal.rs`). With a state file, the change is kept only if `write` succeeds and the file
+    /// is saved, and undone otherwise, so the file and the memory never disagree.
     pub(crate) fn write<T>(
         &self,
         write: impl FnOnce(&mut Store) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        let mut store = lock(&self.store);
-        let Some(path) = &self.state_file else {
-            return write(&mut store);
+        let mut held = lock(&self.store);
+        let Held { store, journal } = &mut *held;
+        let result = write(store);
+        let changes = store.take_changes();
+        let Some(journal) = journal else {
+            return result;
         };
-        let mut changed = store.clone();
-        let result = write(&mut changed)?;
-        changed.save(path).map_err(|error| {
-            ApiError::internal(format!(
+        let value = match result {
+            Ok(value) => value,
+            Err(error) => {
+                store.undo(changes);
+                return Err(error);
+            }
+        };
+        if let Err(error) = journal.record(store, &changes) {
+            store.undo(changes);
+            return Err(ApiError::internal(format!(
                 "could not save the simulator state to `{}`: {error}",
-                path.display()
-            ))
-        })?;
-        *store = changed;
-        Ok(result)
+                journal.path().display()
+            )));
+        }
+        Ok(value)
+    }
+
+    /// On a clean shutdown: folds the state file's journal into its snapshot, so that the file is
+    /// a plain snapshot again (a read-only simulator never writes its file).
+    pub(crate) fn close(&self) {
+        if self.read_only {
+            return;
+        }
+        let mut held = lock(&self.store);
+        let Held { store, journal } = &mut *held;
+        if let Some(journal) = journal.as_mut().filter(|journal| journal.has_journal()) {
+            if let Err(error) = journal.compact(store) {
+                tracing::warn!(
+                    "could not compact the simulator state `{}`: {error}; its journal is kept",
+                    journal.path().display()
+                );
+            }
+        }
     }
 
     /// Logs a request as it arrives (status `0` until answered) and returns its index.
@@ -163,5 +198,100 @@ impl SimState {
     /// Every logged request, in arrival order.
     pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.requests).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use chrono::Utc;
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::kind::Kind;
+    use crate::sim::config::Credentials;
+    use crate::sim::store::parse_field_changes;
+
+    fn state(path: &Path) -> SimState {
+        SimState::new(SimConfig {
+            state_file: Some(path.to_path_buf()),
+            ..SimConfig::new(Credentials::default())
+        })
+        .expect("starts")
+    }
+
+    fn create(state: &SimState, key: &str) -> Result<u64, ApiError> {
+        let Value::Object(fields) = json!({"incidentid": key}) else {
+            panic!("fields are an object")
+        };
+        let changes = parse_field_changes(Kind::Incident, &fields).expect("valid fields");
+        state.write(|store| Ok(store.create(Kind::Incident, Some(1), changes, "api", Utc::now())))
+    }
+
+    fn keys(state: &SimState) -> Vec<String> {
+        state.read(|store| {
+            store
+                .all(Kind::Incident)
+                .map(|object| {
+                    object.render(Kind::Incident, None)["fields"]["incidentid"]["value"].to_string()
+                })
+                .collect()
+        })
+    }
+
+    #[test]
+    fn an_answered_write_is_in_the_file_without_a_clean_shutdown() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let path = directory.path().join("state.json");
+        let first = state(&path);
+        for key in ["a", "b", "c"] {
+            create(&first, key).expect("created");
+        }
+        // Another simulator loading the file now sees what a killed one would have left.
+        let second = state(&path);
+        assert_eq!(keys(&second), keys(&first));
+        assert_eq!(keys(&second).len(), 3);
+        drop(second);
+        // A clean shutdown leaves a plain snapshot.
+        first.close();
+        let text = std::fs::read_to_string(&path).expect("reads");
+        let snapshot = Store::from_json(&text).expect("a plain snapshot");
+        assert_eq!(snapshot.all(Kind::Incident).count(), 3);
+    }
+
+    #[test]
+    fn a_write_the_file_refuses_is_undone_in_memory() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let blocker: PathBuf = directory.path().join("sub");
+        let path = blocker.join("state.json");
+        let state = state(&path);
+        std::fs::write(&blocker, "not a directory").expect("writes");
+        let error = match create(&state, "lost") {
+            Ok(id) => panic!("created {id}"),
+            Err(error) => error,
+        };
+        assert_eq!(error.status, axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(keys(&state).is_empty());
+        std::fs::remove_file(&blocker).expect("removes");
+        assert_eq!(create(&state, "kept").expect("created"), 101);
+
+        // Once the file exists, a failed append (or rewrite) is undone too: a directory where the
+        // file was refuses both, to root as well.
+        create(&state, "appended").expect("created");
+        let aside = directory.path().join("aside.json");
+        std::fs::rename(&path, &aside).expect("moves the file aside");
+        std::fs::create_dir(&path).expect("a directory in its place");
+        assert!(create(&state, "refused").is_err());
+        assert_eq!(keys(&state), ["\"kept\"", "\"appended\""]);
+        std::fs::remove_dir(&path).expect("removes the directory");
+        std::fs::rename(&aside, &path).expect("moves the file back");
+        assert_eq!(create(&state, "after").expect("created"), 103);
+        let reloaded = super::Journal::open(&path).expect("opens").0;
+        assert_eq!(
+            reloaded,
+            state.read(Clone::clone),
+            "the file and the memory agree"
+        );
     }
 }

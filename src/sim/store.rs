@@ -1,8 +1,8 @@
 //! The simulator's objects: incidents and triage items with typed field values, id allocation,
-//! the read shape, searching, and the state file.
+//! the read shape, searching (through the search index of `index.rs` where a filter allows), and
+//! the state file's snapshot (its journal is `journal.rs`).
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::io;
 use std::path::Path;
 
@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 use super::catalog::{self, Column, ColumnType};
 use super::config::ReadShape;
 use super::filter::Filter;
+use super::index::Index;
 use crate::kind::Kind;
 
 /// The first id given to an incident in an empty store.
@@ -242,28 +243,98 @@ pub(crate) fn parse_field_changes(
     }
 }
 
-/// The objects of one kind and the next id to give out.
-#[derive(Debug, Clone, PartialEq)]
+/// The objects of one kind, the next id to give out, and the search index over them.
+#[derive(Debug, Clone)]
 struct Collection {
     objects: BTreeMap<u64, StoredObject>,
     next_id: u64,
+    /// Always what [`Collection::objects`] show: every insertion and removal goes through
+    /// [`Collection::put`] and [`Collection::take`].
+    index: Index,
 }
 
-/// Every object the simulator holds.
-#[derive(Debug, Clone, PartialEq)]
+impl Collection {
+    fn new(next_id: u64) -> Collection {
+        Collection {
+            objects: BTreeMap::new(),
+            next_id,
+            index: Index::default(),
+        }
+    }
+
+    /// Stores `object` (indexed), replacing and unindexing the one with its id, and returns it.
+    fn put(&mut self, kind: Kind, object: StoredObject) -> Option<StoredObject> {
+        let previous = self.take(kind, object.id);
+        for (field, value) in &object.fields {
+            if let Some(column) = catalog::column_named(kind, field) {
+                self.index.insert(field, value.display(column), object.id);
+            }
+        }
+        self.objects.insert(object.id, object);
+        previous
+    }
+
+    /// Removes object `id` and its index entries.
+    fn take(&mut self, kind: Kind, id: u64) -> Option<StoredObject> {
+        let object = self.objects.remove(&id)?;
+        for (field, value) in &object.fields {
+            if let Some(column) = catalog::column_named(kind, field) {
+                self.index.remove(field, &value.display(column), id);
+            }
+        }
+        Some(object)
+    }
+}
+
+/// Every object the simulator holds, and what the write in progress changed.
+#[derive(Debug, Clone)]
 pub(crate) struct Store {
     incidents: Collection,
     triage_items: Collection,
+    /// The objects changed since [`Store::take_changes`] was last called, oldest first.
+    changes: Vec<Change>,
 }
 
-/// The state file's JSON.
-#[derive(Serialize, Deserialize)]
+/// One object a write created or updated, with what is needed to undo it.
+#[derive(Debug, Clone)]
+pub(crate) struct Change {
+    pub(crate) kind: Kind,
+    pub(crate) id: u64,
+    /// The object before the change; `None` for a create.
+    before: Option<StoredObject>,
+    /// The collection's next id before the change.
+    next_id_before: u64,
+}
+
+/// Two stores are equal when they hold the same objects and would give out the same ids (the
+/// index follows from the objects; pending changes are not content).
+impl PartialEq for Store {
+    fn eq(&self, other: &Store) -> bool {
+        [Kind::Incident, Kind::TriageItem].into_iter().all(|kind| {
+            let (mine, theirs) = (self.collection(kind), other.collection(kind));
+            mine.objects == theirs.objects && mine.next_id == theirs.next_id
+        })
+    }
+}
+
+/// The state file's JSON, as read.
+#[derive(Deserialize)]
 struct StateFile {
     version: u32,
     next_incident_id: u64,
     next_triage_id: u64,
     incidents: Vec<StoredObject>,
     triage_items: Vec<StoredObject>,
+}
+
+/// The state file's JSON, as written: [`StateFile`] borrowing the objects instead of copying them.
+#[derive(Serialize)]
+struct StateFileOut<'store> {
+    version: u32,
+    next_incident_id: u64,
+    next_triage_id: u64,
+    incidents: Vec<&'store StoredObject>,
+    triage_items: Vec<&'store StoredObject>,
 }
 
 impl Default for Store {
@@ -276,14 +347,9 @@ impl Store {
     /// An empty store.
     pub(crate) fn new() -> Store {
         Store {
-            incidents: Collection {
-                objects: BTreeMap::new(),
-                next_id: FIRST_INCIDENT_ID,
-            },
-            triage_items: Collection {
-                objects: BTreeMap::new(),
-                next_id: FIRST_TRIAGE_ID,
-            },
+            incidents: Collection::new(FIRST_INCIDENT_ID),
+            triage_items: Collection::new(FIRST_TRIAGE_ID),
+            changes: Vec::new(),
         }
     }
 
@@ -314,13 +380,14 @@ impl Store {
         let now = truncate_to_micros(now);
         let collection = self.collection_mut(kind);
         let id = collection.next_id;
+        let next_id_before = collection.next_id;
         collection.next_id += 1;
         let fields = changes
             .into_iter()
             .filter_map(|(field, value)| Some((field.to_string(), value?)))
             .collect();
-        collection.objects.insert(
-            id,
+        let before = collection.put(
+            kind,
             StoredObject {
                 id,
                 template_id,
@@ -330,6 +397,12 @@ impl Store {
                 fields,
             },
         );
+        self.changes.push(Change {
+            kind,
+            id,
+            before,
+            next_id_before,
+        });
         id
     }
 
@@ -342,9 +415,12 @@ impl Store {
         changes: FieldChanges,
         now: DateTime<Utc>,
     ) -> bool {
-        let Some(object) = self.collection_mut(kind).objects.get_mut(&id) else {
+        let collection = self.collection_mut(kind);
+        let next_id_before = collection.next_id;
+        let Some(mut object) = collection.take(kind, id) else {
             return false;
         };
+        let before = object.clone();
         for (field, value) in changes {
             match value {
                 Some(value) => object.fields.insert(field.to_string(), value),
@@ -352,7 +428,43 @@ impl Store {
             };
         }
         object.modified_date = truncate_to_micros(now);
+        collection.put(kind, object);
+        self.changes.push(Change {
+            kind,
+            id,
+            before: Some(before),
+            next_id_before,
+        });
         true
+    }
+
+    /// Stores `object` as it is, replacing the one with its id (the journal's replay). The
+    /// object is checked against the catalog first, and its id is never given out again.
+    pub(crate) fn replace(&mut self, kind: Kind, object: StoredObject) -> Result<(), String> {
+        check_object(kind, &object)
+            .map_err(|problem| format!("{} {}: {problem}", kind.noun(), object.id))?;
+        let collection = self.collection_mut(kind);
+        collection.next_id = collection.next_id.max(object.id.saturating_add(1));
+        collection.put(kind, object);
+        Ok(())
+    }
+
+    /// The objects changed since the last call, oldest first; they are no longer tracked.
+    pub(crate) fn take_changes(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.changes)
+    }
+
+    /// Undoes `changes` (from [`Store::take_changes`]), newest first: every changed object is
+    /// back as it was, and so are the id counters.
+    pub(crate) fn undo(&mut self, changes: Vec<Change>) {
+        for change in changes.into_iter().rev() {
+            let collection = self.collection_mut(change.kind);
+            collection.take(change.kind, change.id);
+            if let Some(before) = change.before {
+                collection.put(change.kind, before);
+            }
+            collection.next_id = change.next_id_before;
+        }
     }
 
     /// Object `id` of `kind`.
@@ -366,6 +478,7 @@ impl Store {
     }
 
     /// At most `take` of the objects matching `filter`, by id ascending, after the first `skip`.
+    /// A filter of exact terms only is looked up in the index; any other is a scan.
     pub(crate) fn search(
         &self,
         kind: Kind,
@@ -373,63 +486,75 @@ impl Store {
         skip: u64,
         take: u64,
     ) -> Vec<&StoredObject> {
-        let page_size = take;
-        self.all(kind)
-            .filter(|object| filter.matches(|field| object.display_value(kind, field)))
+        let collection = self.collection(kind);
+        let Some(candidates) = collection.index.candidates(filter) else {
+            return self.scan(kind, filter, skip, take);
+        };
+        candidates
+            .into_iter()
+            .filter_map(|id| collection.objects.get(&id))
             .skip(usize::try_from(skip).unwrap_or(usize::MAX))
-            .take(usize::try_from(page_size).unwrap_or(usize::MAX))
+            .take(usize::try_from(take).unwrap_or(usize::MAX))
             .collect()
     }
 
-    /// Reads a state file; a file that does not exist is an empty store.
+    /// [`Store::search`] by evaluating `filter` against every object.
+    fn scan(&self, kind: Kind, filter: &Filter, skip: u64, take: u64) -> Vec<&StoredObject> {
+        self.all(kind)
+            .filter(|object| filter.matches(|field| object.display_value(kind, field)))
+            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+            .take(usize::try_from(take).unwrap_or(usize::MAX))
+            .collect()
+    }
+
+    /// Reads a state file, its journal replayed; a file that does not exist is an empty store.
+    #[cfg(test)]
     pub(crate) fn load(path: &Path) -> io::Result<Store> {
-        let text = match fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Store::new()),
-            Err(error) => {
-                return Err(io::Error::new(
-                    error.kind(),
-                    format!(
-                        "could not read simulator state `{}`: {error}",
-                        path.display()
-                    ),
-                ))
-            }
-        };
-        Store::from_json(&text).map_err(|problem| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "invalid simulator state `{}`: {problem}; fix or delete the file",
-                    path.display()
-                ),
-            )
-        })
+        super::journal::Journal::open(path).map(|(store, _)| store)
     }
 
     /// Writes the state file atomically (a temporary file renamed over it), creating missing
-    /// parent directories.
-    pub(crate) fn save(&self, path: &Path) -> io::Result<()> {
-        crate::files::write_atomically(path, self.to_json()?)
+    /// parent directories; returns how many bytes it holds.
+    pub(crate) fn save(&self, path: &Path) -> io::Result<u64> {
+        let text = self.to_json()?;
+        crate::files::write_atomically(path, &text)?;
+        Ok(text.len() as u64)
     }
 
     /// The state file's text.
     pub(crate) fn to_json(&self) -> io::Result<String> {
-        let file = StateFile {
+        let file = StateFileOut {
             version: STATE_FILE_VERSION,
             next_incident_id: self.incidents.next_id,
             next_triage_id: self.triage_items.next_id,
-            incidents: self.incidents.objects.values().cloned().collect(),
-            triage_items: self.triage_items.objects.values().cloned().collect(),
+            incidents: self.incidents.objects.values().collect(),
+            triage_items: self.triage_items.objects.values().collect(),
         };
         let mut text = serde_json::to_string_pretty(&file).map_err(io::Error::other)?;
         text.push('\n');
         Ok(text)
     }
 
-    /// Parses and checks a state file's text against the catalog.
+    /// Parses and checks a state file's text (a snapshot, nothing after it) against the catalog.
     pub(crate) fn from_json(text: &str) -> Result<Store, String> {
         let file: StateFile = serde_json::from_str(text).map_err(|error| error.to_string())?;
+        Store::from_state_file(file)
+    }
+
+    /// Parses and checks the snapshot a state file's text starts with, and returns the store and
+    /// where the snapshot ends (in bytes); what follows is the journal's.
+    pub(crate) fn from_snapshot(text: &str) -> Result<(Store, usize), String> {
+        let mut values = serde_json::Deserializer::from_str(text).into_iter::<StateFile>();
+        let file = match values.next() {
+            Some(file) => file.map_err(|error| error.to_string())?,
+            // Only white space: what `serde_json::from_str` says about it.
+            None => return Store::from_json(text).map(|store| (store, text.len())),
+        };
+        let end = values.byte_offset();
+        Ok((Store::from_state_file(file)?, end))
+    }
+
+    fn from_state_file(file: StateFile) -> Result<Store, String> {
         if file.version != STATE_FILE_VERSION {
             return Err(format!(
                 "unsupported version {} (expected {STATE_FILE_VERSION})",
@@ -449,7 +574,7 @@ impl Store {
                 let collection = store.collection_mut(kind);
                 // Never hand out an id again, even if the file's counter is behind.
                 collection.next_id = collection.next_id.max(object.id.saturating_add(1));
-                if collection.objects.insert(object.id, object).is_some() {
+                if collection.put(kind, object).is_some() {
                     return Err(format!("{} ids are not unique", kind.noun()));
                 }
             }
@@ -515,6 +640,8 @@ pub(crate) fn describe(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     fn instant(text: &str) -> DateTime<Utc> {
@@ -708,6 +835,178 @@ mod tests {
         assert_eq!(keys(r#"status:"closed""#, 1, 10), Vec::<u64>::new());
         assert_eq!(keys(r#"opt_3:"*""#, 1, 10), Vec::<u64>::new());
         assert_eq!(keys("", u64::MAX, 500), Vec::<u64>::new());
+    }
+
+    /// The index answers exactly what the scan answers, page by page, on a store of incidents
+    /// and triage items whose indexed values change, are cleared and come back.
+    #[test]
+    fn index_and_scan_find_the_same_objects() {
+        let mut store = Store::new();
+        let now = instant("2026-11-21T08:00:00Z");
+        let units = ["Finance", "finance", "Legal", "", "Fin"];
+        for number in 0..60_u64 {
+            let mut fields = json!({
+                "incidentid": format!("key/{}", number % 25),
+                "status": 1 + number % 4,
+                "opt_3": units[(number % 5) as usize],
+                "opt_5": (number % 3) as f64 * 1.5,
+                "starttime": format!("2026-11-20T09:00:{:02}.5Z", number % 7),
+                "description": "two\nlines",
+            });
+            if number % 6 == 0 {
+                fields["opt_3"] = Value::Null;
+            }
+            store.create(
+                Kind::Incident,
+                Some(1 + number % 3),
+                changes(Kind::Incident, fields),
+                "api",
+                now,
+            );
+            store.create(
+                Kind::TriageItem,
+                None,
+                changes(
+                    Kind::TriageItem,
+                    json!({"opt_1": format!("key/{}", number % 25), "status": 1 + number % 3}),
+                ),
+                "api",
+                now,
+            );
+        }
+        // Updates that change an indexed value, clear one, and set one back.
+        for id in [101, 110, 125, 150] {
+            let fields = json!({"incidentid": "moved", "status": 4, "opt_3": null});
+            assert!(store.update(Kind::Incident, id, changes(Kind::Incident, fields), now));
+        }
+        let fields = json!({"incidentid": "key/0", "opt_3": "Legal"});
+        assert!(store.update(Kind::Incident, 110, changes(Kind::Incident, fields), now));
+        assert!(store.update(
+            Kind::TriageItem,
+            FIRST_TRIAGE_ID + 3,
+            changes(Kind::TriageItem, json!({"opt_1": null})),
+            now
+        ));
+        assert!(store.take_changes().len() > 100, "writes are tracked");
+
+        let exact_filters = [
+            r#"incidentid:"key/0""#,
+            r#"incidentid:"moved""#,
+            r#"incidentid:"key/0" OR incidentid:"key/3" OR incidentid:"nothing""#,
+            r#"incidentid:"key/3" OR incidentid:"key/3""#,
+            r#"incidentid:"key/4" OR status:"Closed""#,
+            r#"status:"Closed""#,
+            r#"status:"closed""#,
+            r#"status:"4""#,
+            r#"opt_3:"Finance""#,
+            r#"opt_3:"""#,
+            r#"opt_3:"Legal" OR opt_5:"1.5""#,
+            r#"opt_5:"3.0""#,
+            r#"opt_5:"3""#,
+            r#"starttime:"2026-11-20T09:00:03.500000+00:00""#,
+            "description:\"two\r\nlines\"",
+            r#"unknown:"x" OR incidentid:"key/7""#,
+            r#"opt_1:"key/3""#,
+        ];
+        let scanned_filters = [
+            "",
+            r#"incidentid:"key/1*""#,
+            r#"opt_3:"Fin*" OR incidentid:"key/2""#,
+        ];
+        for (text, indexed) in exact_filters
+            .iter()
+            .map(|text| (text, true))
+            .chain(scanned_filters.iter().map(|text| (text, false)))
+        {
+            let filter = Filter::parse(text).expect("valid filter");
+            for kind in [Kind::Incident, Kind::TriageItem] {
+                assert_eq!(
+                    store.collection(kind).index.candidates(&filter).is_some(),
+                    indexed,
+                    "{text}"
+                );
+                for (skip, take) in [(0, 500), (0, 1), (1, 2), (3, 5), (7, 100), (200, 10)] {
+                    let ids = |found: Vec<&StoredObject>| -> Vec<u64> {
+                        found.iter().map(|object| object.id).collect()
+                    };
+                    assert_eq!(
+                        ids(store.search(kind, &filter, skip, take)),
+                        ids(store.scan(kind, &filter, skip, take)),
+                        "{kind:?} {text} skip {skip} take {take}"
+                    );
+                }
+            }
+        }
+        let all = |text: &str| -> Vec<u64> {
+            let filter = Filter::parse(text).expect("valid filter");
+            store
+                .search(Kind::Incident, &filter, 0, 500)
+                .iter()
+                .map(|object| object.id)
+                .collect()
+        };
+        // The comparison is not between two empty answers.
+        assert_eq!(all(r#"incidentid:"key/0""#), vec![110, 126, 151]);
+        assert_eq!(all(r#"incidentid:"moved""#), vec![101, 125, 150]);
+        assert_eq!(all(r#"opt_5:"3.0""#).len(), 20);
+        assert_eq!(all("description:\"two\r\nlines\"").len(), 60);
+        assert_eq!(
+            all(r#"starttime:"2026-11-20T09:00:03.500000+00:00""#).len(),
+            9
+        );
+        assert!(all(r#"status:"Closed""#).contains(&101));
+        assert!(all(r#"opt_3:"Legal""#).contains(&110));
+        assert!(!all(r#"opt_3:"Finance""#).contains(&101));
+    }
+
+    #[test]
+    fn undo_restores_objects_counters_and_the_index() {
+        let mut store = Store::new();
+        let now = instant("2026-11-21T08:00:00Z");
+        store.create(
+            Kind::Incident,
+            Some(1),
+            changes(Kind::Incident, json!({"incidentid": "a", "status": 1})),
+            "api",
+            now,
+        );
+        store.take_changes();
+        let before = store.clone();
+        let later = instant("2026-11-22T08:00:00Z");
+        store.update(
+            Kind::Incident,
+            101,
+            changes(Kind::Incident, json!({"incidentid": "b", "status": null})),
+            later,
+        );
+        store.create(
+            Kind::Incident,
+            Some(1),
+            changes(Kind::Incident, json!({"incidentid": "c"})),
+            "api",
+            later,
+        );
+        let undone = store.take_changes();
+        assert_eq!(undone.len(), 2);
+        store.undo(undone);
+        assert_eq!(store, before);
+        let keys = |text: &str| -> Vec<u64> {
+            let filter = Filter::parse(text).expect("valid filter");
+            store
+                .search(Kind::Incident, &filter, 0, 10)
+                .iter()
+                .map(|object| object.id)
+                .collect()
+        };
+        assert_eq!(keys(r#"incidentid:"a" OR status:"Open""#), vec![101]);
+        assert_eq!(
+            keys(r#"incidentid:"b" OR incidentid:"c""#),
+            Vec::<u64>::new()
+        );
+        assert_eq!(
+            store.create(Kind::Incident, Some(1), Vec::new(), "api", later),
+            102
+        );
     }
 
     #[test]
