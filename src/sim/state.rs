@@ -234,7 +234,9 @@ mod tests {
             store
                 .all(Kind::Incident)
                 .map(|object| {
-                    object.render(Kind::Incident, None)["fields"]["incidentid"]["value"].to_string()
+                    object.render(Kind::Incident, None, &ReadShape::default())["fields"]
+                        ["incidentid"]["value"]
+                        .to_string()
                 })
                 .collect()
         })
