@@ -381,7 +381,8 @@ pub(crate) struct SimArgs {
     /// `max_concurrency`, `retry_after`, `error_rate`, `throttle_rate`, `drop_before_commit_rate`,
     /// `drop_after_commit_rate`, `seed`, and the quirks `page_cap`, `page_offset_by_requested`,
     /// `ignore_page_number`, `page_overlap`, `pad_objects`, `echo_errors`, `late_commits`,
-    /// `late_commit_ms`). Flags override it.
+    /// `late_commit_ms`, `identity_suffix`, and the read shape `date_format`, `date_zone`,
+    /// `iso_dates`, `nested_fields`, `label_filters`, `patch_updates`). Flags override it.
     #[arg(long, value_name = "FILE")]
     pub faults: Option<PathBuf>,
 
@@ -456,6 +457,38 @@ pub(crate) struct SimArgs {
     /// How late `--late-commits` commits, in milliseconds [default: 0].
     #[arg(long, value_name = "MS")]
     pub late_commit_ms: Option<u64>,
+
+    /// Append TEXT to the Incident ID of every incident created, as a tenant with "Use suffix on
+    /// non-duplicate" does.
+    #[arg(long, value_name = "TEXT")]
+    pub identity_suffix: Option<String>,
+
+    /// Show dates in this display format (a `tenant.date_formats` pattern) [default: MM-DD-YYYY
+    /// hh:mm A].
+    #[arg(long, value_name = "PATTERN")]
+    pub date_format: Option<String>,
+
+    /// Show dates in this zone (`-06:00`, `UTC`, `America/Chicago`) [default: UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub date_zone: Option<String>,
+
+    /// Show dates in RFC 3339 and leave unset ones out (the API profile's reading), instead of
+    /// display strings with unset dates as epoch 0.
+    #[arg(long, conflicts_with_all = ["date_format", "date_zone"])]
+    pub iso_dates: bool,
+
+    /// Nest the fields of read objects under `fields` (the API profile's reading) instead of
+    /// putting them at the top level.
+    #[arg(long)]
+    pub nested_fields: bool,
+
+    /// Read search filters in label syntax only (`Incident ID: KEY`); refuse `incidentid:"KEY"`.
+    #[arg(long)]
+    pub label_filters: bool,
+
+    /// Take updates only as PATCH with the fields as a bare body; answer PUT with 405.
+    #[arg(long)]
+    pub patch_updates: bool,
 }
 
 /// The form of the simulator's `Retry-After` header.

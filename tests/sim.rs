@@ -33,8 +33,51 @@ fn all_credentials() -> Credentials {
     }
 }
 
+/// A simulator reading objects back in the API profile's shape (fields nested under `fields`,
+/// dates in RFC 3339), which the wire-level tests below describe; the default shape follows the
+/// evidence instead (`the_default_read_shape_follows_the_evidence`).
 fn start_default() -> SimServer {
-    start(SimConfig::new(all_credentials()))
+    start(profile_shape(SimConfig::new(all_credentials())))
+}
+
+fn profile_shape(mut config: SimConfig) -> SimConfig {
+    config.quirks.nested_fields = true;
+    config.quirks.date_display = None;
+    config
+}
+
+#[test]
+fn the_default_read_shape_follows_the_evidence() {
+    // Sumo Logic's `Get Incident` script (CONTENT `Incident_Tools/Get Incident.yaml`) reads the
+    // fields at the top level, each wrapped, `id` bare, and dates as display strings to the
+    // minute; an unset date shows as epoch 0.
+    let server = start(SimConfig::new(all_credentials()));
+    let api = Api::v3(&server);
+    let created = api.create_incident(
+        1,
+        json!({"incidentid": "shape/a", "status": 1, "starttime": "2023-09-08T07:15:42Z"}),
+    );
+    assert_eq!(created["id"], 101);
+    assert!(created.get("fields").is_none(), "{created}");
+    assert_eq!(
+        created["incidentid"],
+        wrapped("Incident ID", json!("shape/a"))
+    );
+    assert_eq!(created["status"], wrapped("Status", json!("Open")));
+    assert_eq!(
+        created["starttime"],
+        wrapped("Start time", json!("09-08-2023 07:15 AM"))
+    );
+    assert_eq!(
+        created["opt_6"],
+        wrapped("Containment due", json!("01-01-1970 12:00 AM"))
+    );
+    assert_eq!(api.get("incidents/101/").json(), created);
+    // What the simulator holds is the same object, inspected in the profile's shape.
+    assert_eq!(
+        server.incidents()[0]["fields"]["starttime"]["value"],
+        json!("2023-09-08T07:15:42.000000+00:00")
+    );
 }
 
 /// A client for one base path with one `Authorization` header.
@@ -771,9 +814,11 @@ fn bodies_not_declared_as_json_are_415() {
 fn the_state_file_persists_objects_across_restarts() {
     let directory = tempfile::tempdir().expect("temporary directory");
     let state_file = directory.path().join("missing/parent/sandbox.json");
-    let config = || SimConfig {
-        state_file: Some(state_file.clone()),
-        ..SimConfig::new(all_credentials())
+    let config = || {
+        profile_shape(SimConfig {
+            state_file: Some(state_file.clone()),
+            ..SimConfig::new(all_credentials())
+        })
     };
 
     let server = start(config());

@@ -85,6 +85,13 @@ fn options(args: &SimArgs, printer: Printer) -> Result<SimOptions> {
         echo_errors: args.echo_errors.then_some(true),
         late_commits: args.late_commits,
         late_commit_ms: args.late_commit_ms,
+        identity_suffix: args.identity_suffix.clone(),
+        date_format: args.date_format.clone(),
+        date_zone: args.date_zone.clone(),
+        iso_dates: args.iso_dates.then_some(true),
+        nested_fields: args.nested_fields.then_some(true),
+        label_filters: args.label_filters.then_some(true),
+        patch_updates: args.patch_updates.then_some(true),
     };
     Ok(from_file.overridden_by(from_flags))
 }

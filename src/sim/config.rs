@@ -69,8 +69,9 @@ pub struct SimConfig {
 
 /// Behaviours a real server or a proxy in front of it may show, which the API profile leaves
 /// open: capped search pages, paging that ignores `page_number`, huge answers, error bodies that
-/// echo what was sent, creates committed late. Each is off by default.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// echo what was sent, creates committed late. Each is off by default, except the read shape,
+/// which follows the evidence (fields at the top level, dates as display strings in UTC).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Quirks {
     /// Search pages hold at most this many objects, whatever `page_size` asks.
     pub page_cap: Option<u64>,
@@ -99,9 +100,13 @@ pub struct Quirks {
     pub identity_suffix: Option<String>,
     /// Dates are read back as display strings in this format and zone, and an unset date as
     /// epoch 0 shown the same way (`12-31-1969 06:00 PM` in `-06:00`), as Cloud SOAR answers
-    /// (evidence file, "dates on read"). `None`: RFC 3339 in UTC with microseconds, unset dates
-    /// absent.
+    /// (evidence file, "dates on read"). Default `MM-DD-YYYY hh:mm A` in UTC. `None`: RFC 3339
+    /// in UTC with microseconds, unset dates absent (the API profile's reading).
     pub date_display: Option<DateDisplay>,
+    /// Read objects nest their fields under `"fields"` (the API profile's reading) instead of
+    /// putting them at the top level beside `id`, as Sumo Logic's `Get Incident` script reads
+    /// them (evidence file, "get incident").
+    pub nested_fields: bool,
     /// Search filters are read in label syntax only: `Incident ID: KEY` (OR-joined; a trailing
     /// `*` makes a prefix), as third-party code calling Cloud SOAR sends them (evidence file,
     /// "search"); the profile's `incidentid:"KEY"` is refused with 400.
@@ -116,9 +121,21 @@ pub struct Quirks {
 pub(crate) struct ReadShape {
     /// Dates as display strings in this format and zone, unset ones as epoch 0.
     pub(crate) dates: Option<(DisplayFormat, Zone)>,
+    /// Fields under `"fields"` rather than at the top level.
+    pub(crate) nested: bool,
 }
 
 impl ReadShape {
+    /// The shape of [`SimServer::incidents`](super::SimServer::incidents) and the state
+    /// file's readers: fields nested, dates in RFC 3339, whatever the wire shows, so that tests
+    /// check what is stored.
+    pub(crate) fn stored() -> ReadShape {
+        ReadShape {
+            dates: None,
+            nested: true,
+        }
+    }
+
     /// The shape the quirks ask for; quirks that fail [`SimConfig::check`] fall back to the
     /// default.
     pub(crate) fn of(quirks: &Quirks) -> ReadShape {
@@ -127,6 +144,7 @@ impl ReadShape {
                 .date_display
                 .as_ref()
                 .and_then(|display| display.parse().ok()),
+            nested: quirks.nested_fields,
         }
     }
 }
@@ -156,6 +174,27 @@ impl DateDisplay {
             DisplayFormat::parse(&self.format)?,
             Zone::parse(&self.zone)?,
         ))
+    }
+}
+
+impl Default for Quirks {
+    /// No quirk; the read shape of the evidence.
+    fn default() -> Self {
+        Quirks {
+            page_cap: None,
+            page_offset_by_requested: false,
+            ignore_page_number: false,
+            page_overlap: 0,
+            pad_objects: 0,
+            echo_errors: false,
+            late_commits: 0,
+            late_commit_delay: Duration::ZERO,
+            identity_suffix: None,
+            date_display: Some(DateDisplay::evidence("UTC")),
+            nested_fields: false,
+            label_filters: false,
+            patch_updates: false,
+        }
     }
 }
 
@@ -201,11 +240,16 @@ impl Quirks {
         if self.patch_updates {
             parts.push("updates by PATCH with a bare body only".to_string());
         }
-        if let Some(display) = &self.date_display {
-            parts.push(format!(
+        match &self.date_display {
+            Some(display) if *display != DateDisplay::evidence("UTC") => parts.push(format!(
                 "dates shown as `{}` in {}",
                 display.format, display.zone
-            ));
+            )),
+            Some(_) => {}
+            None => parts.push("dates in RFC 3339".to_string()),
+        }
+        if self.nested_fields {
+            parts.push("fields nested under `fields`".to_string());
         }
         parts
     }

@@ -51,6 +51,7 @@ use axum::Router;
 use tokio::sync::{oneshot, watch};
 
 use crate::kind::Kind;
+use config::ReadShape;
 use connection::{Connection, SimListener};
 use state::SimState;
 
@@ -132,12 +133,13 @@ impl SimServer {
         self.state.stats()
     }
 
-    /// Every incident in the read shape of the contract, by id.
+    /// Every incident as stored, by id: wrapped fields nested under `fields`, dates in RFC 3339
+    /// (whatever shape the wire shows, so that tests check what is held).
     pub fn incidents(&self) -> Vec<serde_json::Value> {
         self.objects(Kind::Incident)
     }
 
-    /// Every triage item in the read shape of the contract, by id.
+    /// Every triage item as stored, by id (the shape of [`SimServer::incidents`]).
     pub fn triage_items(&self) -> Vec<serde_json::Value> {
         self.objects(Kind::TriageItem)
     }
@@ -146,7 +148,7 @@ impl SimServer {
         self.state.read(|store| {
             store
                 .all(kind)
-                .map(|object| object.render(kind, None, &self.state.shape))
+                .map(|object| object.render(kind, None, &ReadShape::stored()))
                 .collect()
         })
     }

@@ -19,6 +19,13 @@
 //! echo_errors: false
 //! late_commits: 0
 //! late_commit_ms: 0
+//! identity_suffix: " (1)"
+//! date_format: MM-DD-YYYY hh:mm A  # the read shape: see `Quirks`
+//! date_zone: "-06:00"
+//! iso_dates: false
+//! nested_fields: false
+//! label_filters: false
+//! patch_updates: false
 //! ```
 
 use std::path::Path;
@@ -28,7 +35,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::config::{RetryAfter, SimConfig};
+use super::config::{DateDisplay, RetryAfter, SimConfig};
 use super::config::{MAX_FAULT_RATE, MIN_CONCURRENCY, MIN_FAULT_RATE};
 use crate::manifest::diagnostic::did_you_mean;
 use crate::manifest::diagnostic::{Diagnostic, Report};
@@ -96,6 +103,23 @@ pub(crate) struct SimOptions {
     pub late_commits: Option<u64>,
     /// How late, in milliseconds.
     pub late_commit_ms: Option<u64>,
+    /// Appended to the `incidentid` of every incident created ("Use suffix on non-duplicate").
+    #[schemars(length(min = 1))]
+    pub identity_suffix: Option<String>,
+    /// The display format dates are read back in (a pattern of `tenant.date_formats`). Default `MM-DD-YYYY hh:mm A`.
+    #[schemars(extend("enum" = crate::dates::DisplayFormat::patterns()))]
+    pub date_format: Option<String>,
+    /// The zone dates are shown in (an offset, `UTC` or an IANA name). Default UTC.
+    #[schemars(length(min = 1))]
+    pub date_zone: Option<String>,
+    /// Dates are read back in RFC 3339, unset ones absent (the API profile's reading).
+    pub iso_dates: Option<bool>,
+    /// Fields are read back nested under `fields` (the API profile's reading).
+    pub nested_fields: Option<bool>,
+    /// Filters are read in label syntax only (`Incident ID: KEY`).
+    pub label_filters: Option<bool>,
+    /// Updates are PATCH with a bare body only.
+    pub patch_updates: Option<bool>,
 }
 
 impl SimOptions {
@@ -125,6 +149,13 @@ impl SimOptions {
             echo_errors: overrides.echo_errors.or(self.echo_errors),
             late_commits: overrides.late_commits.or(self.late_commits),
             late_commit_ms: overrides.late_commit_ms.or(self.late_commit_ms),
+            identity_suffix: overrides.identity_suffix.or(self.identity_suffix),
+            date_format: overrides.date_format.or(self.date_format),
+            date_zone: overrides.date_zone.or(self.date_zone),
+            iso_dates: overrides.iso_dates.or(self.iso_dates),
+            nested_fields: overrides.nested_fields.or(self.nested_fields),
+            label_filters: overrides.label_filters.or(self.label_filters),
+            patch_updates: overrides.patch_updates.or(self.patch_updates),
         }
     }
 
@@ -188,6 +219,27 @@ impl SimOptions {
         if let Some(milliseconds) = self.late_commit_ms {
             quirks.late_commit_delay = Duration::from_millis(milliseconds);
         }
+        if let Some(suffix) = &self.identity_suffix {
+            quirks.identity_suffix = Some(suffix.clone());
+        }
+        if self.iso_dates == Some(true) {
+            quirks.date_display = None;
+        } else if self.date_format.is_some() || self.date_zone.is_some() {
+            let default = DateDisplay::evidence("UTC");
+            quirks.date_display = Some(DateDisplay {
+                format: self.date_format.clone().unwrap_or(default.format),
+                zone: self.date_zone.clone().unwrap_or(default.zone),
+            });
+        }
+        for (given, quirk) in [
+            (self.nested_fields, &mut quirks.nested_fields),
+            (self.label_filters, &mut quirks.label_filters),
+            (self.patch_updates, &mut quirks.patch_updates),
+        ] {
+            if let Some(given) = given {
+                *quirk = given;
+            }
+        }
     }
 }
 
@@ -248,7 +300,16 @@ fn expected(key: &str) -> &'static str {
             "a number from 0 to 1"
         }
         "pad_objects" => "a whole number of bytes",
-        "page_offset_by_requested" | "ignore_page_number" | "echo_errors" => "`true` or `false`",
+        "page_offset_by_requested"
+        | "ignore_page_number"
+        | "echo_errors"
+        | "iso_dates"
+        | "nested_fields"
+        | "label_filters"
+        | "patch_updates" => "`true` or `false`",
+        "date_format" => "a date display pattern such as `MM-DD-YYYY hh:mm A`",
+        "date_zone" => "a time zone such as `-06:00`, `UTC` or `America/Chicago`",
+        "identity_suffix" => "the text appended to incident ids",
         _ => "a whole number",
     }
 }
@@ -293,12 +354,51 @@ mod tests {
                 echo_errors: Some(true),
                 late_commits: Some(2),
                 late_commit_ms: Some(300),
+                ..SimOptions::default()
             }
         );
         let (empty, _directory) = load("# nothing\n");
         assert_eq!(empty.expect("valid"), SimOptions::default());
         let (nulls, _directory) = load("rate_limit:\nseed: ~\n");
         assert_eq!(nulls.expect("valid"), SimOptions::default());
+    }
+
+    #[test]
+    fn the_read_shape_keys_set_the_quirks() {
+        let (options, _directory) = load(
+            "identity_suffix: \" (1)\"\ndate_format: DD/MM/YYYY HH:mm\ndate_zone: \"-06:00\"\n\
+             nested_fields: true\nlabel_filters: true\npatch_updates: true\n",
+        );
+        let mut config = SimConfig::default();
+        options.expect("valid").apply_to(&mut config);
+        let quirks = &config.quirks;
+        assert_eq!(quirks.identity_suffix.as_deref(), Some(" (1)"));
+        assert_eq!(
+            quirks.date_display,
+            Some(DateDisplay {
+                format: "DD/MM/YYYY HH:mm".into(),
+                zone: "-06:00".into()
+            })
+        );
+        assert!(quirks.nested_fields && quirks.label_filters && quirks.patch_updates);
+        assert_eq!(config.check(), Ok(()));
+        let (iso, _directory) = load("iso_dates: true\n");
+        let mut config = SimConfig::default();
+        iso.expect("valid").apply_to(&mut config);
+        assert_eq!(config.quirks.date_display, None);
+        let (bad, _directory) = load("date_format: MM.DD.YYYY\n");
+        let report = bad.expect_err("an unknown pattern");
+        assert_eq!(
+            report.diagnostics[0].message,
+            "`date_format` must be a date display pattern such as `MM-DD-YYYY hh:mm A`, found the string `MM.DD.YYYY`"
+        );
+        // A zone is checked when the simulator starts.
+        let (zone, _directory) = load("date_zone: Mars/Olympus\n");
+        let mut config = SimConfig::default();
+        zone.expect("valid").apply_to(&mut config);
+        assert!(config
+            .check()
+            .is_err_and(|message| message.contains("unknown time zone \"Mars/Olympus\"")));
     }
 
     #[test]

@@ -234,7 +234,7 @@ mod tests {
             store
                 .all(Kind::Incident)
                 .map(|object| {
-                    object.render(Kind::Incident, None, &ReadShape::default())["fields"]
+                    object.render(Kind::Incident, None, &ReadShape::stored())["fields"]
                         ["incidentid"]["value"]
                         .to_string()
                 })

@@ -149,7 +149,8 @@ pub(crate) struct StoredObject {
 }
 
 impl StoredObject {
-    /// The read shape of the contract; with `columns`, only those fields appear in `fields`.
+    /// The read shape: fields wrapped (`{"name", "value"}`), at the top level or under `fields`
+    /// as `shape` says; with `columns`, only those fields appear.
     pub(crate) fn render(
         &self,
         kind: Kind,
@@ -194,7 +195,11 @@ impl StoredObject {
                 fields.insert(column.field.into(), wrap(column.label, shown));
             }
         }
-        object.insert("fields".into(), Value::Object(fields));
+        if shape.nested {
+            object.insert("fields".into(), Value::Object(fields));
+        } else {
+            object.extend(fields);
+        }
         Value::Object(object)
     }
 
@@ -689,7 +694,7 @@ mod tests {
         assert_eq!(id, FIRST_INCIDENT_ID);
         let object = store.get(Kind::Incident, id).expect("created");
         assert_eq!(
-            object.render(Kind::Incident, None, &ReadShape::default()),
+            object.render(Kind::Incident, None, &ReadShape::stored()),
             json!({
                 "id": 101,
                 "template": {"name": "Template", "value": "Phishing"},
@@ -706,7 +711,7 @@ mod tests {
             })
         );
         let rendered =
-            serde_json::to_string(&object.render(Kind::Incident, None, &ReadShape::default()))
+            serde_json::to_string(&object.render(Kind::Incident, None, &ReadShape::stored()))
                 .expect("serializes");
         assert!(rendered.contains("250000.0"), "{rendered}");
     }
