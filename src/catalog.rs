@@ -39,19 +39,42 @@ pub(crate) enum ColumnType {
     Select,
     /// A number.
     Number,
-    /// A type soarform does not know; compared as text.
+    /// Any number of options of a list ("Multi Select List"): written as a list of option ids,
+    /// read as a list of display strings, compared as a set.
+    MultiSelect,
+    /// Any number of free-text tags ("Tags"): written and read as a list of strings, compared as
+    /// a set.
+    Tags,
+    /// A checkbox: `true` or `false`; an unset one reads as unchecked.
+    Checkbox,
+    /// A type soarform does not know; compared as text (or as a list of choices when the column
+    /// has options, see [`Columns::new`]).
     Other(String),
 }
 
 impl<'de> Deserialize<'de> for ColumnType {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
-        Ok(match name.to_ascii_lowercase().as_str() {
-            "text" | "string" => ColumnType::Text,
+        // The API's names (`select`) and the UI's ("Date & Time", "Multi Select List", "Numeric
+        // Textbox": evidence file, "field types in the UI"), compared on letters and digits only.
+        let bare: String = name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|character| character.to_ascii_lowercase())
+            .collect();
+        Ok(match bare.as_str() {
+            "text" | "string" | "textbox" | "textfield" => ColumnType::Text,
             "textarea" | "longtext" | "html" => ColumnType::Textarea,
             "datetime" | "date" => ColumnType::Datetime,
-            "select" | "list" | "lookup" => ColumnType::Select,
-            "number" | "integer" | "float" | "numeric" => ColumnType::Number,
+            "select" | "list" | "lookup" | "dropdown" | "singleselect" | "selectlist" => {
+                ColumnType::Select
+            }
+            "number" | "integer" | "float" | "numeric" | "numerictextbox" => ColumnType::Number,
+            "multiselect" | "multiselectlist" | "multilist" | "multiplechoice" => {
+                ColumnType::MultiSelect
+            }
+            "tags" | "tag" => ColumnType::Tags,
+            "checkbox" | "boolean" | "bool" => ColumnType::Checkbox,
             _ => ColumnType::Other(name),
         })
     }
@@ -155,10 +178,21 @@ pub(crate) struct Columns {
 }
 
 impl Columns {
-    /// Wraps column definitions as fetched.
+    /// Wraps column definitions as fetched. A column of a type soarform does not know that
+    /// has options ("User Details", say) is a list of choices.
     pub(crate) fn new(columns: Vec<Column>) -> Self {
         Columns {
-            columns: columns.into_iter().map(Arc::new).collect(),
+            columns: columns
+                .into_iter()
+                .map(|mut column| {
+                    if matches!(column.column_type, ColumnType::Other(_))
+                        && !column.options.is_empty()
+                    {
+                        column.column_type = ColumnType::Select;
+                    }
+                    Arc::new(column)
+                })
+                .collect(),
         }
     }
 
@@ -303,6 +337,43 @@ mod tests {
         assert_eq!(columns.find("business unit").unwrap().field, "opt_3");
         assert_eq!(
             columns.find("opt_9").unwrap().column_type,
+            ColumnType::Other("geo".into())
+        );
+    }
+
+    #[test]
+    fn the_uis_type_names_are_understood_and_unknown_types_with_options_are_lists() {
+        // The field types of Cloud SOAR's settings page (DOC `docs/cloud-soar/settings.md`).
+        let types = [
+            ("Text", ColumnType::Text),
+            ("Text Area", ColumnType::Textarea),
+            ("Date & Time", ColumnType::Datetime),
+            ("List", ColumnType::Select),
+            ("Multi Select List", ColumnType::MultiSelect),
+            ("Numeric Textbox", ColumnType::Number),
+            ("Tags", ColumnType::Tags),
+            ("Checkbox", ColumnType::Checkbox),
+            ("multi_select", ColumnType::MultiSelect),
+            ("User Details", ColumnType::Other("User Details".into())),
+        ];
+        for (name, expected) in types {
+            let column: Column = serde_json::from_value(
+                serde_json::json!({"field": "f", "label": "F", "type": name}),
+            )
+            .unwrap();
+            assert_eq!(column.column_type, expected, "{name}");
+        }
+        let owner = Columns::new(
+            serde_json::from_value(serde_json::json!([
+                {"field": "owner", "label": "Owner", "type": "User Details",
+                 "options": [{"id": 3, "value": "Admins (group)"}]},
+                {"field": "opt_9", "label": "Weird", "type": "geo"}
+            ]))
+            .unwrap(),
+        );
+        assert_eq!(owner.find("owner").unwrap().column_type, ColumnType::Select);
+        assert_eq!(
+            owner.find("opt_9").unwrap().column_type,
             ColumnType::Other("geo".into())
         );
     }

@@ -31,8 +31,11 @@ pub(crate) enum Normalized {
     },
     /// An option of a select field; `id` is `None` when the catalog does not know the display string.
     Choice { id: Option<u64>, name: String },
-    /// A boolean (for column types soarform does not know).
+    /// A boolean (checkboxes, and column types soarform does not know).
     Bool(bool),
+    /// The values of a multi-value field (choices or tags), compared as a set: order and
+    /// repeats do not matter, and no values is the same as none set.
+    Set(Vec<Normalized>),
 }
 
 impl PartialEq for Normalized {
@@ -67,6 +70,10 @@ impl PartialEq for Normalized {
             (Choice { id: Some(a), .. }, Choice { id: Some(b), .. }) => a == b,
             (Choice { name: a, .. }, Choice { name: b, .. }) => a == b,
             (Bool(a), Bool(b)) => a == b,
+            (Set(a), Set(b)) => {
+                a.iter().all(|value| b.contains(value)) && b.iter().all(|value| a.contains(value))
+            }
+            (Set(values), Absent) | (Absent, Set(values)) => values.is_empty(),
             _ => false,
         }
     }
@@ -87,6 +94,9 @@ impl Normalized {
             Normalized::Instant { at, .. } => json!(format_instant(at)),
             Normalized::Choice { name, .. } => json!(name),
             Normalized::Bool(flag) => json!(flag),
+            Normalized::Set(values) => {
+                Value::Array(values.iter().map(Normalized::to_json).collect())
+            }
         }
     }
 }
@@ -101,6 +111,16 @@ impl fmt::Display for Normalized {
             Normalized::Instant { at, .. } => f.write_str(&format_instant(at)),
             Normalized::Choice { name, .. } => write!(f, "{name:?}"),
             Normalized::Bool(flag) => write!(f, "{flag}"),
+            Normalized::Set(values) => {
+                f.write_str("[")?;
+                for (index, value) in values.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{value}")?;
+                }
+                f.write_str("]")
+            }
         }
     }
 }
@@ -179,13 +199,30 @@ pub(crate) fn desired_as_written(
 ) -> Result<DesiredValue, InvalidValue> {
     if value.is_null() {
         return Ok(DesiredValue {
-            normalized: Normalized::Absent,
+            // An unchecked checkbox reads as unset or as `false`: both are what `null` asks for.
+            normalized: if column.column_type == ColumnType::Checkbox {
+                Normalized::Bool(false)
+            } else {
+                Normalized::Absent
+            },
             write: Value::Null,
         });
     }
     let written_text = written.map_or_else(|| shown_bare(value), str::to_string);
     match &column.column_type {
         ColumnType::Select => desired_choice(column, value, &written_text),
+        ColumnType::MultiSelect | ColumnType::Tags => desired_list(column, value, written),
+        ColumnType::Checkbox => match value {
+            Value::Bool(flag) => Ok(DesiredValue {
+                write: json!(flag),
+                normalized: Normalized::Bool(*flag),
+            }),
+            other => Err(InvalidValue::new(format!(
+                "`{}` is a checkbox: expected `true` or `false`, found {}",
+                column.label,
+                shown(other, written)
+            ))),
+        },
         ColumnType::Datetime => {
             let read = match value.as_str() {
                 Some(text) => dates::read_written(text, &column.dates).map_err(|problem| {
@@ -432,6 +469,50 @@ fn desired_choice(
     })
 }
 
+/// A list for a multi-value field: option names or ids (written as ids) for a multi-select
+/// list, strings for tags. Repeats are sent as written; the comparison ignores them.
+fn desired_list(
+    column: &Column,
+    value: &Value,
+    written: Option<&str>,
+) -> Result<DesiredValue, InvalidValue> {
+    let Value::Array(items) = value else {
+        let what = if column.column_type == ColumnType::Tags {
+            "tags"
+        } else {
+            "options"
+        };
+        return Err(InvalidValue::new(format!(
+            "`{}` holds several values: expected a list of {what}, found {} (write `[{}]` for one)",
+            column.label,
+            shown(value, written),
+            written.map_or_else(|| shown_bare(value), str::to_string)
+        )));
+    };
+    let mut writes = Vec::with_capacity(items.len());
+    let mut normalized = Vec::with_capacity(items.len());
+    for item in items {
+        let one = if column.column_type == ColumnType::Tags {
+            match item {
+                Value::String(text) => desired_text(column, text),
+                other => Err(InvalidValue::new(format!(
+                    "`{}` takes a list of tags (strings), found {} in it",
+                    column.label,
+                    shown(other, None)
+                ))),
+            }
+        } else {
+            desired_choice(column, item, &shown_bare(item))
+        }?;
+        writes.push(one.write);
+        normalized.push(one.normalized);
+    }
+    Ok(DesiredValue {
+        write: Value::Array(writes),
+        normalized: Normalized::Set(normalized),
+    })
+}
+
 fn list_choices(column: &Column) -> String {
     let names: Vec<String> = column
         .options
@@ -465,13 +546,48 @@ fn shown_bare(value: &Value) -> String {
 /// kept as text, so it shows as a change rather than hiding one.
 pub(crate) fn observed(column: &Column, value: Option<&Value>) -> Normalized {
     let Some(value) = value.filter(|value| !value.is_null()) else {
-        return Normalized::Absent;
+        return if column.column_type == ColumnType::Checkbox {
+            Normalized::Bool(false)
+        } else {
+            Normalized::Absent
+        };
     };
     let as_text = || match value {
         Value::String(text) => Normalized::Text(normalize_newlines(text)),
         other => Normalized::Text(other.to_string()),
     };
     match &column.column_type {
+        // A list read back (a single value is a list of one).
+        ColumnType::MultiSelect | ColumnType::Tags => {
+            let items = match value {
+                Value::Array(items) => items.as_slice(),
+                single => std::slice::from_ref(single),
+            };
+            let mut one = column.clone();
+            one.column_type = if column.column_type == ColumnType::Tags {
+                ColumnType::Text
+            } else {
+                ColumnType::Select
+            };
+            Normalized::Set(
+                items
+                    .iter()
+                    .map(|item| observed(&one, Some(item)))
+                    .filter(|item| *item != Normalized::Absent)
+                    .collect(),
+            )
+        }
+        ColumnType::Checkbox => match value {
+            Value::Bool(flag) => Normalized::Bool(*flag),
+            Value::Number(number) if number.as_f64() == Some(0.0) => Normalized::Bool(false),
+            Value::Number(number) if number.as_f64() == Some(1.0) => Normalized::Bool(true),
+            Value::String(text) => match text.trim().to_ascii_lowercase().as_str() {
+                "true" | "yes" | "1" | "on" | "checked" => Normalized::Bool(true),
+                "false" | "no" | "0" | "off" | "" | "unchecked" => Normalized::Bool(false),
+                _ => as_text(),
+            },
+            _ => as_text(),
+        },
         ColumnType::Select => match value {
             Value::String(name) => Normalized::Choice {
                 id: column.choice_by_name(name).map(|choice| choice.id),
@@ -609,6 +725,95 @@ mod tests {
                 .normalized,
             observed_value(&column, "09-08-2023 12:00 AM")
         );
+    }
+
+    #[test]
+    fn multi_value_fields_compare_as_sets_and_write_lists() {
+        // `type` and `tags` read back as lists (CONTENT `Incident_Tools/Get Incident.yaml`).
+        let column = column(ColumnType::MultiSelect);
+        let options = desired(&column, &json!(["Closed", 1])).expect("a list of options");
+        assert_eq!(options.write, json!([4, 1]));
+        assert_eq!(
+            options.normalized,
+            observed(&column, Some(&json!(["Open", "Closed"])))
+        );
+        assert_eq!(
+            options.normalized,
+            observed(&column, Some(&json!(["Closed", "Open", "Open"])))
+        );
+        assert_ne!(
+            options.normalized,
+            observed(&column, Some(&json!(["Open"])))
+        );
+        assert_eq!(
+            observed(&column, Some(&json!("Open"))),
+            desired(&column, &json!(["Open"]))
+                .expect("one option")
+                .normalized
+        );
+        let none = desired(&column, &json!([])).expect("no options");
+        assert_eq!(none.write, json!([]));
+        assert_eq!(none.normalized, observed(&column, None));
+        assert_eq!(none.normalized, observed(&column, Some(&json!([]))));
+        let error = desired(&column, &json!("Open")).expect_err("not a list");
+        assert_eq!(
+            error.message,
+            "`Field` holds several values: expected a list of options, found `Open` (write `[Open]` for one)"
+        );
+        assert!(desired(&column, &json!(["Nope"]))
+            .expect_err("unknown option")
+            .message
+            .contains("has no option `Nope`"));
+        assert_eq!(
+            observed(&column, Some(&json!(["Open", "Closed"]))).to_string(),
+            r#"["Open", "Closed"]"#
+        );
+
+        let tags = self::column(ColumnType::Tags);
+        let written = desired(&tags, &json!(["phishing", "ceo"])).expect("tags");
+        assert_eq!(written.write, json!(["phishing", "ceo"]));
+        assert_eq!(
+            written.normalized,
+            observed(&tags, Some(&json!(["ceo", "phishing"])))
+        );
+        assert_ne!(
+            written.normalized,
+            observed(&tags, Some(&json!(["Phishing", "ceo"])))
+        );
+        assert!(desired(&tags, &json!([1])).is_err());
+    }
+
+    #[test]
+    fn checkboxes_compare_as_booleans_and_unset_is_unchecked() {
+        let column = column(ColumnType::Checkbox);
+        let checked = desired(&column, &json!(true)).expect("a boolean");
+        assert_eq!(checked.write, json!(true));
+        for shown in [json!(true), json!("true"), json!("Yes"), json!(1)] {
+            assert_eq!(
+                checked.normalized,
+                observed(&column, Some(&shown)),
+                "{shown}"
+            );
+        }
+        let unchecked = desired(&column, &json!(false)).expect("a boolean");
+        for shown in [
+            json!(false),
+            json!("false"),
+            json!(0),
+            json!(""),
+            Value::Null,
+        ] {
+            assert_eq!(
+                unchecked.normalized,
+                observed(&column, Some(&shown)),
+                "{shown}"
+            );
+        }
+        assert_eq!(unchecked.normalized, observed(&column, None));
+        let cleared = desired(&column, &Value::Null).expect("null");
+        assert_eq!(cleared.write, Value::Null);
+        assert_eq!(cleared.normalized, observed(&column, None));
+        assert!(desired(&column, &json!("true")).is_err());
     }
 
     fn observed_value(column: &Column, text: &str) -> Normalized {

@@ -345,11 +345,12 @@ pub(crate) struct ChangeEntry {
 }
 
 schema_type!(
-    /// A field value: display strings for lookup fields, RFC 3339 UTC for datetimes, null when
-    /// absent.
+    /// A field value: display strings for lookup fields, RFC 3339 UTC for datetimes, a list for
+    /// multi-value fields, null when absent.
     FieldValue = {
-        "description": "A field value: display strings for lookup fields, RFC 3339 UTC for datetimes, null when absent.",
-        "type": ["string", "number", "boolean", "null"]
+        "description": "A field value: display strings for lookup fields, RFC 3339 UTC for datetimes, a list for multi-value fields, null when absent.",
+        "type": ["string", "number", "boolean", "null", "array"],
+        "items": { "type": ["string", "number", "boolean"] }
     }
 );
 

@@ -299,18 +299,29 @@ fn catalog_changed(entry: &ObjectEntry, catalog: &Catalog) -> Option<String> {
         let Some(column) = columns.find(&change.field) else {
             continue;
         };
-        if column.column_type != crate::catalog::ColumnType::Select {
-            continue;
-        }
-        let (Some(Value::String(name)), Some(write)) = (&change.after, &change.write) else {
-            continue;
+        // Names and the ids written for them, one pair for a select, one per item for a
+        // multi-select list.
+        let pairs: Vec<(&Value, &Value)> = match (&column.column_type, &change.after, &change.write)
+        {
+            (crate::catalog::ColumnType::Select, Some(name), Some(write)) => vec![(name, write)],
+            (
+                crate::catalog::ColumnType::MultiSelect,
+                Some(Value::Array(names)),
+                Some(Value::Array(writes)),
+            ) => names.iter().zip(writes).collect(),
+            _ => continue,
         };
-        let id = column.choice_by_name(name).map(|choice| choice.id);
-        if id.is_none() || write.as_u64() != id {
-            return Some(format!(
-                "the option `{name}` of `{}` has a different id in the tenant than when the plan was made",
-                change.label
-            ));
+        for (name, write) in pairs {
+            let Value::String(name) = name else {
+                continue;
+            };
+            let id = column.choice_by_name(name).map(|choice| choice.id);
+            if id.is_none() || write.as_u64() != id {
+                return Some(format!(
+                    "the option `{name}` of `{}` has a different id in the tenant than when the plan was made",
+                    change.label
+                ));
+            }
         }
     }
     None

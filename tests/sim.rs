@@ -306,8 +306,24 @@ fn columns_list_the_default_catalog() {
             "opt_5",
             "opt_6",
             "opt_7",
-            "opt_8"
+            "opt_8",
+            "additional_info",
+            "owner",
+            "closing_note",
+            "tags",
+            "opt_9"
         ]
+    );
+    // The documented built-ins and the multi-value fields (evidence file, "create incident",
+    // "server-set fields", "multi-value fields").
+    assert_eq!(
+        incident_columns[19],
+        json!({"field": "tags", "label": "Tags", "type": "tags"})
+    );
+    assert_eq!(incident_columns[20]["type"], "multiselect");
+    assert_eq!(
+        incident_columns[17]["options"][0],
+        json!({"id": 1, "value": "Admins (group)"})
     );
     // Where soarform records ownership, and where pruning writes its closing note.
     assert_eq!(
@@ -621,6 +637,24 @@ fn invalid_bodies_filters_and_pages_are_400_naming_the_problem() {
         ),
         (
             "POST",
+            "incidents/",
+            json!({"template_id": 1, "fields": {"opt_9": "Finance"}}).to_string(),
+            "field `opt_9` (multiselect): expected a list of option ids, got the string",
+        ),
+        (
+            "POST",
+            "incidents/",
+            json!({"template_id": 1, "fields": {"opt_9": [1, 9]}}).to_string(),
+            "field `opt_9` (multiselect): expected a list of option ids, got the number 9 in it",
+        ),
+        (
+            "POST",
+            "incidents/",
+            json!({"template_id": 1, "fields": {"tags": ["a", 1]}}).to_string(),
+            "field `tags` (tags): expected a list of strings, got the number 1 in it",
+        ),
+        (
+            "POST",
             "triage/",
             json!({"template_id": 1, "fields": {}}).to_string(),
             "unknown key `template_id`",
@@ -676,8 +710,8 @@ fn invalid_bodies_filters_and_pages_are_400_naming_the_problem() {
         (
             "POST",
             "incidents/search/",
-            json!({"filter": "owner:\"a\""}).to_string(),
-            "invalid `filter`: unknown incident field `owner`",
+            json!({"filter": "urgency:\"a\""}).to_string(),
+            "invalid `filter`: unknown incident field `urgency`",
         ),
         (
             "POST",

@@ -288,6 +288,30 @@ fn exported_value(
             }
         }
         (_, Value::String(text)) if text.is_empty() => return Ok(None),
+        // Multi-value fields: a list of option names, or of tags; none at all is not written.
+        (ColumnType::MultiSelect | ColumnType::Tags, _) => {
+            match normalize::observed(column, Some(raw)) {
+                Normalized::Set(values) if values.is_empty() => return Ok(None),
+                Normalized::Set(values) => {
+                    let mut items = Vec::with_capacity(values.len());
+                    for value in values {
+                        items.push(match value {
+                            Normalized::Choice { id: Some(_), name } => Value::String(name),
+                            Normalized::Text(text) if column.column_type == ColumnType::Tags => {
+                                Value::String(text)
+                            }
+                            _ => return Err(FieldProblem::NotAnOption),
+                        });
+                    }
+                    Value::Array(items)
+                }
+                _ => return Err(FieldProblem::NotAnOption),
+            }
+        }
+        (ColumnType::Checkbox, _) => match normalize::observed(column, Some(raw)) {
+            Normalized::Bool(flag) => Value::Bool(flag),
+            _ => return Err(FieldProblem::NoRoundTrip),
+        },
         (_, Value::Array(_) | Value::Object(_)) => return Err(FieldProblem::NotScalar),
         // Reads return display strings; an id (some deployments) is mapped to its name.
         (ColumnType::Select, _) => match normalize::observed(column, Some(raw)) {

@@ -383,8 +383,8 @@ fn problem_diagnostic(
                     schema::join_or(expected)
                 ),
             )
-            .with_label("expected a scalar")
-            .with_help("field values are strings, numbers or booleans; `null` removes an inherited field");
+            .with_label("expected a value or a list of values")
+            .with_help("field values are strings, numbers or booleans, or lists of them for multi-value fields; `null` removes an inherited field");
             if let Some((node, _)) = located {
                 if matches!(node.value, NodeValue::Mapping(_) | NodeValue::Sequence(_)) {
                     diagnostic = diagnostic.with_note(
@@ -869,12 +869,13 @@ mod tests {
     }
 
     #[test]
-    fn field_values_must_be_scalars() {
-        let rendered = errors("kind: Incident\nkey: a\nfields:\n  tags: [a, b]\n");
+    fn field_values_must_be_scalars_or_lists_of_them() {
+        assert!(check("kind: Incident\nkey: a\nfields:\n  tags: [a, b]\n").0[0].valid);
+        let rendered = errors("kind: Incident\nkey: a\nfields:\n  tags: {a: b}\n");
         assert_has(
             &rendered,
             &[
-                "error: field `tags` must be a string, a number, a boolean or null, found a list",
+                "error: field `tags` must be a string, a number, a boolean, a list or null, found a mapping",
                 "--> doc.yaml:4:9",
             ],
         );
@@ -1345,7 +1346,7 @@ mod tests {
 
     #[test]
     fn invalid_declarations_still_claim_their_name() {
-        let (declarations, _) = check("kind: Template\nname: t\nfields: {a: [1]}\n");
+        let (declarations, _) = check("kind: Template\nname: t\nfields: {a: [[1]]}\n");
         assert_eq!(declarations.len(), 1);
         assert!(!declarations[0].valid);
     }

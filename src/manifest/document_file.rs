@@ -324,8 +324,9 @@ schema_type!(
         "type": "object",
         "properties": text_field_schemas(),
         "additionalProperties": {
-            "description": "A scalar: string, number or boolean; `null` removes an inherited field.",
-            "type": ["string", "number", "boolean", "null"]
+            "description": "A scalar: string, number or boolean; a list of option names or ids, or of tags, for a multi-value field (`[Email, Endpoint]`); `null` removes an inherited field.",
+            "type": ["string", "number", "boolean", "null", "array"],
+            "items": { "type": ["string", "number"] }
         }
     }
 );

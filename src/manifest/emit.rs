@@ -357,7 +357,21 @@ fn inline(value: &Value) -> String {
         Value::Bool(flag) => flag.to_string(),
         Value::Number(number) => number.to_string(),
         Value::String(text) => inline_string(text),
-        // Desired-state values are scalars; anything else is written as JSON, which YAML reads.
+        // Multi-value fields: a flow sequence, `[Email, Endpoint]`; an item holding a flow
+        // indicator is quoted, since a plain scalar cannot hold one inside `[...]`.
+        Value::Array(items) => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|item| match item {
+                    Value::String(text) if text.contains([',', '[', ']', '{', '}']) => {
+                        item.to_string()
+                    }
+                    other => inline(other),
+                })
+                .collect();
+            format!("[{}]", items.join(", "))
+        }
+        // Desired-state values hold no mappings; one is written as JSON, which YAML reads.
         other => other.to_string(),
     }
 }

@@ -647,9 +647,9 @@ mod tests {
     fn invalid_templates_do_not_cascade() {
         let (_, rendered) = load(&[(
             "a.yaml",
-            "kind: Template\nname: t\nfields: {a: [1]}\n---\nkind: Incident\nkey: k\nextends: t\n",
+            "kind: Template\nname: t\nfields: {a: [[1]]}\n---\nkind: Incident\nkey: k\nextends: t\n",
         )]);
         assert_eq!(rendered.matches("error:").count(), 1, "{rendered}");
-        assert_has(&rendered, &["field `a` must be"]);
+        assert_has(&rendered, &["`fields.a[0]` must be"]);
     }
 }

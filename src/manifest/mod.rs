@@ -223,7 +223,7 @@ fields: { restriction: Low, incident_category: Email }
         );
         assert!(
             rendered.contains(
-                "field `status` must be a string, a number, a boolean or null, found a mapping"
+                "field `status` must be a string, a number, a boolean, a list or null, found a mapping"
             ),
             "{rendered}"
         );

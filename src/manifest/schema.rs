@@ -503,7 +503,7 @@ mod tests {
                 Problem {
                     path: vec!["fields".to_string(), "a".to_string()],
                     kind: ProblemKind::WrongType {
-                        expected: vec!["a string", "a number", "a boolean", "null"]
+                        expected: vec!["a string", "a number", "a boolean", "a list", "null"]
                     }
                 },
                 Problem {

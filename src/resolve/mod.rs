@@ -170,6 +170,9 @@ fn type_name(column_type: &crate::catalog::ColumnType) -> &str {
         ColumnType::Text | ColumnType::Textarea => "text",
         ColumnType::Datetime => "date and time",
         ColumnType::Select => "option",
+        ColumnType::MultiSelect => "list of options",
+        ColumnType::Tags => "list of tags",
+        ColumnType::Checkbox => "checkbox",
         ColumnType::Number => "number",
         ColumnType::Other(name) => name,
     }

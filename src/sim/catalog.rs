@@ -18,6 +18,12 @@ pub(crate) enum ColumnType {
     Select,
     /// A number, returned as a JSON float.
     Number,
+    /// Any number of options of a fixed list, written as a list of ids and returned as a list
+    /// of display strings (as `type` reads on a real tenant: evidence file, "multi-value
+    /// fields").
+    MultiSelect,
+    /// Any number of free-text tags, written and returned as a list of strings (`tags`).
+    Tags,
 }
 
 impl ColumnType {
@@ -29,6 +35,8 @@ impl ColumnType {
             ColumnType::Datetime => "datetime",
             ColumnType::Select => "select",
             ColumnType::Number => "number",
+            ColumnType::MultiSelect => "multiselect",
+            ColumnType::Tags => "tags",
         }
     }
 }
@@ -41,7 +49,7 @@ pub(crate) struct Column {
     /// The label shown in the UI and used as `name` in wrapped values.
     pub(crate) label: &'static str,
     pub(crate) column_type: ColumnType,
-    /// `(id, display value)` pairs; empty unless `column_type` is `Select`.
+    /// `(id, display value)` pairs; empty unless `column_type` is `Select` or `MultiSelect`.
     pub(crate) options: &'static [(u64, &'static str)],
 }
 
@@ -70,7 +78,10 @@ impl Column {
             "label": self.label,
             "type": self.column_type.as_str(),
         });
-        if self.column_type == ColumnType::Select {
+        if matches!(
+            self.column_type,
+            ColumnType::Select | ColumnType::MultiSelect
+        ) {
             column["options"] = self
                 .options
                 .iter()
@@ -112,6 +123,19 @@ const fn select(
         field,
         label,
         column_type: ColumnType::Select,
+        options,
+    }
+}
+
+const fn multi_select(
+    field: &'static str,
+    label: &'static str,
+    options: &'static [(u64, &'static str)],
+) -> Column {
+    Column {
+        field,
+        label,
+        column_type: ColumnType::MultiSelect,
         options,
     }
 }
@@ -175,6 +199,25 @@ const INCIDENT_COLUMNS: &[Column] = &[
     column("opt_6", "Containment due", ColumnType::Datetime),
     column("opt_7", "Managed by", ColumnType::Text),
     column("opt_8", "Closing note", ColumnType::Textarea),
+    // Built-in fields of `POST incidents/` and `Get Incident` (evidence file, "create incident",
+    // "server-set fields"), and the multi-value `tags`.
+    column("additional_info", "Additional info", ColumnType::Textarea),
+    select(
+        "owner",
+        "Owner",
+        &[
+            (1, "Admins (group)"),
+            (2, "Analysts (group)"),
+            (3, "automation"),
+        ],
+    ),
+    column("closing_note", "Closing Note", ColumnType::Textarea),
+    column("tags", "Tags", ColumnType::Tags),
+    multi_select(
+        "opt_9",
+        "Affected teams",
+        &[(1, "Finance"), (2, "HR"), (3, "IT"), (4, "Legal")],
+    ),
 ];
 
 const TRIAGE_COLUMNS: &[Column] = &[

@@ -37,6 +37,8 @@ pub(crate) enum FieldValue {
     Instant(DateTime<Utc>),
     /// A number value.
     Number(f64),
+    /// The values of a multi-value field: option ids or tags, in the order written.
+    List(Vec<FieldValue>),
 }
 
 impl FieldValue {
@@ -86,6 +88,42 @@ impl FieldValue {
                 Some(number) => Ok(FieldValue::Number(number)),
                 None => Err(format!("expected a JSON number, got {}", describe(value))),
             },
+            ColumnType::MultiSelect | ColumnType::Tags => {
+                let Value::Array(items) = value else {
+                    return Err(format!(
+                        "expected a list of {}, got {}",
+                        if column.column_type == ColumnType::Tags {
+                            "strings"
+                        } else {
+                            "option ids"
+                        },
+                        describe(value)
+                    ));
+                };
+                items
+                    .iter()
+                    .map(|item| match (column.column_type, item) {
+                        (ColumnType::Tags, Value::String(text)) => {
+                            Ok(FieldValue::Text(text.clone()))
+                        }
+                        (ColumnType::Tags, other) => Err(format!(
+                            "expected a list of strings, got {} in it",
+                            describe(other)
+                        )),
+                        (_, item) => match item.as_u64() {
+                            Some(id) if column.option_value(id).is_some() => {
+                                Ok(FieldValue::SelectOption(id))
+                            }
+                            _ => Err(format!(
+                                "expected a list of option ids, got {} in it (options: {})",
+                                describe(item),
+                                column.describe_options()
+                            )),
+                        },
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+                    .map(FieldValue::List)
+            }
         }
     }
 
@@ -98,6 +136,12 @@ impl FieldValue {
             (FieldValue::SelectOption(id), ColumnType::Select) => {
                 column.option_value(*id).is_some()
             }
+            (FieldValue::List(items), ColumnType::Tags) => items
+                .iter()
+                .all(|item| matches!(item, FieldValue::Text(_))),
+            (FieldValue::List(items), ColumnType::MultiSelect) => items.iter().all(|item| {
+                matches!(item, FieldValue::SelectOption(id) if column.option_value(*id).is_some())
+            }),
             _ => false,
         };
         if fits {
@@ -122,13 +166,25 @@ impl FieldValue {
             FieldValue::Number(number) => {
                 serde_json::Number::from_f64(*number).map_or(Value::Null, Value::Number)
             }
+            FieldValue::List(items) => {
+                Value::Array(items.iter().map(|item| item.to_json(column)).collect())
+            }
         }
     }
 
-    /// The string filters compare against: the read value as text.
+    /// The string filters compare against: the read value as text (a list's values joined
+    /// by `, `).
     fn display(&self, column: &Column) -> String {
         match self.to_json(column) {
             Value::String(text) => text,
+            Value::Array(items) => items
+                .iter()
+                .map(|item| {
+                    item.as_str()
+                        .map_or_else(|| item.to_string(), str::to_string)
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
             other => other.to_string(),
         }
     }

@@ -119,7 +119,7 @@ fn unknown_fields_in_soarform_yaml_are_reported_where_they_are_written() {
         .env("SOARFORM_TOKEN", TOKEN)
         .write(
             "soarform.yaml",
-            "ignore_changes: [Status, Owner]\nsensitive_fields:\n  - incidentid\n",
+            "ignore_changes: [Status, Urgency]\nsensitive_fields:\n  - incidentid\n",
         )
         .write("incidents.yaml", TWO_INCIDENTS);
     let planned = run_against(&test, &server, &["plan", "."]);
@@ -131,7 +131,7 @@ fn unknown_fields_in_soarform_yaml_are_reported_where_they_are_written() {
     );
     assert!(planned
         .stderr
-        .contains("`ignore_changes`: unknown incident field `Owner`"));
+        .contains("`ignore_changes`: unknown incident field `Urgency`"));
     assert!(
         planned.stderr.contains("soarform.yaml:3:5"),
         "{}",

@@ -1137,7 +1137,7 @@ fn redirects_are_reported_with_their_own_status() {
             "{status_line}: {}",
             output.stderr
         );
-        assert!(!output.stderr.contains("301"), "{}", output.stderr);
+        assert!(!output.stderr.contains("answered 301"), "{}", output.stderr);
         assert!(
             output.stderr.contains("region or host is probably wrong"),
             "{}",

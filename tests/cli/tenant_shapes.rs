@@ -297,3 +297,72 @@ fn the_page_size_is_given_once_under_tenant_or_limits() {
         "{sizes:?}"
     );
 }
+
+const MULTI: &str = "kind: Incident\nkey: multi/one\ntemplate: Phishing\nfields:\n  Tags: [phishing, ceo]\n  Affected teams: [Finance, IT]\n  additional_info: Reported by the CFO.\n  owner: Admins (group)\n";
+
+#[test]
+fn multi_value_fields_are_written_as_lists_compared_as_sets_and_exported_as_lists() {
+    let server = simulator_with(|_| {});
+    let test = project("").write("a.yaml", MULTI);
+    let applied = apply(&test, &server);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    let creates: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "POST" && request.path.ends_with("/incidents/"))
+        .filter_map(|request| request.body)
+        .collect();
+    let fields = &creates[0]["fields"];
+    assert_eq!(fields["tags"], json!(["phishing", "ceo"]));
+    assert_eq!(fields["opt_9"], json!([1, 3]));
+    assert_eq!(fields["owner"], json!(1));
+    assert_eq!(plan(&test, &server).code, 0);
+    // Order and repeats do not matter: the same set.
+    let reordered = test.write(
+        "a.yaml",
+        MULTI
+            .replace("[Finance, IT]", "[IT, Finance, IT]")
+            .replace("[phishing, ceo]", "[ceo, phishing]"),
+    );
+    let same = plan(&reordered, &server);
+    assert_eq!(same.code, 0, "{}", same.combined());
+    // Another set is a change, shown as lists and written as ids.
+    let changed = reordered.write("a.yaml", MULTI.replace("[Finance, IT]", "[Legal]"));
+    let planned = plan(&changed, &server);
+    assert_eq!(planned.code, 2, "{}", planned.combined());
+    assert!(
+        planned
+            .stdout
+            .contains(r#"~ Affected teams: ["Finance", "IT"] -> ["Legal"]"#),
+        "{}",
+        planned.stdout
+    );
+    let json_plan = run_against(&changed, &server, &["plan", ".", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&json_plan.stdout).expect("plan JSON");
+    assert_eq!(
+        crate::formats::schema_violations(&document),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        document["objects"][0]["changes"][0]["after"],
+        json!(["Legal"]),
+        "{document:#}"
+    );
+    assert_eq!(apply(&changed, &server).code, 0);
+    let update = server
+        .requests()
+        .into_iter()
+        .rfind(|request| request.method == "PUT")
+        .and_then(|request| request.body);
+    assert_eq!(update, Some(json!({"fields": {"opt_9": [4]}})));
+    // Export writes lists that plan back to no change.
+    let exported = run_against(&changed, &server, &["export", "--out", "repo"]);
+    assert_eq!(exported.code, 0, "{}", exported.combined());
+    let written =
+        std::fs::read_to_string(changed.path().join("repo/incidents/untyped/multi-one.yaml"))
+            .expect("exported file");
+    assert!(written.contains("  tags: [phishing, ceo]\n"), "{written}");
+    assert!(written.contains("  Affected teams: [Legal]\n"), "{written}");
+    let replanned = run_against(&changed, &server, &["plan", "repo", "--detailed-exitcode"]);
+    assert_eq!(replanned.code, 0, "{}", replanned.combined());
+}
