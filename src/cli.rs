@@ -382,7 +382,8 @@ pub(crate) struct SimArgs {
     /// `drop_after_commit_rate`, `seed`, and the quirks `page_cap`, `page_offset_by_requested`,
     /// `ignore_page_number`, `page_overlap`, `pad_objects`, `echo_errors`, `late_commits`,
     /// `late_commit_ms`, `identity_suffix`, and the read shape `date_format`, `date_zone`,
-    /// `iso_dates`, `nested_fields`, `label_filters`, `patch_updates`). Flags override it.
+    /// `iso_dates`, `nested_fields`, `label_filters`, `patch_updates`, `replacing_updates`).
+    /// Flags override it.
     #[arg(long, value_name = "FILE")]
     pub faults: Option<PathBuf>,
 
@@ -489,6 +490,10 @@ pub(crate) struct SimArgs {
     /// Take updates only as PATCH with the fields as a bare body; answer PUT with 405.
     #[arg(long)]
     pub patch_updates: bool,
+
+    /// Let an update replace the object: clear every field it does not name.
+    #[arg(long)]
+    pub replacing_updates: bool,
 }
 
 /// The form of the simulator's `Retry-After` header.

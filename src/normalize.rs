@@ -542,6 +542,33 @@ fn shown_bare(value: &Value) -> String {
     }
 }
 
+/// The request form of a value read from the tenant, to write it back unchanged (a tenant whose
+/// updates replace the object is sent every field it holds): ids for options, RFC 3339 for
+/// dates, lists for multi-value fields. `None` for no value; an error names a value that cannot
+/// be written back (an option the catalog does not list).
+pub(crate) fn write_form(value: &Normalized) -> Result<Option<Value>, String> {
+    Ok(Some(match value {
+        Normalized::Absent => return Ok(None),
+        Normalized::Text(text) => json!(text),
+        Normalized::Number(number) => json!(number),
+        Normalized::Instant { at, .. } => json!(format_instant(at)),
+        Normalized::Choice { id: Some(id), .. } => json!(id),
+        Normalized::Choice { id: None, name } => {
+            return Err(format!(
+                "the option `{}` is not in the tenant's catalog",
+                escaped(name)
+            ))
+        }
+        Normalized::Bool(flag) => json!(flag),
+        Normalized::Set(values) => Value::Array(
+            values
+                .iter()
+                .filter_map(|value| write_form(value).transpose())
+                .collect::<Result<_, _>>()?,
+        ),
+    }))
+}
+
 /// Converts a value read from the tenant for a column. Never fails: what cannot be understood is
 /// kept as text, so it shows as a change rather than hiding one.
 pub(crate) fn observed(column: &Column, value: Option<&Value>) -> Normalized {

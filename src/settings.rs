@@ -167,6 +167,7 @@ pub(crate) fn connection(
         filter_syntax: config.tenant.filter_syntax.unwrap_or_default(),
         update_method: config.tenant.update_method.unwrap_or_default(),
         update_body: config.tenant.update_body.unwrap_or_default(),
+        update_replaces: config.tenant.update_replaces.unwrap_or(false),
         ..ClientOptions::default()
     };
     Ok(ConnectionSettings {

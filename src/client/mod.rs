@@ -20,7 +20,7 @@ use reqwest::header::{
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Map, Value};
 
-use crate::catalog::{Column, Template};
+use crate::catalog::{Column, Columns, Template};
 use crate::dialect::{FilterSyntax, UpdateBody, UpdateMethod};
 use crate::kind::Kind;
 
@@ -82,6 +82,9 @@ pub(crate) struct ClientOptions {
     pub update_method: UpdateMethod,
     /// The body of updates (`tenant.update_body`).
     pub update_body: UpdateBody,
+    /// Whether updates replace the object (`tenant.update_replaces`): then every update sends
+    /// all the fields the object holds, read just before, with the changes over them.
+    pub update_replaces: bool,
 }
 
 impl Default for ClientOptions {
@@ -100,6 +103,7 @@ impl Default for ClientOptions {
             filter_syntax: FilterSyntax::default(),
             update_method: UpdateMethod::default(),
             update_body: UpdateBody::default(),
+            update_replaces: false,
         }
     }
 }
@@ -122,6 +126,8 @@ pub(crate) struct Client {
     identity_fields: Mutex<[Option<String>; 2]>,
     /// The label of each field, per kind, from the column lists read.
     labels: Mutex<[BTreeMap<String, String>; 2]>,
+    /// The session's columns, per kind, to write back what a replacing update would clear.
+    catalog: Mutex<[Columns; 2]>,
 }
 
 impl std::fmt::Debug for Client {
@@ -173,6 +179,7 @@ impl Client {
             retry_reported: Mutex::new(HashSet::new()),
             identity_fields: Mutex::new([None, None]),
             labels: Mutex::new([BTreeMap::new(), BTreeMap::new()]),
+            catalog: Mutex::new([Columns::default(), Columns::default()]),
         })
     }
 
@@ -217,6 +224,55 @@ impl Client {
                 .collect();
         }
         Ok(columns)
+    }
+
+    /// Tells the client the session's columns (with how the tenant shows dates), for updates
+    /// that replace the object.
+    pub(crate) fn learn_columns(&self, kind: Kind, columns: &Columns) {
+        if let Ok(mut catalog) = self.catalog.lock() {
+            catalog[usize::from(kind == Kind::TriageItem)] = columns.clone();
+        }
+    }
+
+    /// `fields` over every field object `id` holds now, in request form, for a tenant whose
+    /// updates replace the object. A field soarform cannot write back as read (an option the
+    /// catalog does not list) stops the update rather than being lost.
+    async fn with_current_fields(
+        &self,
+        kind: Kind,
+        id: u64,
+        changes: Map<String, Value>,
+    ) -> Result<Map<String, Value>, ClientError> {
+        let current = self.get(kind, id).await?;
+        let columns = self
+            .catalog
+            .lock()
+            .map(|catalog| catalog[usize::from(kind == Kind::TriageItem)].clone())
+            .unwrap_or_default();
+        let mut fields = Map::new();
+        for name in current.fields.keys() {
+            let Some(column) = columns.all().iter().find(|column| column.field == *name) else {
+                continue; // server-set: not a column, never written
+            };
+            if changes.contains_key(name) {
+                continue;
+            }
+            let value = crate::normalize::observed(column, current.fields.get(name));
+            let form = crate::normalize::write_form(&value).map_err(|problem| {
+                ClientError::InvalidResponse {
+                    operation: Operation::update(kind),
+                    message: format!(
+                        "cannot send `{}` back unchanged to an update that replaces the object: {problem}",
+                        column.label
+                    ),
+                }
+            })?;
+            if let Some(form) = form {
+                fields.insert(name.clone(), form);
+            }
+        }
+        fields.extend(changes);
+        Ok(fields)
     }
 
     /// A filter matching objects of `kind` whose `field` (an API name) holds one of `values`
@@ -457,6 +513,11 @@ impl Client {
         fields: Map<String, Value>,
     ) -> Result<RemoteObject, ClientError> {
         let operation = Operation::update(kind);
+        let fields = if self.options.update_replaces {
+            self.with_current_fields(kind, id, fields).await?
+        } else {
+            fields
+        };
         let request = match self.options.update_body {
             UpdateBody::Wrapped => json!({ "fields": fields }),
             UpdateBody::Bare => Value::Object(fields),

@@ -92,6 +92,7 @@ fn options(args: &SimArgs, printer: Printer) -> Result<SimOptions> {
         nested_fields: args.nested_fields.then_some(true),
         label_filters: args.label_filters.then_some(true),
         patch_updates: args.patch_updates.then_some(true),
+        replacing_updates: args.replacing_updates.then_some(true),
     };
     Ok(from_file.overridden_by(from_flags))
 }

@@ -90,6 +90,9 @@ pub(crate) struct TenantConfig {
     /// The body of updates: `wrapped` (`{"fields": {...}}`, as creates send them; default) or `bare` (the fields alone, as Sumo Logic's scripts' PATCH bodies are).
     #[schemars(with = "UpdateBody")]
     pub update_body: Option<UpdateBody>,
+    /// Whether an update replaces the object, clearing the fields it does not name (as PUT does in REST style). Then soarform reads the object first and sends every field it holds, with the changes over them, so nothing is lost. Default false: updates send only the changed fields. `soarform doctor --write-check KEY` tells which.
+    #[schemars(with = "bool")]
+    pub update_replaces: Option<bool>,
 }
 
 /// A date display pattern: `MM` month, `DD` day, `YYYY` year, `hh` 12-hour or `HH` 24-hour, `mm` minutes, `ss` seconds, `A` AM/PM.

@@ -112,13 +112,17 @@ impl Tenant {
             triage_columns.len(),
             client.request_count()
         );
+        let catalog = Catalog {
+            templates,
+            incident_columns: Columns::with_dates(incident_columns, &settings.dates),
+            triage_columns: Columns::with_dates(triage_columns, &settings.dates),
+        };
+        for kind in Kind::ALL {
+            client.learn_columns(kind, catalog.columns(kind));
+        }
         Ok(Tenant {
             client,
-            catalog: Catalog {
-                templates,
-                incident_columns: Columns::with_dates(incident_columns, &settings.dates),
-                triage_columns: Columns::with_dates(triage_columns, &settings.dates),
-            },
+            catalog,
             sandbox,
         })
     }

@@ -114,6 +114,9 @@ pub struct Quirks {
     /// Updates are `PATCH` with the fields as a bare body, as Sumo Logic's scripts change
     /// sibling resources (evidence file, "other writes"); `PUT` answers 405.
     pub patch_updates: bool,
+    /// An update replaces the object: every field it does not name is cleared, as PUT does in
+    /// REST style (whether Cloud SOAR's does is not public: evidence file, "not public").
+    pub replacing_updates: bool,
 }
 
 /// How objects are shown on read, from the quirks.
@@ -194,6 +197,7 @@ impl Default for Quirks {
             nested_fields: false,
             label_filters: false,
             patch_updates: false,
+            replacing_updates: false,
         }
     }
 }
@@ -239,6 +243,9 @@ impl Quirks {
         }
         if self.patch_updates {
             parts.push("updates by PATCH with a bare body only".to_string());
+        }
+        if self.replacing_updates {
+            parts.push("updates replace the object".to_string());
         }
         match &self.date_display {
             Some(display) if *display != DateDisplay::evidence("UTC") => parts.push(format!(

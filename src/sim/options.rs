@@ -26,6 +26,7 @@
 //! nested_fields: false
 //! label_filters: false
 //! patch_updates: false
+//! replacing_updates: false
 //! ```
 
 use std::path::Path;
@@ -120,6 +121,8 @@ pub(crate) struct SimOptions {
     pub label_filters: Option<bool>,
     /// Updates are PATCH with a bare body only.
     pub patch_updates: Option<bool>,
+    /// Updates replace the object, clearing the fields they do not name.
+    pub replacing_updates: Option<bool>,
 }
 
 impl SimOptions {
@@ -156,6 +159,7 @@ impl SimOptions {
             nested_fields: overrides.nested_fields.or(self.nested_fields),
             label_filters: overrides.label_filters.or(self.label_filters),
             patch_updates: overrides.patch_updates.or(self.patch_updates),
+            replacing_updates: overrides.replacing_updates.or(self.replacing_updates),
         }
     }
 
@@ -235,6 +239,7 @@ impl SimOptions {
             (self.nested_fields, &mut quirks.nested_fields),
             (self.label_filters, &mut quirks.label_filters),
             (self.patch_updates, &mut quirks.patch_updates),
+            (self.replacing_updates, &mut quirks.replacing_updates),
         ] {
             if let Some(given) = given {
                 *quirk = given;

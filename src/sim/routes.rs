@@ -246,6 +246,22 @@ async fn update(
         parse_field_changes(kind, fields(&body)?)
     }
     .map_err(ApiError::bad_request)?;
+    let mut changes = changes;
+    if state.quirks.replacing_updates {
+        // Every field the update does not name is cleared.
+        let held: Vec<String> = state.read(|store| {
+            store
+                .get(kind, id)
+                .map(|object| object.fields.keys().cloned().collect())
+                .unwrap_or_default()
+        });
+        for column in catalog::columns(kind) {
+            let named = changes.iter().any(|(field, _)| *field == column.field);
+            if !named && held.iter().any(|field| field == column.field) {
+                changes.push((column.field, None));
+            }
+        }
+    }
     let object = state.write(|store| {
         if !store.update(kind, id, changes, Utc::now()) {
             return Err(no_such_object(kind, id));

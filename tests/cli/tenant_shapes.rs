@@ -201,6 +201,69 @@ fn converges(server: &SimServer, tenant: &str) {
     let replanned = plan(&changed, server);
     assert_eq!(replanned.code, 0, "{}", replanned.combined());
     assert_eq!(server.incidents().len(), 3, "{:?}", server.incidents());
+    // Export, then a plan of what it wrote: nothing to do.
+    let exported = run_against(&changed, server, &["export", "--out", "exported"]);
+    assert_eq!(exported.code, 0, "{}", exported.combined());
+    let replanned = run_against(
+        &changed,
+        server,
+        &["plan", "exported", "--detailed-exitcode"],
+    );
+    assert_eq!(replanned.code, 0, "{}", replanned.combined());
+    assert!(
+        replanned
+            .stdout
+            .contains("Plan: 0 to create, 0 to update, 3 unchanged."),
+        "{}",
+        replanned.stdout
+    );
+    assert_eq!(server.incidents().len(), 3, "{:?}", server.incidents());
+}
+
+#[test]
+fn the_main_flows_converge_across_the_shapes_the_evidence_leaves_open() {
+    type Adjust = fn(&mut soarform::sim::SimConfig);
+    let cases: [(&str, Adjust, &str); 5] = [
+        (
+            "the API profile's shape",
+            |config| {
+                config.quirks.nested_fields = true;
+                config.quirks.date_display = None;
+            },
+            "",
+        ),
+        ("pages capped at 10", |config| config.quirks.page_cap = Some(10), ""),
+        (
+            "day-first 24-hour dates in +05:30",
+            |config| {
+                config.quirks.date_display = Some(DateDisplay {
+                    format: "DD/MM/YYYY HH:mm".into(),
+                    zone: "+05:30".into(),
+                })
+            },
+            "tenant:\n  timezone: \"+05:30\"\n  date_formats: [\"DD/MM/YYYY HH:mm\"]\n",
+        ),
+        (
+            "replacing updates",
+            |config| config.quirks.replacing_updates = true,
+            "tenant:\n  update_replaces: true\n",
+        ),
+        (
+            "labels, PATCH, replacing, Chicago",
+            |config| {
+                config.quirks.label_filters = true;
+                config.quirks.patch_updates = true;
+                config.quirks.replacing_updates = true;
+                config.quirks.date_display = Some(DateDisplay::evidence("America/Chicago"));
+            },
+            "tenant:\n  timezone: America/Chicago\n  filter_syntax: labels\n  update_method: patch\n  update_body: bare\n  update_replaces: true\n",
+        ),
+    ];
+    for (name, adjust, tenant) in cases {
+        eprintln!("case: {name}");
+        let server = simulator_with(adjust);
+        converges(&server, tenant);
+    }
 }
 
 #[test]
@@ -365,4 +428,60 @@ fn multi_value_fields_are_written_as_lists_compared_as_sets_and_exported_as_list
     assert!(written.contains("  Affected teams: [Legal]\n"), "{written}");
     let replanned = run_against(&changed, &server, &["plan", "repo", "--detailed-exitcode"]);
     assert_eq!(replanned.code, 0, "{}", replanned.combined());
+}
+
+#[test]
+fn a_tenant_whose_updates_replace_the_object_loses_nothing_with_update_replaces() {
+    let server = simulator_with(|config| config.quirks.replacing_updates = true);
+    // Fields the repository does not declare: set in Cloud SOAR by hand.
+    converges(&server, "tenant:\n  update_replaces: true\n");
+    let one = crate::support::state::incident_id(&server, "shapes/one");
+    let (status, _) = call(
+        &server,
+        "PUT",
+        &format!("{INCIDENTS}{one}/"),
+        Some(&json!({"fields": {
+            "incidentid": "shapes/one", "status": 4, "starttime": "2026-11-20T09:00:00Z",
+            "opt_7": "soarform", "opt_3": "Set by hand", "opt_9": [1, 2], "owner": 2,
+        }})),
+    );
+    assert_eq!(status, 200);
+    let test =
+        project("tenant:\n  update_replaces: true\n").write("objects.yaml", documents("Open"));
+    let updated = apply(&test, &server);
+    assert_eq!(updated.code, 0, "{}", updated.combined());
+    let incident = server
+        .incidents()
+        .into_iter()
+        .find(|incident| incident["id"] == json!(one))
+        .expect("the incident");
+    let fields = &incident["fields"];
+    assert_eq!(fields["status"]["value"], json!("Open"));
+    assert_eq!(fields["opt_3"]["value"], json!("Set by hand"));
+    assert_eq!(fields["opt_9"]["value"], json!(["Finance", "HR"]));
+    assert_eq!(fields["owner"]["value"], json!("Analysts (group)"));
+    assert_eq!(fields["incidentid"]["value"], json!("shapes/one"));
+    assert_eq!(
+        fields["starttime"]["value"],
+        json!("2026-11-20T09:00:00.000000+00:00")
+    );
+    assert_eq!(plan(&test, &server).code, 0);
+    // Without the setting, the same update clears what it does not name.
+    call(
+        &server,
+        "PUT",
+        &format!("{INCIDENTS}{one}/"),
+        Some(&json!({"fields": {
+            "incidentid": "shapes/one", "status": 4, "starttime": "2026-11-20T09:00:00Z",
+            "opt_7": "soarform", "opt_3": "Set by hand",
+        }})),
+    );
+    let merging = project("").write("objects.yaml", documents("Open"));
+    assert_eq!(apply(&merging, &server).code, 0);
+    let incident = server
+        .incidents()
+        .into_iter()
+        .find(|incident| incident["id"] == json!(one))
+        .expect("the incident");
+    assert!(incident["fields"].get("opt_3").is_none(), "{incident:#}");
 }
