@@ -376,14 +376,16 @@ pub(crate) struct Twins {
 async fn apply_one(client: &Client, object: &ObjectPlan, stop: &Stop) -> Outcome {
     let result = match object.action {
         Action::Create => match create(client, object).await {
-            Ok((id, answer)) => match rewritten_key(object, answer.as_ref()) {
-                None => Ok(id),
-                Some(stored) => {
-                    // Every later create would be stored altered too, and never found again.
-                    stop.request(StopReason::IdentityRewritten);
-                    Err(identity_rewritten(object, id, &stored))
+            Ok((id, answer)) => {
+                match rewritten_key(object, read_back(client, object, id, answer).await.as_ref()) {
+                    None => Ok(id),
+                    Some(stored) => {
+                        // Every later create would be stored altered too, and never found again.
+                        stop.request(StopReason::IdentityRewritten);
+                        Err(identity_rewritten(object, id, &stored))
+                    }
                 }
-            },
+            }
             Err(error) => Err(Failure::new(error, &secrets_of(object))),
         },
         _ => update(client, object)
@@ -411,6 +413,33 @@ fn rewritten_key(object: &ObjectPlan, answer: Option<&RemoteObject>) -> Option<S
         other => other.to_string(),
     };
     (stored != object.key).then_some(stored)
+}
+
+/// What the tenant holds for a created object: the create's answer when it shows the identity
+/// field, else the object read again (a tenant may answer a create with the id alone). `None`
+/// when the answer was lost (the search that found the object matched the key) or the read
+/// fails (then the duplicate check after the creates and the next plan still see the object).
+async fn read_back(
+    client: &Client,
+    object: &ObjectPlan,
+    id: u64,
+    answer: Option<RemoteObject>,
+) -> Option<RemoteObject> {
+    let answer = answer?;
+    if answer.fields.get(&object.identity_field).is_some() {
+        return Some(answer);
+    }
+    match client.get(object.kind, id).await {
+        Ok(read) => Some(read),
+        Err(error) => {
+            tracing::debug!(
+                "{} {}: reading created id {id} back failed: {error}",
+                object.kind,
+                object.key
+            );
+            None
+        }
+    }
 }
 
 /// The failure of a create whose key the tenant rewrote, naming the settings that do it.

@@ -192,6 +192,9 @@ pub(crate) fn check_ownership_undeclared(
     }
 }
 
+/// The API name of Cloud SOAR's built-in closing note.
+const BUILT_IN_NOTE: &str = "closing_note";
+
 /// How pruning closes objects of a kind (`closing:` of soarform.yaml, or the defaults); the
 /// closing-note field is resolved only `with_note` (to close, not to recognise closed ones).
 pub(crate) fn closing(
@@ -264,7 +267,17 @@ pub(crate) fn closing(
             note: None,
         });
     }
-    let note_name = note_field.unwrap_or_else(|| DEFAULT_NOTE_LABEL.to_string());
+    // By default the field labelled `Closing note`, else Cloud SOAR's built-in `closing_note`
+    // (evidence file, "close"), which tenants with "Mandatory Closing Note" require.
+    let note_name = note_field.unwrap_or_else(|| {
+        match columns
+            .find(DEFAULT_NOTE_LABEL)
+            .or_else(|| columns.find(BUILT_IN_NOTE))
+        {
+            Some(column) => column.field.clone(),
+            None => DEFAULT_NOTE_LABEL.to_string(),
+        }
+    });
     let note_field = columns
         .resolve(kind, &note_name)
         .map_err(|error| {
@@ -627,6 +640,31 @@ mod tests {
         )
         .expect("closing");
         assert_eq!((triage.closed.id, triage.note.is_none()), (4, true));
+    }
+
+    #[test]
+    fn without_a_closing_note_field_the_built_in_closing_note_takes_the_note() {
+        let mut catalog = catalog();
+        catalog.incident_columns = columns(serde_json::json!([
+            {"field": "incidentid", "label": "Incident ID", "type": "text"},
+            {"field": "status", "label": "Status", "type": "select",
+             "options": [{"id": 2, "value": "Closed"}]},
+            {"field": "closing_note", "label": "Resolution", "type": "Text Area"}
+        ]));
+        let config = ProjectConfig::default();
+        let identity = identity(&config, &catalog).expect("identity");
+        let closing = closing(
+            &config,
+            &catalog,
+            Kind::Incident,
+            true,
+            &identity,
+            &Ownership::default(),
+        )
+        .expect("closing");
+        let (note_field, note) = closing.note.expect("a note, always sent");
+        assert_eq!(note_field.field, "closing_note");
+        assert_eq!(note, DEFAULT_CLOSING_NOTE);
     }
 
     #[test]

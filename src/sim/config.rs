@@ -117,6 +117,8 @@ pub struct Quirks {
     /// An update replaces the object: every field it does not name is cleared, as PUT does in
     /// REST style (whether Cloud SOAR's does is not public: evidence file, "not public").
     pub replacing_updates: bool,
+    /// A create is answered with the new object's id alone (`{"id": N}`), as some APIs do.
+    pub bare_create_answers: bool,
 }
 
 /// How objects are shown on read, from the quirks.
@@ -198,6 +200,7 @@ impl Default for Quirks {
             label_filters: false,
             patch_updates: false,
             replacing_updates: false,
+            bare_create_answers: false,
         }
     }
 }
@@ -246,6 +249,9 @@ impl Quirks {
         }
         if self.replacing_updates {
             parts.push("updates replace the object".to_string());
+        }
+        if self.bare_create_answers {
+            parts.push("creates answered with the id alone".to_string());
         }
         match &self.date_display {
             Some(display) if *display != DateDisplay::evidence("UTC") => parts.push(format!(

@@ -208,7 +208,13 @@ async fn create(
         let id = store.create(kind, template_id, changes, &created_by, Utc::now());
         store
             .get(kind, id)
-            .map(|object| object.render(kind, None, &state.shape))
+            .map(|object| {
+                if state.quirks.bare_create_answers {
+                    serde_json::json!({ "id": id })
+                } else {
+                    object.render(kind, None, &state.shape)
+                }
+            })
             .ok_or_else(|| no_such_object(kind, id))
     })?;
     Ok((StatusCode::CREATED, Json(object)))

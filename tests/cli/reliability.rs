@@ -1138,3 +1138,33 @@ fn a_tenant_that_rewrites_keys_stops_the_apply_after_one_create() {
     // One create, then nothing new started.
     assert_eq!(server.incidents().len(), 1, "{:?}", server.incidents());
 }
+
+#[test]
+fn a_rewritten_key_is_found_by_reading_back_a_create_answered_with_its_id_alone() {
+    let server = simulator_with(|config| {
+        config.quirks.identity_suffix = Some(" (1)".into());
+        config.quirks.bare_create_answers = true;
+    });
+    let documents: String = (1..=3)
+        .map(|n| format!("kind: Incident\nkey: bare/{n}\ntemplate: Phishing\n"))
+        .collect::<Vec<_>>()
+        .join("---\n");
+    let test = Test::new()
+        .env("SOARFORM_TOKEN", TOKEN)
+        .write("objects.yaml", documents.as_bytes());
+    let output = apply(&test, &server, &["--max-concurrency", "1"]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output.combined().contains("instead of the key `bare/1`"),
+        "{}",
+        output.combined()
+    );
+    assert_eq!(server.incidents().len(), 1, "{:?}", server.incidents());
+    // The object was read back once, after its create.
+    let reads = server
+        .requests()
+        .iter()
+        .filter(|request| request.method == "GET" && request.path.ends_with("/incidents/101/"))
+        .count();
+    assert_eq!(reads, 1);
+}
