@@ -382,7 +382,8 @@ pub(crate) struct SimArgs {
     /// `drop_after_commit_rate`, `seed`, and the quirks `page_cap`, `page_offset_by_requested`,
     /// `ignore_page_number`, `page_overlap`, `pad_objects`, `echo_errors`, `late_commits`,
     /// `late_commit_ms`, `identity_suffix`, and the read shape `date_format`, `date_zone`,
-    /// `iso_dates`, `nested_fields`, `label_filters`, `patch_updates`, `replacing_updates`).
+    /// `iso_dates`, `nested_fields`, `label_filters`, `patch_updates`, `replacing_updates`,
+    /// `ui_type_names`).
     /// Flags override it.
     #[arg(long, value_name = "FILE")]
     pub faults: Option<PathBuf>,
@@ -494,6 +495,11 @@ pub(crate) struct SimArgs {
     /// Let an update replace the object: clear every field it does not name.
     #[arg(long)]
     pub replacing_updates: bool,
+
+    /// Name column types as Cloud SOAR's settings page does ("Text Area", "Date & Time", "List",
+    /// "Multi Select List", "Numeric Textbox", "Tags").
+    #[arg(long)]
+    pub ui_type_names: bool,
 }
 
 /// The form of the simulator's `Retry-After` header.

@@ -435,6 +435,43 @@ mod tests {
     }
 
     #[test]
+    fn reads_an_incident_shaped_as_sumo_logics_get_incident_script_shows_it() {
+        // The shape SumoLogic/sumologic-content `CloudSOAR/Integrations/.../Incident_Tools/Get
+        // Incident.yaml` reads (evidence file, "get incident", "dates on read", "lookup values
+        // on read", "multi-value fields", "server-set fields"): every field at the top level,
+        // wrapped, `id` bare, dates as display strings, lookups as display strings, `type` and
+        // `tags` as lists.
+        let object = RemoteObject::from_json(&json!({
+            "id": 1234,
+            "incidentid": {"name": "Incident ID", "value": "phishing/ceo-wire-fraud"},
+            "starttime": {"name": "Start Time", "value": "09-08-2023 07:15 AM"},
+            "closed_at": {"name": "Closed At", "value": "12-31-1969 06:00 PM"},
+            "status": {"name": "Status", "value": "Identification"},
+            "restriction": {"name": "Restriction", "value": "LOW"},
+            "incident_kind": {"name": "Kind", "value": "Incident response"},
+            "owner": {"name": "Owner", "value": "Admins (group)"},
+            "folder": {"name": "Folder", "value": "CSE-Pending"},
+            "type": {"name": "Type", "value": ["Phishing", "Malware"]},
+            "tags": {"name": "Tags", "value": ["ceo", "wire"]},
+            "created_by": {"name": "Created By", "value": "AUTOMATION ENGINE"},
+            "timezone": {"name": "Timezone", "value": "GMT +0"},
+            "is_deleted": {"name": "Is Deleted", "value": false},
+            "closing_note": {"name": "Closing Note", "value": ""}
+        }))
+        .unwrap();
+        assert_eq!(object.id, 1234);
+        assert_eq!(
+            object.fields["incidentid"],
+            json!("phishing/ceo-wire-fraud")
+        );
+        assert_eq!(object.fields["starttime"], json!("09-08-2023 07:15 AM"));
+        assert_eq!(object.fields["owner"], json!("Admins (group)"));
+        assert_eq!(object.fields["type"], json!(["Phishing", "Malware"]));
+        assert_eq!(object.fields["tags"], json!(["ceo", "wire"]));
+        assert_eq!(object.created_by.as_deref(), Some("AUTOMATION ENGINE"));
+    }
+
+    #[test]
     fn refuses_objects_without_id() {
         assert!(RemoteObject::from_json(&json!({"fields": {}})).is_err());
         assert!(RemoteObject::from_json(&json!([1])).is_err());

@@ -93,6 +93,7 @@ fn options(args: &SimArgs, printer: Printer) -> Result<SimOptions> {
         label_filters: args.label_filters.then_some(true),
         patch_updates: args.patch_updates.then_some(true),
         replacing_updates: args.replacing_updates.then_some(true),
+        ui_type_names: args.ui_type_names.then_some(true),
     };
     Ok(from_file.overridden_by(from_flags))
 }

@@ -73,10 +73,28 @@ impl Column {
 
     /// The column JSON served by `GET .../columns/`; `options` only for selects.
     pub(crate) fn to_json(&self) -> Value {
+        self.to_json_named(self.column_type.as_str())
+    }
+
+    /// The column JSON with its type named as Cloud SOAR's settings page names it ("Text
+    /// Area", "Date & Time", "List", ...: evidence file, "field types in the UI").
+    pub(crate) fn to_json_ui(&self) -> Value {
+        self.to_json_named(match self.column_type {
+            ColumnType::Text => "Text",
+            ColumnType::Textarea => "Text Area",
+            ColumnType::Datetime => "Date & Time",
+            ColumnType::Select => "List",
+            ColumnType::Number => "Numeric Textbox",
+            ColumnType::MultiSelect => "Multi Select List",
+            ColumnType::Tags => "Tags",
+        })
+    }
+
+    fn to_json_named(&self, type_name: &str) -> Value {
         let mut column = json!({
             "field": self.field,
             "label": self.label,
-            "type": self.column_type.as_str(),
+            "type": type_name,
         });
         if matches!(
             self.column_type,

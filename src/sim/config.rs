@@ -119,6 +119,9 @@ pub struct Quirks {
     pub replacing_updates: bool,
     /// A create is answered with the new object's id alone (`{"id": N}`), as some APIs do.
     pub bare_create_answers: bool,
+    /// Column lists name types as Cloud SOAR's settings page does ("Text Area", "Date & Time",
+    /// "List", "Multi Select List", "Numeric Textbox", "Tags") instead of `textarea`, `datetime`...
+    pub ui_type_names: bool,
 }
 
 /// How objects are shown on read, from the quirks.
@@ -201,6 +204,7 @@ impl Default for Quirks {
             patch_updates: false,
             replacing_updates: false,
             bare_create_answers: false,
+            ui_type_names: false,
         }
     }
 }
@@ -249,6 +253,9 @@ impl Quirks {
         }
         if self.replacing_updates {
             parts.push("updates replace the object".to_string());
+        }
+        if self.ui_type_names {
+            parts.push("column types as the UI names them".to_string());
         }
         if self.bare_create_answers {
             parts.push("creates answered with the id alone".to_string());

@@ -27,6 +27,7 @@
 //! label_filters: false
 //! patch_updates: false
 //! replacing_updates: false
+//! ui_type_names: false
 //! ```
 
 use std::path::Path;
@@ -123,6 +124,8 @@ pub(crate) struct SimOptions {
     pub patch_updates: Option<bool>,
     /// Updates replace the object, clearing the fields they do not name.
     pub replacing_updates: Option<bool>,
+    /// Column lists name types as the UI does ("Text Area", "Date & Time", ...).
+    pub ui_type_names: Option<bool>,
 }
 
 impl SimOptions {
@@ -160,6 +163,7 @@ impl SimOptions {
             label_filters: overrides.label_filters.or(self.label_filters),
             patch_updates: overrides.patch_updates.or(self.patch_updates),
             replacing_updates: overrides.replacing_updates.or(self.replacing_updates),
+            ui_type_names: overrides.ui_type_names.or(self.ui_type_names),
         }
     }
 
@@ -240,6 +244,7 @@ impl SimOptions {
             (self.label_filters, &mut quirks.label_filters),
             (self.patch_updates, &mut quirks.patch_updates),
             (self.replacing_updates, &mut quirks.replacing_updates),
+            (self.ui_type_names, &mut quirks.ui_type_names),
         ] {
             if let Some(given) = given {
                 *quirk = given;

@@ -67,7 +67,10 @@ fn kind_routes(router: SimRouter, base: &str, kind: Kind) -> SimRouter {
     router
         .route(
             &format!("{prefix}columns/"),
-            allow(get(move || columns(kind)), "GET, HEAD"),
+            allow(
+                get(move |State(state): State<Arc<SimState>>| columns(kind, state)),
+                "GET, HEAD",
+            ),
         )
         .route(
             &format!("{prefix}search/"),
@@ -140,11 +143,17 @@ async fn templates() -> Json<Value> {
     )
 }
 
-async fn columns(kind: Kind) -> Json<Value> {
+async fn columns(kind: Kind, state: Arc<SimState>) -> Json<Value> {
     Json(
         catalog::columns(kind)
             .iter()
-            .map(|column| column.to_json())
+            .map(|column| {
+                if state.quirks.ui_type_names {
+                    column.to_json_ui()
+                } else {
+                    column.to_json()
+                }
+            })
             .collect(),
     )
 }

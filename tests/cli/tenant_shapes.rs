@@ -249,11 +249,12 @@ fn the_main_flows_converge_across_the_shapes_the_evidence_leaves_open() {
             "tenant:\n  update_replaces: true\n",
         ),
         (
-            "labels, PATCH, replacing, Chicago",
+            "labels, PATCH, replacing, UI type names, Chicago",
             |config| {
                 config.quirks.label_filters = true;
                 config.quirks.patch_updates = true;
                 config.quirks.replacing_updates = true;
+                config.quirks.ui_type_names = true;
                 config.quirks.date_display = Some(DateDisplay::evidence("America/Chicago"));
             },
             "tenant:\n  timezone: America/Chicago\n  filter_syntax: labels\n  update_method: patch\n  update_body: bare\n  update_replaces: true\n",
