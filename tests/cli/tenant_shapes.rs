@@ -223,7 +223,7 @@ fn converges(server: &SimServer, tenant: &str) {
 #[test]
 fn the_main_flows_converge_across_the_shapes_the_evidence_leaves_open() {
     type Adjust = fn(&mut soarform::sim::SimConfig);
-    let cases: [(&str, Adjust, &str); 5] = [
+    let cases: [(&str, Adjust, &str); 6] = [
         (
             "the API profile's shape",
             |config| {
@@ -233,6 +233,13 @@ fn the_main_flows_converge_across_the_shapes_the_evidence_leaves_open() {
             "",
         ),
         ("pages capped at 10", |config| config.quirks.page_cap = Some(10), ""),
+        // Below 10 objects a short page is taken for the last one (README, "Paging cannot miss
+        // objects"), so a tenant capping lower needs its cap as the page size.
+        (
+            "pages capped at 2, with that page size",
+            |config| config.quirks.page_cap = Some(2),
+            "tenant:\n  page_size: 2\n",
+        ),
         (
             "day-first 24-hour dates in +05:30",
             |config| {
