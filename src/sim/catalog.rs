@@ -138,10 +138,8 @@ const fn select(
     options: &'static [(u64, &'static str)],
 ) -> Column {
     Column {
-        field,
-        label,
-        column_type: ColumnType::Select,
         options,
+        ..column(field, label, ColumnType::Select)
     }
 }
 
@@ -151,10 +149,8 @@ const fn multi_select(
     options: &'static [(u64, &'static str)],
 ) -> Column {
     Column {
-        field,
-        label,
-        column_type: ColumnType::MultiSelect,
         options,
+        ..column(field, label, ColumnType::MultiSelect)
     }
 }
 
