@@ -86,6 +86,15 @@ pub(crate) enum Command {
     /// multi-line text. With `--check`, nothing is written: the files that differ are listed and the exit code is 1.
     Fmt(FmtArgs),
 
+    /// Probe the configured tenant, read-only, and suggest the `tenant:` settings of soarform.yaml.
+    ///
+    /// Each probe (connection and dialect, credential, catalog, identity and ownership fields,
+    /// field layout, date format and zone, page cap, filter syntax) is reported as ok, warning or
+    /// failure with what it saw; a `tenant:` block to paste follows. Exit code 0 when soarform can
+    /// work with the tenant with those settings, 1 when it cannot. Nothing is written unless
+    /// `--write-check KEY` is given.
+    Doctor(DoctorArgs),
+
     /// Run the bundled Cloud SOAR simulator as a standalone HTTP server.
     ///
     /// It serves both base paths (`/api/csoar/v3/` and `/incmansuite_ng/api/v3/`) and prints
@@ -129,6 +138,33 @@ pub(crate) struct ExportArgs {
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// Arguments of `soarform doctor`.
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// `text` for people, `json` for programs.
+    #[arg(long, value_enum, default_value_t = DoctorFormat::Text)]
+    pub format: DoctorFormat,
+
+    /// Also write one field back: the identity field of the object carrying KEY, with the value it
+    /// holds, then read the object again. A field cleared by that write shows that updates replace
+    /// the object (doctor writes the cleared fields back at once); the update method and body the
+    /// tenant takes are found the same way. Name an object you may change.
+    #[arg(long, value_name = "KEY")]
+    pub write_check: Option<String>,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// What `doctor --format` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DoctorFormat {
+    /// One line per probe with its evidence, then the block to paste.
+    Text,
+    /// One JSON document: `checks`, `tenant`, `tenant_yaml`, `usable`.
+    Json,
 }
 
 /// What `export --kind` takes.

@@ -272,7 +272,7 @@ impl DisplayFormat {
     }
 
     /// The local date and time a text in this format shows, if it is in this format.
-    fn parse_local(&self, text: &str) -> Option<NaiveDateTime> {
+    pub(crate) fn parse_local(&self, text: &str) -> Option<NaiveDateTime> {
         NaiveDateTime::parse_from_str(text, &self.chrono_format()).ok()
     }
 

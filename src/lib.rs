@@ -72,6 +72,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Apply(args) => commands::apply::apply(args, printer),
         Command::Export(args) => commands::export::export(args, printer),
         Command::Fmt(args) => commands::fmt::fmt(args, printer),
+        Command::Doctor(args) => commands::doctor::doctor(args, printer),
         Command::Sim(args) => commands::sim::sim(args, printer),
     };
     match result {

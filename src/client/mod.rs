@@ -478,6 +478,69 @@ impl Client {
         }
     }
 
+    /// One search page as the server answered it, for `soarform doctor` to see its shape:
+    /// `filter` as given, `all` only when `search_all`, no retries beyond [`send`](Self::send)'s.
+    pub(crate) async fn search_page_raw(
+        &self,
+        kind: Kind,
+        filter: &str,
+        columns: &[String],
+        (page_number, page_size): (u64, u32),
+        search_all: bool,
+    ) -> Result<Value, ClientError> {
+        let operation = Operation::search(kind);
+        let mut request = json!({
+            "page_number": page_number,
+            "page_size": page_size,
+            "filter": filter,
+        });
+        if !columns.is_empty() {
+            request["columns"] = json!(columns);
+        }
+        if search_all {
+            request["all"] = json!(true);
+        }
+        let body = self
+            .send(operation, Method::POST, None, Some(&request))
+            .await?;
+        decode(operation, &body)
+    }
+
+    /// `GET incidents/{id}/` or `GET triage/{id}/` as the server answered it.
+    pub(crate) async fn get_raw(&self, kind: Kind, id: u64) -> Result<Value, ClientError> {
+        let operation = Operation::get(kind);
+        let body = self.send(operation, Method::GET, Some(id), None).await?;
+        decode(operation, &body)
+    }
+
+    /// An update with exactly `fields`, by `method` with `body`, whatever the options say (for
+    /// `soarform doctor --write-check`, which finds out which the tenant takes).
+    pub(crate) async fn update_as(
+        &self,
+        kind: Kind,
+        id: u64,
+        fields: Map<String, Value>,
+        (method, body): (UpdateMethod, UpdateBody),
+    ) -> Result<(), ClientError> {
+        let operation = Operation::update(kind);
+        let request = match body {
+            UpdateBody::Wrapped => json!({ "fields": fields }),
+            UpdateBody::Bare => Value::Object(fields),
+        };
+        let method = match method {
+            UpdateMethod::Put => Method::PUT,
+            UpdateMethod::Patch => Method::PATCH,
+        };
+        self.send(operation, method, Some(id), Some(&request))
+            .await
+            .map(drop)
+    }
+
+    /// The credential, described without revealing it.
+    pub(crate) fn credential_description(&self) -> String {
+        self.credential.describe()
+    }
+
     /// `GET incidents/{id}/` or `GET triage/{id}/`.
     pub(crate) async fn get(&self, kind: Kind, id: u64) -> Result<RemoteObject, ClientError> {
         let operation = Operation::get(kind);

@@ -4,6 +4,7 @@
 pub(crate) mod apply;
 mod apply_saved;
 mod apply_view;
+pub(crate) mod doctor;
 pub(crate) mod export;
 pub(crate) mod fmt;
 pub(crate) mod plan;

@@ -7,6 +7,7 @@
 
 pub(crate) mod apply;
 pub(crate) mod apply_saved;
+pub(crate) mod doctor;
 pub(crate) mod export;
 pub(crate) mod fmt;
 pub(crate) mod plan;

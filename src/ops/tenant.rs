@@ -60,10 +60,19 @@ pub(crate) struct Tenant {
     sandbox: Option<SimServer>,
 }
 
-impl Tenant {
-    /// Connects (starting the sandbox if asked) and fetches the catalog.
-    pub(crate) async fn open(settings: ConnectionSettings) -> Result<Tenant> {
-        let (target, credential, sandbox) = match settings.connection {
+/// A client connected to a tenant (or the started sandbox), before anything is read: for
+/// `soarform doctor`, which reads the catalog step by step.
+pub(crate) struct Connected {
+    /// The HTTP client.
+    pub client: Client,
+    /// The embedded simulator, kept alive as long as this.
+    pub sandbox: Option<SimServer>,
+}
+
+impl Connected {
+    /// Makes the client (starting the sandbox if asked); sends nothing to a remote tenant.
+    pub(crate) fn new(settings: &ConnectionSettings) -> Result<Connected> {
+        let (target, credential, sandbox) = match settings.connection.clone() {
             Connection::Remote { target, credential } => (target, credential, None),
             Connection::Sandbox {
                 state_file,
@@ -99,7 +108,20 @@ impl Tenant {
                 (target, credential, Some(server))
             }
         };
-        let client = Client::new(target, credential, settings.endpoints, settings.client)?;
+        let client = Client::new(
+            target,
+            credential,
+            settings.endpoints.clone(),
+            settings.client.clone(),
+        )?;
+        Ok(Connected { client, sandbox })
+    }
+}
+
+impl Tenant {
+    /// Connects (starting the sandbox if asked) and fetches the catalog.
+    pub(crate) async fn open(settings: ConnectionSettings) -> Result<Tenant> {
+        let Connected { client, sandbox } = Connected::new(&settings)?;
         let (templates, incident_columns, triage_columns) = tokio::try_join!(
             client.templates(),
             client.columns(Kind::Incident),

@@ -8,6 +8,7 @@ mod support;
 mod ci_recipes;
 mod concurrency;
 mod connection;
+mod doctor;
 mod drift;
 mod export;
 mod fmt;

@@ -16,7 +16,7 @@ fn minutes_in_chicago_winter() -> SimServer {
     simulator_with(|config| config.quirks.date_display = Some(DateDisplay::evidence("-06:00")))
 }
 
-fn project(tenant: &str) -> Test {
+pub(crate) fn project(tenant: &str) -> Test {
     Test::new()
         .env("SOARFORM_TOKEN", TOKEN)
         .write("soarform.yaml", tenant)
@@ -183,6 +183,11 @@ fn documents(status: &str) -> String {
 /// The main flows against a tenant shaped by `quirks`, with the `tenant:` settings it needs:
 /// apply, an empty plan, one update, an empty plan again, never a duplicate.
 fn converges(server: &SimServer, tenant: &str) {
+    converges_beside(server, tenant, 0);
+}
+
+/// [`converges`] on a tenant already holding `held` incidents soarform owns.
+pub(crate) fn converges_beside(server: &SimServer, tenant: &str, held: usize) {
     let test = project(tenant).write("objects.yaml", documents("Open"));
     let applied = apply(&test, server);
     assert_eq!(applied.code, 0, "{}", applied.combined());
@@ -200,7 +205,12 @@ fn converges(server: &SimServer, tenant: &str) {
     );
     let replanned = plan(&changed, server);
     assert_eq!(replanned.code, 0, "{}", replanned.combined());
-    assert_eq!(server.incidents().len(), 3, "{:?}", server.incidents());
+    assert_eq!(
+        server.incidents().len(),
+        held + 3,
+        "{:?}",
+        server.incidents()
+    );
     // Export, then a plan of what it wrote: nothing to do.
     let exported = run_against(&changed, server, &["export", "--out", "exported"]);
     assert_eq!(exported.code, 0, "{}", exported.combined());
@@ -211,13 +221,19 @@ fn converges(server: &SimServer, tenant: &str) {
     );
     assert_eq!(replanned.code, 0, "{}", replanned.combined());
     assert!(
-        replanned
-            .stdout
-            .contains("Plan: 0 to create, 0 to update, 3 unchanged."),
+        replanned.stdout.contains(&format!(
+            "Plan: 0 to create, 0 to update, {} unchanged.",
+            held + 3
+        )),
         "{}",
         replanned.stdout
     );
-    assert_eq!(server.incidents().len(), 3, "{:?}", server.incidents());
+    assert_eq!(
+        server.incidents().len(),
+        held + 3,
+        "{:?}",
+        server.incidents()
+    );
 }
 
 #[test]

@@ -1,0 +1,245 @@
+//! `soarform doctor` against each tenant shape the evidence leaves open: it must infer the
+//! `tenant:` settings that shape needs, and the main flows must converge with exactly its block.
+
+use serde_json::{json, Value};
+use soarform::sim::{DateDisplay, SimConfig, SimServer};
+
+use crate::support::binary::{run_against, Output};
+use crate::support::http::{call, create_through_api};
+use crate::support::simulator_with;
+use crate::support::state::incident_key;
+use crate::tenant_shapes::{converges_beside, project};
+
+const INCIDENTS: &str = "/api/csoar/v3/incidents/";
+
+/// How many incidents the tenant holds before doctor runs.
+const SEEDED: usize = 12;
+
+/// Incidents soarform made earlier (they carry its ownership marker): every other one with a
+/// start time whose day is above 12 (so that day-first and month-first formats are told apart),
+/// none with a containment date (unset dates show as epoch 0 in the tenant's zone).
+fn seed(server: &SimServer) {
+    for number in 1..=SEEDED {
+        let mut fields = json!({
+            "incidentid": format!("seed/{number:02}"),
+            "opt_7": "soarform",
+            "description": format!("Seeded incident {number}."),
+        });
+        if number % 2 == 1 {
+            fields["starttime"] = json!("2026-11-20T09:15:00Z");
+        }
+        let answer = create_through_api(
+            server,
+            INCIDENTS,
+            &json!({"template_id": 1, "fields": fields}),
+        );
+        assert!(answer["id"].is_u64(), "{answer}");
+    }
+}
+
+fn doctor(tenant: &str, server: &SimServer, extra: &[&str]) -> (Output, Value) {
+    let test = project(tenant);
+    let mut args = vec!["doctor", "--format", "json"];
+    args.extend_from_slice(extra);
+    let output = run_against(&test, server, &args);
+    let report: Value = serde_json::from_str(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}", output.combined()));
+    (output, report)
+}
+
+fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|check| check["name"] == name))
+        .unwrap_or_else(|| panic!("no check `{name}` in {report:#}"))
+}
+
+/// Doctor with `--write-check`, its block pasted, doctor again (usable), and the main flows
+/// with that block.
+fn infers(name: &str, adjust: fn(&mut SimConfig), expected: Value) {
+    eprintln!("case: {name}");
+    let server = simulator_with(adjust);
+    seed(&server);
+    let (first, report) = doctor("", &server, &["--write-check", "seed/01"]);
+    let tenant = &report["tenant"];
+    for (key, value) in expected.as_object().unwrap() {
+        assert_eq!(&tenant[key], value, "{name}: `{key}` in {report:#}");
+    }
+    for key in ["timezone", "date_formats", "page_size"] {
+        if !expected.as_object().unwrap().contains_key(key) {
+            assert!(tenant.get(key).is_none(), "{name}: `{key}` in {report:#}");
+        }
+    }
+    let failures = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|check| check["status"] == "failure");
+    assert_eq!(
+        first.code,
+        if failures { 1 } else { 0 },
+        "{}",
+        first.combined()
+    );
+    assert_eq!(report["usable"], json!(!failures));
+    // The write-check left every field of the object as it was.
+    let seeded = server
+        .incidents()
+        .into_iter()
+        .find(|incident| incident_key(incident) == "seed/01")
+        .unwrap();
+    let fields = &seeded["fields"];
+    assert_eq!(
+        fields["description"]["value"], "Seeded incident 1.",
+        "{name}: {seeded}"
+    );
+    assert_eq!(fields["opt_7"]["value"], "soarform", "{name}: {seeded}");
+    assert_eq!(
+        fields["starttime"]["value"], "2026-11-20T09:15:00.000000+00:00",
+        "{name}: {seeded}"
+    );
+    let block = report["tenant_yaml"].as_str().unwrap();
+    let (again, report) = doctor(block, &server, &["--write-check", "seed/02"]);
+    assert_eq!(again.code, 0, "{name}: {}\n{report:#}", again.combined());
+    assert_eq!(report["usable"], json!(true));
+    converges_beside(&server, block, SEEDED);
+}
+
+#[test]
+fn doctor_infers_the_settings_of_each_shape_and_the_main_flows_converge_with_them() {
+    infers(
+        "the evidence's shape in UTC",
+        |_| {},
+        json!({
+            "timezone": "UTC", "date_formats": ["MM-DD-YYYY hh:mm A"], "search_all": true,
+            "filter_syntax": "api_names", "update_method": "put", "update_body": "wrapped",
+            "update_replaces": false,
+        }),
+    );
+    infers(
+        "the API profile's shape: nested fields, ISO dates",
+        |config| {
+            config.quirks.nested_fields = true;
+            config.quirks.date_display = None;
+        },
+        json!({"filter_syntax": "api_names", "update_replaces": false}),
+    );
+    infers(
+        "pages capped at 10",
+        |config| config.quirks.page_cap = Some(10),
+        json!({"page_size": 10, "timezone": "UTC", "date_formats": ["MM-DD-YYYY hh:mm A"]}),
+    );
+    infers(
+        "pages capped at 4",
+        |config| config.quirks.page_cap = Some(4),
+        json!({"page_size": 4, "timezone": "UTC", "date_formats": ["MM-DD-YYYY hh:mm A"]}),
+    );
+    infers(
+        "day-first 24-hour dates in +05:30",
+        |config| {
+            config.quirks.date_display = Some(DateDisplay {
+                format: "DD/MM/YYYY HH:mm".into(),
+                zone: "+05:30".into(),
+            })
+        },
+        json!({"timezone": "+05:30", "date_formats": ["DD/MM/YYYY HH:mm"]}),
+    );
+    infers(
+        "replacing updates",
+        |config| config.quirks.replacing_updates = true,
+        json!({
+            "timezone": "UTC", "date_formats": ["MM-DD-YYYY hh:mm A"],
+            "update_method": "put", "update_body": "wrapped", "update_replaces": true,
+        }),
+    );
+    infers(
+        "labels, PATCH, replacing, UI type names, UTC-6",
+        |config| {
+            config.quirks.label_filters = true;
+            config.quirks.patch_updates = true;
+            config.quirks.replacing_updates = true;
+            config.quirks.ui_type_names = true;
+            config.quirks.date_display = Some(DateDisplay::evidence("-06:00"));
+        },
+        json!({
+            "timezone": "-06:00", "date_formats": ["MM-DD-YYYY hh:mm A"],
+            "filter_syntax": "labels", "update_method": "patch", "update_body": "bare",
+            "update_replaces": true,
+        }),
+    );
+}
+
+#[test]
+fn doctor_reports_what_it_saw_and_fails_where_soarform_could_not_work() {
+    let server = simulator_with(|config| {
+        config.quirks.label_filters = true;
+        config.quirks.page_cap = Some(4);
+        config.quirks.date_display = Some(DateDisplay::evidence("-06:00"));
+    });
+    seed(&server);
+    let test = project("");
+    let writes_before = server
+        .requests()
+        .iter()
+        .filter(|request| request.method != "GET" && !request.path.ends_with("/search/"))
+        .count();
+    let output = run_against(&test, &server, &["doctor"]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    let text = &output.stdout;
+    for expected in [
+        "ok       connection: ",
+        "failure  search (incidents): the tenant refuses searches as soarform.yaml has them",
+        "an unset date shows as `12-31-1969 06:00 PM`: epoch 0 at -06:00",
+        "set `timezone: \"-06:00\"`",
+        "failure  page size (incidents): the server answers at most 4 objects per page",
+        "failure  filters (incidents): filters in api_names syntax do not find known keys, filters in labels syntax do",
+        "warning  updates: not checked",
+        "tenant:\n  timezone: \"-06:00\"\n",
+        "  filter_syntax: labels\n",
+        "soarform cannot work with this tenant as configured",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    // Read-only without --write-check: no create, update or delete was sent.
+    let writes_after = server
+        .requests()
+        .iter()
+        .filter(|request| request.method != "GET" && !request.path.ends_with("/search/"))
+        .count();
+    assert_eq!(writes_before, writes_after, "{:?}", server.requests());
+    // A key no object carries cannot be write-checked, and nothing is written.
+    let (missing, report) = doctor("", &server, &["--write-check", "no/such-key"]);
+    assert_eq!(missing.code, 1, "{}", missing.combined());
+    assert!(
+        check(&report, "updates")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("0 object(s) carry the key `no/such-key`"),
+        "{report:#}"
+    );
+    let (status, _) = call(&server, "GET", &format!("{INCIDENTS}101/"), None);
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn doctor_names_a_refused_credential_and_stops_there() {
+    let server = simulator_with(|_| {});
+    let test = project("").env("SOARFORM_TOKEN", "not-the-token");
+    let output = run_against(&test, &server, &["doctor"]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output.stdout.contains("failure  connection: Cloud SOAR refused the Bearer token from `SOARFORM_TOKEN` (401 Unauthorized)"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains("failure  credential: "),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        !output.combined().contains("not-the-token"),
+        "{}",
+        output.combined()
+    );
+}
