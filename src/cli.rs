@@ -86,7 +86,7 @@ pub(crate) enum Command {
     /// multi-line text. With `--check`, nothing is written: the files that differ are listed and the exit code is 1.
     Fmt(FmtArgs),
 
-    /// Probe the configured tenant, read-only, and suggest the `tenant:` settings of soarform.yaml.
+    /// Probe the tenant read-only and suggest the `tenant:` settings it needs.
     ///
     /// Each probe (connection and dialect, credential, catalog, identity and ownership fields,
     /// field layout, date format and zone, page cap, filter syntax) is reported as ok, warning or

@@ -243,3 +243,68 @@ fn doctor_names_a_refused_credential_and_stops_there() {
         output.combined()
     );
 }
+
+/// A host serving only the legacy base path: `/api/csoar/v3/...` answers 404, the rest goes on
+/// to the simulator.
+fn legacy_only(simulator: std::net::SocketAddr) -> std::net::SocketAddr {
+    use std::io::Write as _;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let Some((head, body)) = crate::support::http::read_request(&mut stream) else {
+                    return;
+                };
+                if head
+                    .split(' ')
+                    .nth(1)
+                    .is_some_and(|path| path.starts_with("/api/csoar/v3/"))
+                {
+                    let body = "{\"error\": \"not found\"}";
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    return;
+                }
+                crate::support::http::forward(&mut stream, simulator, &head, &body);
+            });
+        }
+    });
+    address
+}
+
+#[test]
+fn doctor_names_the_dialect_the_host_serves() {
+    let server = simulator_with(|_| {});
+    let proxy = legacy_only(server.addr());
+    let url = format!("http://{proxy}");
+    let output = project("").run_args(&[
+        "doctor".into(),
+        "--url".into(),
+        url.clone(),
+        "--api".into(),
+        "v3".into(),
+    ]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        output.stdout.contains("failure  connection: this host serves the legacy API, not the v3 one: add `api: legacy` to soarform.yaml (or pass `--api legacy`)"),
+        "{}",
+        output.stdout
+    );
+    let legacy = project("").run_args(&[
+        "doctor".into(),
+        "--url".into(),
+        url,
+        "--api".into(),
+        "legacy".into(),
+    ]);
+    assert_eq!(legacy.code, 0, "{}", legacy.combined());
+    assert!(
+        legacy.stdout.contains("ok       connection: "),
+        "{}",
+        legacy.stdout
+    );
+}
