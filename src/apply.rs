@@ -550,9 +550,11 @@ async fn update(client: &Client, object: &ObjectPlan) -> Result<u64, ClientError
             message: format!("the plan has no remote id for `{}`", object.key),
         });
     };
-    client
-        .update(object.kind, id, object.write_fields())
-        .await?;
+    let fields = object.write_fields();
+    match object.action {
+        Action::Close | Action::RetireDuplicate => client.close(object.kind, id, fields).await?,
+        _ => client.update(object.kind, id, fields).await?,
+    };
     Ok(id)
 }
 

@@ -12,28 +12,34 @@ pub(crate) enum Operation {
     GetIncident,
     CreateIncident,
     UpdateIncident,
+    /// Closing an incident (prune, duplicates): the update's path unless `paths:` names another.
+    CloseIncident,
     SearchIncidents,
     IncidentColumns,
     IncidentTemplates,
     GetTriage,
     CreateTriage,
     UpdateTriage,
+    /// Closing a triage item: the update's path unless `paths:` names another.
+    CloseTriage,
     SearchTriage,
     TriageColumns,
 }
 
 impl Operation {
     /// Every operation.
-    pub(crate) const ALL: [Operation; 11] = [
+    pub(crate) const ALL: [Operation; 13] = [
         Operation::GetIncident,
         Operation::CreateIncident,
         Operation::UpdateIncident,
+        Operation::CloseIncident,
         Operation::SearchIncidents,
         Operation::IncidentColumns,
         Operation::IncidentTemplates,
         Operation::GetTriage,
         Operation::CreateTriage,
         Operation::UpdateTriage,
+        Operation::CloseTriage,
         Operation::SearchTriage,
         Operation::TriageColumns,
     ];
@@ -51,12 +57,14 @@ impl Operation {
             Operation::GetIncident => "get_incident",
             Operation::CreateIncident => "create_incident",
             Operation::UpdateIncident => "update_incident",
+            Operation::CloseIncident => "close_incident",
             Operation::SearchIncidents => "search_incidents",
             Operation::IncidentColumns => "incident_columns",
             Operation::IncidentTemplates => "incident_templates",
             Operation::GetTriage => "get_triage",
             Operation::CreateTriage => "create_triage",
             Operation::UpdateTriage => "update_triage",
+            Operation::CloseTriage => "close_triage",
             Operation::SearchTriage => "search_triage",
             Operation::TriageColumns => "triage_columns",
         }
@@ -65,12 +73,16 @@ impl Operation {
     /// The default path, relative to the dialect's base path.
     pub(crate) fn default_path(self) -> &'static str {
         match self {
-            Operation::GetIncident | Operation::UpdateIncident => "incidents/{id}/",
+            Operation::GetIncident | Operation::UpdateIncident | Operation::CloseIncident => {
+                "incidents/{id}/"
+            }
             Operation::CreateIncident => "incidents/",
             Operation::SearchIncidents => "incidents/search/",
             Operation::IncidentColumns => "incidents/columns/",
             Operation::IncidentTemplates => "incident_templates/",
-            Operation::GetTriage | Operation::UpdateTriage => "triage/{id}/",
+            Operation::GetTriage | Operation::UpdateTriage | Operation::CloseTriage => {
+                "triage/{id}/"
+            }
             Operation::CreateTriage => "triage/",
             Operation::SearchTriage => "triage/search/",
             Operation::TriageColumns => "triage/columns/",
@@ -80,8 +92,12 @@ impl Operation {
     /// The capability a 403 on this operation most likely means is missing.
     pub(crate) fn capability(self) -> &'static str {
         match self {
-            Operation::CreateIncident | Operation::UpdateIncident => "Manage incidents",
-            Operation::CreateTriage | Operation::UpdateTriage => "Manage triage",
+            Operation::CreateIncident | Operation::UpdateIncident | Operation::CloseIncident => {
+                "Manage incidents"
+            }
+            Operation::CreateTriage | Operation::UpdateTriage | Operation::CloseTriage => {
+                "Manage triage"
+            }
             Operation::GetTriage | Operation::SearchTriage | Operation::TriageColumns => {
                 "View triage"
             }
@@ -101,8 +117,10 @@ impl Operation {
             self,
             Operation::GetIncident
                 | Operation::UpdateIncident
+                | Operation::CloseIncident
                 | Operation::GetTriage
                 | Operation::UpdateTriage
+                | Operation::CloseTriage
         )
     }
 
@@ -127,6 +145,14 @@ impl Operation {
         match kind {
             Kind::Incident => Operation::UpdateIncident,
             Kind::TriageItem => Operation::UpdateTriage,
+        }
+    }
+
+    /// The operation that closes an object of a kind.
+    pub(crate) fn close(kind: Kind) -> Self {
+        match kind {
+            Kind::Incident => Operation::CloseIncident,
+            Kind::TriageItem => Operation::CloseTriage,
         }
     }
 

@@ -575,7 +575,30 @@ impl Client {
         id: u64,
         fields: Map<String, Value>,
     ) -> Result<RemoteObject, ClientError> {
-        let operation = Operation::update(kind);
+        self.write_existing(Operation::update(kind), kind, id, fields)
+            .await
+    }
+
+    /// A close (`- close`, `- retire duplicate`): the update of its fields (status, closing
+    /// note...), sent to `paths.close_incident` / `paths.close_triage` when soarform.yaml names
+    /// one, else to the update's path.
+    pub(crate) async fn close(
+        &self,
+        kind: Kind,
+        id: u64,
+        fields: Map<String, Value>,
+    ) -> Result<RemoteObject, ClientError> {
+        self.write_existing(Operation::close(kind), kind, id, fields)
+            .await
+    }
+
+    async fn write_existing(
+        &self,
+        operation: Operation,
+        kind: Kind,
+        id: u64,
+        fields: Map<String, Value>,
+    ) -> Result<RemoteObject, ClientError> {
         let fields = if self.options.update_replaces {
             self.with_current_fields(kind, id, fields).await?
         } else {
@@ -854,7 +877,9 @@ impl Client {
                 Some(id) if operation.addresses_one_object() => ClientError::ObjectNotFound {
                     operation,
                     noun: match operation {
-                        Operation::GetTriage | Operation::UpdateTriage => "triage item",
+                        Operation::GetTriage | Operation::UpdateTriage | Operation::CloseTriage => {
+                            "triage item"
+                        }
                         _ => "incident",
                     },
                     id,

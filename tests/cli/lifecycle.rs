@@ -723,3 +723,89 @@ fn no_adopt_names_the_old_key_a_move_found_the_object_under() {
         output.stderr
     );
 }
+
+/// A gateway serving closes at `incidents/{id}/close/`: it records each close's path and sends
+/// it on to the simulator's update path; everything else goes through unchanged.
+fn closing_gateway(
+    simulator: std::net::SocketAddr,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let closes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&closes);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let seen = std::sync::Arc::clone(&seen);
+            std::thread::spawn(move || {
+                let Some((head, body)) = crate::support::http::read_request(&mut stream) else {
+                    return;
+                };
+                let path = head.split(' ').nth(1).unwrap_or_default().to_string();
+                let head = match path.strip_suffix("close/") {
+                    Some(update_path) => {
+                        seen.lock().unwrap().push(format!(
+                            "{} {path}",
+                            head.split(' ').next().unwrap_or_default()
+                        ));
+                        head.replacen(&path, update_path, 1)
+                    }
+                    None => head,
+                };
+                crate::support::http::forward(&mut stream, simulator, &head, &body);
+            });
+        }
+    });
+    (address, closes)
+}
+
+#[test]
+fn closes_go_to_the_close_operation_under_paths_with_the_note() {
+    let server = simulator();
+    let (gateway, closes) = closing_gateway(server.addr());
+    let url = format!("http://{gateway}");
+    let test = new_test();
+    project(
+        &test,
+        "prune_scope: [\"team/**\"]\npaths:\n  close_incident: incidents/{id}/close/\n",
+    );
+    let run = |args: &[&str]| {
+        let mut all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        all.extend(["--url".into(), url.clone(), "--api".into(), "v3".into()]);
+        test.run_args(&all)
+    };
+    declare(
+        &test,
+        &[
+            incident("team/keep", "Open"),
+            incident("team/retire", "Open"),
+        ],
+    );
+    let applied = run(&["apply", ".", "--auto-approve"]);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert!(
+        closes.lock().unwrap().is_empty(),
+        "{:?}",
+        closes.lock().unwrap()
+    );
+    let retire = incident_id(&server, "team/retire");
+    declare(&test, &[incident("team/keep", "In progress")]);
+    let pruned = run(&["apply", ".", "--prune", "--auto-approve"]);
+    assert_eq!(pruned.code, 0, "{}", pruned.combined());
+    // The close went to the close path; the update of the declared incident did not.
+    assert_eq!(
+        *closes.lock().unwrap(),
+        [format!("PUT /api/csoar/v3/incidents/{retire}/close/")]
+    );
+    let closed = incident_by_id(&server, retire);
+    assert_eq!(value(&closed, "status"), json!("Closed"), "{closed}");
+    assert_eq!(
+        value(&closed, "opt_8"),
+        json!("Closed by soarform: the key is no longer declared in the repository."),
+        "{closed}"
+    );
+    let replanned = run(&["plan", ".", "--detailed-exitcode"]);
+    assert_eq!(replanned.code, 0, "{}", replanned.combined());
+}
