@@ -308,3 +308,40 @@ fn doctor_names_the_dialect_the_host_serves() {
         legacy.stdout
     );
 }
+
+#[test]
+fn a_tenant_suffixing_keys_on_create_passes_doctor_and_the_first_apply_stops_at_once() {
+    // "Use suffix on non-duplicate" acts on create only: a read-only probe cannot see it, so
+    // doctor says so, and the first apply stops at the first rewritten key with one incident.
+    let server = simulator_with(|config| config.quirks.identity_suffix = Some(" (1)".into()));
+    let (output, report) = doctor("", &server, &[]);
+    assert_eq!(output.code, 0, "{}", output.combined());
+    let identity = check(&report, "identity");
+    assert!(
+        identity["evidence"][0].as_str().unwrap().contains(
+            "cannot be seen without creating: the first apply stops at the first rewritten key"
+        ),
+        "{report:#}"
+    );
+    let test = project(report["tenant_yaml"].as_str().unwrap()).write(
+        "objects.yaml",
+        "kind: Incident\nkey: suffix/one\ntemplate: Phishing\n---\nkind: Incident\nkey: suffix/two\ntemplate: Phishing\n",
+    );
+    let applied = run_against(
+        &test,
+        &server,
+        &["apply", ".", "--auto-approve", "--max-concurrency", "1"],
+    );
+    assert_eq!(applied.code, 1, "{}", applied.combined());
+    assert!(
+        applied.combined().contains("Use suffix on non-duplicate"),
+        "{}",
+        applied.combined()
+    );
+    assert!(
+        applied.combined().contains("suffix/"),
+        "{}",
+        applied.combined()
+    );
+    assert_eq!(server.incidents().len(), 1, "{:?}", server.incidents());
+}
