@@ -7,6 +7,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::dialect::Dialect;
 
+/// What `--version` shows after the name: the package version, the git commit it was built from
+/// and the target (build.rs).
+pub(crate) const VERSION_LINE: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SOARFORM_COMMIT"),
+    ", ",
+    env!("SOARFORM_TARGET"),
+    ")"
+);
+
 /// Incident-as-code for Sumo Logic Cloud SOAR.
 ///
 /// Describe incidents and triage items in YAML, review a field-by-field plan against the live tenant,
@@ -14,7 +25,7 @@ use crate::dialect::Dialect;
 #[derive(Debug, Parser)]
 #[command(
     name = "soarform",
-    version,
+    version = VERSION_LINE,
     propagate_version = true,
     max_term_width = 100
 )]
@@ -95,6 +106,9 @@ pub(crate) enum Command {
     /// `--write-check KEY` is given.
     Doctor(DoctorArgs),
 
+    /// Show the version, the git commit it was built from and the target.
+    Version(VersionArgs),
+
     /// Run the bundled Cloud SOAR simulator as a standalone HTTP server.
     ///
     /// It serves both base paths (`/api/csoar/v3/` and `/incmansuite_ng/api/v3/`) and prints
@@ -140,12 +154,20 @@ pub(crate) struct ExportArgs {
     pub connection: ConnectionArgs,
 }
 
+/// Arguments of `soarform version`.
+#[derive(Debug, Args)]
+pub(crate) struct VersionArgs {
+    /// `text` (as `--version`) or `json` (`version`, `commit`, `target`).
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+}
+
 /// Arguments of `soarform doctor`.
 #[derive(Debug, Args)]
 pub(crate) struct DoctorArgs {
     /// `text` for people, `json` for programs.
-    #[arg(long, value_enum, default_value_t = DoctorFormat::Text)]
-    pub format: DoctorFormat,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 
     /// Also write one field back: the identity field of the object carrying KEY, with the value it
     /// holds, then read the object again. A field cleared by that write shows that updates replace
@@ -158,9 +180,9 @@ pub(crate) struct DoctorArgs {
     pub connection: ConnectionArgs,
 }
 
-/// What `doctor --format` takes.
+/// What `doctor --format` and `version --format` take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum DoctorFormat {
+pub(crate) enum TextOrJson {
     /// One line per probe with its evidence, then the block to paste.
     Text,
     /// One JSON document: `checks`, `tenant`, `tenant_yaml`, `usable`.

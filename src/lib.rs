@@ -73,6 +73,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Export(args) => commands::export::export(args, printer),
         Command::Fmt(args) => commands::fmt::fmt(args, printer),
         Command::Doctor(args) => commands::doctor::doctor(args, printer),
+        Command::Version(args) => commands::version(args, printer),
         Command::Sim(args) => commands::sim::sim(args, printer),
     };
     match result {

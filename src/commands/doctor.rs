@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::{runtime, write_stdout, ExitStatus, Printer};
-use crate::cli::{DoctorArgs, DoctorFormat};
+use crate::cli::{DoctorArgs, TextOrJson};
 use crate::error::{Error, Result};
 use crate::ops::doctor::{self, DoctorOptions, Report, Status};
 use crate::ops::tenant::Connected;
@@ -23,13 +23,13 @@ pub(crate) fn doctor(args: DoctorArgs, printer: Printer) -> Result<ExitStatus> {
         Ok::<_, Error>(doctor::doctor(&connected, &connection, &config, &options).await)
     })?;
     let output = match args.format {
-        DoctorFormat::Json => {
+        TextOrJson::Json => {
             let mut text = serde_json::to_string_pretty(&report)
                 .map_err(|error| Error::caused_by("cannot write the report as JSON", &error))?;
             text.push('\n');
             text
         }
-        DoctorFormat::Text => render(&report),
+        TextOrJson::Text => render(&report),
     };
     write_stdout(printer, &output)?;
     Ok(if report.usable {

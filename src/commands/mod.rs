@@ -49,6 +49,23 @@ impl From<ExitStatus> for i32 {
     }
 }
 
+/// `soarform version`: the `--version` line, or the same as JSON.
+pub(crate) fn version(args: crate::cli::VersionArgs, printer: Printer) -> Result<ExitStatus> {
+    let text = match args.format {
+        crate::cli::TextOrJson::Text => format!("soarform {}\n", crate::cli::VERSION_LINE),
+        crate::cli::TextOrJson::Json => {
+            let document = serde_json::json!({
+                "version": env!("CARGO_PKG_VERSION"),
+                "commit": env!("SOARFORM_COMMIT"),
+                "target": env!("SOARFORM_TARGET"),
+            });
+            format!("{document:#}\n")
+        }
+    };
+    write_stdout(printer, &text)?;
+    Ok(ExitStatus::Success)
+}
+
 /// A tokio runtime for the networked commands.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()

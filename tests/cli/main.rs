@@ -24,3 +24,4 @@ mod sim_command;
 mod tenant_shapes;
 mod validate;
 mod values;
+mod version;

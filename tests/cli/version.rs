@@ -1,0 +1,38 @@
+//! `--version` and `soarform version`: the package version, the commit and the target.
+
+use crate::support::binary::Test;
+
+#[test]
+fn version_names_the_package_version_the_commit_and_the_target() {
+    let json = Test::new().args(["version", "--format", "json"]).run();
+    assert_eq!(json.code, 0, "{}", json.combined());
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(document["version"], env!("CARGO_PKG_VERSION"));
+    let commit = document["commit"].as_str().unwrap();
+    let target = document["target"].as_str().unwrap();
+    assert!(
+        target.split('-').count() >= 3,
+        "not a target triple: {target}"
+    );
+    // Built from this checkout: the commit is its HEAD (unless the build was told otherwise).
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string());
+    match (head, std::env::var("SOARFORM_BUILD_COMMIT")) {
+        (Some(head), Err(_)) => assert_eq!(commit, head),
+        _ => assert!(!commit.is_empty()),
+    }
+    let line = format!(
+        "soarform {} (commit {commit}, {target})\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    for args in [&["--version"][..], &["version"][..]] {
+        let text = Test::new().args(args.to_vec()).run();
+        assert_eq!(text.code, 0, "{}", text.combined());
+        assert_eq!(text.stdout, line, "soarform {}", args.join(" "));
+    }
+}
