@@ -85,7 +85,7 @@ fn document(n: usize) -> String {
              kind: TriageItem\nkey: bench/triage-{n:05}\nfields:\n  type: Suspicious login\n  status: New\n  priority: Medium\n  description: Sign-in from a new country for user {n}.\n  Reporter: okta-system-log\n  Observed at: 2026-11-22T06:12:00Z\n"
         );
     }
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         let parent = EXTENDS[(n / 2) % EXTENDS.len()];
         format!(
             "# yaml-language-server: $schema=../../schemas/soarform.schema.json\n\

@@ -229,7 +229,7 @@ pub(crate) fn human_size(bytes: u64) -> String {
     const MIB: u64 = 1024 * KIB;
     const GIB: u64 = 1024 * MIB;
     let whole_or_tenths = |unit: u64, name: &str| {
-        if bytes % unit == 0 {
+        if bytes.is_multiple_of(unit) {
             format!("{} {name}", bytes / unit)
         } else {
             format!("{:.1} {name}", bytes as f64 / unit as f64)

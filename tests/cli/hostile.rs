@@ -288,7 +288,7 @@ fn relay(mut stream: TcpStream, simulator: SocketAddr, form: &AtomicUsize, write
         let form = form.load(Ordering::SeqCst);
         let (status, value) = if writes.fetch_add(1, Ordering::SeqCst) == 0 {
             ("503 Service Unavailable", NEW_SECRET)
-        } else if form % 2 == 0 {
+        } else if form.is_multiple_of(2) {
             ("400 Bad Request", NEW_SECRET)
         } else {
             ("400 Bad Request", OLD_SECRET)
