@@ -106,6 +106,12 @@ pub(crate) enum Command {
     /// `--write-check KEY` is given.
     Doctor(DoctorArgs),
 
+    /// Print one of the JSON schemas soarform checks files against, as embedded in this binary.
+    ///
+    /// For editors and CI in repositories that do not hold soarform's `schemas/`: e.g.
+    /// `soarform schema document > .soarform/soarform.schema.json`.
+    Schema(SchemaArgs),
+
     /// Show the version, the git commit it was built from and the target.
     Version(VersionArgs),
 
@@ -152,6 +158,27 @@ pub(crate) struct ExportArgs {
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// Arguments of `soarform schema`.
+#[derive(Debug, Args)]
+pub(crate) struct SchemaArgs {
+    /// Which schema.
+    #[arg(value_enum, default_value_t = SchemaName::Document)]
+    pub name: SchemaName,
+}
+
+/// The schemas `soarform schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SchemaName {
+    /// Desired-state documents (`schemas/soarform.schema.json`).
+    Document,
+    /// `soarform.yaml` (`schemas/project.schema.json`).
+    Project,
+    /// Saved plans and `--format json` output (`schemas/plan.schema.json`).
+    Plan,
+    /// `soarform sim --faults FILE` (`schemas/sim-options.schema.json`).
+    SimOptions,
 }
 
 /// Arguments of `soarform version`.

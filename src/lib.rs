@@ -74,6 +74,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Fmt(args) => commands::fmt::fmt(args, printer),
         Command::Doctor(args) => commands::doctor::doctor(args, printer),
         Command::Version(args) => commands::version(args, printer),
+        Command::Schema(args) => commands::schema(args, printer),
         Command::Sim(args) => commands::sim::sim(args, printer),
     };
     match result {

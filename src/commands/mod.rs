@@ -49,6 +49,19 @@ impl From<ExitStatus> for i32 {
     }
 }
 
+/// `soarform schema NAME`: an embedded schema, byte for byte as in `schemas/`.
+pub(crate) fn schema(args: crate::cli::SchemaArgs, printer: Printer) -> Result<ExitStatus> {
+    use crate::cli::SchemaName;
+    let text = match args.name {
+        SchemaName::Document => crate::manifest::schema::DOCUMENT_SCHEMA,
+        SchemaName::Project => crate::manifest::schema::PROJECT_SCHEMA,
+        SchemaName::Plan => crate::saved::PLAN_SCHEMA,
+        SchemaName::SimOptions => crate::manifest::schema::SIM_OPTIONS_SCHEMA,
+    };
+    write_stdout(printer, text)?;
+    Ok(ExitStatus::Success)
+}
+
 /// `soarform version`: the `--version` line, or the same as JSON.
 pub(crate) fn version(args: crate::cli::VersionArgs, printer: Printer) -> Result<ExitStatus> {
     let text = match args.format {

@@ -1,4 +1,4 @@
-//! `--version` and `soarform version`: the package version, the commit and the target.
+//! `--version`, `soarform version` and `soarform schema`: what the binary carries.
 
 use crate::support::binary::Test;
 
@@ -35,4 +35,26 @@ fn version_names_the_package_version_the_commit_and_the_target() {
         assert_eq!(text.code, 0, "{}", text.combined());
         assert_eq!(text.stdout, line, "soarform {}", args.join(" "));
     }
+}
+
+#[test]
+fn schema_prints_each_embedded_schema_as_checked_in() {
+    for (name, file) in [
+        (None, "soarform.schema.json"),
+        (Some("document"), "soarform.schema.json"),
+        (Some("project"), "project.schema.json"),
+        (Some("plan"), "plan.schema.json"),
+        (Some("sim-options"), "sim-options.schema.json"),
+    ] {
+        let mut args = vec!["schema"];
+        args.extend(name);
+        let output = Test::new().args(args).run();
+        assert_eq!(output.code, 0, "{}", output.combined());
+        let expected =
+            std::fs::read_to_string(format!("{}/schemas/{file}", env!("CARGO_MANIFEST_DIR")))
+                .unwrap();
+        assert_eq!(output.stdout, expected, "soarform schema {name:?}");
+    }
+    let unknown = Test::new().args(["schema", "documents"]).run();
+    assert_eq!(unknown.code, 1, "{}", unknown.combined());
 }
