@@ -112,6 +112,16 @@ pub(crate) enum Command {
     /// `soarform schema document > .soarform/soarform.schema.json`.
     Schema(SchemaArgs),
 
+    /// Print a shell completion script: `soarform completions bash > /etc/bash_completion.d/soarform`.
+    ///
+    /// zsh: put the output in a file named `_soarform` on `$fpath`; fish: in
+    /// `~/.config/fish/completions/soarform.fish`; PowerShell: dot-source it from `$PROFILE`.
+    Completions(CompletionsArgs),
+
+    /// Print the man page of soarform, or of one of its commands, in roff:
+    /// `soarform man plan | man -l -`.
+    Man(ManArgs),
+
     /// Show the version, the git commit it was built from and the target.
     Version(VersionArgs),
 
@@ -158,6 +168,21 @@ pub(crate) struct ExportArgs {
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// Arguments of `soarform completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Arguments of `soarform man`.
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// A command (`plan`, `apply`...); without one, the page of soarform itself.
+    pub command: Option<String>,
 }
 
 /// Arguments of `soarform schema`.

@@ -75,6 +75,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Doctor(args) => commands::doctor::doctor(args, printer),
         Command::Version(args) => commands::version(args, printer),
         Command::Schema(args) => commands::schema(args, printer),
+        Command::Completions(args) => commands::completions(args, printer),
+        Command::Man(args) => commands::man(args, printer),
         Command::Sim(args) => commands::sim::sim(args, printer),
     };
     match result {

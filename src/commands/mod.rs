@@ -49,6 +49,50 @@ impl From<ExitStatus> for i32 {
     }
 }
 
+/// `soarform completions SHELL`: clap_complete's script for the whole command line.
+pub(crate) fn completions(
+    args: crate::cli::CompletionsArgs,
+    printer: Printer,
+) -> Result<ExitStatus> {
+    use clap::CommandFactory;
+    let mut command = crate::cli::Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "soarform", &mut script);
+    write_stdout(printer, &String::from_utf8_lossy(&script))?;
+    Ok(ExitStatus::Success)
+}
+
+/// `soarform man [COMMAND]`: clap_mangen's page of soarform or of one command.
+pub(crate) fn man(args: crate::cli::ManArgs, printer: Printer) -> Result<ExitStatus> {
+    use clap::CommandFactory;
+    let mut root = crate::cli::Cli::command();
+    // Built, so that subcommands carry the version `propagate_version` gives them.
+    root.build();
+    let command = match &args.command {
+        None => root,
+        Some(name) => {
+            let names: Vec<String> = root
+                .get_subcommands()
+                .map(|command| command.get_name().to_string())
+                .collect();
+            let Some(found) = root.find_subcommand(name).cloned() else {
+                return Err(Error::message(format!(
+                    "no command `{name}`: soarform has {}",
+                    names.join(", ")
+                )));
+            };
+            // The page is titled `soarform-plan`, as git's are.
+            found.name(format!("soarform-{name}"))
+        }
+    };
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command)
+        .render(&mut page)
+        .map_err(|error| Error::caused_by("cannot write the man page", &error))?;
+    write_stdout(printer, &String::from_utf8_lossy(&page))?;
+    Ok(ExitStatus::Success)
+}
+
 /// `soarform schema NAME`: an embedded schema, byte for byte as in `schemas/`.
 pub(crate) fn schema(args: crate::cli::SchemaArgs, printer: Printer) -> Result<ExitStatus> {
     use crate::cli::SchemaName;

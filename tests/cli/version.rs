@@ -1,4 +1,4 @@
-//! `--version`, `soarform version` and `soarform schema`: what the binary carries.
+//! `--version`, `version`, `schema`, `completions` and `man`: what the binary carries.
 
 use crate::support::binary::Test;
 
@@ -57,4 +57,69 @@ fn schema_prints_each_embedded_schema_as_checked_in() {
     }
     let unknown = Test::new().args(["schema", "documents"]).run();
     assert_eq!(unknown.code, 1, "{}", unknown.combined());
+}
+
+#[test]
+fn completions_are_generated_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let output = Test::new().args(["completions", shell]).run();
+        assert_eq!(output.code, 0, "{shell}: {}", output.combined());
+        for word in ["doctor", "write-check", "detailed-exitcode", "sandbox"] {
+            assert!(
+                output.stdout.contains(word),
+                "{shell} completions lack `{word}`"
+            );
+        }
+    }
+    // The bash script is bash: it parses.
+    let script = Test::new().args(["completions", "bash"]).run().stdout;
+    let test = Test::new().write("soarform.bash", &script);
+    let parsed = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(test.path().join("soarform.bash"))
+        .output();
+    match parsed {
+        Ok(parsed) => assert!(
+            parsed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&parsed.stderr)
+        ),
+        Err(error) => eprintln!("skipped the bash syntax check: {error}"),
+    }
+    let unknown = Test::new().args(["completions", "tcsh"]).run();
+    assert_eq!(unknown.code, 1, "{}", unknown.combined());
+}
+
+#[test]
+fn man_pages_cover_soarform_and_each_command() {
+    let top = Test::new().args(["man"]).run();
+    assert_eq!(top.code, 0, "{}", top.combined());
+    assert!(
+        top.stdout.contains(&format!(
+            ".TH soarform 1  \"soarform {}",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{}",
+        top.stdout
+    );
+    assert!(top.stdout.contains("doctor"), "{}", top.stdout);
+    let plan = Test::new().args(["man", "plan"]).run();
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    assert!(
+        plan.stdout.contains(".TH soarform-plan 1"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(r"\-\-detailed\-exitcode"),
+        "{}",
+        plan.stdout
+    );
+    let unknown = Test::new().args(["man", "plans"]).run();
+    assert_eq!(unknown.code, 1, "{}", unknown.combined());
+    assert!(
+        unknown.stderr.contains("no command `plans`"),
+        "{}",
+        unknown.stderr
+    );
 }
