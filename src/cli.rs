@@ -106,20 +106,21 @@ pub(crate) enum Command {
     /// `--write-check KEY` is given.
     Doctor(DoctorArgs),
 
-    /// Print one of the JSON schemas soarform checks files against, as embedded in this binary.
+    /// Print a JSON schema soarform checks files against.
     ///
-    /// For editors and CI in repositories that do not hold soarform's `schemas/`: e.g.
+    /// The schemas are embedded in the binary, byte for byte as in the repository's `schemas/`. For editors and CI in repositories that do not hold soarform's `schemas/`: e.g.
     /// `soarform schema document > .soarform/soarform.schema.json`.
     Schema(SchemaArgs),
 
-    /// Print a shell completion script: `soarform completions bash > /etc/bash_completion.d/soarform`.
+    /// Print a shell completion script.
     ///
-    /// zsh: put the output in a file named `_soarform` on `$fpath`; fish: in
+    /// bash: `soarform completions bash > /etc/bash_completion.d/soarform`; zsh: put the output in a file named `_soarform` on `$fpath`; fish: in
     /// `~/.config/fish/completions/soarform.fish`; PowerShell: dot-source it from `$PROFILE`.
     Completions(CompletionsArgs),
 
-    /// Print the man page of soarform, or of one of its commands, in roff:
-    /// `soarform man plan | man -l -`.
+    /// Print the man page of soarform or of one command, in roff.
+    ///
+    /// Read it with `soarform man plan | man -l -`.
     Man(ManArgs),
 
     /// Show the version, the git commit it was built from and the target.

@@ -394,6 +394,8 @@ fn subcommand_names(help: &str) -> Vec<String> {
         .skip_while(|line| line.trim() != "Commands:")
         .skip(1)
         .take_while(|line| !line.trim().is_empty())
+        // A long summary wraps onto lines indented deeper than the names.
+        .filter(|line| line.starts_with("  ") && !line.starts_with("   "))
         .filter_map(|line| line.split_whitespace().next().map(str::to_string))
         .collect()
 }
