@@ -97,6 +97,9 @@ pub(crate) enum Command {
     /// multi-line text. With `--check`, nothing is written: the files that differ are listed and the exit code is 1.
     Fmt(FmtArgs),
 
+    /// Show a plan saved with `plan --out FILE`, as `plan` showed it, without contacting the tenant.
+    Show(ShowArgs),
+
     /// Probe the tenant read-only and suggest the `tenant:` settings it needs.
     ///
     /// Each probe (connection and dialect, credential, catalog, identity and ownership fields,
@@ -169,6 +172,18 @@ pub(crate) struct ExportArgs {
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// Arguments of `soarform show`.
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// The plan file (`soarform plan --out FILE`).
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+
+    /// `text` and `markdown` as `plan` prints them; `json` as saved.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 /// Arguments of `soarform completions`.

@@ -73,6 +73,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Export(args) => commands::export::export(args, printer),
         Command::Fmt(args) => commands::fmt::fmt(args, printer),
         Command::Doctor(args) => commands::doctor::doctor(args, printer),
+        Command::Show(args) => commands::show::show(args, printer),
         Command::Version(args) => commands::version(args, printer),
         Command::Schema(args) => commands::schema(args, printer),
         Command::Completions(args) => commands::completions(args, printer),

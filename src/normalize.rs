@@ -101,6 +101,31 @@ impl Normalized {
     }
 }
 
+/// A value as a saved plan holds it ([`Normalized::to_json`]), read without its column: `null`
+/// is none, a string in the form [`format_instant`] writes is an instant, any other string is
+/// text (a choice's name shows the same), numbers, booleans and lists as they are. Only a text
+/// value that is itself such a timestamp reads differently than the plan showed it (unquoted).
+pub(crate) fn from_saved(value: &Value) -> Normalized {
+    match value {
+        Value::Null => Normalized::Absent,
+        Value::Bool(flag) => Normalized::Bool(*flag),
+        Value::Number(number) => number
+            .as_f64()
+            .map_or(Normalized::Absent, Normalized::Number),
+        Value::String(text) => match DateTime::parse_from_rfc3339(text) {
+            Ok(at) if text.ends_with('Z') && format_instant(&at.with_timezone(&Utc)) == *text => {
+                Normalized::Instant {
+                    at: at.with_timezone(&Utc),
+                    precision: Precision::Second,
+                }
+            }
+            _ => Normalized::Text(text.clone()),
+        },
+        Value::Array(values) => Normalized::Set(values.iter().map(from_saved).collect()),
+        Value::Object(_) => Normalized::Text(value.to_string()),
+    }
+}
+
 impl fmt::Display for Normalized {
     /// One-line display for plans: text quoted, choices and times bare.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -351,10 +351,26 @@ fn changes_are_live(
 /// desired-state files.
 pub(crate) fn to_object_plan(entry: &ObjectEntry, catalog: &Catalog) -> ObjectPlan {
     let columns = catalog.columns(entry.kind);
-    let value_of = |field: &str, value: Option<&Value>| match columns.find(field) {
+    object_plan_with(entry, |field, value| match columns.find(field) {
         Some(column) => normalize::observed(column, value),
         None => Normalized::Absent,
-    };
+    })
+}
+
+/// The plan a saved document describes, read without a catalog, for `soarform show`: each value
+/// as its JSON form says ([`normalize::from_saved`]).
+pub(crate) fn to_plan_as_saved(document: &PlanDocument) -> Plan {
+    plan_with(document, |entry| {
+        object_plan_with(entry, |_, value| {
+            value.map_or(Normalized::Absent, normalize::from_saved)
+        })
+    })
+}
+
+fn object_plan_with(
+    entry: &ObjectEntry,
+    value_of: impl Fn(&str, Option<&Value>) -> Normalized,
+) -> ObjectPlan {
     ObjectPlan {
         kind: entry.kind,
         key: entry.key.clone(),
@@ -400,12 +416,12 @@ pub(crate) fn to_object_plan(entry: &ObjectEntry, catalog: &Catalog) -> ObjectPl
 
 /// The plan a saved document describes (for showing it; [`check`] decides what is applied).
 pub(crate) fn to_plan(document: &PlanDocument, catalog: &Catalog) -> Plan {
+    plan_with(document, |entry| to_object_plan(entry, catalog))
+}
+
+fn plan_with(document: &PlanDocument, object: impl Fn(&ObjectEntry) -> ObjectPlan) -> Plan {
     Plan {
-        objects: document
-            .objects
-            .iter()
-            .map(|entry| to_object_plan(entry, catalog))
-            .collect(),
+        objects: document.objects.iter().map(object).collect(),
         undeclared: document
             .undeclared
             .iter()

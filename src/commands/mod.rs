@@ -8,6 +8,7 @@ pub(crate) mod doctor;
 pub(crate) mod export;
 pub(crate) mod fmt;
 pub(crate) mod plan;
+pub(crate) mod show;
 pub(crate) mod sim;
 mod stop;
 pub(crate) mod validate;

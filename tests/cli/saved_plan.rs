@@ -462,3 +462,72 @@ fn a_plan_listing_an_object_twice_is_refused_before_anything_is_sent() {
         applied.stderr
     );
 }
+
+/// Creates, updates of every kind of value (text, a multi-line diff, a date, a choice, a list, a
+/// number), a close and an untouched object: `show` of the saved plan prints what `plan` printed,
+/// in text and Markdown, and the document itself as JSON, without contacting the tenant.
+#[test]
+fn show_renders_a_saved_plan_as_plan_showed_it() {
+    let server = simulator();
+    let first = "kind: Incident\nkey: show/one\ntemplate: Phishing\nfields:\n  status: Open\n  description: |\n    line one\n    line two\n  starttime: 2026-11-20T09:00:00Z\n  Tags: [phishing]\n  opt_5: 5\n---\nkind: Incident\nkey: show/gone\ntemplate: Phishing\n---\nkind: Incident\nkey: show/same\ntemplate: Malware\n";
+    let test = Test::new()
+        .env("SOARFORM_TOKEN", TOKEN)
+        .write("soarform.yaml", "prune_scope: [\"show/**\"]\n")
+        .write("objects.yaml", first);
+    let applied = run_against(&test, &server, &["apply", ".", "--auto-approve"]);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    let second = "kind: Incident\nkey: show/one\ntemplate: Phishing\nfields:\n  status: Closed\n  description: |\n    line one\n    line 2\n  starttime: 2026-11-21T10:30:00Z\n  Tags: [phishing, \"09:00\"]\n  opt_5: 6.5\n---\nkind: Incident\nkey: show/new\ntemplate: Phishing\nfields:\n  additional_info: \"Said \\\"hi\\\".\"\n---\nkind: Incident\nkey: show/same\ntemplate: Malware\n";
+    let test = test.write("objects.yaml", second);
+    for format in ["text", "markdown"] {
+        let planned = run_against(
+            &test,
+            &server,
+            &[
+                "plan",
+                ".",
+                "--prune",
+                "--format",
+                format,
+                "--out",
+                "plan.json",
+            ],
+        );
+        assert_eq!(planned.code, 0, "{}", planned.combined());
+        assert!(planned.stdout.contains("show/gone"), "{}", planned.stdout);
+        // No connection flags, no credentials: nothing is contacted.
+        let shown = Test::new()
+            .args([
+                "show".to_string(),
+                test.path().join("plan.json").display().to_string(),
+                "--format".into(),
+                format.into(),
+            ])
+            .run();
+        assert_eq!(shown.code, 0, "{}", shown.combined());
+        assert_eq!(shown.stdout, planned.stdout, "show --format {format}");
+        assert!(
+            shown.stderr.contains("soarform apply --plan"),
+            "{}",
+            shown.stderr
+        );
+    }
+    let saved = std::fs::read_to_string(test.path().join("plan.json")).unwrap();
+    let json = Test::new()
+        .args([
+            "show".to_string(),
+            test.path().join("plan.json").display().to_string(),
+            "--format".into(),
+            "json".into(),
+        ])
+        .run();
+    assert_eq!(json.code, 0, "{}", json.combined());
+    let shown: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(shown, serde_json::from_str::<Value>(&saved).unwrap());
+    let missing = Test::new().args(["show", "no-such-plan.json"]).run();
+    assert_eq!(missing.code, 1, "{}", missing.combined());
+    assert!(
+        missing.stderr.contains("cannot read the plan"),
+        "{}",
+        missing.stderr
+    );
+}

@@ -1,0 +1,38 @@
+//! `soarform show PLAN`: a saved plan rendered as `plan` rendered it, without contacting the
+//! tenant.
+
+use std::path::PathBuf;
+
+use super::{write_stdout, ExitStatus, Printer};
+use crate::cli::{OutputFormat, ShowArgs};
+use crate::error::Result;
+use crate::render::{markdown, text};
+use crate::saved;
+
+/// Reads and checks the plan file, then prints it: text and Markdown as `plan` printed them, JSON
+/// as saved.
+pub(crate) fn show(args: ShowArgs, printer: Printer) -> Result<ExitStatus> {
+    let path: PathBuf = args.plan;
+    let document = saved::read(&path)?;
+    let output = match args.format {
+        OutputFormat::Json => super::to_json(&document)?,
+        OutputFormat::Text => {
+            text::render_plan(&saved::to_plan_as_saved(&document), printer.stdout_color())
+        }
+        OutputFormat::Markdown => markdown::render_plan(
+            &saved::to_plan_as_saved(&document),
+            &super::markdown_context(&document.target),
+        ),
+    };
+    write_stdout(printer, &output)?;
+    if args.format != OutputFormat::Json {
+        printer.note(&format!(
+            "`{}` was made against {} for {}; `soarform apply --plan {}` applies exactly this plan",
+            path.display(),
+            document.target,
+            document.paths.join(", "),
+            path.display()
+        ));
+    }
+    Ok(ExitStatus::Success)
+}
