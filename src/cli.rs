@@ -40,6 +40,11 @@ pub(crate) struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub(crate) struct GlobalArgs {
+    /// Run as if soarform was started in DIR (as `git -C` and `make -C`): every relative path,
+    /// `soarform.yaml` discovery and the sandbox's state are taken from there.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+
     /// Log more: `-v` shows every HTTP request (never its credentials), `-vv` more detail.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -144,7 +149,7 @@ pub(crate) struct ValidateArgs {
     pub paths: Vec<PathBuf>,
 
     /// The project file to use instead of looking for `soarform.yaml` next to PATH and upwards.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "SOARFORM_CONFIG")]
     pub config: Option<PathBuf>,
 }
 
@@ -278,7 +283,7 @@ pub(crate) struct FmtArgs {
     pub check: bool,
 
     /// The project file to use instead of looking for `soarform.yaml` next to PATH and upwards.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "SOARFORM_CONFIG")]
     pub config: Option<PathBuf>,
 }
 
@@ -429,16 +434,18 @@ pub(crate) enum OutputFormat {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ConnectionArgs {
     /// The Cloud SOAR URL, e.g. `https://api.us2.sumologic.com` or `https://acme.soar.sumologic.com`.
+    /// [env: SOARFORM_URL, used when neither `--url` nor `--region` is given]
     #[arg(long, value_name = "URL", conflicts_with_all = ["region", "sandbox"])]
     pub url: Option<String>,
 
     /// A Sumo Logic deployment region; expands to `https://api.<REGION>.sumologic.com` (v3 API), `us1` to `https://api.sumologic.com`.
+    /// [env: SOARFORM_REGION, used when no URL is given by `--url` or `SOARFORM_URL`]
     #[arg(long, value_name = "REGION", conflicts_with = "sandbox")]
     pub region: Option<String>,
 
     /// The API dialect: `v3` (`/api/csoar/v3/`) or `legacy` (`/incmansuite_ng/api/v3/`).
     /// Detected from the host when it is a Sumo Logic one.
-    #[arg(long, value_name = "DIALECT")]
+    #[arg(long, value_name = "DIALECT", env = "SOARFORM_API")]
     pub api: Option<Dialect>,
 
     /// Run against the embedded simulator (state in `.soarform/sandbox.json`); needs no tenant and no
@@ -446,22 +453,24 @@ pub(crate) struct ConnectionArgs {
     #[arg(long)]
     pub sandbox: bool,
 
-    /// Read a Bearer token from this file instead of `SOARFORM_TOKEN`.
+    /// Read a Bearer token from this file instead of `SOARFORM_TOKEN`. Credentials never come
+    /// from a flag: `SOARFORM_TOKEN`, or `SUMO_ACCESS_ID` and `SUMO_ACCESS_KEY`.
+    /// [env: SOARFORM_TOKEN_FILE]
     #[arg(long, value_name = "FILE", conflicts_with = "sandbox")]
     pub token_file: Option<PathBuf>,
 
     /// The project file to use instead of looking for `soarform.yaml` next to PATH and upwards.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "SOARFORM_CONFIG")]
     pub config: Option<PathBuf>,
 
     /// Start at most N requests per second (default: 4 on Sumo Logic hosts, Sumo's documented
     /// limit; none elsewhere). Overrides `limits.requests_per_second` in soarform.yaml.
-    #[arg(long, value_name = "N", value_parser = positive_rate)]
+    #[arg(long, value_name = "N", value_parser = positive_rate, env = "SOARFORM_REQUESTS_PER_SECOND")]
     pub requests_per_second: Option<f64>,
 
     /// Keep at most N requests in flight (default 10, Sumo's documented limit per access key).
     /// Overrides `limits.max_concurrency` in soarform.yaml.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000), env = "SOARFORM_MAX_CONCURRENCY")]
     pub max_concurrency: Option<u32>,
 }
 

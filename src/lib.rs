@@ -66,6 +66,16 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     let printer = Printer::new(cli.global.color.into());
     init_logging(cli.global.verbose, printer.stderr_color());
+    if let Some(directory) = &cli.global.directory {
+        if let Err(error) = std::env::set_current_dir(directory) {
+            let error = error::Error::caused_by(
+                format!("cannot run in `{}` (-C)", directory.display()),
+                &error,
+            );
+            printer.message(&error.render(printer.stderr_color()));
+            return ExitStatus::Failure.into();
+        }
+    }
     let result = match cli.command {
         Command::Validate(args) => commands::validate::validate(args, printer),
         Command::Plan(args) => commands::plan::plan(args, printer),

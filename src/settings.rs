@@ -25,6 +25,10 @@ use crate::plan_json::PlanDocument;
 pub(crate) struct Environment {
     /// `SOARFORM_URL`.
     pub url: Option<String>,
+    /// `SOARFORM_REGION`.
+    pub region: Option<String>,
+    /// `SOARFORM_TOKEN_FILE`.
+    pub token_file: Option<PathBuf>,
     /// `SOARFORM_TOKEN`.
     pub token: Option<Secret>,
     /// `SUMO_ACCESS_ID`.
@@ -43,6 +47,8 @@ impl Environment {
         };
         Environment {
             url: read("SOARFORM_URL"),
+            region: read("SOARFORM_REGION").map(|region| region.trim().to_string()),
+            token_file: read("SOARFORM_TOKEN_FILE").map(PathBuf::from),
             token: read("SOARFORM_TOKEN").map(|token| Secret::new(token.trim())),
             access_id: read("SUMO_ACCESS_ID").map(|id| id.trim().to_string()),
             access_key: read("SUMO_ACCESS_KEY").map(|key| Secret::new(key.trim())),
@@ -242,6 +248,9 @@ fn remote_url(
     if let Some(url) = &environment.url {
         return Ok(url.clone());
     }
+    if let Some(region) = &environment.region {
+        return region_url(region);
+    }
     if let Some(url) = &config.url {
         return Ok(url.clone());
     }
@@ -250,11 +259,12 @@ fn remote_url(
     }
     Err(Error::with_hint(
         "no Cloud SOAR to talk to",
-        "pass `--url URL` or `--region REGION`, set `SOARFORM_URL`, set `url:` or `region:` in soarform.yaml, or try `--sandbox` for the embedded simulator",
+        "pass `--url URL` or `--region REGION`, set `SOARFORM_URL` or `SOARFORM_REGION`, set `url:` or `region:` in soarform.yaml, or try `--sandbox` for the embedded simulator",
     ))
 }
 
-/// The credential: `--token-file`, then `SOARFORM_TOKEN`, then `SUMO_ACCESS_ID` + `SUMO_ACCESS_KEY`.
+/// The credential: `--token-file` (or `SOARFORM_TOKEN_FILE`), then `SOARFORM_TOKEN`, then
+/// `SUMO_ACCESS_ID` + `SUMO_ACCESS_KEY`.
 ///
 /// A credential that cannot be valid (a byte-order mark, a control character, a space inside, a
 /// character outside ASCII) is refused here, before any request: a server would answer 401 to
@@ -263,7 +273,16 @@ pub(crate) fn credential(
     token_file: Option<&Path>,
     environment: &Environment,
 ) -> Result<Credential> {
-    if let Some(path) = token_file {
+    let token_file = match token_file {
+        Some(path) => Some((path, format!("`--token-file {}`", path.display()))),
+        None => environment.token_file.as_deref().map(|path| {
+            (
+                path,
+                format!("`SOARFORM_TOKEN_FILE` (`{}`)", path.display()),
+            )
+        }),
+    };
+    if let Some((path, source)) = token_file {
         let text = std::fs::read_to_string(path).map_err(|error| {
             Error::caused_by(
                 format!("cannot read the token file `{}`", path.display()),
@@ -283,7 +302,6 @@ pub(crate) fn credential(
                 path.display()
             )));
         }
-        let source = format!("`--token-file {}`", path.display());
         check_secret(&format!("the token in {source}"), token)?;
         return Ok(Credential::Bearer {
             token: Secret::new(token),

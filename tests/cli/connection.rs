@@ -294,3 +294,93 @@ fn credentials_in_the_project_file_are_refused() {
     );
     snapshot!(output);
 }
+
+/// Every connection option can come from the environment, as CI systems pass settings.
+#[test]
+fn connection_options_come_from_the_environment() {
+    let server = simulator();
+    // The token file and the project file live outside the documents' directory.
+    let elsewhere = Test::new()
+        .write("token", TOKEN)
+        .write("project.yaml", "tenant:\n  page_size: 7\n");
+    let token_file = elsewhere.path().join("token").display().to_string();
+    let config = elsewhere.path().join("project.yaml").display().to_string();
+    let test = incident_file(Test::new());
+    let planned = test
+        .env("SOARFORM_URL", &server.url())
+        .env("SOARFORM_API", "v3")
+        .env("SOARFORM_TOKEN_FILE", &token_file)
+        .env("SOARFORM_CONFIG", &config)
+        .env("SOARFORM_REQUESTS_PER_SECOND", "1000")
+        .env("SOARFORM_MAX_CONCURRENCY", "2")
+        // Below SOARFORM_URL: never used here.
+        .env("SOARFORM_REGION", "nowhere")
+        .args(["plan", "."])
+        .run();
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    assert!(
+        planned.stdout.contains("Plan: 1 to create"),
+        "{}",
+        planned.stdout
+    );
+    // The project file of SOARFORM_CONFIG was read: its page size is what the searches asked.
+    let searches: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|request| request.path.ends_with("/search/"))
+        .collect();
+    assert!(
+        searches
+            .iter()
+            .all(|request| request.body.as_ref().unwrap()["page_size"] == 7),
+        "{searches:?}"
+    );
+    // SOARFORM_REGION is read when no URL is given, and an unknown region is named.
+    let region = Test::new()
+        .env("SOARFORM_TOKEN", TOKEN)
+        .env("SOARFORM_REGION", "nowhere")
+        .args(["plan", "."])
+        .run();
+    assert_eq!(region.code, 1, "{}", region.combined());
+    assert!(region.stderr.contains("nowhere"), "{}", region.stderr);
+    // A flag beats its variable.
+    let flag = incident_file(Test::new())
+        .env("SOARFORM_TOKEN", TOKEN)
+        .env("SOARFORM_API", "legacy")
+        .args(["plan", ".", "--url", &server.url(), "--api", "v3"])
+        .run();
+    assert_eq!(flag.code, 0, "{}", flag.combined());
+}
+
+#[test]
+fn dash_c_runs_in_another_directory() {
+    let server = simulator();
+    let test = incident_file(Test::new()).env("SOARFORM_TOKEN", TOKEN);
+    let directory = test.path().display().to_string();
+    let elsewhere = Test::new().env("SOARFORM_TOKEN", TOKEN);
+    let planned = elsewhere
+        .args([
+            "-C",
+            &directory,
+            "plan",
+            ".",
+            "--url",
+            &server.url(),
+            "--api",
+            "v3",
+        ])
+        .run();
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    assert!(
+        planned.stdout.contains("+ create Incident x/one"),
+        "{}",
+        planned.stdout
+    );
+    let missing = Test::new().args(["-C", "no/such/dir", "validate"]).run();
+    assert_eq!(missing.code, 1, "{}", missing.combined());
+    assert!(
+        missing.stderr.contains("cannot run in `no/such/dir` (-C)"),
+        "{}",
+        missing.stderr
+    );
+}

@@ -17,6 +17,12 @@ pub fn binary() -> PathBuf {
 pub fn clean_environment(command: &mut Command) -> &mut Command {
     command
         .env_remove("SOARFORM_URL")
+        .env_remove("SOARFORM_REGION")
+        .env_remove("SOARFORM_API")
+        .env_remove("SOARFORM_CONFIG")
+        .env_remove("SOARFORM_TOKEN_FILE")
+        .env_remove("SOARFORM_REQUESTS_PER_SECOND")
+        .env_remove("SOARFORM_MAX_CONCURRENCY")
         .env_remove("SOARFORM_TOKEN")
         .env_remove("SUMO_ACCESS_ID")
         .env_remove("SUMO_ACCESS_KEY")
