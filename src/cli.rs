@@ -110,8 +110,9 @@ pub(crate) enum Command {
     /// Each probe (connection and dialect, credential, catalog, identity and ownership fields,
     /// field layout, date format and zone, page cap, filter syntax) is reported as ok, warning or
     /// failure with what it saw; a `tenant:` block to paste follows. Exit code 0 when soarform can
-    /// work with the tenant with those settings, 1 when it cannot. Nothing is written unless
-    /// `--write-check KEY` is given.
+    /// work with the tenant as soarform.yaml configures it, 1 when not (the block says what to
+    /// change; until `--write-check KEY` has told how updates behave, that is a failure too).
+    /// Nothing is written unless `--write-check KEY` is given.
     Doctor(DoctorArgs),
 
     /// Print a JSON schema soarform checks files against.
@@ -246,7 +247,7 @@ pub(crate) struct DoctorArgs {
     /// holds, then read the object again. A field cleared by that write shows that updates replace
     /// the object (doctor writes the cleared fields back at once); the update method and body the
     /// tenant takes are found the same way. Name an object you may change.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub write_check: Option<String>,
 
     #[command(flatten)]

@@ -68,14 +68,20 @@ fn render(report: &Report) -> String {
         .iter()
         .filter(|check| check.status == Status::Failure)
         .count();
-    text.push_str("\nSettings for soarform.yaml, from what the probes saw:\n\n");
+    if report.tenant_yaml.is_empty() {
+        text.push_str(&format!(
+            "\nsoarform cannot reach this tenant: {failures} failure(s) above. Fix them and run doctor again.\n"
+        ));
+        return text;
+    }
+    text.push_str("\nSettings for soarform.yaml, from what the probes saw (in place of its `tenant:` section):\n\n");
     text.push_str(&report.tenant_yaml);
     text.push('\n');
     if report.usable {
-        text.push_str("soarform can work with this tenant with these settings.\n");
+        text.push_str("soarform can work with this tenant as soarform.yaml configures it.\n");
     } else {
         text.push_str(&format!(
-            "soarform cannot work with this tenant as configured: {failures} failure(s) above. Paste the settings and run doctor again.\n"
+            "soarform cannot work with this tenant as soarform.yaml configures it: {failures} failure(s) above. Put the settings above in soarform.yaml (and run `--write-check KEY` if updates were not checked), then run doctor again.\n"
         ));
     }
     text

@@ -65,7 +65,9 @@ impl Check {
         Check {
             name: name.into(),
             status,
-            summary: safe(&summary.into()),
+            // soarform's own words; server text in them comes scrubbed (client errors) or is
+            // scrubbed where it is put in (`safe`).
+            summary: crate::safe_text::one_line(&summary.into()).into_owned(),
             evidence: Vec::new(),
         }
     }
@@ -109,6 +111,9 @@ pub(crate) struct Suggested {
     /// A comment for a key of the block (why it holds what it holds).
     #[serde(skip)]
     pub comments: BTreeMap<&'static str, String>,
+    /// The keys a probe of this run found; the others come from soarform.yaml as they were.
+    #[serde(skip)]
+    pub confirmed: BTreeSet<&'static str>,
 }
 
 impl Suggested {
@@ -119,7 +124,9 @@ impl Suggested {
             if let Some(value) = value {
                 lines.push(format!("  {key}: {value}"));
                 if let Some(comment) = self.comments.get(key) {
-                    lines.push(format!("  # {}", comment));
+                    lines.push(format!("  # {comment}"));
+                } else if !self.confirmed.contains(key) {
+                    lines.push("  # as soarform.yaml has it; not checked by this run".into());
                 }
             }
         };
@@ -191,13 +198,26 @@ pub(crate) async fn doctor(
     options: &DoctorOptions,
 ) -> Report {
     let client = &connected.client;
+    let tenant = &config.tenant;
+    let suggested = Suggested {
+        timezone: tenant.timezone.clone(),
+        date_formats: (!tenant.date_formats.is_empty()).then(|| tenant.date_formats.clone()),
+        page_size: tenant.page_size,
+        search_all: tenant.search_all,
+        filter_syntax: tenant.filter_syntax.map(syntax_name),
+        update_method: tenant.update_method.map(method_name),
+        update_body: tenant.update_body.map(body_name),
+        update_replaces: tenant.update_replaces,
+        ..Suggested::default()
+    };
     let mut probe = Probe {
         client,
         config,
         settings,
         checks: Vec::new(),
-        suggested: Suggested::default(),
+        suggested,
         reads: Vec::new(),
+        wrote: false,
         dates: settings.dates.clone(),
     };
     probe.run(options).await;
@@ -205,6 +225,8 @@ pub(crate) async fn doctor(
         .checks
         .iter()
         .all(|check| check.status != Status::Failure);
+    // Without a catalog nothing was inferred: there is no block to paste.
+    let probed = probe.checks.iter().any(|check| check.name == "catalog");
     let target = client.target();
     Report {
         target: TargetInfo {
@@ -214,7 +236,11 @@ pub(crate) async fn doctor(
         },
         credential: client.credential_description(),
         checks: probe.checks,
-        tenant_yaml: probe.suggested.yaml(),
+        tenant_yaml: if probed {
+            probe.suggested.yaml()
+        } else {
+            String::new()
+        },
         tenant: probe.suggested,
         usable,
     }
@@ -226,8 +252,10 @@ struct Probe<'a> {
     settings: &'a ConnectionSettings,
     checks: Vec<Check>,
     suggested: Suggested,
-    /// What the credential was seen to read, and how each read went.
-    reads: Vec<(String, Result<(), String>)>,
+    /// What the credential was seen to do, and how each request went (`None`: done).
+    reads: Vec<(String, Option<ClientError>)>,
+    /// Whether `--write-check` wrote.
+    wrote: bool,
     /// How the tenant shows dates, as the dates probe found (soarform.yaml's until then).
     dates: Arc<DateSettings>,
 }
@@ -248,21 +276,22 @@ impl Probe<'_> {
     }
 
     fn read<T>(&mut self, what: String, result: &Result<T, ClientError>) {
-        self.reads
-            .push((what, result.as_ref().map(drop).map_err(ToString::to_string)));
+        self.reads.push((what, result.as_ref().err().cloned()));
     }
 
     async fn run(&mut self, options: &DoctorOptions) {
+        self.probe(options).await;
+        self.credential_check();
+    }
+
+    async fn probe(&mut self, options: &DoctorOptions) {
         let Some(templates) = self.connection().await else {
-            self.credential_check();
             return;
         };
         let Some(catalog) = self.catalog(templates).await else {
-            self.credential_check();
             return;
         };
         let Some(identity) = self.identity(&catalog) else {
-            self.credential_check();
             return;
         };
         let mut samples = Vec::new();
@@ -271,7 +300,6 @@ impl Probe<'_> {
                 samples.push(sample);
             }
         }
-        self.credential_check();
         for sample in &samples {
             self.layout(sample).await;
         }
@@ -287,8 +315,8 @@ impl Probe<'_> {
             None => self.push(
                 Check::new(
                     "updates",
-                    Status::Warning,
-                    "not checked: doctor only reads unless asked; `--write-check KEY` writes one field of KEY back unchanged to tell the update method and whether an update replaces the object",
+                    Status::Failure,
+                    "not checked, so whether an update keeps the fields it does not name is not known (a replacing update would clear them): run `soarform doctor --write-check KEY` with the key of an object you may change",
                 )
                 .saw(format!(
                     "soarform.yaml: update_method {}, update_body {}, update_replaces {}",
@@ -450,11 +478,7 @@ impl Probe<'_> {
         let identity = match rules::identity(self.config, catalog) {
             Ok(identity) => identity,
             Err(error) => {
-                self.push(Check::new(
-                    "identity",
-                    Status::Failure,
-                    error.render(false).trim(),
-                ));
+                self.push(setting_failure("identity", &error));
                 return None;
             }
         };
@@ -512,11 +536,7 @@ impl Probe<'_> {
                 self.push(check);
             }
             Err(error) => {
-                self.push(Check::new(
-                    "ownership",
-                    Status::Failure,
-                    error.render(false).trim(),
-                ));
+                self.push(setting_failure("ownership", &error));
             }
         }
         Some(identity)
@@ -600,8 +620,10 @@ impl Probe<'_> {
                     };
                     self.push(check);
                     self.suggested.search_all = Some(all);
+                    self.suggested.confirmed.insert("search_all");
                     // The filters probe confirms it on known keys, where there are any.
                     self.suggested.filter_syntax = Some(syntax_name(syntax));
+                    self.suggested.confirmed.insert("filter_syntax");
                     return Some(Sample {
                         kind,
                         raw,
@@ -641,48 +663,53 @@ impl Probe<'_> {
         None
     }
 
-    /// What the credential read, in one check.
+    /// What the credential did, in one check: a 401 or 403 is the credential's failure; other
+    /// failures are the connection's, reported there.
     fn credential_check(&mut self) {
         let description = self.client.credential_description();
-        let read: Vec<&str> = self
-            .reads
-            .iter()
-            .filter(|(_, result)| result.is_ok())
-            .map(|(what, _)| what.as_str())
-            .collect();
-        let denied: Vec<String> = self
-            .reads
-            .iter()
-            .filter_map(|(what, result)| {
-                result
-                    .as_ref()
-                    .err()
-                    .map(|error| format!("{what}: {error}"))
-            })
-            .collect();
-        let mut read_unique: Vec<&str> = Vec::new();
-        for what in read {
-            if !read_unique.contains(&what) {
-                read_unique.push(what);
+        let mut done: Vec<&str> = Vec::new();
+        for (what, error) in &self.reads {
+            if error.is_none() && !done.contains(&what.as_str()) {
+                done.push(what.as_str());
             }
         }
-        let check = if denied.is_empty() {
+        let refused: Vec<String> = self
+            .reads
+            .iter()
+            .filter_map(|(what, error)| match error {
+                Some(
+                    error @ (ClientError::Unauthorized { .. } | ClientError::Forbidden { .. }),
+                ) => Some(format!("{what}: {error}")),
+                _ => None,
+            })
+            .collect();
+        let check = if !refused.is_empty() {
             Check::new(
                 "credential",
-                Status::Ok,
-                format!("{description} may read the catalog and search both kinds"),
+                Status::Failure,
+                format!("{description} was refused a request soarform needs"),
+            )
+            .saw_all(refused)
+        } else if done.is_empty() {
+            Check::new(
+                "credential",
+                Status::Warning,
+                format!("{description} was not tried: no request was answered"),
             )
         } else {
             Check::new(
                 "credential",
-                Status::Failure,
-                format!("{description} was refused a read soarform needs"),
+                Status::Ok,
+                format!("{description} was accepted for every request doctor made"),
             )
-            .saw_all(denied)
         };
-        let check = check
-            .saw(format!("read: {}", read_unique.join(", ")))
-            .saw("writes are not tried unless `--write-check KEY` is given");
+        let mut check = check;
+        if !done.is_empty() {
+            check = check.saw(format!("answered: {}", done.join(", ")));
+        }
+        if !self.wrote {
+            check = check.saw("writes were not tried (`--write-check KEY` tries one)");
+        }
         // Shown right after the connection, where a reader looks for it.
         let at = self
             .checks
@@ -758,7 +785,7 @@ impl Probe<'_> {
                 );
             }
         }
-        let inferred = infer_dates(&values);
+        let inferred = infer_dates(&values, &self.settings.dates.formats);
         let (check, suggested) = date_check(&inferred, &self.settings.dates, self.config);
         if let Some((timezone, formats, comment)) = suggested {
             let zone = timezone
@@ -770,8 +797,15 @@ impl Probe<'_> {
             if let Ok(found) = DateSettings::new(zone.as_deref(), &patterns) {
                 self.dates = Arc::new(found);
             }
-            self.suggested.timezone = timezone;
-            self.suggested.date_formats = formats;
+            // ISO dates say nothing of the zone: what soarform.yaml says is kept.
+            if timezone.is_some() {
+                self.suggested.timezone = timezone;
+                self.suggested.confirmed.insert("timezone");
+            }
+            if formats.is_some() {
+                self.suggested.date_formats = formats;
+                self.suggested.confirmed.insert("date_formats");
+            }
             if let Some(comment) = comment {
                 self.suggested.comments.insert("timezone", comment);
             }
@@ -821,12 +855,15 @@ impl Probe<'_> {
             )
             .await;
         let seen: BTreeSet<u64> = sample.objects.iter().map(|object| object.id).collect();
-        let fresh = match next {
+        let (answered, fresh) = match next {
             Ok(raw) => match serde_json::from_value::<Page>(raw) {
-                Ok(Page(objects)) => objects
-                    .iter()
-                    .filter(|object| !seen.contains(&object.id))
-                    .count(),
+                Ok(Page(objects)) => (
+                    objects.len(),
+                    objects
+                        .iter()
+                        .filter(|object| !seen.contains(&object.id))
+                        .count(),
+                ),
                 Err(error) => {
                     self.push(Check::new(
                         name,
@@ -845,8 +882,20 @@ impl Probe<'_> {
                 return;
             }
         };
-        let evidence =
-            format!("asked for {asked}, got {count}; page 2 in pages of {count} held {fresh} more");
+        let evidence = format!(
+            "asked for {asked}, got {count}; page 2 in pages of {count} held {answered}, {fresh} of them new"
+        );
+        if answered > 0 && fresh == 0 {
+            self.push(
+                Check::new(
+                    name,
+                    Status::Failure,
+                    "page 2 held only objects of page 1: the server seems to ignore `page_number`, and soarform stops such searches rather than miss objects",
+                )
+                .saw(evidence),
+            );
+            return;
+        }
         if fresh == 0 {
             self.push(
                 Check::new(
@@ -866,10 +915,14 @@ impl Probe<'_> {
             .page_size
             .map_or(size, |known| known.min(size));
         self.suggested.page_size = Some(smallest);
-        self.suggested.comments.insert(
-            "page_size",
-            format!("the server answers at most {smallest} objects per page"),
-        );
+        self.suggested.confirmed.insert("page_size");
+        let mut comment = format!("the server answers at most {smallest} objects per page");
+        if let Some(limits) = self.config.limits.page_size {
+            comment.push_str(&format!(
+                "; remove `limits.page_size: {limits}` from soarform.yaml (give one of them)"
+            ));
+        }
+        self.suggested.comments.insert("page_size", comment);
         let check = if count < SMALLEST_TRUSTED_PAGE && asked > size {
             Check::new(
                 name,
@@ -914,14 +967,19 @@ impl Probe<'_> {
             }
         }
         if keys.is_empty() {
-            self.push(Check::new(
-                name,
-                Status::Warning,
+            let summary = if sample.objects.is_empty() {
                 format!(
                     "no {} carries a key yet: filters were not tried on known keys",
                     kind.noun()
-                ),
-            ));
+                )
+            } else {
+                format!(
+                    "no key of the {} {}(s) seen fits a filter probe (keys with white space, quotes or `*` are left out): filters were not tried on known keys",
+                    sample.objects.len(),
+                    kind.noun()
+                )
+            };
+            self.push(Check::new(name, Status::Warning, summary));
             return;
         }
         let label = catalog
@@ -962,6 +1020,7 @@ impl Probe<'_> {
         };
         let check = if works(configured) {
             self.suggested.filter_syntax = Some(syntax_name(configured));
+            self.suggested.confirmed.insert("filter_syntax");
             Check::new(
                 name,
                 Status::Ok,
@@ -973,6 +1032,7 @@ impl Probe<'_> {
         } else if works(other_syntax(configured)) {
             let other = other_syntax(configured);
             self.suggested.filter_syntax = Some(syntax_name(other));
+            self.suggested.confirmed.insert("filter_syntax");
             Check::new(
                 name,
                 Status::Failure,
@@ -1025,7 +1085,9 @@ impl Probe<'_> {
             ));
         }
         let first = &keys[0];
-        let prefix_term = &first[..first.len().div_ceil(2)];
+        let half = first.chars().count().div_ceil(2);
+        let prefix_term: String = first.chars().take(half).collect();
+        let prefix_term = prefix_term.as_str();
         let prefix = syntax.filter(field, label, &[prefix_term], true);
         let by_prefix = self
             .keys_found(kind, &prefix, field, search_all)
@@ -1082,6 +1144,18 @@ impl Probe<'_> {
                     }
                 });
         let search_all = self.suggested.search_all.unwrap_or(true);
+        if syntax == FilterSyntax::Labels
+            && key
+                .chars()
+                .any(|c| c.is_whitespace() || c == '"' || c == '*')
+        {
+            self.push(Check::new(
+                name,
+                Status::Failure,
+                format!("--write-check: `{key}` cannot be searched in label syntax, which takes one bare word: name a key without white space, quotes or `*`"),
+            ));
+            return;
+        }
         let mut found = Vec::new();
         for kind in Kind::ALL {
             let column = identity.column(kind);
@@ -1162,7 +1236,17 @@ impl Probe<'_> {
         let mut refused = Vec::new();
         let mut accepted = None;
         for way in ways {
-            match self.client.update_as(kind, id, fields.clone(), way).await {
+            let result = self.client.update_as(kind, id, fields.clone(), way).await;
+            self.wrote = true;
+            self.read(
+                format!(
+                    "{} {}{{id}}/",
+                    method_name(way.0).to_uppercase(),
+                    object_path(kind)
+                ),
+                &result,
+            );
+            match result {
                 Ok(()) => {
                     accepted = Some(way);
                     break;
@@ -1199,7 +1283,9 @@ impl Probe<'_> {
             return;
         };
         self.suggested.update_method = Some(method_name(way.0));
+        self.suggested.confirmed.insert("update_method");
         self.suggested.update_body = Some(body_name(way.1));
+        self.suggested.confirmed.insert("update_body");
         let after = match self.client.get(kind, id).await {
             Ok(object) => object,
             Err(error) => {
@@ -1228,7 +1314,7 @@ impl Probe<'_> {
         let cleared = cleared_fields(columns, &before, &after);
         let mut evidence = refused;
         evidence.push(format!(
-            "{} of `{}` on {} {id} was accepted",
+            "{} of `{}` on {} {id}, with the value it held, was accepted",
             describe_update(way),
             column.label,
             kind.noun()
@@ -1244,7 +1330,8 @@ impl Probe<'_> {
         }
         if cleared.is_empty() {
             self.suggested.update_replaces = Some(false);
-            evidence.push("every other field held its value".into());
+            self.suggested.confirmed.insert("update_replaces");
+            evidence.push("every other field held its value (a server that accepted the write and ignored it would look the same)".into());
             let status = if settings_differ.is_empty() {
                 Status::Ok
             } else {
@@ -1264,6 +1351,7 @@ impl Probe<'_> {
             settings_differ.push("set `update_replaces: true`".into());
         }
         self.suggested.update_replaces = Some(true);
+        self.suggested.confirmed.insert("update_replaces");
         let labels: Vec<String> = cleared
             .iter()
             .map(|(column, _)| format!("`{}`", column.label))
@@ -1292,7 +1380,39 @@ impl Probe<'_> {
                 }
             }
         }
-        let restored = self.client.update_as(kind, id, restore, way).await;
+        if cleared.iter().any(|(column, _)| {
+            column.column_type == ColumnType::Datetime
+                && self
+                    .dates
+                    .formats
+                    .first()
+                    .is_some_and(|format| format.precision() == dates::Precision::Minute)
+        }) {
+            evidence.push(
+                "dates are written back to the minute the tenant shows: seconds they held are lost"
+                    .into(),
+            );
+        }
+        let restored = self.client.update_as(kind, id, restore.clone(), way).await;
+        self.read(
+            format!(
+                "{} {}{{id}}/",
+                method_name(way.0).to_uppercase(),
+                object_path(kind)
+            ),
+            &restored,
+        );
+        // The write-back is checked against what the tenant showed before, value for value.
+        let restored = match restored {
+            Ok(()) => {
+                self.verify_restore(kind, id, columns, &before, &restore, way, &mut evidence)
+                    .await
+            }
+            Err(error) => Err(format!(
+                "writing the cleared fields back failed: {error}; set {} again by hand",
+                labels.join(", ")
+            )),
+        };
         let status = match (&restored, lost.is_empty()) {
             (Ok(()), true) if settings_differ.is_empty() => {
                 evidence.push(format!(
@@ -1315,11 +1435,8 @@ impl Probe<'_> {
                 ));
                 Status::Failure
             }
-            (Err(error), _) => {
-                evidence.push(format!(
-                    "writing the cleared fields back failed: {error}; set {} again by hand",
-                    labels.join(", ")
-                ));
+            (Err(problem), _) => {
+                evidence.push(problem.clone());
                 Status::Failure
             }
         };
@@ -1339,6 +1456,143 @@ impl Probe<'_> {
             )
             .saw_all(evidence),
         );
+    }
+
+    /// Reads the object after a write-back and compares every field with what it showed before.
+    /// A date shown shifted (the zone's offset today differs from the one doctor read dates in,
+    /// daylight saving time) is written once more, moved back by the shift.
+    #[allow(clippy::too_many_arguments)]
+    async fn verify_restore(
+        &mut self,
+        kind: Kind,
+        id: u64,
+        columns: &Columns,
+        before: &RemoteObject,
+        restore: &Map<String, Value>,
+        way: (UpdateMethod, UpdateBody),
+        evidence: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let format = self.dates.formats.first().copied();
+        let mut corrected = false;
+        loop {
+            let now = self.client.get(kind, id).await.map_err(|error| {
+                format!(
+                    "reading {} {id} after the write-back failed: {error}",
+                    kind.noun()
+                )
+            })?;
+            let differ: Vec<&Column> = columns
+                .all()
+                .iter()
+                .map(|column| column.as_ref())
+                .filter(|column| before.fields.get(&column.field) != now.fields.get(&column.field))
+                .collect();
+            if differ.is_empty() {
+                return Ok(());
+            }
+            // Shifted dates: written again once, moved back by the shift (with every other field
+            // written back too, since the update may replace the object).
+            let mut again = Map::new();
+            let mut shifts = BTreeSet::new();
+            for column in &differ {
+                let shift = (|| {
+                    let format = format?;
+                    let was = format.parse_local(before.fields.get(&column.field)?.as_str()?)?;
+                    let is = format.parse_local(now.fields.get(&column.field)?.as_str()?)?;
+                    let sent = restore.get(&column.field)?.as_str()?;
+                    let sent = DateTime::parse_from_rfc3339(sent).ok()?.with_timezone(&Utc);
+                    Some((sent - (is - was), is - was))
+                })();
+                if let (false, ColumnType::Datetime, Some((at, shift))) =
+                    (corrected, &column.column_type, shift)
+                {
+                    again.insert(
+                        column.field.clone(),
+                        Value::String(crate::normalize::format_instant(&at)),
+                    );
+                    shifts.insert(shift.num_minutes());
+                }
+            }
+            if corrected || again.len() != differ.len() {
+                let described: Vec<String> = differ
+                    .iter()
+                    .map(|column| {
+                        if column.column_type == ColumnType::Datetime {
+                            format!(
+                                "`{}` showed {} and shows {}",
+                                column.label,
+                                shown(before.fields.get(&column.field)),
+                                shown(now.fields.get(&column.field))
+                            )
+                        } else {
+                            format!("`{}`", column.label)
+                        }
+                    })
+                    .collect();
+                return Err(format!(
+                    "after the write-back, {} differ from before; set them back by hand",
+                    described.join(", ")
+                ));
+            }
+            let minutes: Vec<String> = shifts
+                .iter()
+                .map(|minutes| format!("{minutes} min"))
+                .collect();
+            evidence.push(format!(
+                "dates came back shifted by {}; they were written again, moved back",
+                minutes.join(", ")
+            ));
+            self.push(Check::new(
+                "zone",
+                Status::Failure,
+                format!(
+                    "dates written back came back shifted by {}: the zone's offset today is not {}, which dates were read in (daylight saving time, or a zone that changed its offset since 1970): write the zone's IANA name under `timezone`",
+                    minutes.join(", "),
+                    self.dates.zone
+                ),
+            ));
+            let mut all = restore.clone();
+            all.extend(again);
+            self.client
+                .update_as(kind, id, all, way)
+                .await
+                .map_err(|error| {
+                    format!(
+                        "writing the shifted dates again failed: {error}; set them back by hand"
+                    )
+                })?;
+            corrected = true;
+        }
+    }
+}
+
+/// A setting of soarform.yaml that does not fit the catalog: the message, and where and what to
+/// do as evidence (the diagnostic's location and help lines).
+fn setting_failure(name: &str, error: &crate::error::Error) -> Check {
+    let rendered = error.render(false);
+    let mut lines = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty());
+    let summary = lines
+        .next()
+        .map(|line| line.trim_start_matches("error: ").to_string())
+        .unwrap_or_default();
+    let evidence: Vec<String> = lines
+        .filter(|line| {
+            line.starts_with("-->") || line.starts_with("= ") || line.starts_with("hint:")
+        })
+        .map(|line| line.trim_start_matches("= ").to_string())
+        .collect();
+    Check::new(name, Status::Failure, summary).saw_all(evidence)
+}
+
+/// A read value for a message: its JSON, or `(none)`.
+fn shown(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => "(none)".into(),
+        Some(Value::String(text)) => format!("`{text}`"),
+        Some(other) => other.to_string(),
     }
 }
 
@@ -1366,22 +1620,25 @@ fn cleared_fields<'c>(
 pub(crate) struct DateInference {
     /// How many values were looked at.
     pub values: usize,
-    /// Display formats that read every display value, in soarform's order of formats.
+    /// Display formats that read every display value: soarform.yaml's first, then in soarform's
+    /// order of formats.
     pub formats: Vec<DisplayFormat>,
+    /// Whether the first of `formats` is one soarform.yaml names.
+    pub configured: bool,
     /// Whether some values were ISO 8601 or epoch numbers.
     pub iso_or_epoch: usize,
     /// Display values no format reads, nor ISO 8601.
     pub unreadable: Vec<String>,
     /// The offsets that unset dates (epoch 0 in the tenant's zone) reveal, with an example.
     pub offsets: BTreeMap<i64, String>,
-    /// Whether the formats that fit read some value as different instants (`03-04` as March or
-    /// April).
+    /// Whether, with no format of soarform.yaml fitting, the formats that fit read some value as
+    /// different instants (`03-04` as March or April).
     pub ambiguous: bool,
 }
 
 /// Reads date values as a tenant shows them: which display formats read them all, and which
 /// offset epoch 0 appears in (an unset date).
-pub(crate) fn infer_dates(values: &[Value]) -> DateInference {
+pub(crate) fn infer_dates(values: &[Value], preferred: &[DisplayFormat]) -> DateInference {
     let utc = Zone::utc();
     let mut display = Vec::new();
     let mut iso_or_epoch = 0;
@@ -1413,24 +1670,32 @@ pub(crate) fn infer_dates(values: &[Value]) -> DateInference {
             }
         }
     }
-    let formats: Vec<DisplayFormat> = if display.is_empty() {
-        Vec::new()
-    } else {
-        DisplayFormat::all()
-            .filter(|format| {
-                display
-                    .iter()
-                    .all(|text| format.parse_local(text).is_some())
-            })
-            .collect()
-    };
-    let ambiguous = display.iter().any(|text| {
-        let readings: BTreeSet<_> = formats
+    let fits = |format: &DisplayFormat| {
+        display
             .iter()
-            .filter_map(|format| format.parse_local(text))
-            .collect();
-        readings.len() > 1
-    });
+            .all(|text| format.parse_local(text).is_some())
+    };
+    // soarform.yaml's formats first, where they read every value: dates such as `03-04-2026`
+    // fit several formats, and then the one configured is the one meant.
+    let mut formats: Vec<DisplayFormat> = Vec::new();
+    if !display.is_empty() {
+        for format in preferred.iter().copied().chain(DisplayFormat::all()) {
+            if fits(&format) && !formats.contains(&format) {
+                formats.push(format);
+            }
+        }
+    }
+    let configured = formats
+        .first()
+        .is_some_and(|format| preferred.contains(format));
+    let ambiguous = !configured
+        && display.iter().any(|text| {
+            let readings: BTreeSet<_> = formats
+                .iter()
+                .filter_map(|format| format.parse_local(text))
+                .collect();
+            readings.len() > 1
+        });
     let mut offsets = BTreeMap::new();
     if let Some(format) = formats.first() {
         for text in &display {
@@ -1446,6 +1711,7 @@ pub(crate) fn infer_dates(values: &[Value]) -> DateInference {
     }
     DateInference {
         values: values.len(),
+        configured,
         formats,
         iso_or_epoch,
         unreadable,
@@ -1576,6 +1842,15 @@ fn date_check(
                     .timezone
                     .clone()
                     .unwrap_or_else(|| offset_text(seconds));
+                if matches!(configured.zone, Zone::Fixed(_)) && seconds != 0 {
+                    if status == Status::Ok {
+                        status = Status::Warning;
+                    }
+                    problems.push(format!(
+                        "{} is a fixed offset: where the tenant's zone keeps daylight saving time, or has changed its offset since 1970, write its IANA name (America/Chicago) instead",
+                        offset_text(seconds)
+                    ));
+                }
                 (Some(kept), None)
             } else {
                 status = Status::Failure;
@@ -1588,7 +1863,7 @@ fn date_check(
                 (
                     Some(offset_text(seconds)),
                     Some(
-                        "the offset of January 1970; where the zone keeps daylight saving time, write its IANA name (America/Chicago)".to_string(),
+                        "the offset of January 1970: where the zone keeps daylight saving time or has changed its offset since, write its IANA name (America/Chicago, Asia/Singapore)".to_string(),
                     ),
                 )
             }
@@ -1769,12 +2044,15 @@ mod tests {
     #[test]
     fn the_epoch_zero_of_an_unset_date_reveals_the_offset() {
         // Sumo Logic's `Get Incident` answers, as the evidence file shows them.
-        let inferred = infer_dates(&[
-            json!("09-08-2023 07:15 AM"),
-            json!("12-31-1969 06:00 PM"),
-            json!(""),
-            Value::Null,
-        ]);
+        let inferred = infer_dates(
+            &[
+                json!("09-08-2023 07:15 AM"),
+                json!("12-31-1969 06:00 PM"),
+                json!(""),
+                Value::Null,
+            ],
+            &[],
+        );
         assert_eq!(
             inferred
                 .formats
@@ -1795,7 +2073,7 @@ mod tests {
 
     #[test]
     fn day_first_dates_are_told_from_month_first_by_a_day_above_twelve() {
-        let clear = infer_dates(&[json!("20/11/2026 09:00"), json!("01/01/1970 05:30")]);
+        let clear = infer_dates(&[json!("20/11/2026 09:00"), json!("01/01/1970 05:30")], &[]);
         assert_eq!(
             clear
                 .formats
@@ -1805,14 +2083,17 @@ mod tests {
             ["DD/MM/YYYY HH:mm"]
         );
         assert_eq!(clear.offsets.keys().copied().collect::<Vec<_>>(), [19800]);
-        let unclear = infer_dates(&[json!("03/04/2026 09:00")]);
+        let unclear = infer_dates(&[json!("03/04/2026 09:00")], &[]);
         assert!(unclear.ambiguous, "{unclear:?}");
         assert!(unclear.offsets.is_empty());
     }
 
     #[test]
     fn iso_dates_and_epoch_numbers_need_no_format() {
-        let inferred = infer_dates(&[json!("2026-11-20T09:00:00.000000Z"), json!(1_700_000_000)]);
+        let inferred = infer_dates(
+            &[json!("2026-11-20T09:00:00.000000Z"), json!(1_700_000_000)],
+            &[],
+        );
         assert!(inferred.formats.is_empty());
         assert_eq!(inferred.iso_or_epoch, 2);
         let (check, suggested) = date_check(
@@ -1822,7 +2103,7 @@ mod tests {
         );
         assert_eq!(check.status, Status::Ok, "{check:?}");
         assert_eq!(suggested, Some((None, None, None)));
-        let unreadable = infer_dates(&[json!("Nov 20, 2026")]);
+        let unreadable = infer_dates(&[json!("Nov 20, 2026")], &[]);
         let (check, _) = date_check(
             &unreadable,
             &DateSettings::default(),
@@ -1834,7 +2115,10 @@ mod tests {
 
     #[test]
     fn a_configured_zone_with_the_same_offset_is_kept_and_another_is_a_failure() {
-        let inferred = infer_dates(&[json!("12-31-1969 06:00 PM"), json!("11-20-2026 03:00 AM")]);
+        let inferred = infer_dates(
+            &[json!("12-31-1969 06:00 PM"), json!("11-20-2026 03:00 AM")],
+            &[],
+        );
         let mut config = ProjectConfig::default();
         config.tenant.timezone = Some("America/Chicago".into());
         let chicago = DateSettings::new(Some("America/Chicago"), &[]).unwrap();
@@ -1863,12 +2147,13 @@ mod tests {
             page_size: Some(2),
             search_all: Some(true),
             filter_syntax: Some("labels"),
+            confirmed: ["timezone", "date_formats", "page_size", "search_all"].into(),
             ..Suggested::default()
         };
         let text = suggested.yaml();
         assert_eq!(
             text,
-            "tenant:\n  timezone: \"-06:00\"\n  date_formats: [\"DD/MM/YYYY HH:mm\"]\n  page_size: 2\n  search_all: true\n  filter_syntax: labels\n  # update_method, update_body, update_replaces: not checked; `soarform doctor --write-check KEY` tells\n"
+            "tenant:\n  timezone: \"-06:00\"\n  date_formats: [\"DD/MM/YYYY HH:mm\"]\n  page_size: 2\n  search_all: true\n  filter_syntax: labels\n  # as soarform.yaml has it; not checked by this run\n  # update_method, update_body, update_replaces: not checked; `soarform doctor --write-check KEY` tells\n"
         );
         let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap();
         assert_eq!(docs[0]["tenant"]["timezone"].as_str(), Some("-06:00"));

@@ -99,9 +99,11 @@ fn infers(name: &str, adjust: fn(&mut SimConfig), expected: Value) {
         "{name}: {seeded}"
     );
     let block = report["tenant_yaml"].as_str().unwrap();
-    let (again, report) = doctor(block, &server, &["--write-check", "seed/02"]);
-    assert_eq!(again.code, 0, "{name}: {}\n{report:#}", again.combined());
-    assert_eq!(report["usable"], json!(true));
+    let (again, second) = doctor(block, &server, &["--write-check", "seed/02"]);
+    assert_eq!(again.code, 0, "{name}: {}\n{second:#}", again.combined());
+    assert_eq!(second["usable"], json!(true));
+    // A second run suggests what the first did: pasting its block again changes nothing.
+    assert_eq!(second["tenant"], report["tenant"], "{name}");
     converges_beside(&server, block, SEEDED);
 }
 
@@ -193,10 +195,10 @@ fn doctor_reports_what_it_saw_and_fails_where_soarform_could_not_work() {
         "set `timezone: \"-06:00\"`",
         "failure  page size (incidents): the server answers at most 4 objects per page",
         "failure  filters (incidents): filters in api_names syntax do not find known keys, filters in labels syntax do",
-        "warning  updates: not checked",
+        "failure  updates: not checked",
         "tenant:\n  timezone: \"-06:00\"\n",
         "  filter_syntax: labels\n",
-        "soarform cannot work with this tenant as configured",
+        "soarform cannot work with this tenant as soarform.yaml configures it",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
@@ -301,7 +303,11 @@ fn doctor_names_the_dialect_the_host_serves() {
         "--api".into(),
         "legacy".into(),
     ]);
-    assert_eq!(legacy.code, 0, "{}", legacy.combined());
+    assert!(
+        !legacy.stdout.contains("failure  connection"),
+        "{}",
+        legacy.stdout
+    );
     assert!(
         legacy.stdout.contains("ok       connection: "),
         "{}",
@@ -315,7 +321,16 @@ fn a_tenant_suffixing_keys_on_create_passes_doctor_and_the_first_apply_stops_at_
     // doctor says so, and the first apply stops at the first rewritten key with one incident.
     let server = simulator_with(|config| config.quirks.identity_suffix = Some(" (1)".into()));
     let (output, report) = doctor("", &server, &[]);
-    assert_eq!(output.code, 0, "{}", output.combined());
+    // Only the unchecked updates fail (there is no object to write-check yet).
+    let failures: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|check| check["status"] == "failure")
+        .collect();
+    assert_eq!(failures.len(), 1, "{report:#}");
+    assert_eq!(failures[0]["name"], "updates", "{report:#}");
+    assert_eq!(output.code, 1, "{}", output.combined());
     let identity = check(&report, "identity");
     assert!(
         identity["evidence"][0].as_str().unwrap().contains(
@@ -344,4 +359,153 @@ fn a_tenant_suffixing_keys_on_create_passes_doctor_and_the_first_apply_stops_at_
         applied.combined()
     );
     assert_eq!(server.incidents().len(), 1, "{:?}", server.incidents());
+}
+
+fn create(server: &SimServer, fields: Value) {
+    let answer = create_through_api(
+        server,
+        INCIDENTS,
+        &json!({"template_id": 1, "fields": fields}),
+    );
+    assert!(answer["id"].is_u64(), "{answer}");
+}
+
+fn stored(server: &SimServer, key: &str, field: &str) -> Value {
+    let incident = server
+        .incidents()
+        .into_iter()
+        .find(|incident| incident_key(incident) == key)
+        .unwrap();
+    incident["fields"][field]["value"].clone()
+}
+
+#[test]
+fn a_configured_format_that_fits_ambiguous_dates_is_kept_and_written_back_exactly() {
+    // `04-03-2026` reads as March 4 (day first, as configured) or April 3.
+    let server = simulator_with(|config| {
+        config.quirks.date_display = Some(DateDisplay {
+            format: "DD-MM-YYYY HH:mm".into(),
+            zone: "+05:30".into(),
+        });
+        config.quirks.replacing_updates = true;
+    });
+    create(
+        &server,
+        json!({"incidentid": "one/a", "starttime": "2026-03-04T09:00:00Z", "description": "Kept."}),
+    );
+    let tenant = "tenant:\n  timezone: \"+05:30\"\n  date_formats: [\"DD-MM-YYYY HH:mm\"]\n  update_replaces: true\n";
+    let (_, report) = doctor(tenant, &server, &["--write-check", "one/a"]);
+    assert_eq!(
+        report["tenant"]["date_formats"],
+        json!(["DD-MM-YYYY HH:mm"]),
+        "{report:#}"
+    );
+    assert_ne!(check(&report, "dates")["status"], "failure", "{report:#}");
+    assert_eq!(check(&report, "updates")["status"], "ok", "{report:#}");
+    assert_eq!(
+        stored(&server, "one/a", "starttime"),
+        "2026-03-04T09:00:00.000000+00:00"
+    );
+    assert_eq!(stored(&server, "one/a", "description"), "Kept.");
+}
+
+#[test]
+fn a_zone_whose_offset_is_not_the_one_configured_is_caught_and_its_dates_put_back() {
+    // Chicago keeps daylight saving time: in July it is -05:00, not the -06:00 of epoch 0.
+    let server = simulator_with(|config| {
+        config.quirks.date_display = Some(DateDisplay::evidence("America/Chicago"));
+        config.quirks.replacing_updates = true;
+    });
+    create(
+        &server,
+        json!({"incidentid": "summer/a", "starttime": "2026-07-01T09:00:00Z", "description": "Summer."}),
+    );
+    let tenant = "tenant:\n  timezone: \"-06:00\"\n  update_replaces: true\n";
+    let (output, report) = doctor(tenant, &server, &["--write-check", "summer/a"]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    let zone = check(&report, "zone");
+    assert_eq!(zone["status"], "failure");
+    assert!(
+        zone["summary"]
+            .as_str()
+            .unwrap()
+            .contains("shifted by 60 min"),
+        "{report:#}"
+    );
+    // What the write check cleared is back as it was, the date included.
+    assert_eq!(
+        stored(&server, "summer/a", "starttime"),
+        "2026-07-01T09:00:00.000000+00:00"
+    );
+    assert_eq!(stored(&server, "summer/a", "description"), "Summer.");
+    // With the zone's name, the check passes.
+    let named = "tenant:\n  timezone: America/Chicago\n  update_replaces: true\n";
+    let (again, report) = doctor(named, &server, &["--write-check", "summer/a"]);
+    assert_eq!(again.code, 0, "{}\n{report:#}", again.combined());
+    assert_eq!(
+        stored(&server, "summer/a", "starttime"),
+        "2026-07-01T09:00:00.000000+00:00"
+    );
+}
+
+#[test]
+fn a_server_ignoring_page_number_fails_the_page_probe() {
+    let server = simulator_with(|config| {
+        config.quirks.page_cap = Some(5);
+        config.quirks.ignore_page_number = true;
+    });
+    seed(&server);
+    let (output, report) = doctor("", &server, &[]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    let pages = check(&report, "page size (incidents)");
+    assert_eq!(pages["status"], "failure", "{report:#}");
+    assert!(
+        pages["summary"]
+            .as_str()
+            .unwrap()
+            .contains("ignore `page_number`"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn keys_outside_ascii_and_with_spaces_are_probed_without_a_panic() {
+    let server = simulator_with(|_| {});
+    create(
+        &server,
+        json!({"incidentid": "äé/ünïcode", "opt_7": "soarform"}),
+    );
+    create(&server, json!({"incidentid": "ß/two", "opt_7": "soarform"}));
+    let (output, report) = doctor("", &server, &["--write-check", "äé/ünïcode"]);
+    assert_ne!(output.code, 101, "{}", output.combined());
+    assert_eq!(
+        check(&report, "filters (incidents)")["status"],
+        "ok",
+        "{report:#}"
+    );
+    assert_eq!(check(&report, "updates")["status"], "ok", "{report:#}");
+    // Label syntax cannot carry a key with a space: said so before anything is sent.
+    let labels = simulator_with(|config| config.quirks.label_filters = true);
+    create(
+        &labels,
+        json!({"incidentid": "with space", "opt_7": "soarform"}),
+    );
+    let (_, report) = doctor(
+        "tenant:\n  filter_syntax: labels\n",
+        &labels,
+        &["--write-check", "with space"],
+    );
+    assert!(
+        check(&report, "updates")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be searched in label syntax"),
+        "{report:#}"
+    );
+    assert!(!labels
+        .requests()
+        .iter()
+        .any(|request| request.method == "PUT"));
+    let empty = project("").args(["doctor", "--write-check", ""]).run();
+    assert_eq!(empty.code, 1, "{}", empty.combined());
 }
