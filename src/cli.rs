@@ -152,6 +152,24 @@ pub(crate) struct ValidateArgs {
     /// The project file to use instead of looking for `soarform.yaml` next to PATH and upwards.
     #[arg(long, value_name = "FILE", env = "SOARFORM_CONFIG")]
     pub config: Option<PathBuf>,
+
+    /// How to report problems: `text` for people, `json`, `github` (workflow annotations on the
+    /// lines of a pull request), `sarif` (SARIF 2.1.0, for code scanning).
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+}
+
+/// What `validate --format` and `fmt --format` take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CheckFormat {
+    /// Each problem with its source line, as a compiler shows it (stderr).
+    Text,
+    /// One JSON document on stdout: `findings` with file, line, column, message, help.
+    Json,
+    /// `::error file=F,line=L,col=C::message` lines on stdout, for GitHub Actions.
+    Github,
+    /// A SARIF 2.1.0 log on stdout.
+    Sarif,
 }
 
 /// Arguments of `soarform export`.
@@ -286,6 +304,11 @@ pub(crate) struct FmtArgs {
     /// The project file to use instead of looking for `soarform.yaml` next to PATH and upwards.
     #[arg(long, value_name = "FILE", env = "SOARFORM_CONFIG")]
     pub config: Option<PathBuf>,
+
+    /// How to report problems and, with `--check`, files not in canonical form: `text`, `json`,
+    /// `github` (workflow annotations) or `sarif` (SARIF 2.1.0).
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
 }
 
 /// Arguments of `soarform plan`.

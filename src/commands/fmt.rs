@@ -3,7 +3,7 @@
 //! [`ops::fmt`](crate::ops::fmt)'s.
 
 use super::{write_stdout, ExitStatus, Printer};
-use crate::cli::FmtArgs;
+use crate::cli::{CheckFormat, FmtArgs};
 use crate::error::{Error, Result};
 use crate::manifest::format::Formatted;
 use crate::ops;
@@ -13,6 +13,9 @@ use crate::settings;
 /// would change. Prints the paths (rewritten, or differing) on stdout, one per line; exits 1 when
 /// `--check` finds a file to change or when a file cannot be formatted or written.
 pub(crate) fn fmt(args: FmtArgs, printer: Printer) -> Result<ExitStatus> {
+    if args.format != CheckFormat::Text {
+        return fmt_for_machines(&args, printer);
+    }
     let config = settings::project_config(&args.paths, args.config.as_deref())?;
     let prepared = ops::fmt::prepare(&args.paths, &config, args.check);
     let formatted = &prepared.formatted;
@@ -105,4 +108,71 @@ fn summarize(
 /// `1 file`, `2 files`: the count and the word that fits it.
 fn count(number: usize, one: &str, many: &str) -> String {
     format!("{number} {}", if number == 1 { one } else { many })
+}
+
+use crate::render::findings::{self, FMT_RULE as RULE};
+
+/// `fmt --format json|github|sarif`: the same work, reported as findings on stdout: every
+/// problem, and with `--check` every file not in canonical form, at its first line that differs.
+fn fmt_for_machines(args: &FmtArgs, printer: Printer) -> Result<ExitStatus> {
+    use findings::Finding;
+    let config = match settings::project_config(&args.paths, args.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            let found = findings::error_findings(&error, RULE);
+            let summary = serde_json::json!({ "check": args.check, "canonical": false });
+            write_stdout(
+                printer,
+                &findings::report(args.format, &found, summary, "soarform fmt")?,
+            )?;
+            return Ok(ExitStatus::Failure);
+        }
+    };
+    let prepared = ops::fmt::prepare(&args.paths, &config, args.check);
+    let formatted = &prepared.formatted;
+    let mut found = findings::from_report(&formatted.report, RULE);
+    let mut rewritten = Vec::new();
+    if args.check {
+        for changed in &formatted.changed {
+            let line = std::fs::read_to_string(&changed.path)
+                .map(|text| first_difference(&text, &changed.text))
+                .unwrap_or(1);
+            let mut finding = Finding::at_line(&changed.path, line, "not in canonical form", RULE);
+            finding.help = Some(format!("run `soarform fmt {}`", changed.path.display()));
+            found.push(finding);
+        }
+    } else {
+        ops::fmt::write(&prepared, &args.paths, |path, result| {
+            match result {
+                Ok(()) => rewritten.push(path.display().to_string()),
+                Err(error) => found.extend(findings::error_findings(&error, RULE)),
+            }
+            Ok(())
+        })?;
+    }
+    let summary = serde_json::json!({
+        "check": args.check,
+        "canonical": found.is_empty(),
+        "rewritten": rewritten,
+        "unchanged": formatted.unchanged.len(),
+    });
+    write_stdout(
+        printer,
+        &findings::report(args.format, &found, summary, "soarform fmt")?,
+    )?;
+    Ok(if found.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+/// The 1-based number of the first line where two texts differ.
+fn first_difference(before: &str, after: &str) -> usize {
+    before
+        .lines()
+        .zip(after.lines())
+        .position(|(old, new)| old != new)
+        .unwrap_or_else(|| before.lines().count().min(after.lines().count()))
+        + 1
 }

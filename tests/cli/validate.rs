@@ -371,3 +371,168 @@ fn validate_never_contacts_the_tenant_even_when_one_is_configured() {
         );
     }
 }
+
+/// Every violation of the SARIF 2.1.0 schema (tests/fixtures/README.md says where it is from).
+fn sarif_violations(log: &serde_json::Value) -> Vec<String> {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/sarif-schema-2.1.0.json"),
+    )
+    .unwrap()
+    // The published schema's `language` pattern has a stray `]`, which a strict ECMA-262
+    // check of the schema itself refuses; the pattern as meant.
+    .replace(
+        r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#,
+        r#""^[a-zA-Z]{2}(-[a-zA-Z]{2})?$""#,
+    );
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    validator
+        .iter_errors(log)
+        .map(|error| format!("{}: {error}", error.instance_path()))
+        .collect()
+}
+
+const TWO_PROBLEMS: &str = "kind: Incident\nkey: bad/one\ntemplate: Phishing\ncolour: red\n---\nkind: Incident\nkey: \"\"\ntemplate: Phishing\n";
+
+#[test]
+fn validate_reports_problems_as_json_github_annotations_and_sarif() {
+    let test = Test::new().write("incidents/bad, one.yaml", TWO_PROBLEMS);
+    let text = test.run_args(&["validate".into(), ".".into()]);
+    assert_eq!(text.code, 1, "{}", text.combined());
+    assert!(
+        text.stderr.contains("error: 2 problems found"),
+        "{}",
+        text.stderr
+    );
+    let problems = 2;
+
+    let json = test.run_args(&[
+        "validate".into(),
+        ".".into(),
+        "--format".into(),
+        "json".into(),
+    ]);
+    assert_eq!(json.code, 1, "{}", json.combined());
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(document["valid"], false);
+    let findings = document["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), problems, "{document:#}");
+    for finding in findings {
+        assert_eq!(finding["file"], "incidents/bad, one.yaml", "{finding}");
+        assert!(finding["line"].as_u64().unwrap() >= 1 && finding["column"].as_u64().unwrap() >= 1);
+        assert_eq!(finding["rule"], "soarform/validate");
+    }
+
+    let github = test.run_args(&[
+        "validate".into(),
+        ".".into(),
+        "--format".into(),
+        "github".into(),
+    ]);
+    assert_eq!(github.code, 1, "{}", github.combined());
+    let lines: Vec<&str> = github.stdout.lines().collect();
+    assert_eq!(lines.len(), problems, "{}", github.stdout);
+    for (line, finding) in lines.iter().zip(findings) {
+        let prefix = format!(
+            "::error file=incidents/bad%2C one.yaml,line={},col={},title=soarform validate::",
+            finding["line"], finding["column"]
+        );
+        assert!(line.starts_with(&prefix), "{line}\nexpected {prefix}");
+        assert!(!line.contains('\n'));
+    }
+
+    let sarif = test.run_args(&[
+        "validate".into(),
+        ".".into(),
+        "--format".into(),
+        "sarif".into(),
+    ]);
+    assert_eq!(sarif.code, 1, "{}", sarif.combined());
+    let log: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    assert_eq!(sarif_violations(&log), Vec::<String>::new(), "{log:#}");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), problems);
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "incidents/bad%2C%20one.yaml"
+    );
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        findings[0]["line"]
+    );
+}
+
+#[test]
+fn valid_files_report_no_findings_in_every_format() {
+    let test = Test::new().write("ok.yaml", VALID);
+    let json = test.run_args(&["validate".into(), "--format".into(), "json".into()]);
+    assert_eq!(json.code, 0, "{}", json.combined());
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(document["valid"], true);
+    assert_eq!(document["incidents"], 1);
+    assert_eq!(document["findings"], serde_json::json!([]));
+    let github = test.run_args(&["validate".into(), "--format".into(), "github".into()]);
+    assert_eq!((github.code, github.stdout.as_str()), (0, ""));
+    let sarif = test.run_args(&["validate".into(), "--format".into(), "sarif".into()]);
+    assert_eq!(sarif.code, 0, "{}", sarif.combined());
+    let log: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    assert_eq!(sarif_violations(&log), Vec::<String>::new());
+    assert_eq!(log["runs"][0]["results"], serde_json::json!([]));
+    // A problem of soarform.yaml itself is a finding too, at its place.
+    let bad_project = test.write("soarform.yaml", "tenant:\n  timezone: Mars/Olympus\n");
+    let json = bad_project.run_args(&["validate".into(), "--format".into(), "json".into()]);
+    assert_eq!(json.code, 1, "{}", json.combined());
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        document["findings"][0]["file"], "soarform.yaml",
+        "{document:#}"
+    );
+    assert_eq!(document["findings"][0]["line"], 2, "{document:#}");
+}
+
+#[test]
+fn fmt_check_reports_files_not_in_canonical_form_at_their_first_difference() {
+    let test = Test::new()
+        .write(
+            "a.yaml",
+            "kind: Incident\nkey: fmt/a\ntemplate: Phishing\nfields:\n  status:   Open\n",
+        )
+        .write("b.yaml", VALID);
+    let github = test.run_args(&[
+        "fmt".into(),
+        "--check".into(),
+        "--format".into(),
+        "github".into(),
+    ]);
+    assert_eq!(github.code, 1, "{}", github.combined());
+    assert_eq!(
+        github.stdout,
+        "::error file=a.yaml,line=5,col=1,title=soarform fmt::not in canonical form%0Ahelp: run `soarform fmt a.yaml`\n"
+    );
+    let sarif = test.run_args(&[
+        "fmt".into(),
+        "--check".into(),
+        "--format".into(),
+        "sarif".into(),
+    ]);
+    let log: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    assert_eq!(sarif_violations(&log), Vec::<String>::new(), "{log:#}");
+    assert_eq!(log["runs"][0]["results"][0]["ruleId"], "soarform/fmt");
+    // Nothing was written by --check; without it, JSON lists what was rewritten.
+    let json = test.run_args(&["fmt".into(), "--format".into(), "json".into()]);
+    assert_eq!(json.code, 0, "{}", json.combined());
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        document["rewritten"],
+        serde_json::json!(["a.yaml"]),
+        "{document:#}"
+    );
+    let again = test.run_args(&[
+        "fmt".into(),
+        "--check".into(),
+        "--format".into(),
+        "json".into(),
+    ]);
+    assert_eq!(again.code, 0, "{}", again.combined());
+}
