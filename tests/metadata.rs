@@ -103,3 +103,44 @@ fn the_changelog_records_the_plan_format_version_and_the_package_version() {
         "CHANGELOG.md has no dated section for version {package} of Cargo.toml"
     );
 }
+
+/// Editors read a modeline for its own YAML document only: every document of every example
+/// names its schema, by a path that exists.
+#[test]
+fn every_document_of_every_example_names_its_schema() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path
+                .extension()
+                .is_some_and(|extension| extension == "yaml")
+            {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&root().join("examples"), &mut files);
+    assert!(files.len() > 5, "{files:?}");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let modeline = "# yaml-language-server: $schema=";
+        for (index, document) in text.split("\n---\n").enumerate() {
+            let line = document
+                .lines()
+                .find(|line| line.starts_with(modeline))
+                .unwrap_or_else(|| {
+                    panic!("{}: document {} has no modeline", file.display(), index + 1)
+                });
+            let schema = file.parent().unwrap().join(&line[modeline.len()..]);
+            assert!(
+                schema.exists(),
+                "{}: {} does not exist",
+                file.display(),
+                schema.display()
+            );
+        }
+    }
+}

@@ -22,9 +22,10 @@ pub(crate) fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
         Some(ExportKind::Incident) => vec![Kind::Incident],
         Some(ExportKind::Triage) => vec![Kind::TriageItem],
     };
-    let exported = runtime()?.block_on(async {
+    let (exported, target) = runtime()?.block_on(async {
         let tenant = Tenant::open(connection).await?;
-        ops::export::export(&tenant, &config, &kinds, args.filter.clone()).await
+        let exported = ops::export::export(&tenant, &config, &kinds, args.filter.clone()).await?;
+        Ok::<_, crate::error::Error>((exported, tenant.target_info()))
     })?;
     for note in &exported.notes {
         printer.note(note);
@@ -53,6 +54,38 @@ pub(crate) fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
     if let Some(error) = write_error {
         return Err(error);
     }
+    // The schemas the documents' modelines point at, and a first soarform.yaml.
+    let mut support = vec![
+        (
+            export::DOCUMENT_SCHEMA_FILE,
+            crate::manifest::schema::DOCUMENT_SCHEMA.to_string(),
+        ),
+        (
+            export::PROJECT_SCHEMA_FILE,
+            crate::manifest::schema::PROJECT_SCHEMA.to_string(),
+        ),
+    ];
+    if config.path.is_none() {
+        support.push(("soarform.yaml", first_project_file(&target)));
+    }
+    // Standard output lists the documents only; these are said on stderr.
+    let mut written = Vec::new();
+    for outcome in export::write_support(&args.out, &support, args.force)? {
+        match outcome {
+            export::SupportOutcome::Written(path) => written.push(format!("`{}`", path.display())),
+            export::SupportOutcome::Same(_) => {}
+            export::SupportOutcome::Kept(path) => printer.note(&format!(
+                "kept `{}` as it is: it differs from what this soarform writes (`--force` replaces it; `soarform schema` prints the schemas)",
+                path.display()
+            )),
+        }
+    }
+    if !written.is_empty() {
+        printer.note(&format!(
+            "also wrote {}: the schemas the documents' first lines name for editors, and the project file where there was none",
+            written.join(", ")
+        ));
+    }
     let counts: Vec<String> = kinds
         .iter()
         .map(|kind| export::count_noun(exported.count(*kind), *kind))
@@ -77,4 +110,27 @@ pub(crate) fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
         ));
     }
     Ok(ExitStatus::Success)
+}
+
+/// The `soarform.yaml` export writes where there is none: where the tenant is (never a
+/// credential), with the schema modeline.
+fn first_project_file(target: &crate::plan_json::TargetInfo) -> String {
+    let mut text = format!(
+        "# yaml-language-server: $schema={}\n#\n# The project file of this repository, written by `soarform export`: where the tenant is and\n# how objects are identified. It never holds credentials: give them as SOARFORM_TOKEN, or\n# SUMO_ACCESS_ID and SUMO_ACCESS_KEY. `soarform doctor` suggests the `tenant:` settings of how\n# this tenant's API behaves.\n",
+        export::PROJECT_SCHEMA_FILE
+    );
+    if target.sandbox {
+        text.push_str("# Exported from the sandbox: name the tenant here, e.g. `region: us2` or `url: https://...`.\n");
+    } else {
+        let root = target
+            .url
+            .strip_suffix(target.dialect.base_path().trim_start_matches('/'))
+            .unwrap_or(&target.url);
+        text.push_str(&format!(
+            "url: {}\napi: {}\n",
+            crate::manifest::emit::inline_string(root),
+            target.dialect
+        ));
+    }
+    text
 }

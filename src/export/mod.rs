@@ -22,4 +22,6 @@ mod write;
 pub(crate) use fetch::collect;
 pub(crate) use listing::count_noun;
 pub(crate) use model::{Export, ExportRequest};
-pub(crate) use write::write;
+pub(crate) use write::{
+    write, write_support, SupportOutcome, DOCUMENT_SCHEMA_FILE, PROJECT_SCHEMA_FILE,
+};

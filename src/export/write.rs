@@ -181,10 +181,88 @@ pub(crate) fn write(
                 unsafe_hint(&problem),
             )
         })?;
-        write_atomically(&real, path, &file.text)?;
+        write_atomically(&real, path, &with_modeline(out, path, &file.text))?;
         on_written(path);
     }
     Ok(())
+}
+
+/// Where export puts the document schema, relative to `--out DIR`; every exported document's
+/// modeline points there.
+pub(crate) const DOCUMENT_SCHEMA_FILE: &str = "schemas/soarform.schema.json";
+/// Where export puts the project file's schema, relative to `--out DIR`.
+pub(crate) const PROJECT_SCHEMA_FILE: &str = "schemas/project.schema.json";
+const MODELINE: &str = "# yaml-language-server: $schema=";
+
+/// `text` with a first line telling editors (the YAML language server) which schema checks it:
+/// the modeline the file at `target` already has, else one pointing at
+/// [`DOCUMENT_SCHEMA_FILE`] relative to the file.
+fn with_modeline(out: &Path, target: &Path, text: &str) -> String {
+    if text.starts_with(MODELINE) {
+        return text.to_string();
+    }
+    if let Ok(existing) = std::fs::read_to_string(target) {
+        if let Some(first) = existing
+            .lines()
+            .next()
+            .filter(|line| line.starts_with(MODELINE))
+        {
+            return format!("{first}\n{text}");
+        }
+    }
+    let Ok(relative) = target.strip_prefix(out) else {
+        return text.to_string();
+    };
+    let depth = relative.components().count().saturating_sub(1);
+    format!(
+        "{MODELINE}{}{DOCUMENT_SCHEMA_FILE}\n{text}",
+        "../".repeat(depth)
+    )
+}
+
+/// What became of a file export writes beside the documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SupportOutcome {
+    /// Written (it was missing, or `--force` replaced it).
+    Written(PathBuf),
+    /// Already there with this text.
+    Same(PathBuf),
+    /// Already there with another text, and kept (no `--force`).
+    Kept(PathBuf),
+}
+
+/// Writes the files editors and soarform need beside an export (the schemas, a first
+/// `soarform.yaml`), each `(path relative to out, text)`: a missing one is written, one with the
+/// same text left alone, one with another text replaced only with `force`.
+pub(crate) fn write_support(
+    out: &Path,
+    files: &[(&str, String)],
+    force: bool,
+) -> Result<Vec<SupportOutcome>> {
+    let mut outcomes = Vec::new();
+    for (relative, text) in files {
+        let path = output_path(out, Path::new(relative));
+        let real = crate::files::confined(out, &path).map_err(|problem| {
+            Error::with_hint(
+                format!("refusing to write `{}`: {problem}", path.display()),
+                unsafe_hint(&problem),
+            )
+        })?;
+        match std::fs::read_to_string(&real) {
+            Ok(existing) if existing == *text => outcomes.push(SupportOutcome::Same(path)),
+            Ok(_) if !force => outcomes.push(SupportOutcome::Kept(path)),
+            _ => {
+                if let Some(parent) = real.parent() {
+                    std::fs::create_dir_all(parent).map_err(|error| {
+                        Error::caused_by(format!("cannot create `{}`", parent.display()), &error)
+                    })?;
+                }
+                write_atomically(&real, &path, text)?;
+                outcomes.push(SupportOutcome::Written(path));
+            }
+        }
+    }
+    Ok(outcomes)
 }
 
 /// Refuses, before anything is written, a target that would land outside `out` (through a

@@ -88,6 +88,7 @@ repo/triage/phishing-report/phish-report-12.yaml
 ";
 
 const CEO_WIRE_FRAUD: &str = "\
+# yaml-language-server: $schema=../../schemas/soarform.schema.json
 kind: Incident
 key: phishing/ceo-wire-fraud
 template: Phishing
@@ -189,8 +190,31 @@ fn export_then_plan_shows_no_changes() {
     .expect("exported file");
     assert_eq!(
         triage,
-        "kind: TriageItem\nkey: okta-7731\nfields:\n  type: Suspicious login\n  status: In progress\n  description: |-\n    Login from a new country.\n\n    Second login an hour later.\n  Reporter: alice@example.com\n"
+        "# yaml-language-server: $schema=../../schemas/soarform.schema.json\nkind: TriageItem\nkey: okta-7731\nfields:\n  type: Suspicious login\n  status: In progress\n  description: |-\n    Login from a new country.\n\n    Second login an hour later.\n  Reporter: alice@example.com\n"
     );
+    // The schemas the modelines name, and a first project file naming the tenant.
+    let schema =
+        std::fs::read_to_string(test.path().join("repo/schemas/soarform.schema.json")).unwrap();
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/soarform.schema.json"),
+    )
+    .unwrap();
+    assert_eq!(schema, shipped);
+    let project = std::fs::read_to_string(test.path().join("repo/soarform.yaml")).unwrap();
+    assert!(
+        project.starts_with("# yaml-language-server: $schema=schemas/project.schema.json\n"),
+        "{project}"
+    );
+    assert!(
+        project.contains(&format!("\nurl: {}/\napi: v3\n", server.url())),
+        "{project}"
+    );
+    assert!(!project.contains(crate::support::TOKEN), "{project}");
+    // The export is valid and canonical as written, modelines included.
+    let validated = test.run_args(&["validate".into(), "repo".into()]);
+    assert_eq!(validated.code, 0, "{}", validated.combined());
+    let canonical = test.run_args(&["fmt".into(), "--check".into(), "repo".into()]);
+    assert_eq!(canonical.code, 0, "{}", canonical.combined());
     // One search per kind reads everything: no filter, every column.
     let bodies = searches(&server);
     assert_eq!(bodies.len(), 2, "{bodies:?}");
@@ -245,8 +269,9 @@ fn exporting_again_with_force_writes_the_same_bytes() {
     assert_eq!(contents(&after), contents(&before));
     // Files export does not produce are left alone.
     assert_eq!(after["notes.txt"].0, b"kept\n");
-    // No temporary file is left behind.
-    assert_eq!(after.len(), 6, "{:?}", after.keys());
+    // No temporary file is left behind: the documents, notes.txt, the two schemas and
+    // soarform.yaml.
+    assert_eq!(after.len(), 9, "{:?}", after.keys());
 }
 
 #[test]
