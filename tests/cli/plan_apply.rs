@@ -747,3 +747,30 @@ fn identity_fields_and_fields_named_twice_are_refused() {
         .iter()
         .all(|request| request.method == "GET"));
 }
+
+/// A slow tenant never leaves a run silent, however few objects it has: past two seconds,
+/// progress lines appear on stderr (never on stdout). (That a fast run shows none is the unit
+/// tests' business: how fast a run is depends on the machine.)
+#[test]
+fn progress_shows_for_slow_runs_of_few_objects() {
+    let server = crate::support::simulator_with(|config| {
+        config.latency = std::time::Duration::from_millis(800)
+    });
+    let documents = "kind: Incident\nkey: slow/one\ntemplate: Phishing\n---\nkind: Incident\nkey: slow/two\ntemplate: Phishing\n---\nkind: Incident\nkey: slow/three\ntemplate: Phishing\n";
+    let test = crate::support::binary::Test::new()
+        .env("SOARFORM_TOKEN", crate::support::TOKEN)
+        .env("SOARFORM_PROGRESS", "true")
+        .write("objects.yaml", documents);
+    let applied = crate::support::binary::run_against(
+        &test,
+        &server,
+        &["apply", ".", "--auto-approve", "--max-concurrency", "1"],
+    );
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert!(
+        applied.stderr.contains("progress: ") && applied.stderr.contains(" of 3 objects applied ("),
+        "{}",
+        applied.stderr
+    );
+    assert!(!applied.stdout.contains("progress: "), "{}", applied.stdout);
+}

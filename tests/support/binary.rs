@@ -30,6 +30,8 @@ pub fn clean_environment(command: &mut Command) -> &mut Command {
         .env_remove("RUST_LOG")
         .env_remove("SOARFORM_LOCK_TIMEOUT")
         .env("NO_COLOR", "1")
+        // Progress lines depend on how long a run takes; tests of progress turn it back on.
+        .env("SOARFORM_PROGRESS", "false")
         // The apply lease has tests and a benchmark of its own (`tests/cli/concurrency.rs` and
         // `benches/lease.rs`, which set `SOARFORM_LOCK` or `--lock`); elsewhere it would add an
         // object and a settle delay to every apply.
