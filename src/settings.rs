@@ -184,8 +184,9 @@ pub(crate) fn connection(
     })
 }
 
-/// Where `apply --plan FILE` connects: as any apply, except that with no URL on the command line,
-/// in the environment or in `soarform.yaml`, a plan made on the sandbox goes to the sandbox. A
+/// Where `apply --plan FILE` connects: as any apply, except that with no target on the command
+/// line or in the environment, a plan made on the sandbox goes to the sandbox (whatever
+/// `soarform.yaml` names). A
 /// remote URL is never taken from the plan file (a tampered file must not be able to send the
 /// credential to a host of its choosing), and a connection to another tenant than the plan's is
 /// refused before anything, credentials included, is sent.
@@ -197,12 +198,14 @@ pub(crate) fn saved_plan_connection(
     document: &PlanDocument,
 ) -> Result<ConnectionSettings> {
     let mut args = args.clone();
+    // soarform.yaml's `url:` or `region:` is where plans of real tenants go; a plan made on the
+    // sandbox can only be applied to the sandbox (any other target is refused below), so only a
+    // target named for this run, by a flag or the environment, overrides it.
     let unset = args.url.is_none()
         && args.region.is_none()
         && !args.sandbox
         && environment.url.is_none()
-        && config.url.is_none()
-        && config.region.is_none();
+        && environment.region.is_none();
     if unset && document.target.sandbox {
         args.sandbox = true;
         args.api = args.api.or(Some(document.target.dialect));

@@ -280,6 +280,37 @@ fn a_saved_plan_remembers_its_target_when_none_is_given() {
     );
 }
 
+/// As in `examples/`, whose soarform.yaml names `region: us2`: a sandbox plan still goes to the
+/// sandbox, with no credential; a target named for the run is compared with the plan's.
+#[test]
+fn a_sandbox_plan_goes_to_the_sandbox_whatever_soarform_yaml_names() {
+    let test = Test::new()
+        .write("soarform.yaml", "region: us2\n")
+        .write("incidents.yaml", incidents("first"));
+    let planned = run_with(
+        &test,
+        &["plan", "incidents.yaml", "--sandbox", "--out", "plan.json"],
+    );
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    let applied = run_with(&test, &["apply", "--plan", "plan.json"]);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert!(
+        applied
+            .stdout
+            .contains("Apply complete: 3 created, 0 updated, 0 unchanged."),
+        "{}",
+        applied.stdout
+    );
+    let test = test.env("SOARFORM_TOKEN", TOKEN);
+    let elsewhere = run_with(&test, &["apply", "--plan", "plan.json", "--region", "eu"]);
+    assert_eq!(elsewhere.code, 1, "{}", elsewhere.combined());
+    assert!(
+        elsewhere.stderr.contains("was made against"),
+        "{}",
+        elsewhere.stderr
+    );
+}
+
 #[test]
 fn broken_and_foreign_plan_files_are_refused_clearly() {
     let test = Test::new()
