@@ -81,12 +81,39 @@ pub(crate) enum Command {
     /// Check desired-state files without contacting Cloud SOAR: YAML, schema, keys, `extends`.
     ///
     /// Every problem in every file is reported in one run. Exit code 1 when anything is wrong.
+    #[command(after_help = "Examples:
+  soarform validate                       # every file under the current directory
+  soarform validate incidents/ --format github
+
+Exit codes:
+  0  every file is valid
+  1  problems were found (each with file, line and column)")]
     Validate(ValidateArgs),
 
     /// Show what `apply` would change, field by field, without changing anything.
+    #[command(after_help = "Examples:
+  soarform plan --sandbox                 # against the embedded simulator
+  soarform plan --region us2 --out plan.json --format markdown
+  soarform plan --expect-no-changes       # a drift check
+
+Exit codes:
+  0  success (with --detailed-exitcode: no changes)
+  1  error; nothing was changed
+  2  with --detailed-exitcode or --expect-no-changes: the plan has changes")]
     Plan(PlanArgs),
 
     /// Compute the plan, show it, ask for confirmation, then make exactly those changes.
+    #[command(after_help = "Examples:
+  soarform apply --sandbox --auto-approve
+  soarform apply --plan plan.json         # exactly the reviewed plan
+  soarform apply --target 'incident:phishing/**'
+
+Exit codes:
+  0    applied (or nothing to do)
+  1    error before applying; nothing was changed
+  3    some changes failed, the others were made: re-run to converge
+  4    --plan: objects changed since the plan were refused: plan again
+  130  stopped by SIGINT; 143 by SIGTERM: re-run to converge")]
     Apply(ApplyArgs),
 
     /// Write the tenant's incidents and triage items as desired-state YAML files.
@@ -94,15 +121,36 @@ pub(crate) enum Command {
     /// One file per object, in folders by kind and type; a plan of the written files against the
     /// same tenant shows no field changes (objects soarform never wrote show as `~ adopt` until
     /// one apply records its ownership). Existing files are never overwritten without `--force`.
+    #[command(after_help = "Examples:
+  soarform export --sandbox --out exported
+  soarform export --kind incident --filter 'incidentid:\"phishing/*\"'
+
+Exit codes:
+  0  exported
+  1  error; nothing was written (files exist without --force, a path leaves --out)")]
     Export(ExportArgs),
 
     /// Rewrite desired-state files in the canonical form that `export` writes, keeping comments.
     ///
     /// Canonical form: keys in a fixed order, quotes only where needed, literal blocks for
     /// multi-line text. With `--check`, nothing is written: the files that differ are listed and the exit code is 1.
+    #[command(after_help = "Examples:
+  soarform fmt                            # rewrite in place
+  soarform fmt --check --format github    # in CI
+
+Exit codes:
+  0  every file is in canonical form (or was rewritten)
+  1  with --check: files are not in canonical form; or problems were found")]
     Fmt(FmtArgs),
 
     /// Show a plan saved with `plan --out FILE`, as `plan` showed it, without contacting the tenant.
+    #[command(after_help = "Examples:
+  soarform show plan.json
+  soarform show plan.json --format markdown > comment.md
+
+Exit codes:
+  0  shown
+  1  the file is not a soarform plan")]
     Show(ShowArgs),
 
     /// Probe the tenant read-only and suggest the `tenant:` settings it needs.
@@ -113,32 +161,57 @@ pub(crate) enum Command {
     /// work with the tenant as soarform.yaml configures it, 1 when not (the block says what to
     /// change; until `--write-check KEY` has told how updates behave, that is a failure too).
     /// Nothing is written unless `--write-check KEY` is given.
+    #[command(after_help = "Examples:
+  soarform doctor --region us2
+  soarform doctor --region us2 --write-check soarform/canary --format json
+
+Exit codes:
+  0  soarform can work with the tenant as soarform.yaml configures it
+  1  a probe failed (updates are a failure until --write-check has checked them)")]
     Doctor(DoctorArgs),
 
     /// Print a JSON schema soarform checks files against.
     ///
     /// The schemas are embedded in the binary, byte for byte as in the repository's `schemas/`. For editors and CI in repositories that do not hold soarform's `schemas/`: e.g.
     /// `soarform schema document > .soarform/soarform.schema.json`.
+    #[command(after_help = "Examples:
+  soarform schema document > schemas/soarform.schema.json
+  soarform schema plan")]
     Schema(SchemaArgs),
 
     /// Print a shell completion script.
     ///
     /// bash: `soarform completions bash > /etc/bash_completion.d/soarform`; zsh: put the output in a file named `_soarform` on `$fpath`; fish: in
     /// `~/.config/fish/completions/soarform.fish`; PowerShell: dot-source it from `$PROFILE`.
+    #[command(after_help = "Examples:
+  soarform completions bash > ~/.local/share/bash-completion/completions/soarform
+  soarform completions zsh > \"${fpath[1]}/_soarform\"")]
     Completions(CompletionsArgs),
 
     /// Print the man page of soarform or of one command, in roff.
     ///
     /// Read it with `soarform man plan | man -l -`.
+    #[command(after_help = "Examples:
+  soarform man | man -l -
+  soarform man apply > soarform-apply.1")]
     Man(ManArgs),
 
     /// Show the version, the git commit it was built from and the target.
+    #[command(after_help = "Examples:
+  soarform version --format json")]
     Version(VersionArgs),
 
     /// Run the bundled Cloud SOAR simulator as a standalone HTTP server.
     ///
     /// It serves both base paths (`/api/csoar/v3/` and `/incmansuite_ng/api/v3/`) and prints
     /// `listening on http://ADDR` once it accepts connections.
+    #[command(after_help = "Examples:
+  soarform sim --listen 127.0.0.1:8080 --token dev-token
+  soarform sim --page-cap 10 --label-filters --date-zone=-06:00
+
+Exit codes:
+  0  stopped by Ctrl-C or SIGTERM
+  1  bad options, or the address could not be bound")]
     Sim(SimArgs),
 }
 

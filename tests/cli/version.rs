@@ -123,3 +123,40 @@ fn man_pages_cover_soarform_and_each_command() {
         unknown.stderr
     );
 }
+
+#[test]
+fn every_command_help_ends_with_examples_and_exit_codes() {
+    for command in [
+        "validate",
+        "plan",
+        "apply",
+        "export",
+        "fmt",
+        "show",
+        "doctor",
+        "schema",
+        "completions",
+        "man",
+        "version",
+        "sim",
+    ] {
+        let help = Test::new().args([command, "--help"]).run();
+        assert_eq!(help.code, 0, "{}", help.combined());
+        let examples = help
+            .stdout
+            .find("\nExamples:\n  soarform ")
+            .unwrap_or_else(|| panic!("`soarform {command} --help` has no examples"));
+        // The examples use the command they document.
+        assert!(
+            help.stdout[examples..].contains(&format!("soarform {command}")),
+            "{command}"
+        );
+        let prints_only = matches!(command, "schema" | "completions" | "man" | "version");
+        if !prints_only {
+            assert!(
+                help.stdout.contains("\nExit codes:\n  0  "),
+                "`soarform {command} --help` has no exit codes"
+            );
+        }
+    }
+}
