@@ -143,6 +143,18 @@ Exit codes:
   1  with --check: files are not in canonical form; or problems were found")]
     Fmt(FmtArgs),
 
+    /// Start a repository: soarform.yaml, the schemas, a first document, a CI recipe.
+    ///
+    /// Nothing is overwritten without `--force`; the files are listed on stdout.
+    #[command(after_help = "Examples:
+  soarform init --region us2 --ci github
+  soarform init soar-incidents --ci gitlab
+
+Exit codes:
+  0  written
+  1  a file would be overwritten (nothing was written), or one could not be written")]
+    Init(InitArgs),
+
     /// Show a plan saved with `plan --out FILE`, as `plan` showed it, without contacting the tenant.
     #[command(after_help = "Examples:
   soarform show plan.json
@@ -269,6 +281,42 @@ pub(crate) struct ExportArgs {
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// Arguments of `soarform init`.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The directory to start (created if missing).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+
+    /// The CI recipe to add: `github` (`.github/workflows/soarform.yml`), `gitlab`
+    /// (`.gitlab-ci.yml`) or `none`.
+    #[arg(long, value_enum, default_value_t = InitCi::None)]
+    pub ci: InitCi,
+
+    /// The Sumo Logic region soarform.yaml names (`us2`...).
+    #[arg(long, value_name = "REGION", conflicts_with = "url")]
+    pub region: Option<String>,
+
+    /// The Cloud SOAR URL soarform.yaml names instead of a region.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Overwrite files that exist with other content.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What `init --ci` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum InitCi {
+    /// GitHub Actions: plan on pull requests, apply on merge, a daily drift check.
+    Github,
+    /// GitLab CI/CD: the same flow.
+    Gitlab,
+    /// No pipeline.
+    None,
 }
 
 /// Arguments of `soarform show`.

@@ -84,6 +84,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Fmt(args) => commands::fmt::fmt(args, printer),
         Command::Doctor(args) => commands::doctor::doctor(args, printer),
         Command::Show(args) => commands::show::show(args, printer),
+        Command::Init(args) => commands::init::init(args, printer),
         Command::Version(args) => commands::version(args, printer),
         Command::Schema(args) => commands::schema(args, printer),
         Command::Completions(args) => commands::completions(args, printer),

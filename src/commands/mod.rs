@@ -7,6 +7,7 @@ mod apply_view;
 pub(crate) mod doctor;
 pub(crate) mod export;
 pub(crate) mod fmt;
+pub(crate) mod init;
 pub(crate) mod plan;
 pub(crate) mod show;
 pub(crate) mod sim;

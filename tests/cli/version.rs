@@ -160,3 +160,84 @@ fn every_command_help_ends_with_examples_and_exit_codes() {
         }
     }
 }
+
+#[test]
+fn init_starts_a_repository_that_validates_and_plans() {
+    let test = Test::new();
+    let output = test.run_args(&[
+        "init".into(),
+        "repo".into(),
+        "--ci".into(),
+        "github".into(),
+        "--region".into(),
+        "us2".into(),
+    ]);
+    assert_eq!(output.code, 0, "{}", output.combined());
+    assert_eq!(
+        output.stdout,
+        "repo/soarform.yaml\nrepo/schemas/soarform.schema.json\nrepo/schemas/project.schema.json\nrepo/incidents/example.yaml\nrepo/.github/workflows/soarform.yml\n"
+    );
+    let root = test.path().join("repo");
+    let project = std::fs::read_to_string(root.join("soarform.yaml")).unwrap();
+    assert!(project.ends_with("\nregion: us2\n"), "{project}");
+    let recipe = std::fs::read_to_string(root.join(".github/workflows/soarform.yml")).unwrap();
+    let shipped = std::fs::read_to_string(format!(
+        "{}/examples/ci/github-actions.yml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    assert_eq!(recipe, shipped);
+    let schema = std::fs::read_to_string(root.join("schemas/soarform.schema.json")).unwrap();
+    assert!(schema.contains("urn:soarform:schemas:soarform"));
+    // The repository is valid, canonical, and plans on the sandbox (its recipe is not a document).
+    let run = |args: &[&str]| {
+        let mut all = vec!["-C".to_string(), root.display().to_string()];
+        all.extend(args.iter().map(|arg| arg.to_string()));
+        test.run_args(&all)
+    };
+    let validated = run(&["validate"]);
+    assert_eq!(validated.code, 0, "{}", validated.combined());
+    assert!(
+        validated.stderr.contains("1 file valid: 1 incident"),
+        "{}",
+        validated.stderr
+    );
+    assert_eq!(run(&["fmt", "--check"]).code, 0);
+    let planned = run(&["plan", "--sandbox"]);
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    assert!(
+        planned
+            .stdout
+            .contains("+ create Incident example/first-incident"),
+        "{}",
+        planned.stdout
+    );
+    // Again with the same choices: nothing differs, nothing is refused.
+    let again = test.run_args(&[
+        "init".into(),
+        "repo".into(),
+        "--ci".into(),
+        "github".into(),
+        "--region".into(),
+        "us2".into(),
+    ]);
+    assert_eq!(again.code, 0, "{}", again.combined());
+    // Other choices would overwrite soarform.yaml: refused, nothing written, until --force.
+    let other = test.run_args(&["init".into(), "repo".into(), "--ci".into(), "gitlab".into()]);
+    assert_eq!(other.code, 1, "{}", other.combined());
+    assert!(
+        other.stderr.contains("repo/soarform.yaml"),
+        "{}",
+        other.stderr
+    );
+    assert!(!root.join(".gitlab-ci.yml").exists());
+    let forced = test.run_args(&[
+        "init".into(),
+        "repo".into(),
+        "--ci".into(),
+        "gitlab".into(),
+        "--force".into(),
+    ]);
+    assert_eq!(forced.code, 0, "{}", forced.combined());
+    assert!(root.join(".gitlab-ci.yml").exists());
+}
