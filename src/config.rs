@@ -113,13 +113,14 @@ impl ProjectConfig {
     pub(crate) fn load_options(&self) -> LoadOptions {
         let mut options = LoadOptions::default();
         if let Some(path) = &self.path {
+            let base = match path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
             if !self.exclude.is_empty() {
-                let base = match path.parent() {
-                    Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-                    _ => PathBuf::from("."),
-                };
-                options.exclude = Exclusions::lenient(base, &self.exclude);
+                options.exclude = Exclusions::lenient(base.clone(), &self.exclude);
             }
+            options.project_root = Some(base);
         }
         options
     }
@@ -895,9 +896,11 @@ mod tests {
         let rendered = manifest_errors(&dir.path().join("repo"));
         assert!(rendered.contains("build.yml"), "{rendered}");
         assert!(rendered.contains("nav.yml"), "{rendered}");
-        // An explicit file is read even when it matches.
+        // A file named explicitly is skipped too when it matches (a pre-commit hook names them).
         let explicit = [dir.path().join("repo/ci/build.yml")];
-        assert!(crate::manifest::load(&explicit, &options).is_err());
+        let manifest = crate::manifest::load(&explicit, &options)
+            .unwrap_or_else(|report| panic!("{}", report.render(false)));
+        assert!(manifest.objects.is_empty() && manifest.sources.len() == 0);
     }
 
     #[test]

@@ -65,6 +65,11 @@ pub(crate) fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Manifest,
             }
         }
     }
+    // Files named one by one (a pre-commit hook's) may extend templates of files not named.
+    let named_files = paths.iter().any(|path| !path.is_dir());
+    if let (true, Some(root)) = (named_files, &options.project_root) {
+        declarations.extend(project_templates(root, &found.files, options));
+    }
     let objects = extends::resolve(declarations, &mut diagnostics);
     if diagnostics.is_empty() {
         Ok(Manifest { objects, sources })
@@ -75,6 +80,45 @@ pub(crate) fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Manifest,
             sources,
         })
     }
+}
+
+/// The templates declared anywhere under the project's directory but in `read` (the files already
+/// loaded), for documents that extend them. Problems of those files are theirs, reported when they
+/// are validated themselves: here a file that cannot be read or parsed only contributes nothing.
+fn project_templates(
+    root: &std::path::Path,
+    read: &[PathBuf],
+    options: &LoadOptions,
+) -> Vec<document::Declaration> {
+    let loaded: std::collections::HashSet<PathBuf> = read
+        .iter()
+        .map(|file| file.canonicalize().unwrap_or_else(|_| file.clone()))
+        .collect();
+    let found = walk::find_files(
+        &[root.to_path_buf()],
+        &options.exclude_file_names,
+        &options.exclude,
+    );
+    let mut templates = Vec::new();
+    for file in found.files {
+        let identity = file.canonicalize().unwrap_or_else(|_| file.clone());
+        if loaded.contains(&identity) {
+            continue;
+        }
+        let Ok(text) = source::read_text(&file, options.max_file_bytes) else {
+            continue;
+        };
+        let parsed = yaml::parse(&file, &text);
+        let mut ignored = Vec::new();
+        for parsed_document in &parsed.documents {
+            if let Some(declaration) = document::interpret(&file, parsed_document, &mut ignored) {
+                if declaration.kind == document_file::DeclarationKind::Template {
+                    templates.push(declaration);
+                }
+            }
+        }
+    }
+    templates
 }
 
 #[cfg(test)]

@@ -108,9 +108,13 @@ pub(crate) struct LoadOptions {
     pub max_file_bytes: u64,
     /// File names skipped while walking directories (default `soarform.yaml`, `soarform.yml`).
     pub exclude_file_names: Vec<String>,
-    /// Files and directories skipped while walking directories (`exclude:` in `soarform.yaml`;
-    /// default none). Paths given to [`load`] are read whether they match or not.
+    /// Files and directories skipped (`exclude:` in `soarform.yaml`; default none), whether
+    /// walked or named: a hook that passes every changed YAML file still skips what the project
+    /// excludes.
     pub exclude: Exclusions,
+    /// The project's directory (where `soarform.yaml` is). When files are named rather than
+    /// directories, the templates they extend are looked for in the whole project too.
+    pub project_root: Option<std::path::PathBuf>,
 }
 
 impl Default for LoadOptions {
@@ -119,6 +123,7 @@ impl Default for LoadOptions {
             max_file_bytes: 8 * 1024 * 1024,
             exclude_file_names: vec!["soarform.yaml".to_string(), "soarform.yml".to_string()],
             exclude: Exclusions::none(),
+            project_root: None,
         }
     }
 }

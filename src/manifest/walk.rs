@@ -166,8 +166,8 @@ pub(crate) struct Found {
 /// Expands `paths` into files: a file is taken whatever its extension; a directory is walked
 /// recursively, sorted by name, for `*.yaml` / `*.yml`, skipping hidden entries, the excluded
 /// file names, and the files and directories `exclusions` match (a matched directory with
-/// everything under it). A file reached twice is listed once. The paths given themselves are
-/// never excluded.
+/// everything under it). A file reached twice is listed once. A file named in `paths` is taken
+/// whatever its extension, but not when `exclusions` or the excluded file names match it.
 pub(crate) fn find_files(
     paths: &[PathBuf],
     exclude_file_names: &[String],
@@ -203,6 +203,27 @@ pub(crate) fn find_files(
             }
         };
         if !metadata.is_dir() {
+            let by_name = given.file_name().is_some_and(|name| {
+                exclude_file_names
+                    .iter()
+                    .any(|excluded| name == excluded.as_str())
+            });
+            // The file, or a directory it is in, as the walk would have met them.
+            let by_pattern = base.as_ref().is_some_and(|base| {
+                let file = resolved(&given);
+                let Ok(relative) = file.strip_prefix(base) else {
+                    return false;
+                };
+                let parts: Vec<String> = relative
+                    .components()
+                    .map(|part| part.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                (1..=parts.len()).any(|end| exclusions.matches(&parts[..end].join("/")))
+            });
+            if by_name || by_pattern {
+                tracing::debug!("skipping `{}`: excluded", given.display());
+                continue;
+            }
             add(given, &mut found);
             continue;
         }
@@ -466,14 +487,27 @@ mod tests {
     }
 
     #[test]
-    fn paths_given_are_read_even_when_they_match() -> io::Result<()> {
+    fn paths_given_are_skipped_when_they_or_their_folders_match() -> io::Result<()> {
         let dir = tempfile::tempdir()?;
         let root = dir.path();
-        tree(root, &["ci/deploy.yml", "ci/nested/x.yaml", "ci/z.yaml"])?;
+        tree(
+            root,
+            &["ci/deploy.yml", "ci/nested/x.yaml", "ci/z.yaml", "a.yaml"],
+        )?;
+        let rules = exclusions(root, &["ci/deploy.yml", "ci/nested"]);
+        for excluded in ["ci/deploy.yml", "ci/nested/x.yaml"] {
+            let file = root.join(excluded);
+            let found = find_files(std::slice::from_ref(&file), &[], &rules);
+            assert!(found.files.is_empty(), "{excluded}: {:?}", found.files);
+        }
+        let kept = [root.join("ci/z.yaml"), root.join("a.yaml")];
+        assert_eq!(find_files(&kept, &[], &rules).files, kept);
+        // So is a file named like the project file.
+        let project = root.join("soarform.yaml");
+        std::fs::write(&project, "region: us2\n")?;
+        let found = find_files(&[project], &["soarform.yaml".to_string()], &rules);
+        assert!(found.files.is_empty());
         let rules = exclusions(root, &["ci", "ci/deploy.yml", "ci/nested"]);
-        let file = root.join("ci/deploy.yml");
-        let found = find_files(std::slice::from_ref(&file), &[], &rules);
-        assert_eq!(found.files, [file]);
         // A directory given is walked; the patterns still apply below it.
         let found = find_files(&[root.join("ci")], &[], &rules);
         assert_eq!(names(&found, root), ["ci/z.yaml"]);

@@ -282,14 +282,11 @@ fn exclude_skips_other_yaml_while_walking() {
             output.stderr
         );
     }
-    // A file named on the command line is read even when a pattern matches it.
+    // A file named on the command line is skipped too when a pattern matches it (a pre-commit
+    // hook names every changed YAML file).
     let output = test.run_args(&["validate".to_string(), "ci/pipeline.yml".to_string()]);
-    assert_eq!(output.code, 1, "{}", output.combined());
-    assert!(
-        output.stderr.contains("ci/pipeline.yml:1:1"),
-        "{}",
-        output.stderr
-    );
+    assert_eq!(output.code, 0, "{}", output.combined());
+    assert!(output.stderr.contains("0 files valid"), "{}", output.stderr);
 }
 
 #[test]
@@ -535,4 +532,93 @@ fn fmt_check_reports_files_not_in_canonical_form_at_their_first_difference() {
         "json".into(),
     ]);
     assert_eq!(again.code, 0, "{}", again.combined());
+}
+
+/// What a pre-commit hook does: every changed YAML file by name, the project file and excluded
+/// files among them, a document extending a template of a file not named.
+#[test]
+fn files_named_one_by_one_skip_exclusions_and_extend_templates_of_the_whole_project() {
+    let test = Test::new()
+        .write("soarform.yaml", "exclude: [ci]\n")
+        .write(
+            "templates/defaults.yaml",
+            "kind: Template\nname: base\ntemplate: Phishing\nfields:\n  status: Open\n",
+        )
+        .write(
+            "incidents/a.yaml",
+            "kind: Incident\nkey: hook/a\nextends: base\n",
+        )
+        .write("ci/pipeline.yaml", "stages: [plan]\n")
+        .write("other/broken.yaml", "kind: Incident\nkey: [not, a, key]\n");
+    let named = |files: &[&str]| {
+        let mut args = vec!["validate".to_string()];
+        args.extend(files.iter().map(|file| file.to_string()));
+        test.run_args(&args)
+    };
+    let hook = named(&["incidents/a.yaml", "ci/pipeline.yaml", "soarform.yaml"]);
+    assert_eq!(hook.code, 0, "{}", hook.combined());
+    assert!(
+        hook.stderr.contains("1 file valid: 1 incident"),
+        "{}",
+        hook.stderr
+    );
+    // A broken file not named is not this run's business; named, it is.
+    let broken = named(&["incidents/a.yaml", "other/broken.yaml"]);
+    assert_eq!(broken.code, 1, "{}", broken.combined());
+    assert!(
+        broken.stderr.contains("other/broken.yaml"),
+        "{}",
+        broken.stderr
+    );
+    // fmt skips the same files.
+    let fmt = test.run_args(&[
+        "fmt".into(),
+        "--check".into(),
+        "incidents/a.yaml".into(),
+        "ci/pipeline.yaml".into(),
+    ]);
+    assert_eq!(fmt.code, 0, "{}", fmt.combined());
+    // Without a project file there is no project to look in: the template must be named too.
+    let alone = Test::new()
+        .write(
+            "templates/defaults.yaml",
+            "kind: Template\nname: base\ntemplate: Phishing\n",
+        )
+        .write(
+            "incidents/a.yaml",
+            "kind: Incident\nkey: hook/a\nextends: base\n",
+        );
+    let unknown = alone.run_args(&["validate".into(), "incidents/a.yaml".into()]);
+    assert_eq!(unknown.code, 1, "{}", unknown.combined());
+    assert!(
+        unknown.stderr.contains("unknown template `base`"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[test]
+fn the_pre_commit_hooks_run_soarform_on_yaml_files() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    let hooks = &yaml_rust2::YamlLoader::load_from_str(&text).unwrap()[0];
+    let ids: Vec<&str> = hooks
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|hook| hook["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["soarform-validate", "soarform-fmt"]);
+    for hook in hooks.as_vec().unwrap() {
+        let entry = hook["entry"].as_str().unwrap();
+        let command = entry.strip_prefix("soarform ").unwrap();
+        // The entry is a command soarform has.
+        let help = Test::new().args([command, "--help"]).run();
+        assert_eq!(help.code, 0, "{entry}: {}", help.combined());
+        assert_eq!(hook["language"].as_str(), Some("rust"));
+        assert_eq!(hook["files"].as_str(), Some(r"\.ya?ml$"));
+        assert!(hook["name"].as_str().is_some() && hook["description"].as_str().is_some());
+    }
 }
