@@ -69,9 +69,12 @@ fn render(report: &Report) -> String {
         .filter(|check| check.status == Status::Failure)
         .count();
     if report.tenant_yaml.is_empty() {
-        text.push_str(&format!(
-            "\nsoarform cannot reach this tenant: {failures} failure(s) above. Fix them and run doctor again.\n"
-        ));
+        let catalog_read = report.checks.iter().any(|check| check.name == "catalog");
+        text.push_str(&if catalog_read {
+            format!("\nNo settings to suggest yet: {failures} failure(s) above. Fix them and run doctor again.\n")
+        } else {
+            format!("\nsoarform cannot read this tenant: {failures} failure(s) above. Fix them and run doctor again.\n")
+        });
         return text;
     }
     text.push_str("\nSettings for soarform.yaml, from what the probes saw (in place of its `tenant:` section):\n\n");

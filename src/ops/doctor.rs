@@ -154,6 +154,13 @@ impl Suggested {
                     .to_string(),
             );
         }
+        if lines
+            .iter()
+            .all(|line| line == "tenant:" || line.trim_start().starts_with('#'))
+        {
+            // Nothing to set: a `tenant:` of comments only would not even be a mapping.
+            return String::new();
+        }
         let mut text = lines.join("\n");
         text.push('\n');
         text
@@ -218,6 +225,7 @@ pub(crate) async fn doctor(
         suggested,
         reads: Vec::new(),
         wrote: false,
+        dates_guessed: false,
         dates: settings.dates.clone(),
     };
     probe.run(options).await;
@@ -256,6 +264,9 @@ struct Probe<'a> {
     reads: Vec<(String, Option<ClientError>)>,
     /// Whether `--write-check` wrote.
     wrote: bool,
+    /// Whether the date format was guessed among several that read the dates differently: a
+    /// write-back could then move dates by days.
+    dates_guessed: bool,
     /// How the tenant shows dates, as the dates probe found (soarform.yaml's until then).
     dates: Arc<DateSettings>,
 }
@@ -366,6 +377,19 @@ impl Probe<'_> {
                     .saw(answered);
                 }
                 self.push(check);
+                None
+            }
+            Err(ClientError::Unauthorized { .. } | ClientError::Forbidden { .. }) => {
+                // The host answers the API; the refusal is the credential's (its check says so).
+                self.push(Check::new(
+                    "connection",
+                    Status::Ok,
+                    format!(
+                        "{} answers the {} API, and refused the credential (below)",
+                        target.base_url(),
+                        target.dialect
+                    ),
+                ));
                 None
             }
             Err(error) => {
@@ -786,6 +810,13 @@ impl Probe<'_> {
             }
         }
         let inferred = infer_dates(&values, &self.settings.dates.formats);
+        self.dates_guessed = inferred.ambiguous && !inferred.configured;
+        if inferred.ambiguous {
+            self.suggested.comments.insert(
+                "date_formats",
+                "the dates seen fit several formats: check this against the tenant's Date/Time Format setting".into(),
+            );
+        }
         let (check, suggested) = date_check(&inferred, &self.settings.dates, self.config);
         if let Some((timezone, formats, comment)) = suggested {
             let zone = timezone
@@ -832,6 +863,9 @@ impl Probe<'_> {
             return;
         }
         if count >= asked as usize {
+            if self.suggested.page_size.is_some() {
+                self.suggested.confirmed.insert("page_size");
+            }
             self.push(Check::new(
                 name,
                 Status::Ok,
@@ -1144,6 +1178,14 @@ impl Probe<'_> {
                     }
                 });
         let search_all = self.suggested.search_all.unwrap_or(true);
+        if self.dates_guessed {
+            self.push(Check::new(
+                name,
+                Status::Failure,
+                "--write-check was not run: the dates seen fit several formats, and a tenant whose updates replace the object would get its dates back in the one guessed (days off, perhaps); set `tenant.date_formats` as the tenant's Date/Time Format setting shows it, then run it again",
+            ));
+            return;
+        }
         if syntax == FilterSyntax::Labels
             && key
                 .chars()
@@ -1381,12 +1423,12 @@ impl Probe<'_> {
             }
         }
         if cleared.iter().any(|(column, _)| {
+            let shown = before.fields.get(&column.field).and_then(Value::as_str);
             column.column_type == ColumnType::Datetime
-                && self
-                    .dates
-                    .formats
-                    .first()
-                    .is_some_and(|format| format.precision() == dates::Precision::Minute)
+                && self.dates.formats.iter().any(|format| {
+                    format.precision() == dates::Precision::Minute
+                        && shown.is_some_and(|text| format.parse_local(text).is_some())
+                })
         }) {
             evidence.push(
                 "dates are written back to the minute the tenant shows: seconds they held are lost"
@@ -1491,9 +1533,11 @@ impl Probe<'_> {
                 return Ok(());
             }
             // Shifted dates: written again once, moved back by the shift (with every other field
-            // written back too, since the update may replace the object).
+            // written back too, since the update may replace the object). Only a shift a zone can
+            // make (within 14 hours) is one: more is a date read in the wrong format.
             let mut again = Map::new();
             let mut shifts = BTreeSet::new();
+            let mut unexplained: Vec<&Column> = Vec::new();
             for column in &differ {
                 let shift = (|| {
                     let format = format?;
@@ -1501,20 +1545,22 @@ impl Probe<'_> {
                     let is = format.parse_local(now.fields.get(&column.field)?.as_str()?)?;
                     let sent = restore.get(&column.field)?.as_str()?;
                     let sent = DateTime::parse_from_rfc3339(sent).ok()?.with_timezone(&Utc);
-                    Some((sent - (is - was), is - was))
+                    let shift = is - was;
+                    (shift.num_minutes().abs() <= 14 * 60).then_some((sent - shift, shift))
                 })();
-                if let (false, ColumnType::Datetime, Some((at, shift))) =
-                    (corrected, &column.column_type, shift)
-                {
-                    again.insert(
-                        column.field.clone(),
-                        Value::String(crate::normalize::format_instant(&at)),
-                    );
-                    shifts.insert(shift.num_minutes());
+                match (corrected, &column.column_type, shift) {
+                    (false, ColumnType::Datetime, Some((at, shift))) => {
+                        again.insert(
+                            column.field.clone(),
+                            Value::String(crate::normalize::format_instant(&at)),
+                        );
+                        shifts.insert(shift.num_minutes());
+                    }
+                    _ => unexplained.push(column),
                 }
             }
-            if corrected || again.len() != differ.len() {
-                let described: Vec<String> = differ
+            if again.is_empty() {
+                let described: Vec<String> = unexplained
                     .iter()
                     .map(|column| {
                         if column.column_type == ColumnType::Datetime {
@@ -1542,6 +1588,13 @@ impl Probe<'_> {
                 "dates came back shifted by {}; they were written again, moved back",
                 minutes.join(", ")
             ));
+            self.suggested.comments.insert(
+                "timezone",
+                format!(
+                    "dates came back shifted by {}: not this zone today; write the tenant's IANA zone name (America/Chicago)",
+                    minutes.join(", ")
+                ),
+            );
             self.push(Check::new(
                 "zone",
                 Status::Failure,
@@ -1631,8 +1684,8 @@ pub(crate) struct DateInference {
     pub unreadable: Vec<String>,
     /// The offsets that unset dates (epoch 0 in the tenant's zone) reveal, with an example.
     pub offsets: BTreeMap<i64, String>,
-    /// Whether, with no format of soarform.yaml fitting, the formats that fit read some value as
-    /// different instants (`03-04` as March or April).
+    /// Whether the formats that fit read some value as different instants (`03-04` as March or
+    /// April).
     pub ambiguous: bool,
 }
 
@@ -1688,14 +1741,13 @@ pub(crate) fn infer_dates(values: &[Value], preferred: &[DisplayFormat]) -> Date
     let configured = formats
         .first()
         .is_some_and(|format| preferred.contains(format));
-    let ambiguous = !configured
-        && display.iter().any(|text| {
-            let readings: BTreeSet<_> = formats
-                .iter()
-                .filter_map(|format| format.parse_local(text))
-                .collect();
-            readings.len() > 1
-        });
+    let ambiguous = display.iter().any(|text| {
+        let readings: BTreeSet<_> = formats
+            .iter()
+            .filter_map(|format| format.parse_local(text))
+            .collect();
+        readings.len() > 1
+    });
     let mut offsets = BTreeMap::new();
     if let Some(format) = formats.first() {
         for text in &display {
@@ -1719,6 +1771,9 @@ pub(crate) fn infer_dates(values: &[Value], preferred: &[DisplayFormat]) -> Date
         ambiguous,
     }
 }
+
+/// The block's comment on a fixed offset, suggested or kept.
+const FIXED_OFFSET_COMMENT: &str = "the offset of January 1970: where the zone keeps daylight saving time or has changed its offset since, write its IANA name (America/Chicago, Asia/Singapore)";
 
 /// `-06:00` for -21600 seconds.
 fn offset_text(seconds: i64) -> String {
@@ -1788,10 +1843,17 @@ fn date_check(
     let mut problems = Vec::new();
     if inferred.ambiguous {
         status = Status::Warning;
-        problems.push(format!(
-            "the dates seen fit several formats that read them differently; `{}` is suggested, check it against the tenant's settings",
-            format.pattern()
-        ));
+        problems.push(if inferred.configured {
+            format!(
+                "the dates seen fit several formats that read them differently; soarform.yaml's `{}` is used: check it against the tenant's Date/Time Format setting",
+                format.pattern()
+            )
+        } else {
+            format!(
+                "the dates seen fit several formats that read them differently; `{}` is a guess: check it against the tenant's Date/Time Format setting",
+                format.pattern()
+            )
+        });
     }
     let formats = Some(vec![format.pattern()]);
     if !configured.formats.contains(format) {
@@ -1850,8 +1912,10 @@ fn date_check(
                         "{} is a fixed offset: where the tenant's zone keeps daylight saving time, or has changed its offset since 1970, write its IANA name (America/Chicago) instead",
                         offset_text(seconds)
                     ));
+                    (Some(kept), Some(FIXED_OFFSET_COMMENT.to_string()))
+                } else {
+                    (Some(kept), None)
                 }
-                (Some(kept), None)
             } else {
                 status = Status::Failure;
                 problems.push(format!(
@@ -1862,9 +1926,7 @@ fn date_check(
                 ));
                 (
                     Some(offset_text(seconds)),
-                    Some(
-                        "the offset of January 1970: where the zone keeps daylight saving time or has changed its offset since, write its IANA name (America/Chicago, Asia/Singapore)".to_string(),
-                    ),
+                    Some(FIXED_OFFSET_COMMENT.to_string()),
                 )
             }
         }
@@ -2158,6 +2220,12 @@ mod tests {
         let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap();
         assert_eq!(docs[0]["tenant"]["timezone"].as_str(), Some("-06:00"));
         assert_eq!(docs[0]["tenant"]["page_size"].as_i64(), Some(2));
+    }
+
+    #[test]
+    fn a_block_with_nothing_to_set_is_empty() {
+        // `tenant:` with comments only would be null, not a mapping: soarform.yaml would break.
+        assert_eq!(Suggested::default().yaml(), "");
     }
 
     #[test]

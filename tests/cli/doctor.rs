@@ -230,7 +230,17 @@ fn doctor_names_a_refused_credential_and_stops_there() {
     let output = run_against(&test, &server, &["doctor"]);
     assert_eq!(output.code, 1, "{}", output.combined());
     assert!(
-        output.stdout.contains("failure  connection: Cloud SOAR refused the Bearer token from `SOARFORM_TOKEN` (401 Unauthorized)"),
+        output.stdout.contains("ok       connection: ")
+            && output.stdout.contains("and refused the credential (below)"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains(
+            "Cloud SOAR refused the Bearer token from `SOARFORM_TOKEN` (401 Unauthorized)"
+        ) && output
+            .stdout
+            .contains("soarform cannot read this tenant: 1 failure(s) above"),
         "{}",
         output.stdout
     );
@@ -508,4 +518,55 @@ fn keys_outside_ascii_and_with_spaces_are_probed_without_a_panic() {
         .any(|request| request.method == "PUT"));
     let empty = project("").args(["doctor", "--write-check", ""]).run();
     assert_eq!(empty.code, 1, "{}", empty.combined());
+}
+
+#[test]
+fn a_guessed_date_format_stops_the_write_check_before_anything_is_written() {
+    // 03/04/2026 reads as March 4 or April 3: with no format in soarform.yaml it is a guess, and
+    // a replacing tenant's write-back in the wrong one would move the date by a month.
+    let server = simulator_with(|config| {
+        config.quirks.date_display = Some(DateDisplay {
+            format: "DD/MM/YYYY HH:mm".into(),
+            zone: "UTC".into(),
+        });
+        config.quirks.replacing_updates = true;
+    });
+    create(
+        &server,
+        json!({"incidentid": "a-1", "starttime": "2026-04-03T09:00:00Z", "description": "Kept."}),
+    );
+    let (output, report) = doctor("", &server, &["--write-check", "a-1"]);
+    assert_eq!(output.code, 1, "{}", output.combined());
+    assert!(
+        check(&report, "updates")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("--write-check was not run: the dates seen fit several formats"),
+        "{report:#}"
+    );
+    assert_eq!(check(&report, "dates")["status"], "failure", "{report:#}");
+    assert!(
+        report["tenant_yaml"]
+            .as_str()
+            .unwrap()
+            .contains("# the dates seen fit several formats"),
+        "{report:#}"
+    );
+    assert!(!server
+        .requests()
+        .iter()
+        .any(|request| request.method == "PUT"));
+    assert_eq!(
+        stored(&server, "a-1", "starttime"),
+        "2026-04-03T09:00:00.000000+00:00"
+    );
+    // With the format as the tenant's settings show it, the check runs and leaves the date.
+    let tenant = "tenant:\n  date_formats: [\"DD/MM/YYYY HH:mm\"]\n  update_replaces: true\n";
+    let (again, report) = doctor(tenant, &server, &["--write-check", "a-1"]);
+    assert_eq!(again.code, 0, "{}\n{report:#}", again.combined());
+    assert_eq!(
+        stored(&server, "a-1", "starttime"),
+        "2026-04-03T09:00:00.000000+00:00"
+    );
+    assert_eq!(stored(&server, "a-1", "description"), "Kept.");
 }
