@@ -480,7 +480,7 @@ pub(crate) struct ApplyArgs {
 
     /// Apply a plan saved by `soarform plan --out FILE`, without asking: objects that changed since
     /// the plan are refused and shown field by field; the others are applied.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "exclude", "prune", "no_adopt"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "exclude", "shard", "prune", "no_adopt"])]
     pub plan: Option<PathBuf>,
 
     /// Apply without asking. Required when standard input is not a terminal.
@@ -561,6 +561,11 @@ pub(crate) struct SelectionArgs {
     /// over `--target`.
     #[arg(long, value_name = "PATTERN")]
     pub exclude: Vec<String>,
+
+    /// Only the objects whose key falls in shard K of N (a stable hash of kind and key), so that
+    /// N CI jobs with N credentials apply disjoint parts; each shard takes a lease of its own.
+    #[arg(long, value_name = "K/N", value_parser = crate::select::Shard::parse)]
+    pub shard: Option<crate::select::Shard>,
 }
 
 /// Output formats of `plan` and `apply`.

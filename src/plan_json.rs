@@ -139,6 +139,9 @@ pub(crate) struct SelectionInfo {
     pub target: Vec<String>,
     /// `--exclude` patterns.
     pub exclude: Vec<String>,
+    /// `--shard K/N`, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 /// Counts per action.

@@ -60,7 +60,7 @@ pub(crate) fn apply(args: ApplyArgs, printer: Printer) -> Result<ExitStatus> {
             &config,
             &lifecycle,
             &selection,
-            super::lock_options(&args.lock),
+            super::lock_options(&args.lock, args.selection.shard),
             confirm,
             &stop,
             &view,

@@ -60,7 +60,15 @@ pub(super) fn apply_saved(
             &tenant,
             saved_plan,
             &config,
-            super::lock_options(&args.lock),
+            // The lease of the shard the plan was made for.
+            super::lock_options(
+                &args.lock,
+                document
+                    .selection
+                    .shard
+                    .as_deref()
+                    .and_then(|shard| crate::select::Shard::parse(shard).ok()),
+            ),
             &stop,
             &view,
             printer,

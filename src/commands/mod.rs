@@ -164,12 +164,14 @@ pub(crate) fn write_json_file(path: &Path, document: &PlanDocument) -> Result<()
 
 /// `--target` / `--exclude`, compiled.
 pub(crate) fn selection(args: &SelectionArgs) -> Result<Selection> {
-    Selection::new(&args.target, &args.exclude).map_err(|message| {
-        Error::with_hint(
-            message,
-            "patterns are globs on keys: `*` within one `/` segment, `**` across segments, `incident:` or `triage:` in front for one kind",
-        )
-    })
+    Selection::new(&args.target, &args.exclude)
+        .map(|selection| selection.with_shard(args.shard))
+        .map_err(|message| {
+            Error::with_hint(
+                message,
+                "patterns are globs on keys: `*` within one `/` segment, `**` across segments, `incident:` or `triage:` in front for one kind",
+            )
+        })
 }
 
 /// The patterns as plan files record them.
@@ -177,6 +179,7 @@ pub(crate) fn selection_info(args: &SelectionArgs) -> SelectionInfo {
     SelectionInfo {
         target: args.target.clone(),
         exclude: args.exclude.clone(),
+        shard: args.shard.map(|shard| shard.text()),
     }
 }
 
@@ -223,8 +226,15 @@ pub(crate) fn note_selection(
         .filter(|object| object.action != crate::plan::Action::Close)
         .count();
     if !selection.is_everything() {
+        let limits = match selection.shard_text() {
+            Some(shard) if selection.has_patterns() => {
+                format!("--target/--exclude and --shard {shard}")
+            }
+            Some(shard) => format!("--shard {shard}"),
+            None => "--target/--exclude".to_string(),
+        };
         printer.note(&format!(
-            "--target/--exclude limited this plan to {selected} of {declared} declared objects; the others were not compared"
+            "{limits} limited this plan to {selected} of {declared} declared objects; the others were not compared"
         ));
     }
 }
@@ -242,9 +252,13 @@ pub(crate) fn markdown_context(target: &TargetInfo) -> MarkdownContext<'_> {
 }
 
 /// `--lock` and `--lock-timeout`, as apply and apply --plan take them.
-fn lock_options(args: &crate::cli::LockArgs) -> crate::ops::apply::LockOptions {
+fn lock_options(
+    args: &crate::cli::LockArgs,
+    shard: Option<crate::select::Shard>,
+) -> crate::ops::apply::LockOptions {
     crate::ops::apply::LockOptions {
         enabled: args.lock,
         timeout: args.lock_timeout,
+        shard,
     }
 }

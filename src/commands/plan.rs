@@ -33,7 +33,7 @@ pub(crate) fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
     let (planned, context) = runtime()?.block_on(async {
         let tenant = Tenant::open(connection).await?;
         if args.lock.lock && !tenant.is_sandbox() {
-            let spec = ops::apply::lease_spec(&tenant, &config)?;
+            let spec = ops::apply::lease_spec(&tenant, &config, args.selection.shard)?;
             let waited = Lease::wait_free(tenant.client(), &spec, args.lock.lock_timeout).await?;
             if let Some(record) = waited {
                 printer.note(&format!(

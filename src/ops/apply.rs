@@ -41,6 +41,8 @@ pub(crate) struct LockOptions {
     pub enabled: bool,
     /// How long to wait for another apply's lease (`--lock-timeout`).
     pub timeout: std::time::Duration,
+    /// `--shard K/N`: each shard takes a lease of its own.
+    pub shard: Option<crate::select::Shard>,
 }
 
 /// How an apply ended.
@@ -252,7 +254,7 @@ pub(crate) async fn take_lease(
     if !lock.enabled || tenant.is_sandbox() {
         return Ok(Some(None));
     }
-    let spec = lease_spec(tenant, config)?;
+    let spec = lease_spec(tenant, config, lock.shard)?;
     let holder = Holder::this_process();
     match Lease::take(tenant.client(), &spec, &holder, lock.timeout, stop).await {
         Ok(lease) => Ok(Some(Some(lease))),
@@ -271,9 +273,14 @@ pub(crate) async fn take_lease(
 pub(crate) fn lease_spec(
     tenant: &Tenant,
     config: &ProjectConfig,
+    shard: Option<crate::select::Shard>,
 ) -> Result<crate::lease::LeaseSpec> {
     tenant.learn_identity(&rules::identity(config, tenant.catalog())?);
-    rules::lease_spec(config, tenant.catalog())
+    let mut spec = rules::lease_spec(config, tenant.catalog())?;
+    if let Some(shard) = shard {
+        spec.key = rules::shard_lease_key(&spec.key, shard);
+    }
+    Ok(spec)
 }
 
 /// Runs `work`, renewing the lease meanwhile when there is one.

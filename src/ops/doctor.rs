@@ -982,12 +982,11 @@ impl Probe<'_> {
         let kind = sample.kind;
         let name = format!("filters ({}s)", kind.noun());
         let column = identity.column(kind);
-        let lease = rules::lease_key(&self.config.lock, kind);
         let mut keys: Vec<String> = Vec::new();
         for object in &sample.objects {
             if let Some(Value::String(key)) = object.fields.get(&column.field) {
                 if !key.is_empty()
-                    && lease.as_deref() != Some(key.as_str())
+                    && !rules::is_lease_key(&self.config.lock, kind, key)
                     && !key
                         .chars()
                         .any(|c| c.is_whitespace() || c == '"' || c == '*')

@@ -503,6 +503,25 @@ pub(crate) fn lease_key(lock: &crate::config::LockConfig, kind: Kind) -> Option<
     })
 }
 
+/// The lease key of one shard: `soarform/lock/shard-2-of-4`.
+pub(crate) fn shard_lease_key(key: &str, shard: crate::select::Shard) -> String {
+    format!("{key}/shard-{}-of-{}", shard.index, shard.count)
+}
+
+/// Whether `key` is the apply lease's (or one shard's lease) for objects of `kind`.
+pub(crate) fn is_lease_key(lock: &crate::config::LockConfig, kind: Kind, key: &str) -> bool {
+    lease_key(lock, kind).is_some_and(|lease| {
+        key == lease
+            || key
+                .strip_prefix(&format!("{lease}/shard-"))
+                .is_some_and(|rest| {
+                    rest.split_once("-of-").is_some_and(|(index, count)| {
+                        index.parse::<u32>().is_ok() && count.parse::<u32>().is_ok()
+                    })
+                })
+    })
+}
+
 /// How soarform.yaml names a kind in settings per kind (`identity.triage`).
 fn setting_kind(kind: Kind) -> &'static str {
     match kind {

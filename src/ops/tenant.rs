@@ -251,14 +251,14 @@ impl Tenant {
                 columns.extend(closing.note.as_ref().map(|(field, _)| field.field.clone()));
             }
             let mut objects = self.client.search(kind, &filter, &columns).await?;
-            // The apply lease is soarform's bookkeeping: never retired.
-            let lease_key = rules::lease_key(lock, kind);
-            if let Some(lease_key) = lease_key {
-                objects.retain(|object| {
-                    object.fields.get(field).and_then(|value| value.as_str())
-                        != Some(lease_key.as_str())
-                });
-            }
+            // The apply lease (and each shard's) is soarform's bookkeeping: never retired.
+            objects.retain(|object| {
+                !object
+                    .fields
+                    .get(field)
+                    .and_then(|value| value.as_str())
+                    .is_some_and(|key| rules::is_lease_key(lock, kind, key))
+            });
             tracing::debug!(
                 "prune scope: {} {}s under {} prefixes",
                 objects.len(),

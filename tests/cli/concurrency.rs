@@ -696,3 +696,93 @@ fn a_long_apply_renews_its_lease_and_stops_when_another_run_takes_it_over() {
     // The intruder's record is left as it is.
     assert!(lease_record(&server).contains("intruder"));
 }
+
+/// Two CI jobs, `--shard 1/2` and `--shard 2/2`, at the same time: disjoint halves of the keys,
+/// each under a lease of its own (so neither waits for the other), every object once, and a
+/// plan of everything afterwards has nothing to do.
+#[test]
+fn shards_apply_disjoint_parts_at_once_each_under_its_own_lease() {
+    let server = crate::support::simulator();
+    let test = project("shard", 12, "prune_scope: [\"**\"]\n");
+    let planned: Vec<Output> = (1..=2)
+        .map(|index| {
+            test.run_args(&args(
+                &server,
+                &[
+                    "plan",
+                    ".",
+                    "--shard",
+                    &format!("{index}/2"),
+                    "--lock=false",
+                ],
+            ))
+        })
+        .collect();
+    let creates = |output: &Output| -> Vec<String> {
+        output
+            .stdout
+            .lines()
+            .filter_map(|line| line.strip_prefix("+ create Incident "))
+            .map(|rest| rest.split_whitespace().next().unwrap().to_string())
+            .collect()
+    };
+    let (first, second) = (creates(&planned[0]), creates(&planned[1]));
+    assert!(
+        !first.is_empty() && !second.is_empty(),
+        "{first:?} {second:?}"
+    );
+    assert!(
+        first.iter().all(|key| !second.contains(key)),
+        "{first:?} {second:?}"
+    );
+    assert_eq!(first.len() + second.len(), 12);
+    assert!(
+        planned[0].stderr.contains("--shard"),
+        "{}",
+        planned[0].stderr
+    );
+    let applied: Vec<Output> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = (1..=2)
+            .map(|index| {
+                let test = &test;
+                let server = &server;
+                scope.spawn(move || {
+                    apply(test, server, &["--shard", &format!("{index}/2"), "--prune"])
+                })
+            })
+            .collect();
+        jobs.into_iter().map(|job| job.join().unwrap()).collect()
+    });
+    for output in &applied {
+        assert_eq!(output.code, 0, "{}", output.combined());
+    }
+    let live = by_identity(&server);
+    for index in 0..12 {
+        assert_eq!(live[&format!("shard-{index:03}")].len(), 1, "{live:?}");
+    }
+    // One lease object per shard, neither retired by the other shard's prune.
+    assert!(
+        live.contains_key("soarform/lock/shard-1-of-2"),
+        "{:?}",
+        live.keys()
+    );
+    assert!(
+        live.contains_key("soarform/lock/shard-2-of-2"),
+        "{:?}",
+        live.keys()
+    );
+    assert!(!live.contains_key("soarform/lock"), "{:?}", live.keys());
+    let whole = test.run_args(&args(
+        &server,
+        &["plan", ".", "--detailed-exitcode", "--prune"],
+    ));
+    assert_eq!(whole.code, 0, "{}", whole.combined());
+    // A bad shard is refused before anything is sent.
+    let bad = test.run_args(&args(&server, &["plan", ".", "--shard", "3/2"]));
+    assert_eq!(bad.code, 1, "{}", bad.combined());
+    assert!(
+        bad.stderr.contains("expected K/N with 1 <= K <= N"),
+        "{}",
+        bad.stderr
+    );
+}
