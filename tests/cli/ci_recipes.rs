@@ -54,7 +54,65 @@ fn recipes() -> Vec<(String, String)> {
     walk(&root, &root, &mut out);
     out.sort();
     assert!(!out.is_empty(), "no files in {}", root.display());
+    // The composite action at the repository root runs soarform too.
+    let action = Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml");
+    out.push((
+        "../../action.yml".to_string(),
+        std::fs::read_to_string(&action).expect("read action.yml"),
+    ));
     out
+}
+
+#[test]
+fn every_action_used_is_pinned_by_commit() {
+    for (name, content) in recipes() {
+        for line in content.lines() {
+            let code = line.trim_start();
+            if code.starts_with('#') {
+                continue;
+            }
+            let Some(used) = code
+                .strip_prefix("- uses: ")
+                .or_else(|| code.strip_prefix("uses: "))
+            else {
+                continue;
+            };
+            let reference = used.split_whitespace().next().unwrap();
+            let (_, sha) = reference
+                .rsplit_once('@')
+                .unwrap_or_else(|| panic!("{name}: `{reference}` names no version"));
+            assert!(
+                sha.len() == 40 && sha.chars().all(|c| c.is_ascii_hexdigit()),
+                "{name}: `{reference}` is not pinned by a commit"
+            );
+            assert!(
+                line.contains(" # v"),
+                "{name}: `{reference}` has no comment naming its release"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_action_is_a_composite_of_documented_commands() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml")).unwrap();
+    let action = &yaml_rust2::YamlLoader::load_from_str(&text).unwrap()[0];
+    assert_eq!(action["runs"]["using"].as_str(), Some("composite"));
+    for input in [
+        "command",
+        "working-directory",
+        "plan-file",
+        "args",
+        "comment",
+    ] {
+        assert!(!action["inputs"][input].is_badvalue(), "input `{input}`");
+    }
+    // Every command it offers is handled by its run step.
+    let run = action["runs"]["steps"][1]["run"].as_str().unwrap();
+    for command in ["validate)", "fmt-check)", "plan)", "apply)"] {
+        assert!(run.contains(command), "{command}");
+    }
 }
 
 fn is_yaml(name: &str) -> bool {
@@ -738,7 +796,10 @@ fn gitlab_pipeline_has_the_expected_shape() {
 
 #[test]
 fn each_pipeline_covers_plan_apply_and_drift() {
-    for (name, content) in recipes().into_iter().filter(|(name, _)| is_yaml(name)) {
+    let pipelines = recipes()
+        .into_iter()
+        .filter(|(name, _)| is_yaml(name) && name != "../../action.yml");
+    for (name, content) in pipelines {
         let scanned = scan(&name, &content).unwrap();
         let all: Vec<Vec<String>> = scanned
             .texts
