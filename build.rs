@@ -32,12 +32,12 @@ fn git_commit() -> Option<String> {
     let commit = git(&["rev-parse", "--short=12", "HEAD"])?;
     // Rebuild when HEAD moves (a commit, a checkout); only files that exist are watched, since a
     // missing one would rerun this script on every build.
-    if let Some(git_dir) = git(&["rev-parse", "--git-dir"]) {
-        let mut watched = vec![format!("{git_dir}/HEAD"), format!("{git_dir}/packed-refs")];
-        if let Some(reference) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            watched.push(format!("{git_dir}/{reference}"));
-        }
-        for path in watched {
+    // `--git-path` places each file where git keeps it, in a linked worktree too (HEAD in the
+    // worktree's folder, branch refs and packed-refs in the shared one).
+    let mut names = vec!["HEAD".to_string(), "packed-refs".to_string()];
+    names.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+    for name in names {
+        if let Some(path) = git(&["rev-parse", "--git-path", &name]) {
             if std::path::Path::new(&path).exists() {
                 println!("cargo:rerun-if-changed={path}");
             }
