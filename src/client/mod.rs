@@ -522,16 +522,8 @@ impl Client {
         fields: Map<String, Value>,
         (method, body): (UpdateMethod, UpdateBody),
     ) -> Result<(), ClientError> {
-        let operation = Operation::update(kind);
-        let request = match body {
-            UpdateBody::Wrapped => json!({ "fields": fields }),
-            UpdateBody::Bare => Value::Object(fields),
-        };
-        let method = match method {
-            UpdateMethod::Put => Method::PUT,
-            UpdateMethod::Patch => Method::PATCH,
-        };
-        self.send(operation, method, Some(id), Some(&request))
+        let (method, request) = update_request(fields, (method, body));
+        self.send(Operation::update(kind), method, Some(id), Some(&request))
             .await
             .map(drop)
     }
@@ -604,14 +596,10 @@ impl Client {
         } else {
             fields
         };
-        let request = match self.options.update_body {
-            UpdateBody::Wrapped => json!({ "fields": fields }),
-            UpdateBody::Bare => Value::Object(fields),
-        };
-        let method = match self.options.update_method {
-            UpdateMethod::Put => Method::PUT,
-            UpdateMethod::Patch => Method::PATCH,
-        };
+        let (method, request) = update_request(
+            fields,
+            (self.options.update_method, self.options.update_body),
+        );
         let body = self
             .send(operation, method, Some(id), Some(&request))
             .await?;
@@ -905,6 +893,22 @@ struct Failed {
     retryable: bool,
     retry_after: Option<Duration>,
     throttled: bool,
+}
+
+/// The method and body of an update of `fields`: PUT or PATCH, `{"fields": ...}` or bare.
+fn update_request(
+    fields: Map<String, Value>,
+    (method, body): (UpdateMethod, UpdateBody),
+) -> (Method, Value) {
+    let request = match body {
+        UpdateBody::Wrapped => json!({ "fields": fields }),
+        UpdateBody::Bare => Value::Object(fields),
+    };
+    let method = match method {
+        UpdateMethod::Put => Method::PUT,
+        UpdateMethod::Patch => Method::PATCH,
+    };
+    (method, request)
 }
 
 /// A 2xx answer's body as `T`, read straight from its bytes; an empty body reads as `null`.
