@@ -508,9 +508,7 @@ impl Client {
 
     /// `GET incidents/{id}/` or `GET triage/{id}/` as the server answered it.
     pub(crate) async fn get_raw(&self, kind: Kind, id: u64) -> Result<Value, ClientError> {
-        let operation = Operation::get(kind);
-        let body = self.send(operation, Method::GET, Some(id), None).await?;
-        decode(operation, &body)
+        self.read_one(kind, id).await
     }
 
     /// An update with exactly `fields`, by `method` with `body`, whatever the options say (for
@@ -535,6 +533,14 @@ impl Client {
 
     /// `GET incidents/{id}/` or `GET triage/{id}/`.
     pub(crate) async fn get(&self, kind: Kind, id: u64) -> Result<RemoteObject, ClientError> {
+        self.read_one(kind, id).await
+    }
+
+    async fn read_one<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: Kind,
+        id: u64,
+    ) -> Result<T, ClientError> {
         let operation = Operation::get(kind);
         let body = self.send(operation, Method::GET, Some(id), None).await?;
         decode(operation, &body)
