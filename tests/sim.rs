@@ -1720,3 +1720,54 @@ fn searches_take_all_as_a_boolean() {
         refused.body
     );
 }
+
+/// Sumo Logic limits requests per user: with `limits_per_user`, each credential has a budget of
+/// its own (other users' tokens are accepted too, and their creates name them).
+#[tokio::test]
+async fn limits_per_user_give_each_credential_a_budget_of_its_own() {
+    let server = start(SimConfig {
+        other_users: vec!["second-user-token".into()],
+        limits_per_user: true,
+        ..with_limits(Limits {
+            requests_per_second: Some(2.0),
+            ..Limits::default()
+        })
+    });
+    let http = reqwest::Client::new();
+    let url = format!("{}{V3}incident_templates/", server.url());
+    let mut answered = Vec::new();
+    for token in [
+        TOKEN,
+        TOKEN,
+        TOKEN,
+        "second-user-token",
+        "second-user-token",
+        "second-user-token",
+    ] {
+        let status = http
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        answered.push(status);
+    }
+    assert_eq!(answered, [200, 200, 429, 200, 200, 429]);
+    // An unknown token is refused as ever (its own budget does not make it a user).
+    let stranger = http.get(&url).bearer_auth("stranger").send().await.unwrap();
+    assert_eq!(stranger.status().as_u16(), 401);
+    // The second user's creates carry its name.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let created = http
+        .post(format!("{}{V3}incidents/", server.url()))
+        .bearer_auth("second-user-token")
+        .json(&serde_json::json!({"template_id": 1, "fields": {"incidentid": "users/two"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let body: Value = created.json().await.unwrap();
+    assert_eq!(body["created_by"]["value"], "user-1", "{body}");
+}

@@ -27,13 +27,36 @@ pub(crate) async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    match caller(&state.credentials, request.headers()) {
+    let found = caller(&state.credentials, request.headers())
+        .or_else(|| other_user(&state.other_users, request.headers()));
+    match found {
         Some(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
         None => unauthorized(),
     }
+}
+
+/// One of the other users, when the header holds the Bearer token of one (see
+/// `SimConfig::other_users`).
+fn other_user(tokens: &[String], headers: &HeaderMap) -> Option<Caller> {
+    let authorization = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, value) = authorization.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let value = value.trim();
+    // Every token is compared, so timing says nothing about which one matched.
+    let mut found = None;
+    for (index, token) in tokens.iter().enumerate() {
+        if constant_time_equal(value.as_bytes(), token.as_bytes()) && found.is_none() {
+            found = Some(index + 1);
+        }
+    }
+    found.map(|number| Caller {
+        created_by: format!("user-{number}"),
+    })
 }
 
 /// The caller if the `Authorization` header holds accepted credentials. With no credentials

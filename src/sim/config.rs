@@ -65,6 +65,12 @@ pub struct SimConfig {
     pub faults: Faults,
     /// Behaviours the evidence leaves open or that hostile servers show (none by default).
     pub quirks: Quirks,
+    /// More users: Bearer tokens accepted besides `credentials`, each a user of its own (objects
+    /// it creates are `created_by` `user-N`, from 1). For shards applying with one credential each.
+    pub other_users: Vec<String>,
+    /// The request limits apply to each credential on its own, as Sumo Logic's do (per user and
+    /// per access key), instead of to all callers together.
+    pub limits_per_user: bool,
 }
 
 /// Behaviours a real server or a proxy in front of it may show, which the API profile leaves

@@ -76,7 +76,24 @@ pub(crate) async fn enforce_limits(
     if !is_api_path(request.uri().path()) {
         return next.run(request).await;
     }
-    let refusal = match state.admission.admit(Instant::now()) {
+    // Per user: the admission of this request's credential (by its `Authorization` header).
+    let own = state.admissions_per_user.as_ref().map(|table| {
+        let caller = request
+            .headers()
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let mut table = super::sync::lock(table);
+        Arc::clone(table.entry(caller).or_insert_with(|| {
+            Arc::new(super::limits::Admission::new(
+                state.limits.requests_per_second,
+                state.limits.max_concurrency,
+            ))
+        }))
+    });
+    let admission = own.as_deref().unwrap_or(&state.admission);
+    let refusal = match admission.admit(Instant::now()) {
         Ok(slot) => {
             let response = next.run(request).await;
             drop(slot);

@@ -23,6 +23,11 @@ pub(crate) struct SimState {
     pub(crate) read_only: bool,
     pub(crate) limits: Limits,
     pub(crate) admission: Admission,
+    /// More users' Bearer tokens (`SimConfig::other_users`).
+    pub(crate) other_users: Vec<String>,
+    /// With `SimConfig::limits_per_user`: one admission per `Authorization` header.
+    pub(crate) admissions_per_user:
+        Option<Mutex<std::collections::HashMap<String, std::sync::Arc<Admission>>>>,
     pub(crate) faults: FaultInjector,
     pub(crate) quirks: Quirks,
     /// How objects are shown on read (from the quirks).
@@ -83,6 +88,10 @@ impl SimState {
                 config.limits.requests_per_second,
                 config.limits.max_concurrency,
             ),
+            other_users: config.other_users.clone(),
+            admissions_per_user: config
+                .limits_per_user
+                .then(|| Mutex::new(std::collections::HashMap::new())),
             faults: FaultInjector::new(config.faults),
             shape: ReadShape::of(&config.quirks),
             quirks: config.quirks,
