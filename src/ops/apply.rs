@@ -256,17 +256,106 @@ pub(crate) async fn take_lease(
     }
     let spec = lease_spec(tenant, config, lock.shard)?;
     let holder = Holder::this_process();
-    match Lease::take(tenant.client(), &spec, &holder, lock.timeout, stop).await {
-        Ok(lease) => Ok(Some(Some(lease))),
-        Err(LeaseError::Stopped) => {
-            printer.message(&format!("{}\n", LeaseError::Stopped));
-            Ok(None)
+    let started = std::time::Instant::now();
+    loop {
+        let lease = match Lease::take(tenant.client(), &spec, &holder, lock.timeout, stop).await {
+            Ok(lease) => lease,
+            Err(LeaseError::Stopped) => {
+                printer.message(&format!("{}\n", LeaseError::Stopped));
+                return Ok(None);
+            }
+            Err(error) => {
+                return Err(match error.hint() {
+                    Some(hint) => Error::with_hint(error.to_string(), hint),
+                    None => Error::message(error.to_string()),
+                })
+            }
+        };
+        // Shards of one N exclude nobody but themselves; an apply of everything, or shards of
+        // another N, overlap with this one. Holding its own lease, each looks for the others':
+        // one held means this run lets its own go, waits for the other to end and starts over,
+        // after a random pause (two runs that saw each other do not meet again in step).
+        let client = tenant.client();
+        let mut held = None;
+        for other in overlapping_leases(tenant, &spec, lock.shard).await? {
+            if let Some(record) =
+                Lease::wait_free(client, &other, std::time::Duration::ZERO).await?
+            {
+                held = Some((other, record));
+                break;
+            }
         }
-        Err(error) => Err(match error.hint() {
-            Some(hint) => Error::with_hint(error.to_string(), hint),
-            None => Error::message(error.to_string()),
-        }),
+        let Some((other, record)) = held else {
+            return Ok(Some(Some(lease)));
+        };
+        let _ = lease.release(client).await;
+        let left = lock.timeout.saturating_sub(started.elapsed());
+        if Lease::wait_free(client, &other, left).await?.is_some()
+            || started.elapsed() >= lock.timeout
+        {
+            return Err(Error::with_hint(
+                format!(
+                    "another apply of overlapping objects holds `{}` ({}, since {}); nothing was changed",
+                    other.key,
+                    crate::safe_text::one_line(&crate::scrub::server_text(&record.holder)),
+                    record.started.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+                "shards of one --shard K/N run at once; an apply of everything, or of shards of another N, waits for them (`--lock-timeout`): re-run when it has finished",
+            ));
+        }
+        let pause = std::time::Duration::from_millis(rand::random::<u64>() % 1_000);
+        tokio::time::sleep(pause).await;
     }
+}
+
+/// The leases of applies whose objects may overlap with this one's: with a shard K/N, the
+/// lease of an apply of everything and those of shards of another N; without one, every
+/// shard's. Found by a search of the lease key's shard prefix.
+async fn overlapping_leases(
+    tenant: &Tenant,
+    own: &crate::lease::LeaseSpec,
+    shard: Option<crate::select::Shard>,
+) -> Result<Vec<crate::lease::LeaseSpec>> {
+    let whole = own
+        .key
+        .split_once("/shard-")
+        .map_or(own.key.clone(), |(whole, _)| whole.to_string());
+    let prefix = format!("{whole}/shard-");
+    let client = tenant.client();
+    let filter = client.filter(own.kind, &own.identity_field, &[prefix.as_str()], true);
+    let found = client
+        .search(own.kind, &filter, std::slice::from_ref(&own.identity_field))
+        .await?;
+    let mut keys: Vec<String> = found
+        .iter()
+        .filter_map(|object| {
+            object
+                .fields
+                .get(&own.identity_field)?
+                .as_str()
+                .map(str::to_string)
+        })
+        .filter(|key| {
+            let count = key
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.split_once("-of-"))
+                .and_then(|(_, count)| count.parse::<u32>().ok());
+            match (shard, count) {
+                (_, None) => false,
+                (Some(shard), Some(count)) => count != shard.count,
+                (None, Some(_)) => true,
+            }
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    if shard.is_some() {
+        keys.insert(0, whole);
+    }
+    Ok(keys
+        .into_iter()
+        .map(|key| crate::lease::LeaseSpec { key, ..own.clone() })
+        .collect())
 }
 
 /// Where the lease lives, with the client told the identity fields (its searches use them).

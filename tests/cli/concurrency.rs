@@ -786,3 +786,53 @@ fn shards_apply_disjoint_parts_at_once_each_under_its_own_lease() {
         bad.stderr
     );
 }
+
+/// A shard and an apply of everything overlap: started together, they never both create an
+/// object (one waits for the other's lease, or gives up saying so), and the repository converges.
+#[test]
+fn a_shard_and_an_apply_of_everything_exclude_each_other() {
+    let server = crate::support::simulator_with(|config| {
+        config.latency = std::time::Duration::from_millis(100);
+    });
+    let test = project("overlap", 8, "");
+    let outputs: Vec<Output> = std::thread::scope(|scope| {
+        let jobs = [
+            vec!["--shard", "1/3", "--lock-timeout", "1m"],
+            vec!["--lock-timeout", "1m"],
+        ]
+        .map(|extra| {
+            let test = &test;
+            let server = &server;
+            scope.spawn(move || apply(test, server, &extra))
+        });
+        jobs.into_iter().map(|job| job.join().unwrap()).collect()
+    });
+    for output in &outputs {
+        assert!(
+            output.code == 0
+                || output
+                    .stderr
+                    .contains("another apply of overlapping objects holds"),
+            "{}",
+            output.combined()
+        );
+    }
+    // Never two objects for a key, and never a create retired as a duplicate afterwards.
+    let live = by_identity(&server);
+    for index in 0..8 {
+        let key = format!("overlap-{index:03}");
+        assert!(
+            live.get(&key).is_none_or(|objects| objects.len() == 1),
+            "{key}: {live:?}"
+        );
+    }
+    for output in &outputs {
+        assert!(!output.stdout.contains("retired"), "{}", output.stdout);
+    }
+    let finished = apply(&test, &server, &[]);
+    assert_eq!(finished.code, 0, "{}", finished.combined());
+    let live = by_identity(&server);
+    for index in 0..8 {
+        assert_eq!(live[&format!("overlap-{index:03}")].len(), 1, "{live:?}");
+    }
+}
