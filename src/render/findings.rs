@@ -113,14 +113,32 @@ fn slashed(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
+/// A file as CI systems name it: relative to the root of the git repository it is in (where
+/// GitHub and code scanning look for it), else as found.
+fn in_repository(file: &str) -> String {
+    let path = Path::new(file);
+    let Ok(absolute) = std::path::absolute(path) else {
+        return file.to_string();
+    };
+    let absolute = absolute.canonicalize().unwrap_or(absolute);
+    let root = absolute
+        .ancestors()
+        .skip(1)
+        .find(|directory| directory.join(".git").exists());
+    match root.and_then(|root| absolute.strip_prefix(root).ok()) {
+        Some(relative) => slashed(relative),
+        None => file.to_string(),
+    }
+}
+
 /// GitHub workflow commands, one `::error` line per finding; GitHub shows each on the line of
-/// the pull request's diff it names.
+/// the pull request's diff it names (files relative to the repository root).
 pub(crate) fn github(findings: &[Finding], title: &str) -> String {
     let mut out = String::new();
     for finding in findings {
         let mut properties = Vec::new();
         if let Some(file) = &finding.file {
-            properties.push(format!("file={}", property(file)));
+            properties.push(format!("file={}", property(&in_repository(file))));
         }
         if let Some(line) = finding.line {
             properties.push(format!("line={line}"));
@@ -168,7 +186,7 @@ pub(crate) fn sarif(findings: &[Finding], rules: &[(&'static str, &str)]) -> Val
                 if let Some(column) = finding.column {
                     region.insert("startColumn".into(), json!(column));
                 }
-                let mut location = json!({"artifactLocation": {"uri": uri(file)}});
+                let mut location = json!({"artifactLocation": {"uri": uri(&in_repository(file))}});
                 if !region.is_empty() {
                     location["region"] = Value::Object(region);
                 }

@@ -622,3 +622,66 @@ fn the_pre_commit_hooks_run_soarform_on_yaml_files() {
         assert!(hook["name"].as_str().is_some() && hook["description"].as_str().is_some());
     }
 }
+
+/// GitHub places annotations, and code scanning SARIF results, by path from the repository's
+/// root: a project in a subdirectory (`SOARFORM_DIR: soar`) names its files from there.
+#[test]
+fn annotations_name_files_from_the_repository_root() {
+    let test = Test::new()
+        .write(".git/HEAD", "ref: refs/heads/main\n")
+        .write("soar/soarform.yaml", "tenant:\n  timezone: Mars/Olympus\n")
+        .write("soar/incidents/bad.yaml", "kind: Incident\nkey: \"\"\n");
+    let soar = test.path().join("soar").display().to_string();
+    let github = test.run_args(&[
+        "-C".into(),
+        soar.clone(),
+        "validate".into(),
+        "--format".into(),
+        "github".into(),
+    ]);
+    assert_eq!(github.code, 1, "{}", github.combined());
+    assert!(
+        github
+            .stdout
+            .contains("::error file=soar/soarform.yaml,line=2,"),
+        "{}",
+        github.stdout
+    );
+    // Files named one by one: the project file's problem too, never an absolute path.
+    let named = test.run_args(&[
+        "-C".into(),
+        soar,
+        "validate".into(),
+        "incidents/bad.yaml".into(),
+        "--format".into(),
+        "sarif".into(),
+    ]);
+    let log: serde_json::Value = serde_json::from_str(&named.stdout).unwrap();
+    let uris: Vec<&str> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| {
+            result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(uris, ["soar/soarform.yaml"], "{log:#}");
+    // And a document's problem, once the project file is right.
+    let fixed = test.write("soar/soarform.yaml", "exclude: [ci]\n");
+    let github = fixed.run_args(&[
+        "-C".into(),
+        fixed.path().join("soar").display().to_string(),
+        "validate".into(),
+        "--format".into(),
+        "github".into(),
+    ]);
+    assert!(
+        github
+            .stdout
+            .contains("::error file=soar/incidents/bad.yaml,line=2,"),
+        "{}",
+        github.stdout
+    );
+}
