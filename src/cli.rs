@@ -638,7 +638,8 @@ pub(crate) struct SimArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Keep objects in this JSON file across restarts (read at start, written after every change).
+    /// Keep objects in this file across restarts (read at start; every change appended to it as a
+    /// JSON line after a JSON snapshot, compacted now and then: not one JSON document).
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
 

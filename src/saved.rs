@@ -45,6 +45,13 @@ pub(crate) fn read(path: &Path) -> Result<PlanDocument> {
     }
     let text = std::fs::read_to_string(path).map_err(|error| cannot(&error))?;
     parse(&text).map_err(|message| {
+        if message.contains("format version") {
+            // A plan, of another version of the format: say so, not "not a plan".
+            return Error::with_hint(
+                format!("`{}` is a soarform plan this soarform cannot read: {message}", path.display()),
+                "use the soarform that made it (`soarform version`), or make a new plan with this one",
+            );
+        }
         Error::with_hint(
             format!("`{}` is not a soarform plan: {message}", path.display()),
             "make it with `soarform plan --out FILE`",

@@ -117,7 +117,10 @@ pub(crate) fn connection(
             dialect: dialect.unwrap_or(Dialect::V3),
         }
     } else {
-        let url = remote_url(args, config, environment)?;
+        let (url, from_region) = remote_url(args, config, environment)?;
+        // A region is a v3 host: `api:` of soarform.yaml, which goes with its `url:`, does not
+        // apply to it (only `--api` / `SOARFORM_API` of this run would).
+        let dialect = if from_region { args.api } else { dialect };
         let target = target::resolve(&url, dialect).map_err(|error| match error.hint() {
             Some(hint) => Error::with_hint(error.to_string(), hint),
             None => Error::message(error.to_string()),
@@ -234,31 +237,32 @@ fn config_name(config: &ProjectConfig) -> String {
         .unwrap_or_else(|| "soarform.yaml".into())
 }
 
+/// The URL to use, and whether it came from a region.
 fn remote_url(
     args: &ConnectionArgs,
     config: &ProjectConfig,
     environment: &Environment,
-) -> Result<String> {
+) -> Result<(String, bool)> {
     let region_url = |region: &str| {
         target::region_url(region).map_err(|error| Error::message(error.to_string()))
     };
     if let Some(url) = &args.url {
-        return Ok(url.clone());
+        return Ok((url.clone(), false));
     }
     if let Some(region) = &args.region {
-        return region_url(region);
+        return Ok((region_url(region)?, true));
     }
     if let Some(url) = &environment.url {
-        return Ok(url.clone());
+        return Ok((url.clone(), false));
     }
     if let Some(region) = &environment.region {
-        return region_url(region);
+        return Ok((region_url(region)?, true));
     }
     if let Some(url) = &config.url {
-        return Ok(url.clone());
+        return Ok((url.clone(), false));
     }
     if let Some(region) = &config.region {
-        return region_url(region);
+        return Ok((region_url(region)?, true));
     }
     Err(Error::with_hint(
         "no Cloud SOAR to talk to",
@@ -466,6 +470,33 @@ mod tests {
         let settings = connection(&args(), &config, &with_token()).unwrap();
         let Connection::Remote { target, .. } = settings.connection else {
             panic!("remote expected")
+        };
+        assert_eq!(target.dialect, Dialect::Legacy);
+    }
+
+    #[test]
+    fn a_region_of_this_run_is_v3_whatever_api_soarform_yaml_gives_its_url() {
+        let config = ProjectConfig {
+            url: Some("https://acme.soar.sumologic.com".into()),
+            api: Some(Dialect::Legacy),
+            ..ProjectConfig::default()
+        };
+        let environment = Environment {
+            region: Some("us2".into()),
+            ..with_token()
+        };
+        let settings = connection(&args(), &config, &environment).unwrap();
+        let Connection::Remote { target, .. } = settings.connection else {
+            panic!("remote expected");
+        };
+        assert_eq!(
+            target.base_url().as_str(),
+            "https://api.us2.sumologic.com/api/csoar/v3/"
+        );
+        // The file's own URL keeps its `api:`.
+        let settings = connection(&args(), &config, &with_token()).unwrap();
+        let Connection::Remote { target, .. } = settings.connection else {
+            panic!("remote expected");
         };
         assert_eq!(target.dialect, Dialect::Legacy);
     }

@@ -82,8 +82,13 @@ pub(crate) fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
     }
     if !written.is_empty() {
         printer.note(&format!(
-            "also wrote {}: the schemas the documents' first lines name for editors, and the project file where there was none",
-            written.join(", ")
+            "also wrote {}: {}",
+            written.join(", "),
+            if written.iter().any(|path| path.ends_with("soarform.yaml`")) {
+                "the schemas the documents' first lines name for editors, and a first project file (there was none)"
+            } else {
+                "the schemas the documents' first lines name for editors"
+            }
         ));
     }
     let counts: Vec<String> = kinds

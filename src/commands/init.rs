@@ -26,6 +26,16 @@ fields:
 /// Writes the starter files under DIR; refuses, before writing any, when one exists with other
 /// content and `--force` is not given.
 pub(crate) fn init(args: InitArgs, printer: Printer) -> Result<ExitStatus> {
+    // What soarform.yaml would say is checked as its loader checks it, before anything is written.
+    if let Some(region) = &args.region {
+        crate::client::target::region_url(region)
+            .map_err(|error| Error::message(error.to_string()))?;
+    }
+    if let Some(url) = &args.url {
+        crate::client::target::resolve(url, None)
+            .or_else(|_| crate::client::target::resolve(url, Some(crate::dialect::Dialect::V3)))
+            .map_err(|error| Error::message(error.to_string()))?;
+    }
     let mut files: Vec<(PathBuf, String)> = vec![
         (PathBuf::from("soarform.yaml"), project_file(&args)),
         (
@@ -79,6 +89,21 @@ pub(crate) fn init(args: InitArgs, printer: Printer) -> Result<ExitStatus> {
         listing.push_str(&format!("{}\n", path.display()));
     }
     write_stdout(printer, &listing)?;
+    if args.ci == InitCi::Github {
+        // GitHub runs workflows only from the root of the repository.
+        let absolute = std::path::absolute(&args.dir).unwrap_or_else(|_| args.dir.clone());
+        let root = absolute
+            .ancestors()
+            .find(|directory| directory.join(".git").exists());
+        if let Some(root) = root.filter(|root| *root != absolute.as_path()) {
+            printer.warn(&format!(
+                "`{}` is inside the git repository `{}`: GitHub runs workflows only from its root's `.github/workflows/`; move the workflow there and set `SOARFORM_DIR` in it to `{}`",
+                args.dir.display(),
+                root.display(),
+                absolute.strip_prefix(root).unwrap_or(&absolute).display()
+            ));
+        }
+    }
     let mut next = vec![
         "`soarform validate` checks the files".to_string(),
         "`soarform plan --sandbox` tries them on the embedded simulator".to_string(),

@@ -321,7 +321,7 @@ fn broken_and_foreign_plan_files_are_refused_clearly() {
         ("garbage.json", "`garbage.json` is not a soarform plan: key must be a string"),
         (
             "future.json",
-            "`future.json` is not a soarform plan: it has format version 2, and this soarform reads version 1",
+            "`future.json` is a soarform plan this soarform cannot read: it has format version 2, and this soarform reads version 1",
         ),
         ("wrong.json", "`wrong.json` is not a soarform plan: at ``:"),
         ("missing.json", "cannot read the plan `missing.json`"),

@@ -241,3 +241,16 @@ fn init_starts_a_repository_that_validates_and_plans() {
     assert_eq!(forced.code, 0, "{}", forced.combined());
     assert!(root.join(".gitlab-ci.yml").exists());
 }
+
+#[test]
+fn init_refuses_what_soarform_yaml_could_not_hold_and_writes_nothing() {
+    let test = Test::new();
+    for args in [
+        ["init", "a", "--region", "zz"],
+        ["init", "b", "--url", "http://evil.example.com"],
+    ] {
+        let output = test.run_args(&args.map(String::from));
+        assert_eq!(output.code, 1, "{args:?}: {}", output.combined());
+        assert!(!test.path().join(args[1]).exists(), "{args:?} wrote files");
+    }
+}
