@@ -254,3 +254,55 @@ fn init_refuses_what_soarform_yaml_could_not_hold_and_writes_nothing() {
         assert!(!test.path().join(args[1]).exists(), "{args:?} wrote files");
     }
 }
+
+/// Snapshots of the new commands' output, end to end on the real binary: what a user reads.
+#[test]
+fn snapshots_of_init_validate_annotations_show_and_doctor() {
+    let test = Test::new();
+    let init = test.run_args(&[
+        "init".into(),
+        "repo".into(),
+        "--region".into(),
+        "us2".into(),
+    ]);
+    crate::snapshot!("init", init, filters = [(r"/[^ `]*/repo", "[TEMP]/repo")]);
+    let bad = test.write(
+        "repo/incidents/bad.yaml",
+        "kind: Incident\nkey: bad/one\ntemplate: Phishing\ncolour: red\n",
+    );
+    let root = bad.path().join("repo").display().to_string();
+    let annotations = bad.run_args(&[
+        "-C".into(),
+        root.clone(),
+        "validate".into(),
+        "--format".into(),
+        "github".into(),
+    ]);
+    crate::snapshot!("validate_github", annotations);
+    std::fs::remove_file(bad.path().join("repo/incidents/bad.yaml")).unwrap();
+    let planned = bad.run_args(&[
+        "-C".into(),
+        root.clone(),
+        "plan".into(),
+        "--sandbox".into(),
+        "--out".into(),
+        "plan.json".into(),
+    ]);
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    let shown = bad.run_args(&[
+        "-C".into(),
+        root,
+        "show".into(),
+        "plan.json".into(),
+        "--format".into(),
+        "markdown".into(),
+    ]);
+    crate::snapshot!("show_markdown", shown);
+    let server = crate::support::simulator();
+    let doctor = crate::support::binary::run_against(
+        &Test::new().env("SOARFORM_TOKEN", crate::support::TOKEN),
+        &server,
+        &["doctor"],
+    );
+    crate::snapshot!("doctor_empty_tenant", doctor);
+}
