@@ -122,11 +122,26 @@ impl Tenant {
     /// Connects (starting the sandbox if asked) and fetches the catalog.
     pub(crate) async fn open(settings: ConnectionSettings) -> Result<Tenant> {
         let Connected { client, sandbox } = Connected::new(&settings)?;
+        // A slow tenant shows progress from the first request on.
+        let progress = Progress::new("catalog reads", 3);
         let (templates, incident_columns, triage_columns) = tokio::try_join!(
-            client.templates(),
-            client.columns(Kind::Incident),
-            client.columns(Kind::TriageItem),
+            async {
+                let read = client.templates().await;
+                progress.step();
+                read
+            },
+            async {
+                let read = client.columns(Kind::Incident).await;
+                progress.step();
+                read
+            },
+            async {
+                let read = client.columns(Kind::TriageItem).await;
+                progress.step();
+                read
+            },
         )?;
+        progress.finish();
         tracing::debug!(
             "catalog: {} templates, {} incident columns, {} triage columns ({} requests)",
             templates.len(),

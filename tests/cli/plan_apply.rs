@@ -774,3 +774,25 @@ fn progress_shows_for_slow_runs_of_few_objects() {
     );
     assert!(!applied.stdout.contains("progress: "), "{}", applied.stdout);
 }
+
+/// Progress starts with the first requests: a tenant slow to answer even the catalog shows it.
+#[test]
+fn progress_shows_while_a_slow_tenant_reads_the_catalog() {
+    let server = crate::support::simulator_with(|config| {
+        config.latency = std::time::Duration::from_millis(2500)
+    });
+    let test = crate::support::binary::Test::new()
+        .env("SOARFORM_TOKEN", crate::support::TOKEN)
+        .env("SOARFORM_PROGRESS", "true")
+        .write(
+            "objects.yaml",
+            "kind: Incident\nkey: slow/catalog\ntemplate: Phishing\n",
+        );
+    let planned = crate::support::binary::run_against(&test, &server, &["plan", "."]);
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    assert!(
+        planned.stderr.contains(" of 3 catalog reads ("),
+        "{}",
+        planned.stderr
+    );
+}
