@@ -185,9 +185,11 @@ pub(crate) fn discover(start: &Path) -> Option<PathBuf> {
     } else {
         start.to_path_buf()
     };
+    // A directory not made yet (`export --out ../scratch`): `..` taken lexically, so that its
+    // ancestors are the real ones and not the folder it was named from.
     let absolute = start_dir
         .canonicalize()
-        .or_else(|_| std::path::absolute(&start_dir))
+        .or_else(|_| std::path::absolute(&start_dir).map(|path| lexically_normal(&path)))
         .unwrap_or_else(|_| start_dir.clone());
     for directory in absolute.ancestors() {
         for name in FILE_NAMES {
@@ -206,6 +208,21 @@ pub(crate) fn discover(start: &Path) -> Option<PathBuf> {
         }
     }
     None
+}
+
+/// `path` with `.` dropped and each `..` taking away the component before it.
+fn lexically_normal(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
 }
 
 fn tidy(path: &Path) -> PathBuf {
@@ -943,5 +960,23 @@ mod tests {
         fs::write(&file, "").expect("write");
         fs::write(nested.join("soarform.yaml"), "").expect("write");
         assert_eq!(discover(&file), Some(nested.join("soarform.yaml")));
+    }
+
+    #[test]
+    fn a_directory_not_made_yet_is_looked_up_from_where_it_will_be() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = dir.path().join("repo");
+        fs::create_dir_all(&repo).expect("create directories");
+        fs::write(repo.join("soarform.yaml"), "").expect("write");
+        // `repo/../scratch` is beside `repo`, not in it.
+        assert_eq!(discover(&repo.join("../scratch")), None);
+        assert_eq!(
+            discover(&repo.join("./new/../deeper")),
+            Some(repo.join("soarform.yaml"))
+        );
+        assert_eq!(
+            lexically_normal(Path::new("/a/./b/../c")),
+            PathBuf::from("/a/c")
+        );
     }
 }

@@ -74,6 +74,23 @@ pub(crate) fn project_config(paths: &[PathBuf], explicit: Option<&Path>) -> Resu
     }
 }
 
+/// The project file of an export into `out`: `--config`, else the one at or above `out`, else the
+/// one at or above the working directory (exporting from inside a repository into a scratch
+/// directory). The flag tells whether `out` is under the file found, so that a later `plan` of
+/// `out` finds it too.
+pub(crate) fn export_project_config(
+    out: &Path,
+    explicit: Option<&Path>,
+) -> Result<(ProjectConfig, bool)> {
+    let own = config::discover(out);
+    let found = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| own.clone())
+        .or_else(|| config::discover(Path::new(".")));
+    let config = project_config(&[], found.as_deref())?;
+    Ok((config, own.is_some()))
+}
+
 /// `prune:` and `adopt:` of soarform.yaml with `--prune` and `--no-adopt` over them; the project
 /// file's model stays what the file says.
 pub(crate) fn lifecycle(args: &LifecycleArgs, config: &ProjectConfig) -> Lifecycle {

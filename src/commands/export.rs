@@ -12,11 +12,10 @@ use crate::settings::{self, Environment};
 /// `--force`, and nothing when a path would leave `--out` through a link or is too long);
 /// written paths go to stdout, warnings and the summary to stderr.
 pub(crate) fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
-    let config = settings::project_config(
-        std::slice::from_ref(&args.out),
-        args.connection.config.as_deref(),
-    )?;
-    let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
+    let (config, out_has_project) =
+        settings::export_project_config(&args.out, args.connection.config.as_deref())?;
+    let environment = Environment::from_process();
+    let connection = settings::connection(&args.connection, &config, &environment)?;
     let kinds = match args.kind {
         None => Kind::ALL.to_vec(),
         Some(ExportKind::Incident) => vec![Kind::Incident],
@@ -65,8 +64,26 @@ pub(crate) fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
             crate::manifest::schema::PROJECT_SCHEMA.to_string(),
         ),
     ];
-    if config.path.is_none() {
-        support.push(("soarform.yaml", first_project_file(&target)));
+    // `out` gets a project file unless it is under one already: the one this export was read
+    // with, copied (identity, tenant and paths settings included, so that a plan of `out` reads
+    // the tenant as this export did), or a first one naming the tenant.
+    let mut copied_from = None;
+    if !out_has_project {
+        let text = match &config.path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|error| {
+                    crate::error::Error::caused_by(
+                        format!("cannot read `{}`", path.display()),
+                        &error,
+                    )
+                })?;
+                copied_from = Some(path.clone());
+                let shown = path.canonicalize().unwrap_or_else(|_| path.clone());
+                copied_project_file(&text, &shown)
+            }
+            None => first_project_file(&target),
+        };
+        support.push(("soarform.yaml", text));
     }
     // Standard output lists the documents only; these are said on stderr.
     let mut written = Vec::new();
@@ -80,16 +97,33 @@ pub(crate) fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
             )),
         }
     }
+    let wrote_project = written.iter().any(|path| path.ends_with("soarform.yaml`"));
     if !written.is_empty() {
         printer.note(&format!(
             "also wrote {}: {}",
             written.join(", "),
-            if written.iter().any(|path| path.ends_with("soarform.yaml`")) {
-                "the schemas the documents' first lines name for editors, and a first project file (there was none)"
-            } else {
-                "the schemas the documents' first lines name for editors"
+            match (&copied_from, wrote_project) {
+                (Some(path), true) => format!(
+                    "the schemas the documents' first lines name for editors, and a copy of `{}`, so that `soarform plan {}` reads the tenant as this export did",
+                    path.display(),
+                    args.out.display()
+                ),
+                (None, true) => "the schemas the documents' first lines name for editors, and a first project file (there was none)".to_string(),
+                _ => "the schemas the documents' first lines name for editors".to_string(),
             }
         ));
+    }
+    if let (Some(path), true) = (&copied_from, wrote_project) {
+        if connection_overridden(&args.connection, &environment) {
+            printer.warn_with_hint(
+                &format!(
+                    "`{}` is a copy of `{}`, but this export's connection came from flags or the environment",
+                    args.out.join("soarform.yaml").display(),
+                    path.display()
+                ),
+                Some("give `soarform plan` of it the same flags, or name that tenant in the copy"),
+            );
+        }
     }
     let counts: Vec<String> = kinds
         .iter()
@@ -115,6 +149,64 @@ pub(crate) fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
         ));
     }
     Ok(ExitStatus::Success)
+}
+
+/// A project file copied into `out`: the export's modeline in place of the original's first
+/// line (the schema path is relative to the file), then where it came from, then its text.
+fn copied_project_file(text: &str, from: &std::path::Path) -> String {
+    let body = match text.split_once('\n') {
+        Some((first, rest)) if first.trim_start().starts_with("# yaml-language-server:") => rest,
+        _ if text.trim_start().starts_with("# yaml-language-server:") => "",
+        _ => text,
+    };
+    let (body, dropped) = without_retirement(body);
+    let mut copy = format!(
+        "# yaml-language-server: $schema={}\n# Copied by `soarform export` from {}: the settings the export was read with.\n",
+        export::PROJECT_SCHEMA_FILE,
+        from.display()
+    );
+    if dropped {
+        copy.push_str("# `prune_scope` and `prune` are left out: an export is not the whole project, and a plan of\n# it must not list, or an apply close, the objects it does not hold.\n");
+    }
+    copy.push_str(&body);
+    if !copy.ends_with('\n') {
+        copy.push('\n');
+    }
+    copy
+}
+
+/// The text without its top-level `prune_scope:` and `prune:` entries (each with the indented,
+/// blank and comment lines under it), and whether there was one.
+fn without_retirement(text: &str) -> (String, bool) {
+    let mut kept = String::with_capacity(text.len());
+    let mut dropping = false;
+    let mut dropped = false;
+    for line in text.split_inclusive('\n') {
+        let starts_entry = line.starts_with(|c: char| !c.is_whitespace() && c != '#');
+        if starts_entry {
+            let key = line.split(':').next().unwrap_or("").trim();
+            dropping = matches!(
+                key,
+                "prune_scope" | "prune" | "\"prune_scope\"" | "\"prune\""
+            );
+            dropped |= dropping;
+        }
+        if !dropping {
+            kept.push_str(line);
+        }
+    }
+    (kept, dropped)
+}
+
+/// Whether `--url`, `--region`, `--api`, `--sandbox`, `SOARFORM_URL` or `SOARFORM_REGION` chose
+/// the tenant rather than the project file alone.
+fn connection_overridden(args: &crate::cli::ConnectionArgs, environment: &Environment) -> bool {
+    args.url.is_some()
+        || args.region.is_some()
+        || args.api.is_some()
+        || args.sandbox
+        || environment.url.is_some()
+        || environment.region.is_some()
 }
 
 /// The `soarform.yaml` export writes where there is none: where the tenant is (never a

@@ -766,3 +766,92 @@ fn searches_send_all_unless_the_tenant_section_turns_it_off() {
         assert!(body.get("all").is_none(), "{body}");
     }
 }
+
+#[test]
+fn an_export_out_of_the_repository_reads_and_copies_its_project_file() {
+    // From inside a repository into a scratch directory, as the README's first-contact check
+    // does: the project file of the working directory is read, and copied (less retirement) so
+    // that a plan of the scratch directory reads the tenant the same way.
+    let server = simulator();
+    seed(&server);
+    let project = format!(
+        "# yaml-language-server: $schema=../schemas/project.schema.json\nurl: {}/\napi: v3\ntenant:\n  search_all: false\nprune_scope:\n  - incident:**\n  # every incident\nprune: close\nclosing:\n  incident:\n    status: Closed\n",
+        server.url()
+    );
+    let test = test().write("repo/soarform.yaml", &project);
+    let exported = test.run_args(&[
+        "-C".into(),
+        "repo".into(),
+        "export".into(),
+        "--out".into(),
+        "../scratch".into(),
+        "--filter".into(),
+        "incidentid:\"phishing/ceo-wire-fraud\"".into(),
+    ]);
+    assert_eq!(exported.code, 0, "{}", exported.combined());
+    assert!(
+        exported.stderr.contains("a copy of `soarform.yaml`"),
+        "{}",
+        exported.stderr
+    );
+    assert!(!exported.stderr.contains("warning"), "{}", exported.stderr);
+    for body in searches(&server) {
+        assert!(
+            body.get("all").is_none(),
+            "the export ignored tenant: {body}"
+        );
+    }
+    let copy = std::fs::read_to_string(test.path().join("scratch/soarform.yaml")).unwrap();
+    assert!(
+        copy.starts_with("# yaml-language-server: $schema=schemas/project.schema.json\n# Copied by `soarform export` from "),
+        "{copy}"
+    );
+    assert!(copy.contains("\ntenant:\n  search_all: false\n"), "{copy}");
+    assert!(
+        copy.contains("\nclosing:\n  incident:\n    status: Closed\n"),
+        "{copy}"
+    );
+    assert!(
+        !copy.contains("prune_scope:") && !copy.contains("prune: close"),
+        "{copy}"
+    );
+    assert!(!copy.contains("every incident"), "{copy}");
+
+    // The plan of the scratch directory finds the tenant and its settings in the copy, and lists
+    // neither the incidents left out of the export nor closes.
+    let before = searches(&server).len();
+    let plan = test.run_args(&[
+        "plan".into(),
+        "scratch".into(),
+        "--format".into(),
+        "json".into(),
+    ]);
+    assert_eq!(plan.code, 0, "{}", plan.combined());
+    assert_no_field_changes(&plan.stdout);
+    let plan: Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
+    let objects = plan["objects"].as_array().expect("objects");
+    assert_eq!(objects.len(), 1, "{plan:#}");
+    assert_eq!(objects[0]["key"], "phishing/ceo-wire-fraud");
+    let searched = searches(&server);
+    assert!(searched.len() > before);
+    for body in &searched[before..] {
+        assert!(body.get("all").is_none(), "the plan ignored tenant: {body}");
+    }
+
+    // Flags that choose the tenant make the copy suspect: said.
+    let overridden = run_against(
+        &test,
+        &server,
+        &[
+            "-C", "repo", "export", "--out", "../other", "--kind", "triage",
+        ],
+    );
+    assert_eq!(overridden.code, 0, "{}", overridden.combined());
+    assert!(
+        overridden
+            .stderr
+            .contains("is a copy of `soarform.yaml`, but this export's connection came from flags or the environment"),
+        "{}",
+        overridden.stderr
+    );
+}
