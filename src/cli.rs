@@ -291,7 +291,7 @@ pub(crate) struct InitArgs {
     #[arg(default_value = ".")]
     pub dir: PathBuf,
 
-    /// The CI recipe to add: `github` (`.github/workflows/soarform.yml`), `gitlab`
+    /// The CI recipe to add: `github` (`.github/workflows/soarform-ci.yml`), `gitlab`
     /// (`.gitlab-ci.yml`) or `none`.
     #[arg(long, value_enum, default_value_t = InitCi::None)]
     pub ci: InitCi,

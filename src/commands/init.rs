@@ -23,8 +23,31 @@ fields:
   description: Created by soarform; edit or delete incidents/example.yaml.
 ";
 
-/// Writes the starter files under DIR; refuses, before writing any, when one exists with other
-/// content and `--force` is not given.
+/// Where `--ci github` puts the workflow. Not `soarform.yml`: that name is a project file's, and
+/// `soarform validate .github/workflows/soarform.yml` would read the workflow as one.
+const GITHUB_WORKFLOW: &str = ".github/workflows/soarform-ci.yml";
+
+/// What a new repository should not commit: the sandbox's state and saved plans.
+const GITIGNORE: &str = "\
+# Written by `soarform init`: the embedded sandbox's state, and plans saved by `plan --out`.
+.soarform/
+soarform.plan.json
+";
+
+/// How init treats a file that exists with other content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Refused without `--force`, before anything is written.
+    Asked,
+    /// Kept with a note (the schemas of a started repository); `--force` replaces it.
+    Support,
+    /// Written only where there is none, even with `--force` (`.gitignore`).
+    IfMissing,
+}
+
+/// Writes the starter files under DIR (in a started repository, only the schemas and the
+/// pipeline); refuses, before writing any, when one it is asked for exists with other content and
+/// `--force` is not given.
 pub(crate) fn init(args: InitArgs, printer: Printer) -> Result<ExitStatus> {
     // What soarform.yaml would say is checked as its loader checks it, before anything is written.
     if let Some(region) = &args.region {
@@ -36,36 +59,70 @@ pub(crate) fn init(args: InitArgs, printer: Printer) -> Result<ExitStatus> {
             .or_else(|_| crate::client::target::resolve(url, Some(crate::dialect::Dialect::V3)))
             .map_err(|error| Error::message(error.to_string()))?;
     }
-    let mut files: Vec<(PathBuf, String)> = vec![
-        (PathBuf::from("soarform.yaml"), project_file(&args)),
-        (
-            PathBuf::from(crate::export::DOCUMENT_SCHEMA_FILE),
-            crate::manifest::schema::DOCUMENT_SCHEMA.to_string(),
-        ),
-        (
-            PathBuf::from(crate::export::PROJECT_SCHEMA_FILE),
-            crate::manifest::schema::PROJECT_SCHEMA.to_string(),
-        ),
-        (
+    // A repository already started (a project file in DIR) gets only what is missing: init keeps
+    // its soarform.yaml whatever it says, and never writes the first document again (it may have
+    // been deleted on purpose: writing it back would create that incident on the next apply).
+    let existing = crate::config::FILE_NAMES
+        .iter()
+        .map(|name| args.dir.join(name))
+        .find(|path| path.is_file());
+    let mut files: Vec<(PathBuf, String, Role)> = Vec::new();
+    if existing.is_none() {
+        files.push((
+            PathBuf::from("soarform.yaml"),
+            project_file(&args),
+            Role::Asked,
+        ));
+    }
+    let schemas = if existing.is_some() {
+        Role::Support
+    } else {
+        Role::Asked
+    };
+    files.push((
+        PathBuf::from(crate::export::DOCUMENT_SCHEMA_FILE),
+        crate::manifest::schema::DOCUMENT_SCHEMA.to_string(),
+        schemas,
+    ));
+    files.push((
+        PathBuf::from(crate::export::PROJECT_SCHEMA_FILE),
+        crate::manifest::schema::PROJECT_SCHEMA.to_string(),
+        schemas,
+    ));
+    if existing.is_none() {
+        files.push((
             PathBuf::from("incidents/example.yaml"),
             FIRST_DOCUMENT.to_string(),
-        ),
-    ];
+            Role::Asked,
+        ));
+        files.push((
+            PathBuf::from(".gitignore"),
+            GITIGNORE.to_string(),
+            Role::IfMissing,
+        ));
+    }
     match args.ci {
         InitCi::Github => files.push((
-            PathBuf::from(".github/workflows/soarform.yml"),
+            PathBuf::from(GITHUB_WORKFLOW),
             GITHUB_RECIPE.to_string(),
+            Role::Asked,
         )),
-        InitCi::Gitlab => files.push((PathBuf::from(".gitlab-ci.yml"), GITLAB_RECIPE.to_string())),
+        InitCi::Gitlab => files.push((
+            PathBuf::from(".gitlab-ci.yml"),
+            GITLAB_RECIPE.to_string(),
+            Role::Asked,
+        )),
         InitCi::None => {}
     }
+    let differs = |path: &Path, text: &str| {
+        path.symlink_metadata().is_ok()
+            && std::fs::read_to_string(path).map_or(true, |existing| existing != text)
+    };
     let in_the_way: Vec<String> = files
         .iter()
-        .map(|(path, text)| (args.dir.join(path), text))
-        .filter(|(path, text)| {
-            path.symlink_metadata().is_ok()
-                && std::fs::read_to_string(path).map_or(true, |existing| existing != **text)
-        })
+        .filter(|(_, _, role)| *role == Role::Asked)
+        .map(|(path, text, _)| (args.dir.join(path), text))
+        .filter(|(path, text)| differs(path, text))
         .map(|(path, _)| format!("  {}", path.display()))
         .collect();
     if !in_the_way.is_empty() && !args.force {
@@ -83,12 +140,54 @@ pub(crate) fn init(args: InitArgs, printer: Printer) -> Result<ExitStatus> {
         ));
     }
     let mut listing = String::new();
-    for (relative, text) in &files {
+    let mut kept = Vec::new();
+    for (relative, text, role) in &files {
         let path = args.dir.join(relative);
+        let keep = match role {
+            Role::Asked => false,
+            Role::Support => !args.force && differs(&path, text),
+            Role::IfMissing => path.symlink_metadata().is_ok(),
+        };
+        if keep {
+            if *role == Role::Support {
+                kept.push(format!("`{}`", path.display()));
+            }
+            continue;
+        }
         write(&path, text)?;
         listing.push_str(&format!("{}\n", path.display()));
     }
     write_stdout(printer, &listing)?;
+    if let Some(project) = &existing {
+        printer.note(&format!(
+            "`{}` exists: kept as it is, and no first document written (init adds only the schemas and the pipeline to a started repository)",
+            project.display()
+        ));
+        if let Some(flag) = args
+            .url
+            .as_ref()
+            .map(|url| format!("--url {url}"))
+            .or_else(|| {
+                args.region
+                    .as_ref()
+                    .map(|region| format!("--region {region}"))
+            })
+        {
+            printer.warn(&format!(
+                "`{flag}` was not written: init never changes an existing `{}`; edit it",
+                project.display()
+            ));
+        }
+    }
+    if !kept.is_empty() {
+        printer.note(&format!(
+            "kept {} as {}: {} from what this soarform writes (`--force` replaces {}; `soarform schema` prints the schemas)",
+            kept.join(", "),
+            if kept.len() == 1 { "it is" } else { "they are" },
+            if kept.len() == 1 { "it differs" } else { "they differ" },
+            if kept.len() == 1 { "it" } else { "them" },
+        ));
+    }
     if args.ci == InitCi::Github {
         // GitHub runs workflows only from the root of the repository.
         let absolute = std::path::absolute(&args.dir).unwrap_or_else(|_| args.dir.clone());
@@ -110,10 +209,9 @@ pub(crate) fn init(args: InitArgs, printer: Printer) -> Result<ExitStatus> {
         "`soarform doctor` probes the tenant and suggests its `tenant:` settings".to_string(),
     ];
     match args.ci {
-        InitCi::Github => next.push(
-            "set the variables and secrets `.github/workflows/soarform.yml` lists at its top"
-                .into(),
-        ),
+        InitCi::Github => next.push(format!(
+            "set the variables and secrets `{GITHUB_WORKFLOW}` lists at its top"
+        )),
         InitCi::Gitlab => next.push("set the variables `.gitlab-ci.yml` lists at its top".into()),
         InitCi::None => {
             next.push("`soarform init --ci github` (or `gitlab`) adds a pipeline".into())

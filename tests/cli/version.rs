@@ -175,12 +175,17 @@ fn init_starts_a_repository_that_validates_and_plans() {
     assert_eq!(output.code, 0, "{}", output.combined());
     assert_eq!(
         output.stdout,
-        "repo/soarform.yaml\nrepo/schemas/soarform.schema.json\nrepo/schemas/project.schema.json\nrepo/incidents/example.yaml\nrepo/.github/workflows/soarform.yml\n"
+        "repo/soarform.yaml\nrepo/schemas/soarform.schema.json\nrepo/schemas/project.schema.json\nrepo/incidents/example.yaml\nrepo/.gitignore\nrepo/.github/workflows/soarform-ci.yml\n"
+    );
+    let ignored = std::fs::read_to_string(test.path().join("repo/.gitignore")).unwrap();
+    assert!(
+        ignored.contains("\n.soarform/\nsoarform.plan.json\n"),
+        "{ignored}"
     );
     let root = test.path().join("repo");
     let project = std::fs::read_to_string(root.join("soarform.yaml")).unwrap();
     assert!(project.ends_with("\nregion: us2\n"), "{project}");
-    let recipe = std::fs::read_to_string(root.join(".github/workflows/soarform.yml")).unwrap();
+    let recipe = std::fs::read_to_string(root.join(".github/workflows/soarform-ci.yml")).unwrap();
     let shipped = std::fs::read_to_string(format!(
         "{}/examples/ci/github-actions.yml",
         env!("CARGO_MANIFEST_DIR")
@@ -222,24 +227,106 @@ fn init_starts_a_repository_that_validates_and_plans() {
         "us2".into(),
     ]);
     assert_eq!(again.code, 0, "{}", again.combined());
-    // Other choices would overwrite soarform.yaml: refused, nothing written, until --force.
-    let other = test.run_args(&["init".into(), "repo".into(), "--ci".into(), "gitlab".into()]);
-    assert_eq!(other.code, 1, "{}", other.combined());
+}
+
+#[test]
+fn init_in_a_started_repository_adds_the_pipeline_and_keeps_the_rest() {
+    // A repository started without a pipeline, then edited: its project file says more than
+    // init wrote, the first document was deleted, a schema is an older one.
+    let test = Test::new();
+    let started = test.run_args(&["init".into(), "repo".into()]);
+    assert_eq!(started.code, 0, "{}", started.combined());
     assert!(
-        other.stderr.contains("repo/soarform.yaml"),
+        started
+            .stderr
+            .contains("`soarform init --ci github` (or `gitlab`) adds a pipeline"),
         "{}",
-        other.stderr
+        started.stderr
     );
-    assert!(!root.join(".gitlab-ci.yml").exists());
+    let root = test.path().join("repo");
+    let project = "region: us2\ntenant:\n  timezone: America/Chicago\n";
+    std::fs::write(root.join("soarform.yaml"), project).unwrap();
+    std::fs::remove_file(root.join("incidents/example.yaml")).unwrap();
+    std::fs::write(root.join("schemas/soarform.schema.json"), "{}\n").unwrap();
+    std::fs::write(root.join(".gitignore"), "target/\n").unwrap();
+
+    let github = test.run_args(&[
+        "-C".into(),
+        root.display().to_string(),
+        "init".into(),
+        "--ci".into(),
+        "github".into(),
+        "--region".into(),
+        "eu".into(),
+    ]);
+    assert_eq!(github.code, 0, "{}", github.combined());
+    assert_eq!(
+        github.stdout,
+        "./schemas/project.schema.json\n./.github/workflows/soarform-ci.yml\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("soarform.yaml")).unwrap(),
+        project
+    );
+    assert!(!root.join("incidents/example.yaml").exists());
+    assert_eq!(
+        std::fs::read_to_string(root.join(".gitignore")).unwrap(),
+        "target/\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("schemas/soarform.schema.json")).unwrap(),
+        "{}\n"
+    );
+    for said in [
+        "`./soarform.yaml` exists: kept as it is, and no first document written",
+        "warning: `--region eu` was not written: init never changes an existing `./soarform.yaml`",
+        "kept `./schemas/soarform.schema.json` as it is",
+    ] {
+        assert!(github.stderr.contains(said), "{said}: {}", github.stderr);
+    }
+
+    // The pipeline asked for is refused when one with other content is there, until --force;
+    // --force replaces the schema too, and still never the project file or the document.
+    std::fs::write(
+        root.join(".github/workflows/soarform-ci.yml"),
+        "name: mine\n",
+    )
+    .unwrap();
+    let refused = test.run_args(&["init".into(), "repo".into(), "--ci".into(), "github".into()]);
+    assert_eq!(refused.code, 1, "{}", refused.combined());
+    assert!(
+        refused
+            .stderr
+            .contains("repo/.github/workflows/soarform-ci.yml"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join(".github/workflows/soarform-ci.yml")).unwrap(),
+        "name: mine\n"
+    );
     let forced = test.run_args(&[
         "init".into(),
         "repo".into(),
         "--ci".into(),
-        "gitlab".into(),
+        "github".into(),
         "--force".into(),
     ]);
     assert_eq!(forced.code, 0, "{}", forced.combined());
-    assert!(root.join(".gitlab-ci.yml").exists());
+    assert_ne!(
+        std::fs::read_to_string(root.join(".github/workflows/soarform-ci.yml")).unwrap(),
+        "name: mine\n"
+    );
+    assert!(
+        std::fs::read_to_string(root.join("schemas/soarform.schema.json"))
+            .unwrap()
+            .contains("urn:soarform:schemas:soarform")
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("soarform.yaml")).unwrap(),
+        project
+    );
+    assert!(!root.join("incidents/example.yaml").exists());
 }
 
 #[test]
