@@ -582,7 +582,7 @@ pub(crate) enum OutputFormat {
 
 /// Where the tenant is and how to reach it. Credentials never come from a flag: use `SOARFORM_TOKEN`,
 /// `SUMO_ACCESS_ID` + `SUMO_ACCESS_KEY`, or `--token-file`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub(crate) struct ConnectionArgs {
     /// The Cloud SOAR URL, e.g. `https://api.us2.sumologic.com` or `https://acme.soar.sumologic.com`.
     /// [env: SOARFORM_URL, used when neither `--url` nor `--region` is given]

@@ -113,6 +113,14 @@ pub(crate) struct TargetInfo {
 }
 
 impl TargetInfo {
+    /// The URL without the dialect's base path, as `--url` and `url:` take it
+    /// (`https://api.us2.sumologic.com/`).
+    pub(crate) fn root_url(&self) -> &str {
+        self.url
+            .strip_suffix(self.dialect.base_path().trim_start_matches('/'))
+            .unwrap_or(&self.url)
+    }
+
     /// Whether a plan made against `self` may be applied to `other`.
     pub(crate) fn same_as(&self, other: &TargetInfo) -> bool {
         self.dialect == other.dialect

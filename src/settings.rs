@@ -134,14 +134,7 @@ pub(crate) fn connection(
             dialect: dialect.unwrap_or(Dialect::V3),
         }
     } else {
-        let (url, from_region) = remote_url(args, config, environment)?;
-        // A region is a v3 host: `api:` of soarform.yaml, which goes with its `url:`, does not
-        // apply to it (only `--api` / `SOARFORM_API` of this run would).
-        let dialect = if from_region { args.api } else { dialect };
-        let target = target::resolve(&url, dialect).map_err(|error| match error.hint() {
-            Some(hint) => Error::with_hint(error.to_string(), hint),
-            None => Error::message(error.to_string()),
-        })?;
+        let target = remote_target(args, config, environment)?;
         let credential = credential(args.token_file.as_deref(), environment)?;
         Connection::Remote { target, credential }
     };
@@ -244,6 +237,54 @@ pub(crate) fn saved_plan_connection(
         ));
     }
     Ok(connection)
+}
+
+/// The remote tenant flags, environment and project file name (no credential is read).
+fn remote_target(
+    args: &ConnectionArgs,
+    config: &ProjectConfig,
+    environment: &Environment,
+) -> Result<target::Target> {
+    let (url, from_region) = remote_url(args, config, environment)?;
+    // A region is a v3 host: `api:` of soarform.yaml, which goes with its `url:`, does not
+    // apply to it (only `--api` / `SOARFORM_API` of this run would).
+    let dialect = if from_region {
+        args.api
+    } else {
+        args.api.or(config.api)
+    };
+    target::resolve(&url, dialect).map_err(|error| match error.hint() {
+        Some(hint) => Error::with_hint(error.to_string(), hint),
+        None => Error::message(error.to_string()),
+    })
+}
+
+/// The command that applies the plan saved at `plan_file`: `soarform apply --plan FILE`, plus
+/// the flags that reach the plan's tenant where the project file and environment of this
+/// directory would not (a plan made with `--url` or `--region`: `apply --plan` never takes its
+/// tenant from the file), and `extra` (a `--config` given to `plan`).
+pub(crate) fn apply_plan_command(
+    plan_file: &Path,
+    document: &PlanDocument,
+    config: &ProjectConfig,
+    environment: &Environment,
+    extra: &[String],
+) -> String {
+    let mut command = format!("soarform apply --plan {}", plan_file.display());
+    let plan = &document.target;
+    let reach = if plan.sandbox {
+        (environment.url.is_some() || environment.region.is_some()).then(|| "--sandbox".to_string())
+    } else {
+        let here = remote_target(&ConnectionArgs::default(), config, environment);
+        let same = here
+            .is_ok_and(|here| here.dialect == plan.dialect && here.base_url().as_str() == plan.url);
+        (!same).then(|| format!("--url {} --api {}", plan.root_url(), plan.dialect))
+    };
+    for flag in reach.iter().chain(extra) {
+        command.push(' ');
+        command.push_str(flag);
+    }
+    command
 }
 
 fn config_name(config: &ProjectConfig) -> String {

@@ -219,10 +219,7 @@ fn first_project_file(target: &crate::plan_json::TargetInfo) -> String {
     if target.sandbox {
         text.push_str("# Exported from the sandbox: name the tenant here, e.g. `region: us2` or `url: https://...`.\n");
     } else {
-        let root = target
-            .url
-            .strip_suffix(target.dialect.base_path().trim_start_matches('/'))
-            .unwrap_or(&target.url);
+        let root = target.root_url();
         text.push_str(&format!(
             "url: {}\napi: {}\n",
             crate::manifest::emit::inline_string(root),

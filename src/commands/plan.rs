@@ -29,7 +29,8 @@ pub(crate) fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
             "fix the pattern: a drift check that compares nothing always passes",
         ));
     }
-    let connection = settings::connection(&args.connection, &config, &Environment::from_process())?;
+    let environment = Environment::from_process();
+    let connection = settings::connection(&args.connection, &config, &environment)?;
     let (planned, context) = runtime()?.block_on(async {
         let tenant = Tenant::open(connection).await?;
         if args.lock.lock && !tenant.is_sandbox() {
@@ -74,11 +75,17 @@ pub(crate) fn plan(args: PlanArgs, printer: Printer) -> Result<ExitStatus> {
         printer.note(note);
     }
     super::note_selection(printer, &selection, plan, planned.declared);
-    if let Some(out) = &args.out {
+    if let (Some(out), Some(document)) = (&args.out, &document) {
+        let extra: Vec<String> = args
+            .connection
+            .config
+            .iter()
+            .map(|path| format!("--config {}", path.display()))
+            .collect();
         printer.message(&format!(
-            "Saved the plan to `{}`; apply exactly this plan with `soarform apply --plan {}`.\n",
+            "Saved the plan to `{}`; apply exactly this plan with `{}`.\n",
             out.display(),
-            out.display()
+            settings::apply_plan_command(out, document, &config, &environment, &extra)
         ));
     }
     if args.expect_no_changes && plan.has_changes() {

@@ -8,6 +8,7 @@ use crate::cli::{OutputFormat, ShowArgs};
 use crate::error::Result;
 use crate::render::{markdown, text};
 use crate::saved;
+use crate::settings;
 
 /// Reads and checks the plan file, then prints it: text and Markdown as `plan` printed them, JSON
 /// as saved.
@@ -26,12 +27,24 @@ pub(crate) fn show(args: ShowArgs, printer: Printer) -> Result<ExitStatus> {
     };
     write_stdout(printer, &output)?;
     if args.format != OutputFormat::Json {
+        // The command as it would run here: the project file of the plan's paths, and this
+        // environment, may or may not name the plan's tenant.
+        let paths: Vec<PathBuf> = document.paths.iter().map(PathBuf::from).collect();
+        let command = match settings::project_config(&paths, None) {
+            Ok(config) => settings::apply_plan_command(
+                &path,
+                &document,
+                &config,
+                &settings::Environment::from_process(),
+                &[],
+            ),
+            Err(_) => format!("soarform apply --plan {}", path.display()),
+        };
         printer.note(&format!(
-            "`{}` was made against {} for {}; `soarform apply --plan {}` applies exactly this plan",
+            "`{}` was made against {} for {}; `{command}` applies exactly this plan",
             path.display(),
             document.target,
             document.paths.join(", "),
-            path.display()
         ));
     }
     Ok(ExitStatus::Success)

@@ -261,6 +261,68 @@ fn a_plan_is_only_applied_to_the_url_and_dialect_it_was_made_against() {
     assert!(other_server.requests().is_empty());
 }
 
+#[test]
+fn the_apply_command_a_saved_plan_suggests_reaches_its_tenant() {
+    // soarform.yaml names another tenant than the `--url` the plan was made with: the command
+    // that plan and show suggest carries the plan's tenant, and runs as suggested.
+    let setup = Setup::new();
+    let root = setup.test.path();
+    std::fs::write(root.join("incidents.yaml"), incidents("second")).unwrap();
+    std::fs::write(root.join("soarform.yaml"), "region: us2\n").unwrap();
+    let planned = setup.run(&["plan", "incidents.yaml", "--out", "plan.json"]);
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    let suggested = format!(
+        "soarform apply --plan plan.json --url {}/ --api v3",
+        setup.server.url()
+    );
+    assert!(
+        planned
+            .stderr
+            .contains(&format!("apply exactly this plan with `{suggested}`.")),
+        "{}",
+        planned.stderr
+    );
+    let shown = run_with(&setup.test, &["show", "plan.json"]);
+    assert_eq!(shown.code, 0, "{}", shown.combined());
+    assert!(
+        shown
+            .stderr
+            .contains(&format!("`{suggested}` applies exactly this plan")),
+        "{}",
+        shown.stderr
+    );
+    let words: Vec<&str> = suggested.split(' ').skip(1).collect();
+    let applied = run_with(&setup.test, &words);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert!(
+        applied
+            .stdout
+            .contains("Apply complete: 0 created, 3 updated"),
+        "{}",
+        applied.stdout
+    );
+
+    // Where soarform.yaml names the plan's tenant, nothing more is needed.
+    std::fs::write(
+        root.join("soarform.yaml"),
+        format!("url: {}/\napi: v3\n", setup.server.url()),
+    )
+    .unwrap();
+    std::fs::write(root.join("incidents.yaml"), incidents("third")).unwrap();
+    let planned = run_with(
+        &setup.test,
+        &["plan", "incidents.yaml", "--out", "plan2.json"],
+    );
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    assert!(
+        planned
+            .stderr
+            .contains("apply exactly this plan with `soarform apply --plan plan2.json`."),
+        "{}",
+        planned.stderr
+    );
+}
+
 /// Plans on the sandbox into plan.json, then applies it with no target given: it must go to the
 /// sandbox and create the three incidents.
 fn a_sandbox_plan_applies_with_no_target_given(test: &Test) {
