@@ -224,6 +224,25 @@ pub(crate) fn saved_plan_connection(
         args.api = args.api.or(Some(document.target.dialect));
     }
     let connection = connection(&args, config, environment)?;
+    if let Connection::Sandbox { state_file, .. } = &connection.connection {
+        // The sandbox lives in the directory it was started in: elsewhere this apply would open
+        // an empty one, and refuse every object the plan read as "no longer there".
+        let read = document
+            .objects
+            .iter()
+            .filter(|entry| entry.remote_id.is_some())
+            .count();
+        if document.target.sandbox && read > 0 && !state_file.exists() {
+            return Err(Error::with_hint(
+                format!(
+                    "the plan `{}` was made on a sandbox holding {read} of its objects, and there is no sandbox in this directory (`{}`); nothing was applied",
+                    plan_file.display(),
+                    state_file.display()
+                ),
+                "run `soarform apply --plan` in the directory the plan was made in (the sandbox's state is `.soarform/` there), or make a new plan here",
+            ));
+        }
+    }
     let here = target_of(&connection);
     if !document.target.same_as(&here) {
         return Err(Error::with_hint(

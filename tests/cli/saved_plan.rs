@@ -343,6 +343,44 @@ fn a_sandbox_plan_applies_with_no_target_given(test: &Test) {
 }
 
 #[test]
+fn a_sandbox_plan_applied_where_there_is_no_sandbox_is_refused_by_name() {
+    let test = Test::new().write("repo/incidents.yaml", incidents("first"));
+    let repo = |args: &[&str]| {
+        let mut all = vec!["-C", "repo"];
+        all.extend_from_slice(args);
+        run_with(&test, &all)
+    };
+    assert_eq!(repo(&["apply", "--sandbox", "--auto-approve"]).code, 0);
+    std::fs::write(test.path().join("repo/incidents.yaml"), incidents("second")).unwrap();
+    let planned = repo(&["plan", "--sandbox", "--out", "../plan.json"]);
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    std::fs::create_dir(test.path().join("elsewhere")).unwrap();
+    let elsewhere = run_with(
+        &test,
+        &["-C", "elsewhere", "apply", "--plan", "../plan.json"],
+    );
+    assert_eq!(elsewhere.code, 1, "{}", elsewhere.combined());
+    assert!(
+        elsewhere.stderr.contains(
+            "was made on a sandbox holding 3 of its objects, and there is no sandbox in this directory (`.soarform/sandbox.json`)"
+        ),
+        "{}",
+        elsewhere.stderr
+    );
+    assert!(!test.path().join("elsewhere/.soarform").exists());
+    // Where it was made, it applies.
+    let applied = repo(&["apply", "--plan", "../plan.json"]);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+    assert!(
+        applied
+            .stdout
+            .contains("Apply complete: 0 created, 3 updated"),
+        "{}",
+        applied.stdout
+    );
+}
+
+#[test]
 fn a_saved_plan_remembers_its_target_when_none_is_given() {
     a_sandbox_plan_applies_with_no_target_given(
         &Test::new().write("incidents.yaml", incidents("first")),
