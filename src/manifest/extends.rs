@@ -2,6 +2,7 @@
 //! them; and the checks that span files (duplicate keys and names, unknown targets, cycles).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 
 use super::diagnostic::{closest, Diagnostic, Origin};
 use super::document::{Declaration, WrittenField};
@@ -124,6 +125,44 @@ pub(crate) fn resolve(
         });
     }
     desired
+}
+
+/// The objects read whose key a file of the project not read also declares (`validate FILE`,
+/// `plan incidents/`): reported at the object read, naming the other place.
+pub(crate) fn declared_elsewhere(
+    objects: &[DesiredObject],
+    elsewhere: &[Declaration],
+) -> Vec<Diagnostic> {
+    let mut other: HashMap<(Kind, &str), &Origin> = HashMap::new();
+    for declaration in elsewhere {
+        if let DeclarationKind::Object(kind) = declaration.kind {
+            other
+                .entry((kind, declaration.name.as_str()))
+                .or_insert(&declaration.name_origin);
+        }
+    }
+    objects
+        .iter()
+        .filter_map(|object| {
+            let first = other.get(&(object.kind, object.key.as_str()))?;
+            // Found from the project's root: shown from the working directory where it is inside.
+            let file = std::env::current_dir()
+                .ok()
+                .and_then(|cwd| first.file.strip_prefix(cwd).ok().map(Path::to_path_buf))
+                .unwrap_or_else(|| first.file.clone());
+            let first = format!("{}:{}:{}", file.display(), first.line, first.column);
+            Some(
+                Diagnostic::at(
+                    object.key_origin.clone(),
+                    format!("duplicate {} key `{}`", object.kind.noun(), object.key),
+                )
+                .with_label("declared here")
+                .with_note(format!(
+                    "also defined at {first}, a file of the project not read by this run"
+                )),
+            )
+        })
+        .collect()
 }
 
 fn duplicate(declaration: &Declaration, first: &Origin, message: String) -> Diagnostic {

@@ -65,12 +65,19 @@ pub(crate) fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Manifest,
             }
         }
     }
-    // Files named one by one (a pre-commit hook's) may extend templates of files not named.
-    let named_files = paths.iter().any(|path| !path.is_dir());
-    if let (true, Some(root)) = (named_files, &options.project_root) {
-        declarations.extend(project_templates(root, &found.files, options));
+    // Files named one by one (a pre-commit hook's) and folders inside the project (`plan
+    // incidents/`) may extend templates of files not read, and must not declare a key that
+    // another file of the project declares.
+    let mut elsewhere = Vec::new();
+    if let Some(root) = &options.project_root {
+        if !paths.iter().any(|path| same_directory(path, root)) {
+            let (templates, objects) = project_declarations(root, &found.files, options);
+            declarations.extend(templates);
+            elsewhere = objects;
+        }
     }
     let objects = extends::resolve(declarations, &mut diagnostics);
+    diagnostics.extend(extends::declared_elsewhere(&objects, &elsewhere));
     if diagnostics.is_empty() {
         Ok(Manifest { objects, sources })
     } else {
@@ -82,14 +89,23 @@ pub(crate) fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Manifest,
     }
 }
 
-/// The templates declared anywhere under the project's directory but in `read` (the files already
-/// loaded), for documents that extend them. Problems of those files are theirs, reported when they
-/// are validated themselves: here a file that cannot be read or parsed only contributes nothing.
-fn project_templates(
+/// Whether `path` is the directory `root` (the whole project is being read).
+fn same_directory(path: &std::path::Path, root: &std::path::Path) -> bool {
+    match (path.canonicalize(), root.canonicalize()) {
+        (Ok(path), Ok(root)) => path == root,
+        _ => false,
+    }
+}
+
+/// The templates and the objects declared anywhere under the project's directory but in `read`
+/// (the files already loaded): templates for documents that extend them, objects to find keys
+/// declared twice. Problems of those files are theirs, reported when they are validated
+/// themselves: here a file that cannot be read or parsed only contributes nothing.
+fn project_declarations(
     root: &std::path::Path,
     read: &[PathBuf],
     options: &LoadOptions,
-) -> Vec<document::Declaration> {
+) -> (Vec<document::Declaration>, Vec<document::Declaration>) {
     let loaded: std::collections::HashSet<PathBuf> = read
         .iter()
         .map(|file| file.canonicalize().unwrap_or_else(|_| file.clone()))
@@ -100,6 +116,7 @@ fn project_templates(
         &options.exclude,
     );
     let mut templates = Vec::new();
+    let mut objects = Vec::new();
     for file in found.files {
         let identity = file.canonicalize().unwrap_or_else(|_| file.clone());
         if loaded.contains(&identity) {
@@ -114,11 +131,13 @@ fn project_templates(
             if let Some(declaration) = document::interpret(&file, parsed_document, &mut ignored) {
                 if declaration.kind == document_file::DeclarationKind::Template {
                     templates.push(declaration);
+                } else {
+                    objects.push(declaration);
                 }
             }
         }
     }
-    templates
+    (templates, objects)
 }
 
 #[cfg(test)]

@@ -597,6 +597,85 @@ fn files_named_one_by_one_skip_exclusions_and_extend_templates_of_the_whole_proj
     );
 }
 
+/// A folder inside the project (`validate incidents/`, `plan incidents/phishing`, or a run from
+/// inside it) is a part of the project: its documents extend templates kept elsewhere, and a key
+/// it declares must not be declared by another file.
+#[test]
+fn a_folder_inside_the_project_extends_its_templates_and_shares_its_keys() {
+    let test = Test::new()
+        .write("soarform.yaml", "exclude: [ci]\n")
+        .write(
+            "templates/defaults.yaml",
+            "kind: Template\nname: base\ntemplate: Phishing\nfields:\n  status: Open\n",
+        )
+        .write(
+            "incidents/phishing/a.yaml",
+            "kind: Incident\nkey: folder/a\nextends: base\n",
+        )
+        .write(
+            "incidents/malware/b.yaml",
+            "kind: Incident\nkey: folder/b\nextends: base\n",
+        );
+    for run in [
+        vec!["validate", "incidents/"],
+        vec!["validate", "incidents/phishing"],
+        vec!["-C", "incidents/phishing", "validate"],
+    ] {
+        let output = test.run_args(&run.iter().map(|arg| arg.to_string()).collect::<Vec<_>>());
+        assert_eq!(output.code, 0, "{run:?}: {}", output.combined());
+    }
+    let planned = test.run_args(&[
+        "plan".into(),
+        "incidents/phishing".into(),
+        "--sandbox".into(),
+    ]);
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    assert!(
+        planned.stdout.contains("+ create Incident folder/a")
+            && !planned.stdout.contains("folder/b"),
+        "{}",
+        planned.stdout
+    );
+
+    // Another folder declares `folder/a` too: a run of either part says so, at the part read.
+    let test = test.write(
+        "incidents/malware/copy.yaml",
+        "kind: Incident\nkey: folder/a\nextends: base\n",
+    );
+    for (run, read, other) in [
+        (
+            vec!["validate", "incidents/phishing"],
+            "incidents/phishing/a.yaml:2:6",
+            "incidents/malware/copy.yaml:2:6",
+        ),
+        (
+            vec!["validate", "incidents/malware/copy.yaml"],
+            "incidents/malware/copy.yaml:2:6",
+            "incidents/phishing/a.yaml:2:6",
+        ),
+    ] {
+        let output = test.run_args(&run.iter().map(|arg| arg.to_string()).collect::<Vec<_>>());
+        assert_eq!(output.code, 1, "{run:?}: {}", output.combined());
+        for said in [
+            "duplicate incident key `folder/a`".to_string(),
+            format!("--> {read}"),
+            format!("also defined at {other}, a file of the project not read by this run"),
+        ] {
+            assert!(
+                output.stderr.contains(&said),
+                "{run:?}: {said}: {}",
+                output.stderr
+            );
+        }
+    }
+    let planned = test.run_args(&[
+        "plan".into(),
+        "incidents/phishing".into(),
+        "--sandbox".into(),
+    ]);
+    assert_eq!(planned.code, 1, "{}", planned.combined());
+}
+
 #[test]
 fn the_pre_commit_hooks_run_soarform_on_yaml_files() {
     let text = std::fs::read_to_string(
