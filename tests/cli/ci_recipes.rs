@@ -978,3 +978,49 @@ fn checker_reports_yaml_that_does_not_parse() {
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert!(problems[0].contains("does not parse"), "{problems:#?}");
 }
+
+/// Points a review found by reading the recipes: a drift check during an apply must wait for it
+/// (else the apply's changes are reported as drift); a fork's merge request pipeline runs in the
+/// fork, where `CI_PROJECT_ID` is the fork's too; a matrix of shards must not cancel shards
+/// mid-apply when one fails.
+#[test]
+fn drift_waits_for_applies_forks_skip_the_plan_and_shards_are_not_cancelled() {
+    let mut drift_checks = 0;
+    for (name, content) in recipes() {
+        for line in content.lines() {
+            if line.contains("soarform plan --expect-no-changes") {
+                drift_checks += 1;
+                assert!(line.contains("--lock-timeout"), "{name}: {line}");
+            }
+        }
+    }
+    assert!(drift_checks >= 2, "{drift_checks}");
+    let gitlab = std::fs::read_to_string(recipes_dir().join("gitlab-ci.yml")).unwrap();
+    let rule = gitlab
+        .lines()
+        .find(|line| line.contains("$CI_MERGE_REQUEST_SOURCE_PROJECT_ID"))
+        .expect("the merge request plan's rule");
+    assert!(
+        rule.contains("$CI_MERGE_REQUEST_SOURCE_PROJECT_ID == $CI_MERGE_REQUEST_PROJECT_ID"),
+        "{rule}"
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for file in ["README.md", "examples/ci/README.md"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut matrices = 0;
+        for (at, line) in lines.iter().enumerate() {
+            if line.trim() == "matrix:" {
+                matrices += 1;
+                assert!(
+                    lines[at.saturating_sub(2)..at]
+                        .iter()
+                        .any(|line| line.trim().starts_with("fail-fast: false")),
+                    "{file}:{}: a matrix without fail-fast: false",
+                    at + 1
+                );
+            }
+        }
+        assert!(matrices > 0, "{file}: no matrix");
+    }
+}
