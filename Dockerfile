@@ -30,7 +30,7 @@ RUN cargo build --release --locked --bin soarform \
 # manager). It also carries /etc/ssl/certs, though soarform does not read it: reqwest's
 # `rustls-tls` feature means webpki-roots, Mozilla's roots compiled into the binary.
 FROM gcr.io/distroless/cc-debian12:nonroot
-ARG SOARFORM_VERSION=0.1.0
+ARG SOARFORM_VERSION=0.2.0
 ARG SOARFORM_BUILD_COMMIT=""
 # No public repository address is recorded in Cargo.toml; pass it with --build-arg.
 ARG SOARFORM_SOURCE=""
