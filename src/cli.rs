@@ -27,7 +27,19 @@ pub(crate) const VERSION_LINE: &str = concat!(
     name = "soarform",
     version = VERSION_LINE,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = "Examples:
+  soarform init --region us2 --ci github  # start a repository
+  soarform plan --sandbox                 # try it on the embedded simulator
+  soarform apply --region us2             # plan, confirm, apply
+
+Exit codes (each command's --help has its own):
+  0    success
+  1    error; nothing was changed unless the output lists it
+  2    plan --detailed-exitcode or --expect-no-changes: the plan has changes
+  3    apply: some changes failed, the others were made: re-run to converge
+  4    apply --plan: objects changed since the plan were refused
+  130  stopped by SIGINT; 143 by SIGTERM"
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -145,7 +157,10 @@ Exit codes:
 
     /// Start a repository: soarform.yaml, the schemas, a first document, a CI recipe.
     ///
-    /// Nothing is overwritten without `--force`; the files are listed on stdout.
+    /// In a repository already started (a soarform.yaml in DIR), only the schemas and the CI
+    /// recipe are written: soarform.yaml is kept as it is, and the first document is never
+    /// written again. Nothing is overwritten without `--force`; the files written are listed on
+    /// stdout.
     #[command(after_help = "Examples:
   soarform init --region us2 --ci github
   soarform init soar-incidents --ci gitlab
@@ -185,10 +200,14 @@ Exit codes:
     /// Print a JSON schema soarform checks files against.
     ///
     /// The schemas are embedded in the binary, byte for byte as in the repository's `schemas/`. For editors and CI in repositories that do not hold soarform's `schemas/`: e.g.
-    /// `soarform schema document > .soarform/soarform.schema.json`.
+    /// `soarform schema document > schemas/soarform.schema.json`.
     #[command(after_help = "Examples:
   soarform schema document > schemas/soarform.schema.json
-  soarform schema plan")]
+  soarform schema plan
+
+Exit codes:
+  0  printed
+  1  no such schema, or standard output could not be written")]
     Schema(SchemaArgs),
 
     /// Print a shell completion script.
@@ -197,7 +216,11 @@ Exit codes:
     /// `~/.config/fish/completions/soarform.fish`; PowerShell: dot-source it from `$PROFILE`.
     #[command(after_help = "Examples:
   soarform completions bash > ~/.local/share/bash-completion/completions/soarform
-  soarform completions zsh > \"${fpath[1]}/_soarform\"")]
+  soarform completions zsh > \"${fpath[1]}/_soarform\"
+
+Exit codes:
+  0  printed
+  1  an unknown shell, or standard output could not be written")]
     Completions(CompletionsArgs),
 
     /// Print the man page of soarform or of one command, in roff.
@@ -205,12 +228,20 @@ Exit codes:
     /// Read it with `soarform man plan | man -l -`.
     #[command(after_help = "Examples:
   soarform man | man -l -
-  soarform man apply > soarform-apply.1")]
+  soarform man apply > soarform-apply.1
+
+Exit codes:
+  0  printed
+  1  no such command, or standard output could not be written")]
     Man(ManArgs),
 
     /// Show the version, the git commit it was built from and the target.
     #[command(after_help = "Examples:
-  soarform version --format json")]
+  soarform version --format json
+
+Exit codes:
+  0  printed
+  1  standard output could not be written")]
     Version(VersionArgs),
 
     /// Run the bundled Cloud SOAR simulator as a standalone HTTP server.

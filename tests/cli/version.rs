@@ -132,6 +132,7 @@ fn every_command_help_ends_with_examples_and_exit_codes() {
         "apply",
         "export",
         "fmt",
+        "init",
         "show",
         "doctor",
         "schema",
@@ -151,13 +152,34 @@ fn every_command_help_ends_with_examples_and_exit_codes() {
             help.stdout[examples..].contains(&format!("soarform {command}")),
             "{command}"
         );
-        let prints_only = matches!(command, "schema" | "completions" | "man" | "version");
-        if !prints_only {
-            assert!(
-                help.stdout.contains("\nExit codes:\n  0  "),
-                "`soarform {command} --help` has no exit codes"
-            );
-        }
+        assert!(
+            help.stdout.contains("\nExit codes:\n  0  "),
+            "`soarform {command} --help` has no exit codes"
+        );
+    }
+    let top = Test::new().args(["--help"]).run();
+    assert_eq!(top.code, 0, "{}", top.combined());
+    assert!(
+        top.stdout.contains("\nExamples:\n  soarform ")
+            && top
+                .stdout
+                .contains("\nExit codes (each command's --help has its own):\n  0    "),
+        "{}",
+        top.stdout
+    );
+}
+
+#[test]
+fn exit_codes_of_the_printing_commands_are_what_their_help_says() {
+    for (args, code) in [
+        (vec!["schema", "bogus"], 1),
+        (vec!["man", "bogus"], 1),
+        (vec!["completions", "bogus"], 1),
+        (vec!["schema", "plan"], 0),
+        (vec!["version"], 0),
+    ] {
+        let output = Test::new().args(args.clone()).run();
+        assert_eq!(output.code, code, "{args:?}: {}", output.combined());
     }
 }
 
