@@ -39,7 +39,12 @@ Exit codes (each command's --help has its own):
   2    plan --detailed-exitcode or --expect-no-changes: the plan has changes
   3    apply: some changes failed, the others were made: re-run to converge
   4    apply --plan: objects changed since the plan were refused
-  130  stopped by SIGINT; 143 by SIGTERM"
+  130  stopped by SIGINT; 143 by SIGTERM
+
+Environment without a flag (an empty SOARFORM_* variable counts as unset):
+  SOARFORM_TOKEN, or SUMO_ACCESS_ID and SUMO_ACCESS_KEY   the credential
+  SOARFORM_PROGRESS=false                                 no progress
+  NO_COLOR, CLICOLOR_FORCE                                colour off, colour on"
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]

@@ -56,6 +56,7 @@ use crate::printer::Printer;
 
 /// Runs soarform with the given command-line arguments and returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    unset_empty_variables();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
@@ -66,6 +67,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     let printer = Printer::new(cli.global.color.into());
     init_logging(cli.global.verbose, printer.stderr_color());
+    if let Err(error) = printer::check_progress_variable() {
+        printer.message(&error.render(printer.stderr_color()));
+        return ExitStatus::Failure.into();
+    }
     if let Some(directory) = &cli.global.directory {
         if let Err(error) = std::env::set_current_dir(directory) {
             let error = error::Error::caused_by(
@@ -98,6 +103,23 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             printer.message(&error.render(printer.stderr_color()));
             ExitStatus::Failure.into()
         }
+    }
+}
+
+/// An empty `SOARFORM_*` variable counts as unset, for every variable alike: CI systems write
+/// `SOARFORM_API: ${{ vars.SOARFORM_API }}`, which is empty where the variable is not set. Called
+/// first thing, while the process has one thread.
+fn unset_empty_variables() {
+    let empty: Vec<OsString> = std::env::vars_os()
+        .filter(|(name, value)| {
+            name.to_str()
+                .is_some_and(|name| name.starts_with("SOARFORM_"))
+                && value.to_str().is_some_and(|value| value.trim().is_empty())
+        })
+        .map(|(name, _)| name)
+        .collect();
+    for name in empty {
+        std::env::remove_var(name);
     }
 }
 

@@ -237,7 +237,7 @@ impl ClientError {
             ),
             ClientError::Unreachable { reason, url, .. } => Some(match *reason {
                 "its host name does not resolve" => format!(
-                    "check the host in `{url}` (`--url`, `--region`, `SOARFORM_URL` or `url:` in soarform.yaml) and this machine's DNS"
+                    "check the host in `{url}` (`--url`, `--region`, `SOARFORM_URL`, `SOARFORM_REGION`, or `url:` or `region:` in soarform.yaml) and this machine's DNS"
                 ),
                 "the TLS handshake failed" => "check that the URL names the Cloud SOAR API host over `https://` (a local `soarform sim` speaks plain `http://`); a proxy that inspects TLS needs its certificate authority trusted".into(),
                 _ => format!("check the host and port in `{url}`, and any proxy or firewall between here and it"),

@@ -12,7 +12,7 @@ mod progress;
 use std::io::{IsTerminal as _, Write as _};
 
 pub(crate) use palette::Palette;
-pub(crate) use progress::Progress;
+pub(crate) use progress::{check_variable as check_progress_variable, Progress};
 
 /// Whether to colour: always, never, or only a terminal that `NO_COLOR` does not opt out of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

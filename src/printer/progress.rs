@@ -34,15 +34,34 @@ struct State {
     finished: bool,
 }
 
+/// What `SOARFORM_PROGRESS` may say: on, or off.
+const PROGRESS_ON: [&str; 4] = ["1", "true", "on", "yes"];
+const PROGRESS_OFF: [&str; 4] = ["0", "false", "off", "no"];
+
+/// Refuses a `SOARFORM_PROGRESS` that is neither on nor off, rather than guess.
+pub(crate) fn check_variable() -> Result<(), crate::error::Error> {
+    match std::env::var("SOARFORM_PROGRESS") {
+        Ok(value) => {
+            let word = value.trim().to_ascii_lowercase();
+            if PROGRESS_ON.contains(&word.as_str()) || PROGRESS_OFF.contains(&word.as_str()) {
+                Ok(())
+            } else {
+                Err(crate::error::Error::message(format!(
+                    "`SOARFORM_PROGRESS` is `{}`: expected `true` or `false` (or 1/0, on/off, yes/no)",
+                    crate::safe_text::one_line(&value)
+                )))
+            }
+        }
+        Err(_) => Ok(()),
+    }
+}
+
 impl Progress {
     /// Progress of `total` steps of `what` ("objects applied"); shown once the phase has taken
     /// [`DELAY`]. No steps at all: nothing to show.
     pub(crate) fn new(what: &str, total: u64) -> Progress {
         let wanted = std::env::var("SOARFORM_PROGRESS").map_or(true, |value| {
-            !matches!(
-                value.trim().to_ascii_lowercase().as_str(),
-                "0" | "false" | "off" | "no"
-            )
+            !PROGRESS_OFF.contains(&value.trim().to_ascii_lowercase().as_str())
         });
         Progress::with_terminal(
             what,

@@ -415,3 +415,47 @@ fn snapshots_of_init_validate_annotations_show_and_doctor() {
     );
     crate::snapshot!("doctor_empty_tenant", doctor);
 }
+
+#[test]
+fn empty_variables_count_as_unset_and_a_bad_progress_switch_is_refused() {
+    // As `${{ vars.X }}` of an unset variable gives them in GitHub Actions.
+    let test = Test::new().write(
+        "incidents.yaml",
+        "kind: Incident\nkey: env/a\ntemplate: Phishing\n",
+    );
+    let mut empty = test;
+    for name in [
+        "SOARFORM_API",
+        "SOARFORM_CONFIG",
+        "SOARFORM_LOCK_TIMEOUT",
+        "SOARFORM_URL",
+        "SOARFORM_REGION",
+        "SOARFORM_TOKEN_FILE",
+        "SOARFORM_MAX_CONCURRENCY",
+    ] {
+        empty = empty.env(name, "");
+    }
+    let planned = empty.run_args(&["plan".into(), "--sandbox".into()]);
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    assert!(
+        planned.stdout.contains("+ create Incident env/a"),
+        "{}",
+        planned.stdout
+    );
+
+    let bad = Test::new()
+        .env("SOARFORM_PROGRESS", "sometimes")
+        .args(["validate"])
+        .run();
+    assert_eq!(bad.code, 1, "{}", bad.combined());
+    assert!(
+        bad.stderr
+            .contains("`SOARFORM_PROGRESS` is `sometimes`: expected `true` or `false`"),
+        "{}",
+        bad.stderr
+    );
+    let help = Test::new().args(["--help"]).run();
+    for name in ["SOARFORM_PROGRESS", "CLICOLOR_FORCE", "SUMO_ACCESS_KEY"] {
+        assert!(help.stdout.contains(name), "{name}: {}", help.stdout);
+    }
+}
