@@ -40,6 +40,32 @@ pub(crate) fn show(args: ShowArgs, printer: Printer) -> Result<ExitStatus> {
             ),
             Err(_) => format!("soarform apply --plan {}", path.display()),
         };
+        let selection = &document.selection;
+        let mut limits: Vec<String> = Vec::new();
+        limits.extend(
+            selection
+                .target
+                .iter()
+                .map(|pattern| format!("--target '{pattern}'")),
+        );
+        limits.extend(
+            selection
+                .exclude
+                .iter()
+                .map(|pattern| format!("--exclude '{pattern}'")),
+        );
+        limits.extend(
+            selection
+                .shard
+                .iter()
+                .map(|shard| format!("--shard {shard}")),
+        );
+        if !limits.is_empty() {
+            printer.note(&format!(
+                "{} limited this plan: declared objects outside it were not compared",
+                limits.join(" ")
+            ));
+        }
         printer.note(&format!(
             "`{}` was made against {} for {}; `{command}` applies exactly this plan",
             path.display(),

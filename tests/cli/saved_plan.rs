@@ -648,6 +648,36 @@ fn show_renders_a_saved_plan_as_plan_showed_it() {
     assert_eq!(json.code, 0, "{}", json.combined());
     let shown: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(shown, serde_json::from_str::<Value>(&saved).unwrap());
+    assert!(
+        !json.stderr.contains("limited this plan"),
+        "{}",
+        json.stderr
+    );
+    // A plan limited by --target and --shard says so when shown, as plan said it.
+    let partial = run_against(
+        &test,
+        &server,
+        &[
+            "plan",
+            ".",
+            "--target",
+            "incident:show/**",
+            "--shard",
+            "1/1",
+            "--out",
+            "partial.json",
+        ],
+    );
+    assert_eq!(partial.code, 0, "{}", partial.combined());
+    let shown = run_with(&test, &["show", "partial.json"]);
+    assert_eq!(shown.code, 0, "{}", shown.combined());
+    assert!(
+        shown.stderr.contains(
+            "note: --target 'incident:show/**' --shard 1/1 limited this plan: declared objects outside it were not compared"
+        ),
+        "{}",
+        shown.stderr
+    );
     let missing = Test::new().args(["show", "no-such-plan.json"]).run();
     assert_eq!(missing.code, 1, "{}", missing.combined());
     assert!(
