@@ -60,9 +60,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
-            let _ = error.print();
-            // Usage errors are errors (1); exit code 2 is reserved for "plan has changes".
-            return if error.use_stderr() { 1 } else { 0 };
+            // Usage errors are errors (1); exit code 2 is reserved for "plan has changes". Help
+            // that could not be written (`--help > /dev/full`) is an error too.
+            let printed = error.print();
+            return if error.use_stderr() || printed.is_err() {
+                1
+            } else {
+                0
+            };
         }
     };
     let printer = Printer::new(cli.global.color.into());
@@ -71,7 +76,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         printer.message(&error.render(printer.stderr_color()));
         return ExitStatus::Failure.into();
     }
-    if let Some(directory) = &cli.global.directory {
+    for directory in &cli.global.directory {
         if let Err(error) = std::env::set_current_dir(directory) {
             let error = error::Error::caused_by(
                 format!("cannot run in `{}` (-C)", directory.display()),

@@ -459,3 +459,33 @@ fn empty_variables_count_as_unset_and_a_bad_progress_switch_is_refused() {
         assert!(help.stdout.contains(name), "{name}: {}", help.stdout);
     }
 }
+
+#[test]
+fn dash_c_given_twice_is_taken_relative_to_the_first_and_unwritable_help_fails() {
+    let test = Test::new().write(
+        "repo/incidents/a.yaml",
+        "kind: Incident\nkey: c/a\ntemplate: Phishing\n",
+    );
+    let output = test.run_args(&[
+        "-C".into(),
+        "repo".into(),
+        "-C".into(),
+        "incidents".into(),
+        "validate".into(),
+        "a.yaml".into(),
+    ]);
+    assert_eq!(output.code, 0, "{}", output.combined());
+    assert!(
+        output.stderr.contains("1 file valid: 1 incident"),
+        "{}",
+        output.stderr
+    );
+    if std::path::Path::new("/dev/full").exists() {
+        let full = std::process::Command::new(env!("CARGO_BIN_EXE_soarform"))
+            .args(["plan", "--help"])
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .status()
+            .unwrap();
+        assert_eq!(full.code(), Some(1));
+    }
+}
