@@ -108,8 +108,29 @@ fn the_action_is_a_composite_of_documented_commands() {
     ] {
         assert!(!action["inputs"][input].is_badvalue(), "input `{input}`");
     }
+    let steps = action["runs"]["steps"].as_vec().unwrap();
+    let step = |id: &str| {
+        steps
+            .iter()
+            .find(|step| step["id"].as_str() == Some(id))
+            .unwrap_or_else(|| panic!("no step `{id}`"))
+    };
+    // The build is cached, keyed on the action's source.
+    let cached = steps
+        .iter()
+        .find(|step| {
+            step["uses"]
+                .as_str()
+                .is_some_and(|uses| uses.starts_with("actions/cache@"))
+        })
+        .expect("a cache step");
+    assert_eq!(
+        cached["with"]["key"].as_str(),
+        Some("${{ steps.key.outputs.key }}")
+    );
+    assert!(step("key")["run"].as_str().unwrap().contains("Cargo.lock"));
     // Every command it offers is handled by its run step.
-    let run = action["runs"]["steps"][1]["run"].as_str().unwrap();
+    let run = step("run")["run"].as_str().unwrap();
     for command in ["validate)", "fmt-check)", "plan)", "apply)"] {
         assert!(run.contains(command), "{command}");
     }
