@@ -72,6 +72,29 @@ fn targets(
     let declared = declared_under(out, options);
     let mut targets = Vec::with_capacity(files.len());
     let mut problems = Vec::new();
+    // `out` inside a project: a key declared in the project outside `out` would be declared
+    // twice, and every later validate and plan of the project would refuse it.
+    if let Some(root) = project_around(out, options) {
+        let outside = declared_outside(&root, out, options);
+        for file in files {
+            if let Some((existing, _)) = outside.get(&(file.kind, file.key.clone())) {
+                problems.push(format!(
+                    "  {} `{}` is declared in {}, outside `{}` in the same project",
+                    file.kind,
+                    file.key,
+                    from_here(existing).display(),
+                    out.display()
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(listed_problems(
+                problems,
+                &format!("in the project of `{}`", from_here(&root).display()),
+                "export to the project's folder (`--out` it, with `--force` to update those files where they are), or to a directory outside the project",
+            ));
+        }
+    }
     for file in files {
         let own = output_path(out, &file.path);
         let target = match declared.get(&(file.kind, file.key.clone())) {
@@ -94,25 +117,85 @@ fn targets(
     if problems.is_empty() {
         return Ok(targets);
     }
-    let count = problems.len();
-    problems.truncate(LISTED_NAMES);
-    let mut message = format!(
-        "{count} exported {} already declared elsewhere under `{}`; nothing was written\n{}",
-        if count == 1 { "key is" } else { "keys are" },
-        out.display(),
-        problems.join("\n")
-    );
-    if count > LISTED_NAMES {
-        message.push_str(&format!("\n  and {} more", count - LISTED_NAMES));
-    }
-    Err(Error::with_hint(
-        message,
+    Err(listed_problems(
+        problems,
+        &format!("under `{}`", out.display()),
         if force {
             "those files hold other documents too: move the documents of these keys into files of their own, or export to another directory with `--out DIR`"
         } else {
             "pass `--force` to update those files where they are, or export to another directory with `--out DIR`"
         },
     ))
+}
+
+/// "N exported keys are already declared elsewhere WHERE", the first problems listed.
+fn listed_problems(mut problems: Vec<String>, place: &str, hint: &str) -> Error {
+    let count = problems.len();
+    problems.truncate(LISTED_NAMES);
+    let mut message = format!(
+        "{count} exported {} already declared elsewhere {place}; nothing was written\n{}",
+        if count == 1 { "key is" } else { "keys are" },
+        problems.join("\n")
+    );
+    if count > LISTED_NAMES {
+        message.push_str(&format!("\n  and {} more", count - LISTED_NAMES));
+    }
+    Error::with_hint(message, hint)
+}
+
+/// The project folder `out` lies strictly inside (as absolute paths), when it does.
+fn project_around(out: &Path, options: &crate::manifest::LoadOptions) -> Option<PathBuf> {
+    let root = options.project_root.as_ref()?.canonicalize().ok()?;
+    let out = absolute(out);
+    (out != root && out.starts_with(&root)).then_some(root)
+}
+
+/// `path` made absolute: canonical where it exists, else its existing ancestor's canonical path
+/// with the rest appended (`..` taken lexically).
+fn absolute(path: &Path) -> PathBuf {
+    if let Ok(canonical) = path.canonicalize() {
+        return canonical;
+    }
+    let joined = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut normal = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                normal.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => normal.push(other),
+        }
+    }
+    normal
+}
+
+/// `path` relative to the working directory where it is inside it (`.` for the directory itself).
+fn from_here(path: &Path) -> PathBuf {
+    let Some(here) = std::env::current_dir()
+        .ok()
+        .and_then(|here| here.canonicalize().ok())
+    else {
+        return path.to_path_buf();
+    };
+    match path.strip_prefix(&here) {
+        Ok(relative) if relative.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(relative) => relative.to_path_buf(),
+        Err(_) => path.to_path_buf(),
+    }
+}
+
+/// The keys declared in the project's files that are not under `out`.
+fn declared_outside(
+    root: &Path,
+    out: &Path,
+    options: &crate::manifest::LoadOptions,
+) -> HashMap<(Kind, String), (PathBuf, usize)> {
+    let out = absolute(out);
+    declared_under(root, options)
+        .into_iter()
+        .filter(|(_, (file, _))| !absolute(file).starts_with(&out))
+        .collect()
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

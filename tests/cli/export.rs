@@ -758,7 +758,8 @@ fn searches_send_all_unless_the_tenant_section_turns_it_off() {
 
     let before = bodies.len();
     let test = test.write("soarform.yaml", "tenant:\n  search_all: false\n");
-    let exported = export(&test, &server, &["--out", "again"]);
+    // The project now holds the first export: again into its folder, updating those files.
+    let exported = export(&test, &server, &["--out", ".", "--force"]);
     assert_eq!(exported.code, 0, "{}", exported.combined());
     let bodies = searches(&server);
     assert!(bodies.len() > before);
@@ -854,4 +855,37 @@ fn an_export_out_of_the_repository_reads_and_copies_its_project_file() {
         "{}",
         overridden.stderr
     );
+}
+
+#[test]
+fn an_export_into_a_folder_of_a_project_that_declares_its_keys_elsewhere_is_refused() {
+    // Writing them would declare each key twice in the project: every later validate and plan
+    // of it would refuse them.
+    let server = simulator();
+    seed(&server);
+    let test = test()
+        .write("soarform.yaml", "exclude: [scratch]\n")
+        .write(
+            "incidents/ceo.yaml",
+            "kind: Incident\nkey: phishing/ceo-wire-fraud\ntemplate: Phishing\n",
+        )
+        .write(
+            "scratch/old.yaml",
+            "kind: Incident\nkey: MAL/laptop-7\ntemplate: Malware\n",
+        );
+    let refused = export(&test, &server, &["--out", "exported"]);
+    assert_eq!(refused.code, 1, "{}", refused.combined());
+    assert!(
+        refused.stderr.contains(
+            "1 exported key is already declared elsewhere in the project of `.`; nothing was written\n  Incident `phishing/ceo-wire-fraud` is declared in incidents/ceo.yaml, outside `exported` in the same project"
+        ),
+        "{}",
+        refused.stderr
+    );
+    assert!(!test.path().join("exported").exists());
+    // Into the project's folder, the file that declares it is updated where it is.
+    let updated = export(&test, &server, &["--out", ".", "--force"]);
+    assert_eq!(updated.code, 0, "{}", updated.combined());
+    let validated = test.run_args(&["validate".into()]);
+    assert_eq!(validated.code, 0, "{}", validated.combined());
 }

@@ -211,14 +211,13 @@ pub(crate) fn converges_beside(server: &SimServer, tenant: &str, held: usize) {
         "{:?}",
         server.incidents()
     );
-    // Export, then a plan of what it wrote: nothing to do.
-    let exported = run_against(&changed, server, &["export", "--out", "exported"]);
+    // Export, then a plan of what it wrote: nothing to do. Outside the project (inside it, the
+    // exported keys would be declared twice): the export copies soarform.yaml, `tenant:` and all.
+    let outside = tempfile::tempdir().expect("temporary directory");
+    let out = outside.path().join("exported").display().to_string();
+    let exported = run_against(&changed, server, &["export", "--out", &out]);
     assert_eq!(exported.code, 0, "{}", exported.combined());
-    let replanned = run_against(
-        &changed,
-        server,
-        &["plan", "exported", "--detailed-exitcode"],
-    );
+    let replanned = run_against(&changed, server, &["plan", &out, "--detailed-exitcode"]);
     assert_eq!(replanned.code, 0, "{}", replanned.combined());
     assert!(
         replanned.stdout.contains(&format!(
@@ -442,15 +441,25 @@ fn multi_value_fields_are_written_as_lists_compared_as_sets_and_exported_as_list
         .rfind(|request| request.method == "PUT")
         .and_then(|request| request.body);
     assert_eq!(update, Some(json!({"fields": {"opt_9": [4]}})));
-    // Export writes lists that plan back to no change.
-    let exported = run_against(&changed, &server, &["export", "--out", "repo"]);
+    // Export writes lists that plan back to no change (outside the project, whose documents
+    // declare the same keys; the export copies soarform.yaml).
+    let outside = tempfile::tempdir().expect("temporary directory");
+    let out = outside.path().join("repo");
+    let exported = run_against(
+        &changed,
+        &server,
+        &["export", "--out", &out.display().to_string()],
+    );
     assert_eq!(exported.code, 0, "{}", exported.combined());
-    let written =
-        std::fs::read_to_string(changed.path().join("repo/incidents/untyped/multi-one.yaml"))
-            .expect("exported file");
+    let written = std::fs::read_to_string(out.join("incidents/untyped/multi-one.yaml"))
+        .expect("exported file");
     assert!(written.contains("  tags: [phishing, ceo]\n"), "{written}");
     assert!(written.contains("  Affected teams: [Legal]\n"), "{written}");
-    let replanned = run_against(&changed, &server, &["plan", "repo", "--detailed-exitcode"]);
+    let replanned = run_against(
+        &changed,
+        &server,
+        &["plan", &out.display().to_string(), "--detailed-exitcode"],
+    );
     assert_eq!(replanned.code, 0, "{}", replanned.combined());
 }
 
