@@ -299,7 +299,8 @@ pub(crate) enum CheckFormat {
 pub(crate) struct ExportArgs {
     /// The directory to write into (created if missing); files go under `incidents/` and
     /// `triage/` in it. soarform.yaml: `--config`, else the one at or above DIR, else the one of
-    /// the current directory (then copied into DIR, without `prune_scope` and `prune`).
+    /// the current directory (then copied into DIR, without `prune_scope`, `prune`, `moved` and
+    /// `exclude`).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out: PathBuf,
 

@@ -210,6 +210,59 @@ pub(crate) fn discover(start: &Path) -> Option<PathBuf> {
     None
 }
 
+/// How the second line of a project file that `export` copied starts: a later export into the
+/// same directory reads the project again and copies it anew (the copy is the export's).
+pub(crate) const COPY_MARKER: &str = "# Copied by `soarform export` from ";
+
+/// Whether the project file at `path` is a copy `export` wrote.
+pub(crate) fn is_export_copy(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| {
+        text.lines()
+            .take(2)
+            .any(|line| line.starts_with(COPY_MARKER))
+    })
+}
+
+/// The settings of a project file that belong to the whole project rather than to how the tenant
+/// is read: a copy of the file beside a partial export leaves them out (`prune_scope`/`prune`
+/// would close what the export does not hold, `moved:` names keys it may not hold, `exclude:`
+/// would hide exported files).
+pub(crate) const PROJECT_SCOPE_KEYS: [&str; 4] = ["prune_scope", "prune", "moved", "exclude"];
+
+/// `text` (a project file that loaded) without its [`PROJECT_SCOPE_KEYS`], parsed and written
+/// again (comments are not kept), and the keys left out; `None` when it is not one mapping.
+pub(crate) fn without_project_scope(text: &str) -> Option<(String, Vec<&'static str>)> {
+    let mut documents = yaml_rust2::YamlLoader::load_from_str(text).ok()?;
+    let mut document = match documents.len() {
+        0 => yaml_rust2::Yaml::Hash(Default::default()),
+        1 => documents.remove(0),
+        _ => return None,
+    };
+    let mapping = match &mut document {
+        yaml_rust2::Yaml::Hash(mapping) => mapping,
+        yaml_rust2::Yaml::Null => return Some((String::new(), Vec::new())),
+        _ => return None,
+    };
+    let mut dropped = Vec::new();
+    for key in PROJECT_SCOPE_KEYS {
+        if mapping
+            .remove(&yaml_rust2::Yaml::String(key.to_string()))
+            .is_some()
+        {
+            dropped.push(key);
+        }
+    }
+    if mapping.is_empty() {
+        return Some((String::new(), dropped));
+    }
+    let mut emitted = String::new();
+    yaml_rust2::YamlEmitter::new(&mut emitted)
+        .dump(&document)
+        .ok()?;
+    let body = emitted.strip_prefix("---\n").unwrap_or(&emitted);
+    Some((format!("{body}\n"), dropped))
+}
+
 /// `path` with `.` dropped and each `..` taking away the component before it.
 fn lexically_normal(path: &Path) -> PathBuf {
     let mut normal = PathBuf::new();
@@ -960,6 +1013,40 @@ mod tests {
         fs::write(&file, "").expect("write");
         fs::write(nested.join("soarform.yaml"), "").expect("write");
         assert_eq!(discover(&file), Some(nested.join("soarform.yaml")));
+    }
+
+    #[test]
+    fn the_scope_of_a_project_is_left_out_of_its_copy_in_any_style() {
+        for text in [
+            "url: https://x/\nprune: close\nprune_scope:\n- incident:a/**\nmoved: [{from: a, to: b}]\nexclude: [ci]\ntenant:\n  timezone: UTC\n",
+            "{url: 'https://x/', 'prune': close, \"prune_scope\": [incident:a/**], exclude: [ci], tenant: {timezone: UTC}}\n",
+            "? url\n: https://x/\n? prune\n: close\n'prune_scope': ['incident:a/**']\ntenant:\n  # the zone\n  timezone: UTC\n",
+        ] {
+            let (copy, dropped) = without_project_scope(text).expect(text);
+            assert!(dropped.contains(&"prune") && dropped.contains(&"prune_scope"), "{text}");
+            let loaded = yaml_rust2::YamlLoader::load_from_str(&copy).expect(&copy);
+            let mapping = loaded[0].as_hash().expect(&copy);
+            let keys: Vec<&str> = mapping.keys().filter_map(|key| key.as_str()).collect();
+            assert_eq!(keys, ["url", "tenant"], "{copy}");
+            assert_eq!(loaded[0]["url"].as_str(), Some("https://x/"), "{copy}");
+            assert_eq!(loaded[0]["tenant"]["timezone"].as_str(), Some("UTC"), "{copy}");
+        }
+        // A value that looks like another type keeps its own.
+        let (copy, _) =
+            without_project_scope("identity:\n  incident: \"0042\"\n  triage: 'yes'\n").unwrap();
+        let loaded = yaml_rust2::YamlLoader::load_from_str(&copy).unwrap();
+        assert_eq!(
+            loaded[0]["identity"]["incident"].as_str(),
+            Some("0042"),
+            "{copy}"
+        );
+        assert_eq!(
+            loaded[0]["identity"]["triage"].as_str(),
+            Some("yes"),
+            "{copy}"
+        );
+        assert_eq!(without_project_scope("prune: keep\n").unwrap().0, "");
+        assert!(without_project_scope("[a, b]\n").is_none());
     }
 
     #[test]

@@ -76,19 +76,27 @@ pub(crate) fn project_config(paths: &[PathBuf], explicit: Option<&Path>) -> Resu
 
 /// The project file of an export into `out`: `--config`, else the one at or above `out`, else the
 /// one at or above the working directory (exporting from inside a repository into a scratch
-/// directory). The flag tells whether `out` is under the file found, so that a later `plan` of
-/// `out` finds it too.
+/// directory). The flag tells whether `out` is under a file of its own, so that a later `plan`
+/// of `out` finds it too. A copy an earlier export wrote is not one: the project it came from
+/// is read again, and copied anew.
 pub(crate) fn export_project_config(
     out: &Path,
     explicit: Option<&Path>,
 ) -> Result<(ProjectConfig, bool)> {
-    let own = config::discover(out);
+    let discovered = config::discover(out);
+    let copy = discovered
+        .clone()
+        .filter(|path| config::is_export_copy(path));
+    let own = discovered.filter(|_| copy.is_none());
     let found = explicit
         .map(Path::to_path_buf)
         .or_else(|| own.clone())
-        .or_else(|| config::discover(Path::new(".")));
+        .or_else(|| config::discover(Path::new(".")))
+        .or_else(|| copy.clone());
+    // Only the copy itself to read (the project it came from is not found from here): it stays.
+    let own_file = own.is_some() || (copy.is_some() && found == copy);
     let config = project_config(&[], found.as_deref())?;
-    Ok((config, own.is_some()))
+    Ok((config, own_file))
 }
 
 /// `prune:` and `adopt:` of soarform.yaml with `--prune` and `--no-adopt` over them; the project

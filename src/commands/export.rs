@@ -79,7 +79,7 @@ pub(crate) fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
                 })?;
                 copied_from = Some(path.clone());
                 let shown = path.canonicalize().unwrap_or_else(|_| path.clone());
-                copied_project_file(&text, &shown)
+                copied_project_file(&text, &shown)?
             }
             None => first_project_file(&target),
         };
@@ -87,7 +87,23 @@ pub(crate) fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
     }
     // Standard output lists the documents only; these are said on stderr.
     let mut written = Vec::new();
-    for outcome in export::write_support(&args.out, &support, args.force)? {
+    // A copy an earlier export wrote is replaced, `--force` or not: it is the export's.
+    let project_file = args.out.join("soarform.yaml");
+    let replace_copy = crate::config::is_export_copy(&project_file);
+    let (project, others): (Vec<_>, Vec<_>) = support
+        .into_iter()
+        .partition(|(name, _)| *name == "soarform.yaml");
+    let mut outcomes = export::write_support(&args.out, &others, args.force)?;
+    outcomes.extend(export::write_support(
+        &args.out,
+        &project,
+        args.force || replace_copy,
+    )?);
+    let mut same_copy = false;
+    for outcome in outcomes {
+        if let (export::SupportOutcome::Same(path), Some(_)) = (&outcome, &copied_from) {
+            same_copy |= path.ends_with("soarform.yaml");
+        }
         match outcome {
             export::SupportOutcome::Written(path) => written.push(format!("`{}`", path.display())),
             export::SupportOutcome::Same(_) => {}
@@ -113,7 +129,14 @@ pub(crate) fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
             }
         ));
     }
-    if let (Some(path), true) = (&copied_from, wrote_project) {
+    if let (Some(path), true) = (&copied_from, same_copy) {
+        printer.note(&format!(
+            "`{}` is the copy of `{}`, unchanged",
+            project_file.display(),
+            path.display()
+        ));
+    }
+    if let (Some(path), true) = (&copied_from, wrote_project || same_copy) {
         if connection_overridden(&args.connection, &environment) {
             printer.warn_with_hint(
                 &format!(
@@ -151,51 +174,29 @@ pub(crate) fn export(args: ExportArgs, printer: Printer) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// A project file copied into `out`: the export's modeline in place of the original's first
-/// line (the schema path is relative to the file), then where it came from, then its text.
-fn copied_project_file(text: &str, from: &std::path::Path) -> String {
-    let body = match text.split_once('\n') {
-        Some((first, rest)) if first.trim_start().starts_with("# yaml-language-server:") => rest,
-        _ if text.trim_start().starts_with("# yaml-language-server:") => "",
-        _ => text,
-    };
-    let (body, dropped) = without_retirement(body);
+/// A project file copied into `out`: the export's modeline (the schema path is relative to the
+/// file), where it came from, then its settings less those of the whole project.
+fn copied_project_file(text: &str, from: &std::path::Path) -> Result<String> {
+    let (body, dropped) = crate::config::without_project_scope(text).ok_or_else(|| {
+        crate::error::Error::message(format!(
+            "cannot copy `{}` beside the export: it is not one YAML mapping",
+            from.display()
+        ))
+    })?;
     let mut copy = format!(
-        "# yaml-language-server: $schema={}\n# Copied by `soarform export` from {}: the settings the export was read with.\n",
+        "# yaml-language-server: $schema={}\n{}{}: the settings the export was read with\n# (comments left out). Another export into this directory copies it again.\n",
         export::PROJECT_SCHEMA_FILE,
+        crate::config::COPY_MARKER,
         from.display()
     );
-    if dropped {
-        copy.push_str("# `prune_scope` and `prune` are left out: an export is not the whole project, and a plan of\n# it must not list, or an apply close, the objects it does not hold.\n");
+    if !dropped.is_empty() {
+        copy.push_str(&format!(
+            "# Left out: {}. They belong to the whole project, which an export is not: a plan of\n# it must not close or rename, nor skip, what the export holds or leaves out.\n",
+            dropped.join(", ")
+        ));
     }
     copy.push_str(&body);
-    if !copy.ends_with('\n') {
-        copy.push('\n');
-    }
-    copy
-}
-
-/// The text without its top-level `prune_scope:` and `prune:` entries (each with the indented,
-/// blank and comment lines under it), and whether there was one.
-fn without_retirement(text: &str) -> (String, bool) {
-    let mut kept = String::with_capacity(text.len());
-    let mut dropping = false;
-    let mut dropped = false;
-    for line in text.split_inclusive('\n') {
-        let starts_entry = line.starts_with(|c: char| !c.is_whitespace() && c != '#');
-        if starts_entry {
-            let key = line.split(':').next().unwrap_or("").trim();
-            dropping = matches!(
-                key,
-                "prune_scope" | "prune" | "\"prune_scope\"" | "\"prune\""
-            );
-            dropped |= dropping;
-        }
-        if !dropping {
-            kept.push_str(line);
-        }
-    }
-    (kept, dropped)
+    Ok(copy)
 }
 
 /// Whether `--url`, `--region`, `--api`, `--sandbox`, `SOARFORM_URL` or `SOARFORM_REGION` chose

@@ -776,7 +776,7 @@ fn an_export_out_of_the_repository_reads_and_copies_its_project_file() {
     let server = simulator();
     seed(&server);
     let project = format!(
-        "# yaml-language-server: $schema=../schemas/project.schema.json\nurl: {}/\napi: v3\ntenant:\n  search_all: false\nprune_scope:\n  - incident:**\n  # every incident\nprune: close\nclosing:\n  incident:\n    status: Closed\n",
+        "# yaml-language-server: $schema=../schemas/project.schema.json\nurl: {}/\napi: v3\ntenant:\n  search_all: false\nprune_scope:\n- incident:**\n# every incident\n'prune': close\nclosing:\n  incident:\n    status: Closed\nexclude: ['**/phishing/**']\nmoved: [{{from: phishing/old, to: phishing/ceo-wire-fraud}}]\n",
         server.url()
     );
     let test = test().write("repo/soarform.yaml", &project);
@@ -812,11 +812,19 @@ fn an_export_out_of_the_repository_reads_and_copies_its_project_file() {
         copy.contains("\nclosing:\n  incident:\n    status: Closed\n"),
         "{copy}"
     );
+    for left_out in [
+        "prune_scope:",
+        "prune: close",
+        "exclude:",
+        "moved:",
+        "every incident",
+    ] {
+        assert!(!copy.contains(left_out), "{left_out}: {copy}");
+    }
     assert!(
-        !copy.contains("prune_scope:") && !copy.contains("prune: close"),
+        copy.contains("# Left out: prune_scope, prune, moved, exclude."),
         "{copy}"
     );
-    assert!(!copy.contains("every incident"), "{copy}");
 
     // The plan of the scratch directory finds the tenant and its settings in the copy, and lists
     // neither the incidents left out of the export nor closes.
@@ -838,6 +846,43 @@ fn an_export_out_of_the_repository_reads_and_copies_its_project_file() {
     for body in &searched[before..] {
         assert!(body.get("all").is_none(), "the plan ignored tenant: {body}");
     }
+
+    // The project's settings change (as after `doctor`): exporting again into the same
+    // directory reads them, not the old copy, and copies them anew.
+    std::fs::write(
+        test.path().join("repo/soarform.yaml"),
+        project.replace("search_all: false", "search_all: true"),
+    )
+    .unwrap();
+    let export_again = || {
+        test.run_args(&[
+            "-C".into(),
+            "repo".into(),
+            "export".into(),
+            "--out".into(),
+            "../scratch".into(),
+            "--filter".into(),
+            "incidentid:\"phishing/ceo-wire-fraud\"".into(),
+            "--force".into(),
+        ])
+    };
+    let again = export_again();
+    assert_eq!(again.code, 0, "{}", again.combined());
+    let copy = std::fs::read_to_string(test.path().join("scratch/soarform.yaml")).unwrap();
+    assert!(copy.contains("\ntenant:\n  search_all: true\n"), "{copy}");
+    assert_eq!(
+        searches(&server).last().map(|body| body["all"].clone()),
+        Some(json!(true))
+    );
+    // Once more, unchanged: said so.
+    let same = export_again();
+    assert_eq!(same.code, 0, "{}", same.combined());
+    assert!(
+        same.stderr
+            .contains("scratch/soarform.yaml` is the copy of `soarform.yaml`, unchanged"),
+        "{}",
+        same.stderr
+    );
 
     // Flags that choose the tenant make the copy suspect: said.
     let overridden = run_against(
