@@ -58,9 +58,10 @@ pub(crate) struct Cli {
 #[derive(Debug, Args)]
 pub(crate) struct GlobalArgs {
     /// Run as if soarform was started in DIR (as `git -C` and `make -C`): every relative path,
-    /// `soarform.yaml` discovery and the sandbox's state are taken from there. Given more than
-    /// once, each is taken relative to the one before (`-C a -C b` is `a/b`).
-    #[arg(short = 'C', global = true, value_name = "DIR", action = clap::ArgAction::Append)]
+    /// `soarform.yaml` discovery and the sandbox's state are taken from there. Before the
+    /// command, as git's; given more than once, each is taken relative to the one before
+    /// (`-C a -C b` is `a/b`).
+    #[arg(short = 'C', value_name = "DIR", action = clap::ArgAction::Append)]
     pub directory: Vec<PathBuf>,
 
     /// Log more: `-v` shows every HTTP request (never its credentials), `-vv` more detail.

@@ -76,6 +76,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         printer.message(&error.render(printer.stderr_color()));
         return ExitStatus::Failure.into();
     }
+    settings::set_working_directories(&cli.global.directory);
     for directory in &cli.global.directory {
         if let Err(error) = std::env::set_current_dir(directory) {
             let error = error::Error::caused_by(

@@ -286,6 +286,15 @@ fn remote_target(
     })
 }
 
+/// The `-C` directories of this run, in order: repeated in the commands soarform suggests, which
+/// name paths relative to them.
+static WORKING_DIRECTORIES: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+
+/// Records the `-C` directories of this run (once, before any command).
+pub(crate) fn set_working_directories(directories: &[PathBuf]) {
+    let _ = WORKING_DIRECTORIES.set(directories.to_vec());
+}
+
 /// The command that applies the plan saved at `plan_file`: `soarform apply --plan FILE`, plus
 /// the flags that reach the plan's tenant where the project file and environment of this
 /// directory would not (a plan made with `--url` or `--region`: `apply --plan` never takes its
@@ -297,7 +306,11 @@ pub(crate) fn apply_plan_command(
     environment: &Environment,
     extra: &[String],
 ) -> String {
-    let mut command = format!("soarform apply --plan {}", plan_file.display());
+    let mut command = "soarform".to_string();
+    for directory in WORKING_DIRECTORIES.get().into_iter().flatten() {
+        command.push_str(&format!(" -C {}", directory.display()));
+    }
+    command.push_str(&format!(" apply --plan {}", plan_file.display()));
     let plan = &document.target;
     let reach = if plan.sandbox {
         (environment.url.is_some() || environment.region.is_some()).then(|| "--sandbox".to_string())

@@ -89,6 +89,52 @@ pub(crate) fn load(paths: &[PathBuf], options: &LoadOptions) -> Result<Manifest,
     }
 }
 
+/// The folders below a project's root that hold a project file of their own: the documents under
+/// them are another project's.
+struct NestedProjects<'a> {
+    root: PathBuf,
+    /// The project file's names (`soarform.yaml`, `soarform.yml`).
+    names: &'a [String],
+    seen: std::collections::HashMap<PathBuf, bool>,
+}
+
+impl<'a> NestedProjects<'a> {
+    fn new(root: &std::path::Path, names: &'a [String]) -> Self {
+        NestedProjects {
+            root: root.to_path_buf(),
+            names,
+            seen: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Whether `file` lies under a folder, below the root, that holds a project file.
+    fn holds(&mut self, file: &std::path::Path) -> bool {
+        // Walked from the root, files are named from it (`sub/a.yaml` or `./sub/a.yaml` for a
+        // root of `.`, absolute for an absolute one).
+        let (base, relative) = match file.strip_prefix(&self.root) {
+            Ok(relative) => (self.root.clone(), relative),
+            Err(_) => (PathBuf::new(), file),
+        };
+        let mut directory = relative.parent();
+        while let Some(folder) = directory {
+            if folder.as_os_str().is_empty() || folder == std::path::Path::new(".") {
+                return false;
+            }
+            let folder = base.join(folder);
+            let names = self.names;
+            let has = *self
+                .seen
+                .entry(folder.clone())
+                .or_insert_with(|| names.iter().any(|name| folder.join(name).is_file()));
+            if has {
+                return true;
+            }
+            directory = directory.and_then(std::path::Path::parent);
+        }
+        false
+    }
+}
+
 /// Whether `path` is the directory `root` (the whole project is being read).
 fn same_directory(path: &std::path::Path, root: &std::path::Path) -> bool {
     match (path.canonicalize(), root.canonicalize()) {
@@ -117,9 +163,10 @@ fn project_declarations(
     );
     let mut templates = Vec::new();
     let mut objects = Vec::new();
+    let mut nested = NestedProjects::new(root, &options.exclude_file_names);
     for file in found.files {
         let identity = file.canonicalize().unwrap_or_else(|_| file.clone());
-        if loaded.contains(&identity) {
+        if loaded.contains(&identity) || nested.holds(&file) {
             continue;
         }
         let Ok(text) = source::read_text(&file, options.max_file_bytes) else {

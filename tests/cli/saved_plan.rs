@@ -302,6 +302,26 @@ fn the_apply_command_a_saved_plan_suggests_reaches_its_tenant() {
         applied.stdout
     );
 
+    // Made with -C, the command repeats it: the plan's path is relative to that directory.
+    std::fs::create_dir(root.join("sub")).unwrap();
+    // A project of its own (inside the other, its keys would be declared twice).
+    std::fs::write(root.join("sub/soarform.yaml"), "region: us2\n").unwrap();
+    std::fs::write(root.join("sub/incidents.yaml"), incidents("second")).unwrap();
+    let planned = setup.run(&["-C", "sub", "plan", "--out", "sub.json"]);
+    assert_eq!(planned.code, 0, "{}", planned.combined());
+    let suggested = format!(
+        "soarform -C sub apply --plan sub.json --url {}/ --api v3",
+        setup.server.url()
+    );
+    assert!(
+        planned.stderr.contains(&format!("with `{suggested}`.")),
+        "{}",
+        planned.stderr
+    );
+    let words: Vec<&str> = suggested.split(' ').skip(1).collect();
+    let applied = run_with(&setup.test, &words);
+    assert_eq!(applied.code, 0, "{}", applied.combined());
+
     // Where soarform.yaml names the plan's tenant, nothing more is needed.
     std::fs::write(
         root.join("soarform.yaml"),

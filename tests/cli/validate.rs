@@ -674,6 +674,15 @@ fn a_folder_inside_the_project_extends_its_templates_and_shares_its_keys() {
         "--sandbox".into(),
     ]);
     assert_eq!(planned.code, 1, "{}", planned.combined());
+
+    // A folder with a soarform.yaml of its own is another project: its keys are its own.
+    std::fs::remove_file(test.path().join("incidents/malware/copy.yaml")).unwrap();
+    let test = test.write("nested/soarform.yaml", "region: eu\n").write(
+        "nested/a.yaml",
+        "kind: Incident\nkey: folder/a\ntemplate: Phishing\n",
+    );
+    let output = test.run_args(&["validate".into(), "incidents/phishing".into()]);
+    assert_eq!(output.code, 0, "{}", output.combined());
 }
 
 #[test]

@@ -480,6 +480,9 @@ fn dash_c_given_twice_is_taken_relative_to_the_first_and_unwritable_help_fails()
         "{}",
         output.stderr
     );
+    // As git's, -C comes before the command.
+    let after = test.run_args(&["validate".into(), "-C".into(), "repo".into()]);
+    assert_eq!(after.code, 1, "{}", after.combined());
     if std::path::Path::new("/dev/full").exists() {
         let full = std::process::Command::new(env!("CARGO_BIN_EXE_soarform"))
             .args(["plan", "--help"])
