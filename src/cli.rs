@@ -343,7 +343,8 @@ pub(crate) struct InitArgs {
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
 
-    /// Overwrite files that exist with other content.
+    /// Overwrite files that exist with other content (never the soarform.yaml or the first
+    /// document of a repository already started, nor a `.gitignore`: lines are added to it).
     #[arg(long)]
     pub force: bool,
 }

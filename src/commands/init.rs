@@ -41,8 +41,9 @@ enum Role {
     Asked,
     /// Kept with a note (the schemas of a started repository); `--force` replaces it.
     Support,
-    /// Written only where there is none, even with `--force` (`.gitignore`).
-    IfMissing,
+    /// Written where there is none; else the lines it lacks are appended, never replaced, even
+    /// with `--force` (`.gitignore`).
+    Lines,
 }
 
 /// Writes the starter files under DIR (in a started repository, only the schemas and the
@@ -98,7 +99,7 @@ pub(crate) fn init(args: InitArgs, printer: Printer) -> Result<ExitStatus> {
         files.push((
             PathBuf::from(".gitignore"),
             GITIGNORE.to_string(),
-            Role::IfMissing,
+            Role::Lines,
         ));
     }
     match args.ci {
@@ -146,11 +147,14 @@ pub(crate) fn init(args: InitArgs, printer: Printer) -> Result<ExitStatus> {
         let keep = match role {
             Role::Asked => false,
             Role::Support => !args.force && differs(&path, text),
-            Role::IfMissing => path.symlink_metadata().is_ok(),
+            Role::Lines => path.symlink_metadata().is_ok(),
         };
         if keep {
             if *role == Role::Support {
                 kept.push(format!("`{}`", path.display()));
+            }
+            if *role == Role::Lines && append_missing_lines(&path, text)? {
+                listing.push_str(&format!("{}\n", path.display()));
             }
             continue;
         }
@@ -240,6 +244,36 @@ fn project_file(args: &InitArgs) -> String {
         ),
     }
     text
+}
+
+/// Appends to the file at `path` the lines of `text` (not comments) it does not hold yet, under
+/// `text`'s first comment line; whether it appended any.
+fn append_missing_lines(path: &Path, text: &str) -> Result<bool> {
+    let existing = std::fs::read_to_string(path)
+        .map_err(|error| Error::caused_by(format!("cannot read `{}`", path.display()), &error))?;
+    let held: std::collections::HashSet<&str> = existing.lines().map(str::trim).collect();
+    let missing: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter(|line| !held.contains(line.trim()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(false);
+    }
+    let mut appended = existing.clone();
+    if !appended.is_empty() && !appended.ends_with('\n') {
+        appended.push('\n');
+    }
+    if let Some(comment) = text.lines().find(|line| line.starts_with('#')) {
+        appended.push_str(comment);
+        appended.push('\n');
+    }
+    for line in missing {
+        appended.push_str(line);
+        appended.push('\n');
+    }
+    write(path, &appended)?;
+    Ok(true)
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {

@@ -492,3 +492,19 @@ fn dash_c_given_twice_is_taken_relative_to_the_first_and_unwritable_help_fails()
         assert_eq!(full.code(), Some(1));
     }
 }
+
+#[test]
+fn init_adds_its_lines_to_a_gitignore_already_there() {
+    let test = Test::new().write("repo/.gitignore", "node_modules/\n.soarform/");
+    let output = test.run_args(&["init".into(), "repo".into()]);
+    assert_eq!(output.code, 0, "{}", output.combined());
+    assert!(
+        output.stdout.contains("repo/.gitignore\n"),
+        "{}",
+        output.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(test.path().join("repo/.gitignore")).unwrap(),
+        "node_modules/\n.soarform/\n# Written by `soarform init`: the embedded sandbox's state, and plans saved by `plan --out`.\nsoarform.plan.json\n"
+    );
+}
