@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::ops::apply_saved::target_of;
 use crate::ops::rules::Lifecycle;
 use crate::ops::tenant::{Connection, ConnectionSettings};
-use crate::plan_json::PlanDocument;
+use crate::plan_json::{PlanDocument, TargetInfo};
 
 /// The environment variables soarform reads, captured once.
 #[derive(Debug, Clone, Default)]
@@ -231,6 +231,19 @@ pub(crate) fn saved_plan_connection(
         args.sandbox = true;
         args.api = args.api.or(Some(document.target.dialect));
     }
+    // Another tenant than the plan's is refused before the credential is even looked for.
+    if !args.sandbox {
+        if let Ok(target) = remote_target(&args, config, environment) {
+            let here = TargetInfo {
+                url: target.base_url().to_string(),
+                dialect: target.dialect,
+                sandbox: false,
+            };
+            if !document.target.same_as(&here) {
+                return Err(other_tenant(plan_file, document, &here));
+            }
+        }
+    }
     let connection = connection(&args, config, environment)?;
     if let Connection::Sandbox { state_file, .. } = &connection.connection {
         // The sandbox lives in the directory it was started in: elsewhere this apply would open
@@ -253,17 +266,21 @@ pub(crate) fn saved_plan_connection(
     }
     let here = target_of(&connection);
     if !document.target.same_as(&here) {
-        return Err(Error::with_hint(
-            format!(
-                "the plan `{}` was made against {}, and this apply would go to {}; nothing was sent",
-                plan_file.display(),
-                document.target,
-                here
-            ),
-            "apply a plan to the tenant it was made against, or make a new plan for this one",
-        ));
+        return Err(other_tenant(plan_file, document, &here));
     }
     Ok(connection)
+}
+
+fn other_tenant(plan_file: &Path, document: &PlanDocument, here: &TargetInfo) -> Error {
+    Error::with_hint(
+        format!(
+            "the plan `{}` was made against {}, and this apply would go to {}; nothing was sent",
+            plan_file.display(),
+            document.target,
+            here
+        ),
+        "apply a plan to the tenant it was made against, or make a new plan for this one",
+    )
 }
 
 /// The remote tenant flags, environment and project file name (no credential is read).

@@ -415,6 +415,23 @@ fn a_sandbox_plan_goes_to_the_sandbox_whatever_soarform_yaml_names() {
         .write("soarform.yaml", "region: us2\n")
         .write("incidents.yaml", incidents("first"));
     a_sandbox_plan_applies_with_no_target_given(&test);
+    // Another tenant named for this run is refused before any credential is looked for.
+    let bare = Test::new()
+        .env("SOARFORM_REGION", "eu")
+        .args([
+            "-C",
+            test.path().to_str().unwrap(),
+            "apply",
+            "--plan",
+            "plan.json",
+        ])
+        .run();
+    assert_eq!(bare.code, 1, "{}", bare.combined());
+    assert!(
+        bare.stderr.contains("was made against the sandbox") && !bare.stderr.contains("credential"),
+        "{}",
+        bare.stderr
+    );
     let test = test.env("SOARFORM_TOKEN", TOKEN);
     let elsewhere = run_with(&test, &["apply", "--plan", "plan.json", "--region", "eu"]);
     assert_eq!(elsewhere.code, 1, "{}", elsewhere.combined());
