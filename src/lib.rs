@@ -72,7 +72,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     let printer = Printer::new(cli.global.color.into());
     init_logging(cli.global.verbose, printer.stderr_color());
-    if let Err(error) = printer::check_progress_variable() {
+    if let Err(message) = printer::check_progress_variable() {
+        let error = error::Error::message(message);
         printer.message(&error.render(printer.stderr_color()));
         return ExitStatus::Failure.into();
     }

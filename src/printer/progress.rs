@@ -38,18 +38,18 @@ struct State {
 const PROGRESS_ON: [&str; 4] = ["1", "true", "on", "yes"];
 const PROGRESS_OFF: [&str; 4] = ["0", "false", "off", "no"];
 
-/// Refuses a `SOARFORM_PROGRESS` that is neither on nor off, rather than guess.
-pub(crate) fn check_variable() -> Result<(), crate::error::Error> {
+/// Refuses a `SOARFORM_PROGRESS` that is neither on nor off, rather than guess: the message.
+pub(crate) fn check_variable() -> Result<(), String> {
     match std::env::var("SOARFORM_PROGRESS") {
         Ok(value) => {
             let word = value.trim().to_ascii_lowercase();
             if PROGRESS_ON.contains(&word.as_str()) || PROGRESS_OFF.contains(&word.as_str()) {
                 Ok(())
             } else {
-                Err(crate::error::Error::message(format!(
+                Err(format!(
                     "`SOARFORM_PROGRESS` is `{}`: expected `true` or `false` (or 1/0, on/off, yes/no)",
                     crate::safe_text::one_line(&value)
-                )))
+                ))
             }
         }
         Err(_) => Ok(()),
