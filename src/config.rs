@@ -189,7 +189,9 @@ pub(crate) fn discover(start: &Path) -> Option<PathBuf> {
     // ancestors are the real ones and not the folder it was named from.
     let absolute = start_dir
         .canonicalize()
-        .or_else(|_| std::path::absolute(&start_dir).map(|path| lexically_normal(&path)))
+        .or_else(|_| {
+            std::path::absolute(&start_dir).map(|path| crate::files::lexically_normal(&path))
+        })
         .unwrap_or_else(|_| start_dir.clone());
     for directory in absolute.ancestors() {
         for name in FILE_NAMES {
@@ -261,21 +263,6 @@ pub(crate) fn without_project_scope(text: &str) -> Option<(String, Vec<&'static 
         .ok()?;
     let body = emitted.strip_prefix("---\n").unwrap_or(&emitted);
     Some((format!("{body}\n"), dropped))
-}
-
-/// `path` with `.` dropped and each `..` taking away the component before it.
-fn lexically_normal(path: &Path) -> PathBuf {
-    let mut normal = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                normal.pop();
-            }
-            other => normal.push(other),
-        }
-    }
-    normal
 }
 
 fn tidy(path: &Path) -> PathBuf {
@@ -1062,7 +1049,7 @@ mod tests {
             Some(repo.join("soarform.yaml"))
         );
         assert_eq!(
-            lexically_normal(Path::new("/a/./b/../c")),
+            crate::files::lexically_normal(Path::new("/a/./b/../c")),
             PathBuf::from("/a/c")
         );
     }

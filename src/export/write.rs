@@ -157,17 +157,7 @@ fn absolute(path: &Path) -> PathBuf {
         return canonical;
     }
     let joined = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut normal = PathBuf::new();
-    for component in joined.components() {
-        match component {
-            std::path::Component::ParentDir => {
-                normal.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => normal.push(other),
-        }
-    }
-    normal
+    crate::files::lexically_normal(&joined)
 }
 
 /// `path` relative to the working directory where it is inside it (`.` for the directory itself).
